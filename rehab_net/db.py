@@ -1,0 +1,129 @@
+"""Database plumbing: the declarative base, session handling per request, UTC timestamps, and the
+SQLite settings that make concurrent writers safe (see PITFALLS: BEGIN IMMEDIATE, WAL)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, MetaData, bindparam, create_engine, event, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names on SQLite and PostgreSQL alike, so migrations can name what they drop.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes stored as UTC. SQLite drops offsets silently, so convert on the way in and
+    re-attach UTC on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        _make_sqlite_transactional(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    """SQLAlchemy's documented recipe: let SQLAlchemy, not the driver, emit BEGIN, and make it
+    BEGIN IMMEDIATE so a transaction that will write takes the write lock up front (a deferred
+    transaction that later writes fails at once with 'database is locked')."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
+    app.extensions["rehab_engine"] = engine
+    app.extensions["rehab_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()  # rolls back anything not committed
+
+
+def get_session() -> Session:
+    """The session of the current app context: one per request, CLI command or job."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["rehab_sessionmaker"]()
+    return g.db_session
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["rehab_engine"]
+
+
+def upsert_by_code(session: Session, model, rows: list[dict], chunk: int = 5000) -> dict[str, int]:
+    """Insert rows whose `code` is new and update those whose code exists, in bulk; return the
+    code -> id map of all the given rows. Used by imports, which have validated every row first."""
+    codes = [r["code"] for r in rows]
+    existing: dict[str, tuple[int, int]] = {}
+    for i in range(0, len(codes), chunk):
+        part = codes[i:i + chunk]
+        stmt = select(model.code, model.id, model.version).where(model.code.in_(part))
+        existing.update({c: (id_, v) for c, id_, v in session.execute(stmt)})
+    new = [r for r in rows if r["code"] not in existing]
+    changed = [{**r, "id": existing[r["code"]][0], "version": existing[r["code"]][1] + 1}
+               for r in rows if r["code"] in existing]
+    for i in range(0, len(new), chunk):
+        session.execute(insert(model), new[i:i + chunk])
+    for i in range(0, len(changed), chunk):
+        # Core UPDATE ... WHERE id = :id executemany (no ORM version check: the import is the
+        # only writer in its transaction and bumps the version itself).
+        session.connection().execute(
+            update(model.__table__).where(model.__table__.c.id == bindparam("b_id")),
+            [{("b_id" if k == "id" else k): v for k, v in r.items()} for r in changed[i:i + chunk]],
+        )
+    ids: dict[str, int] = {}
+    for i in range(0, len(codes), chunk):
+        part = codes[i:i + chunk]
+        ids.update(dict(session.execute(select(model.code, model.id).where(model.code.in_(part)))))
+    return ids
+

@@ -1,0 +1,247 @@
+"""The rules of the network: lookups other modules use, creation and updates of regions,
+facilities, services and capacities, and the summary. Operations flush; the caller commits."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
+from rehab_net.vocab import REGION_KINDS, REGION_LEVELS, TIERS
+
+
+# --- lookups other modules use ------------------------------------------------------------------
+def region_codes(session: Session, level: str | None = None) -> set[str]:
+    stmt = select(Region.code)
+    if level:
+        stmt = stmt.where(Region.level == level)
+    return set(session.scalars(stmt))
+
+
+def region_ids(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Region.code, Region.id)).all())
+
+
+def service_ids(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Service.code, Service.id)).all())
+
+
+def service_categories(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Service.code, Service.category)).all())
+
+
+def get_region(session: Session, code: str) -> Region:
+    region = session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        raise NotFound(f"There is no region {code}.")
+    return region
+
+
+def get_facility(session: Session, code: str) -> Facility:
+    facility = session.scalar(select(Facility).where(Facility.code == code))
+    if facility is None:
+        raise NotFound(f"There is no facility {code}.")
+    return facility
+
+
+def get_service(session: Session, code: str) -> Service:
+    service = session.scalar(select(Service).where(Service.code == code))
+    if service is None:
+        raise NotFound(f"There is no service {code}.")
+    return service
+
+
+def subtree_ids(region_id: int):
+    """A select of the ids of a region and all regions below it (recursive CTE, both dialects)."""
+    tree = select(Region.id).where(Region.id == region_id).cte("tree", recursive=True)
+    child = aliased(Region)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+
+def _reference(session, getter, code: str, field: str):
+    """Resolve a code given in a request body; a missing one is the client's error (422)."""
+    try:
+        return getter(session, code)
+    except NotFound:
+        raise field_error(field, f"{code} does not exist") from None
+
+
+# --- regions ------------------------------------------------------------------------------------
+def list_regions(*, level=None, parent=None, q=None):
+    stmt = select(Region)
+    if level:
+        stmt = stmt.where(Region.level == level)
+    if parent is not None:
+        stmt = stmt.where(Region.parent_id == parent.id)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Region.name_zh.like(like), Region.name_en.ilike(like),
+                              Region.code.like(f"{q}%")))
+    return stmt
+
+
+def create_region(session: Session, data: dict) -> Region:
+    if session.scalar(select(Region.id).where(Region.code == data["code"])):
+        raise Conflict(f"Region {data['code']} exists already.")
+    parent = None
+    if data.get("parent_code"):
+        parent = _reference(session, get_region, data["parent_code"], "parent_code")
+    _check_region_shape(data["level"], data["kind"], parent)
+    region = Region(**{k: v for k, v in data.items() if k != "parent_code"}, parent=parent)
+    session.add(region)
+    session.flush()
+    return region
+
+
+def update_region(session: Session, region: Region, data: dict) -> Region:
+    for key, value in data.items():
+        setattr(region, key, value)
+    _check_region_shape(region.level, region.kind, region.parent)
+    session.flush()
+    return region
+
+
+def _check_region_shape(level: str, kind: str, parent: Region | None) -> None:
+    if kind not in REGION_KINDS[level]:
+        raise field_error("kind", f"must be one of {', '.join(REGION_KINDS[level])} for a {level}")
+    if level == "city":
+        if parent is not None:
+            raise field_error("parent_code", "must be empty for a city")
+        return
+    want = REGION_LEVELS[REGION_LEVELS.index(level) - 1]
+    if parent is None or parent.level != want:
+        raise field_error("parent_code", f"must be a {want} (one level above a {level})")
+
+
+# --- facilities ---------------------------------------------------------------------------------
+def list_facilities(session: Session, *, tier=None, region=None, status=None, designated=None,
+                    service=None, q=None):
+    stmt = select(Facility)
+    if tier:
+        stmt = stmt.where(Facility.tier == tier)
+    if status:
+        stmt = stmt.where(Facility.status == status)
+    if designated is not None:
+        stmt = stmt.where(Facility.designated == designated)
+    if region is not None:
+        stmt = stmt.where(Facility.region_id.in_(subtree_ids(region.id)))
+    if service is not None:
+        offering = select(Capacity.facility_id).where(Capacity.service_id == service.id)
+        stmt = stmt.where(Facility.id.in_(offering))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Facility.name_zh.like(like), Facility.name_en.ilike(like),
+                              Facility.code.like(f"{q}%")))
+    return stmt
+
+
+def create_facility(session: Session, data: dict) -> Facility:
+    if session.scalar(select(Facility.id).where(Facility.code == data["code"])):
+        raise Conflict(f"Facility {data['code']} exists already.")
+    region = _reference(session, get_region, data["region_code"], "region_code")
+    facility = Facility(**{k: v for k, v in data.items() if k != "region_code"}, region=region)
+    session.add(facility)
+    session.flush()
+    return facility
+
+
+def update_facility(session: Session, facility: Facility, data: dict) -> Facility:
+    data = dict(data)
+    if "region_code" in data:
+        facility.region = _reference(session, get_region, data.pop("region_code"), "region_code")
+    if "tier" in data and data["tier"] != facility.tier:
+        # A capacity exists only for services the tier may deliver.
+        offered = session.scalars(select(Service).join(Capacity).where(
+            Capacity.facility_id == facility.id).distinct())
+        refused = sorted(s.code for s in offered if data["tier"] not in s.tiers)
+        if refused:
+            raise field_error("tier", f"the facility has capacity for services a {data['tier']} "
+                                       f"may not deliver: {', '.join(refused)}")
+    for key, value in data.items():
+        setattr(facility, key, value)
+    session.flush()
+    return facility
+
+
+# --- services -----------------------------------------------------------------------------------
+def create_service(session: Session, data: dict) -> Service:
+    code = f"{data['category']}_{data['kind']}"
+    if session.scalar(select(Service.id).where(Service.code == code)):
+        raise Conflict(f"Service {code} exists already.")
+    service = Service(code=code, **data)
+    session.add(service)
+    session.flush()
+    return service
+
+
+def update_service(session: Session, service: Service, data: dict) -> Service:
+    if "tiers" in data:
+        used = session.execute(select(Facility.tier).join(Capacity).where(
+            Capacity.service_id == service.id).distinct()).scalars()
+        dropped = sorted(set(used) - set(data["tiers"]))
+        if dropped:
+            raise field_error("tiers", f"facilities of tier {', '.join(dropped)} have capacity "
+                                        "for this service; keep those tiers")
+    for key, value in data.items():
+        setattr(service, key, value)
+    session.flush()
+    return service
+
+
+# --- capacities ---------------------------------------------------------------------------------
+def capacity_history(session: Session, facility: Facility, service: Service | None = None):
+    stmt = select(Capacity).where(Capacity.facility_id == facility.id)
+    if service is not None:
+        stmt = stmt.where(Capacity.service_id == service.id)
+    return list(session.scalars(stmt.join(Service).order_by(Service.code,
+                                                             Capacity.effective_from)))
+
+
+def capacities_in_force(session: Session, facility: Facility, on: date) -> list[Capacity]:
+    stmt = capacities_on(on).where(Capacity.facility_id == facility.id)
+    return list(session.scalars(stmt.join(Service).order_by(Service.code)))
+
+
+def set_capacity(session: Session, facility: Facility, data: dict) -> Capacity:
+    """A capacity from a date on: a new row, so the history stays. The same date twice is a 409."""
+    service = _reference(session, get_service, data["service_code"], "service_code")
+    if facility.tier not in service.tiers:
+        raise field_error("service_code", f"{service.code} is not delivered at tier "
+                                           f"{facility.tier} (only {';'.join(service.tiers)})")
+    exists = session.scalar(select(Capacity.id).where(
+        Capacity.facility_id == facility.id, Capacity.service_id == service.id,
+        Capacity.effective_from == data["effective_from"]))
+    if exists:
+        raise Conflict(f"A capacity of {service.code} from {data['effective_from']} exists "
+                       "already; add one from another date.")
+    capacity = Capacity(facility=facility, service=service, effective_from=data["effective_from"],
+                        weekly_intake=data["weekly_intake"],
+                        concurrent_places=data["concurrent_places"])
+    session.add(capacity)
+    session.flush()
+    return capacity
+
+
+# --- summary ------------------------------------------------------------------------------------
+def summary(session: Session) -> dict:
+    """The network's size: facilities per tier per district, and region counts per level."""
+    district = aliased(Region)
+    levels = dict(session.execute(select(Region.level, func.count()).group_by(Region.level)).all())
+    districts = session.scalars(select(district).where(district.level == "district")
+                                .order_by(district.code)).all()
+    rows = []
+    for d in districts:
+        counts = dict(session.execute(
+            select(Facility.tier, func.count()).where(Facility.region_id.in_(subtree_ids(d.id)))
+            .group_by(Facility.tier)).all())
+        rows.append({"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en,
+                     **{t: counts.get(t, 0) for t in TIERS}})
+    totals = dict(session.execute(select(Facility.tier, func.count()).group_by(Facility.tier)).all())
+    return {"regions": {lv: levels.get(lv, 0) for lv in REGION_LEVELS},
+            "facilities": {t: totals.get(t, 0) for t in TIERS},
+            "services": session.scalar(select(func.count()).select_from(Service)),
+            "districts": rows}

@@ -1,0 +1,205 @@
+"""The network's JSON API: thin views that parse, call an operation, commit once and dump."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from rehab_net.clock import today
+from rehab_net.db import get_session
+from rehab_net.listing import apply_sort, page_of, query_ref
+from rehab_net.network import operations as ops
+from rehab_net.network import schemas as s
+from rehab_net.network.models import Facility, Region, Service
+
+blp = Blueprint("network", __name__, url_prefix="/api/v1", description="The rehab network")
+
+
+
+# --- regions ------------------------------------------------------------------------------------
+@blp.route("/regions")
+class Regions(MethodView):
+    @blp.arguments(s.RegionListArgs, location="query")
+    @blp.response(200, s.RegionSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List regions (filter by level, parent, name)."""
+        parent = query_ref(get_session(), ops.get_region, args["parent"], "parent") if "parent" in args else None
+        stmt = ops.list_regions(level=args.get("level"), parent=parent, q=args.get("q"))
+        stmt = apply_sort(stmt, args.get("sort"), {
+            "code": Region.code, "name_zh": Region.name_zh, "name_en": Region.name_en,
+            "level": Region.level}, (Region.code,))
+        return page_of(get_session(), stmt, pagination_parameters)
+
+    @blp.arguments(s.CreateRegionSchema)
+    @blp.response(201, s.RegionSchema)
+    def post(self, data):
+        """Add a region."""
+        session = get_session()
+        region = ops.create_region(session, data)
+        session.commit()
+        return region
+
+
+@blp.route("/regions/<code>")
+class RegionItem(MethodView):
+    @blp.etag
+    @blp.response(200, s.RegionSchema)
+    def get(self, code):
+        """One region."""
+        return ops.get_region(get_session(), code)
+
+    @blp.etag
+    @blp.arguments(s.UpdateRegionSchema)
+    @blp.response(200, s.RegionSchema)
+    def patch(self, data, code):
+        """Change a region (If-Match required)."""
+        session = get_session()
+        region = ops.get_region(session, code)
+        blp.check_etag(region, s.RegionSchema)
+        ops.update_region(session, region, data)
+        session.commit()
+        return region
+
+
+# --- facilities ---------------------------------------------------------------------------------
+FACILITY_SORTS = {"code": Facility.code, "name_zh": Facility.name_zh,
+                  "name_en": Facility.name_en, "tier": Facility.tier, "status": Facility.status}
+
+
+@blp.route("/facilities")
+class Facilities(MethodView):
+    @blp.arguments(s.FacilityListArgs, location="query")
+    @blp.response(200, s.FacilitySchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List facilities (filter by tier, region subtree, status, designation, service)."""
+        session = get_session()
+        region = query_ref(get_session(), ops.get_region, args["region"], "region") if "region" in args else None
+        service = (query_ref(get_session(), ops.get_service, args["service"], "service")
+                   if "service" in args else None)
+        stmt = ops.list_facilities(session, tier=args.get("tier"), region=region,
+                                   status=args.get("status"), designated=args.get("designated"),
+                                   service=service, q=args.get("q"))
+        stmt = apply_sort(stmt, args.get("sort"), FACILITY_SORTS, (Facility.code,))
+        return page_of(session, stmt, pagination_parameters)
+
+    @blp.arguments(s.CreateFacilitySchema)
+    @blp.response(201, s.FacilitySchema)
+    def post(self, data):
+        """Add a facility."""
+        session = get_session()
+        facility = ops.create_facility(session, data)
+        session.commit()
+        return facility
+
+
+@blp.route("/facilities/<code>")
+class FacilityItem(MethodView):
+    @blp.etag
+    @blp.response(200, s.FacilitySchema)
+    def get(self, code):
+        """One facility."""
+        return ops.get_facility(get_session(), code)
+
+    @blp.etag
+    @blp.arguments(s.UpdateFacilitySchema)
+    @blp.response(200, s.FacilitySchema)
+    def patch(self, data, code):
+        """Change a facility (If-Match required)."""
+        session = get_session()
+        facility = ops.get_facility(session, code)
+        blp.check_etag(facility, s.FacilitySchema)
+        ops.update_facility(session, facility, data)
+        session.commit()
+        return facility
+
+
+@blp.route("/facilities/<code>/capacities")
+class FacilityCapacities(MethodView):
+    @blp.arguments(s.CapacityArgs, location="query")
+    @blp.response(200, s.CapacitySchema(many=True))
+    def get(self, args, code):
+        """A facility's capacities: the whole dated history, or those in force on a date."""
+        session = get_session()
+        facility = ops.get_facility(session, code)
+        if "on" in args:
+            rows = ops.capacities_in_force(session, facility, args["on"])
+        else:
+            service = (query_ref(get_session(), ops.get_service, args["service"], "service")
+                       if "service" in args else None)
+            rows = ops.capacity_history(session, facility, service)
+        if "service" in args:
+            rows = [c for c in rows if c.service.code == args["service"]]
+        return rows
+
+    @blp.arguments(s.CreateCapacitySchema)
+    @blp.response(201, s.CapacitySchema)
+    def post(self, data, code):
+        """Set a capacity from a date on (a new dated row; history is kept)."""
+        session = get_session()
+        capacity = ops.set_capacity(session, ops.get_facility(session, code), data)
+        session.commit()
+        return capacity
+
+
+# --- services -----------------------------------------------------------------------------------
+@blp.route("/services")
+class Services(MethodView):
+    @blp.arguments(s.ServiceListArgs, location="query")
+    @blp.response(200, s.ServiceSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """The service catalogue (category x kind)."""
+        from sqlalchemy import select
+
+        stmt = select(Service)
+        if "category" in args:
+            stmt = stmt.where(Service.category == args["category"])
+        if "kind" in args:
+            stmt = stmt.where(Service.kind == args["kind"])
+        if "tier" in args:
+            stmt = stmt.where(getattr(Service, f"at_{args['tier']}").is_(True))
+        stmt = apply_sort(stmt, args.get("sort"), {"code": Service.code,
+                          "category": Service.category, "kind": Service.kind}, (Service.code,))
+        return page_of(get_session(), stmt, pagination_parameters)
+
+    @blp.arguments(s.CreateServiceSchema)
+    @blp.response(201, s.ServiceSchema)
+    def post(self, data):
+        """Add a service; its code is <category>_<kind>."""
+        session = get_session()
+        service = ops.create_service(session, data)
+        session.commit()
+        return service
+
+
+@blp.route("/services/<code>")
+class ServiceItem(MethodView):
+    @blp.etag
+    @blp.response(200, s.ServiceSchema)
+    def get(self, code):
+        """One service."""
+        return ops.get_service(get_session(), code)
+
+    @blp.etag
+    @blp.arguments(s.UpdateServiceSchema)
+    @blp.response(200, s.ServiceSchema)
+    def patch(self, data, code):
+        """Change a service (If-Match required)."""
+        session = get_session()
+        service = ops.get_service(session, code)
+        blp.check_etag(service, s.ServiceSchema)
+        ops.update_service(session, service, data)
+        session.commit()
+        return service
+
+
+@blp.route("/summary")
+class Summary(MethodView):
+    @blp.response(200)
+    def get(self):
+        """The network's size per tier and district, and case counts by priority."""
+        from rehab_net.people import operations as people
+
+        session = get_session()
+        return {**ops.summary(session), **people.counts(session, today())}

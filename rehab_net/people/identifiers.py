@@ -1,0 +1,117 @@
+"""Chinese personal identifiers: the resident ID number (GB 11643) and the second-generation
+disability certificate number. Pure functions, no database: used by validation, import and the
+sample generator alike.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# ISO 7064 MOD 11-2 as GB 11643 applies it: weights 2^(17-i) mod 11, remainder -> check character.
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+
+# GB/T 26341-2010 category digits on the certificate. Autism is certified as mental (6).
+CERTIFICATE_CATEGORY_DIGIT = {
+    "vision": 1, "hearing": 2, "speech": 3, "physical": 4,
+    "intellectual": 5, "mental": 6, "multiple": 7, "autism": 6,
+}
+
+
+class IdentifierError(ValueError):
+    """An identifier broke a rule; the message names the rule and never echoes the number."""
+
+
+def check_character(first17: str) -> str:
+    """The MOD 11-2 check character for the first 17 digits of a resident ID number."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    number: str
+    region_code: str
+    birth_date: date
+    sex: str  # "M" or "F"
+
+
+def parse_resident_id(value: str) -> ResidentId:
+    """Validate an 18-character resident ID number and return what it encodes.
+
+    Accepts a lower-case x for the check character (people type it that way) and normalises it.
+    """
+    number = (value or "").strip().upper()
+    if not _RESIDENT_ID.match(number):
+        raise IdentifierError("must be 18 characters: 17 digits and a check digit or X")
+    try:
+        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise IdentifierError("embedded birth date is not a real date") from None
+    if birth.year < 1900:
+        raise IdentifierError("embedded birth date is before 1900")
+    if number[17] != check_character(number[:17]):
+        raise IdentifierError("check character does not match (ISO 7064 MOD 11-2)")
+    sex = "M" if int(number[16]) % 2 == 1 else "F"
+    return ResidentId(number=number, region_code=number[:6], birth_date=birth, sex=sex)
+
+
+def make_resident_id(region_code: str, birth_date: date, sequence: int) -> str:
+    """Build a valid resident ID number (used by the synthetic sample and by tests)."""
+    if not (len(region_code) == 6 and region_code.isdigit()):
+        raise ValueError("region_code must be 6 digits")
+    if not 0 <= sequence <= 999:
+        raise ValueError("sequence must be 0..999")
+    first17 = f"{region_code}{birth_date:%Y%m%d}{sequence:03d}"
+    return first17 + check_character(first17)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    resident_id: str
+    category_digit: int
+    grade: int
+
+
+def parse_certificate(value: str) -> Certificate:
+    """Validate a 20-character second-generation disability certificate number."""
+    number = (value or "").strip().upper()
+    if len(number) != 20:
+        raise IdentifierError(
+            "must be 20 characters: the resident ID, a category digit, a grade digit")
+    parse_resident_id(number[:18])
+    if number[18] not in "1234567":
+        raise IdentifierError("category digit must be 1-7 (GB/T 26341)")
+    if number[19] not in "1234":
+        raise IdentifierError("grade digit must be 1-4")
+    return Certificate(resident_id=number[:18], category_digit=int(number[18]),
+                       grade=int(number[19]))
+
+
+def make_certificate(resident_id: str, category: str, grade: int) -> str:
+    return f"{resident_id}{CERTIFICATE_CATEGORY_DIGIT[category]}{grade}"
+
+
+def check_certificate(value: str, *, resident_id: str, category: str, grade: int) -> Certificate:
+    """Parse a certificate number; check it against the person's ID, the case category, grade."""
+    cert = parse_certificate(value)
+    if cert.resident_id != resident_id.strip().upper():
+        raise IdentifierError("does not contain the person's resident ID number")
+    if cert.category_digit != CERTIFICATE_CATEGORY_DIGIT[category]:
+        raise IdentifierError(
+            f"category digit {cert.category_digit} does not match the case category {category}"
+        )
+    if cert.grade != grade:
+        raise IdentifierError(f"grade digit {cert.grade} does not match the case grade {grade}")
+    return cert
+
+
+def mask(value: str | None) -> str | None:
+    """Show the first 3 and last 4 characters of an identifier, hide the rest."""
+    if not value:
+        return value
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]

@@ -1,0 +1,246 @@
+"""Persons and cases: registration, updates, case status changes and the derived priority.
+Operations flush; the caller commits."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.network import operations as network
+from rehab_net.people.identifiers import IdentifierError, check_certificate, parse_resident_id
+from rehab_net.people.models import Case, Person
+from rehab_net.people.rules import SEVERE_GRADES, child_birth_cutoff
+from rehab_net.vocab import OPEN_CASE_STATUSES
+
+# Case status changes a user may make. Planning, referral and booking will drive most of them.
+CASE_TRANSITIONS = {
+    "registered": {"waiting", "closed"},
+    "waiting": {"assigned", "closed"},
+    "assigned": {"waiting", "in_service", "closed"},
+    "in_service": {"completed", "waiting", "closed"},
+    "completed": {"closed", "waiting"},
+    "closed": set(),
+}
+
+
+
+def get_person(session: Session, code: str) -> Person:
+    person = session.scalar(select(Person).where(Person.code == code))
+    if person is None:
+        raise NotFound(f"There is no person {code}.")
+    return person
+
+
+def get_case(session: Session, code: str) -> Case:
+    case = session.scalar(select(Case).where(Case.code == code))
+    if case is None:
+        raise NotFound(f"There is no case {code}.")
+    return case
+
+
+def priority_expression(on: date):
+    """The priority class as SQL, the same rule as rules.priority_class, for filters and sorts."""
+    return sql_case(
+        (Person.birth_date > child_birth_cutoff(on), "child"),
+        (Case.grade.in_(SEVERE_GRADES), "severe"),
+        (Person.poverty_status != "none", "poor"),
+        else_="standard",
+    )
+
+
+def priority_rank(on: date):
+    """0 for child ... 3 for standard: sorting by it puts the most urgent first."""
+    return sql_case(
+        (Person.birth_date > child_birth_cutoff(on), 0),
+        (Case.grade.in_(SEVERE_GRADES), 1),
+        (Person.poverty_status != "none", 2),
+        else_=3,
+    )
+
+
+# --- persons ------------------------------------------------------------------------------------
+def list_persons(session: Session, *, region=None, poverty_status=None, sex=None,
+                 born_after=None, born_before=None, resident_id=None):
+    stmt = select(Person)
+    if region is not None:
+        stmt = stmt.where(Person.home_region_id.in_(network.subtree_ids(region.id)))
+    if poverty_status:
+        stmt = stmt.where(Person.poverty_status == poverty_status)
+    if sex:
+        stmt = stmt.where(Person.sex == sex)
+    if born_after:
+        stmt = stmt.where(Person.birth_date > born_after)
+    if born_before:
+        stmt = stmt.where(Person.birth_date < born_before)
+    if resident_id:
+        stmt = stmt.where(Person.resident_id == resident_id.strip().upper())
+    return stmt
+
+
+def _apply_identity(session: Session, person: Person, data: dict) -> None:
+    """Check the resident ID against birth date and sex (derived when not given) and uniqueness."""
+    try:
+        rid = parse_resident_id(data.get("resident_id", person.resident_id))
+    except IdentifierError as exc:
+        raise field_error("resident_id", str(exc)) from None
+    birth = data.get("birth_date", rid.birth_date if "resident_id" in data else person.birth_date)
+    sex = data.get("sex", rid.sex if "resident_id" in data else person.sex)
+    if birth != rid.birth_date:
+        raise field_error("birth_date", "does not match the birth date in resident_id")
+    if sex != rid.sex:
+        raise field_error("sex", "does not match resident_id (its 17th digit: odd = M)")
+    other = session.scalar(select(Person.id).where(Person.resident_id == rid.number,
+                                                   Person.id != person.id))
+    if other is not None:
+        raise Conflict("A person with this resident ID number is registered already.")
+    person.resident_id, person.birth_date, person.sex = rid.number, birth, sex
+
+
+def _home_region(session: Session, code: str):
+    try:
+        region = network.get_region(session, code)
+    except NotFound:
+        raise field_error("home_region_code", f"{code} does not exist") from None
+    if region.level != "village":
+        raise field_error("home_region_code", "must be a village-level region (village, gacha "
+                                               "or community)")
+    return region
+
+
+def create_person(session: Session, data: dict) -> Person:
+    if session.scalar(select(Person.id).where(Person.code == data["code"])):
+        raise Conflict(f"Person {data['code']} exists already.")
+    person = Person(code=data["code"], name=data["name"],
+                    guardian_name=data.get("guardian_name"),
+                    guardian_phone=data.get("guardian_phone"),
+                    poverty_status=data.get("poverty_status", "none"),
+                    home_region=_home_region(session, data["home_region_code"]))
+    _apply_identity(session, person, data)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def update_person(session: Session, person: Person, data: dict) -> Person:
+    data = dict(data)
+    if "home_region_code" in data:
+        person.home_region = _home_region(session, data.pop("home_region_code"))
+    identity = {k: data.pop(k) for k in ("resident_id", "birth_date", "sex") if k in data}
+    if identity:
+        _apply_identity(session, person, identity)
+        for case in person.cases:  # certificates embed the ID number
+            _check_certificate(case.certificate_number, person, case.category, case.grade)
+    for key, value in data.items():
+        setattr(person, key, value)
+    session.flush()
+    return person
+
+
+# --- cases --------------------------------------------------------------------------------------
+def list_cases(session: Session, *, on: date, status=None, open_only=False, category=None,
+               priority=None, service=None, region=None, person=None, grade=None):
+    stmt = select(Case).join(Person, Case.person_id == Person.id)
+    if status:
+        stmt = stmt.where(Case.status == status)
+    if open_only:
+        stmt = stmt.where(Case.status.in_(OPEN_CASE_STATUSES))
+    if category:
+        stmt = stmt.where(Case.category == category)
+    if grade:
+        stmt = stmt.where(Case.grade == grade)
+    if priority:
+        stmt = stmt.where(priority_expression(on) == priority)
+    if service is not None:
+        stmt = stmt.where(Case.service_id == service.id)
+    if region is not None:
+        stmt = stmt.where(Person.home_region_id.in_(network.subtree_ids(region.id)))
+    if person is not None:
+        stmt = stmt.where(Case.person_id == person.id)
+    return stmt
+
+
+def _check_certificate(number, person: Person, category: str, grade: int) -> str | None:
+    if not number:
+        return None
+    try:
+        check_certificate(number, resident_id=person.resident_id, category=category, grade=grade)
+    except IdentifierError as exc:
+        raise field_error("certificate_number", str(exc)) from None
+    return number.strip().upper()
+
+
+def _check_service(service, category: str) -> None:
+    if service.category != category and category != "multiple":
+        raise field_error("service_code", f"is a {service.category} service; the case's "
+                                           f"category is {category}")
+
+
+def create_case(session: Session, data: dict, *, today: date) -> Case:
+    if session.scalar(select(Case.id).where(Case.code == data["code"])):
+        raise Conflict(f"Case {data['code']} exists already.")
+    try:
+        person = get_person(session, data["person_code"])
+    except NotFound:
+        raise field_error("person_code", f"{data['person_code']} does not exist") from None
+    try:
+        service = network.get_service(session, data["service_code"])
+    except NotFound:
+        raise field_error("service_code", f"{data['service_code']} does not exist") from None
+    _check_service(service, data["category"])
+    registered_on = data.get("registered_on") or today
+    if registered_on > today:
+        raise field_error("registered_on", "is in the future")
+    if registered_on < person.birth_date:
+        raise field_error("registered_on", "is before the person's birth")
+    case = Case(code=data["code"], person=person, category=data["category"], grade=data["grade"],
+                service=service, registered_on=registered_on, status="registered",
+                certificate_number=_check_certificate(data.get("certificate_number"), person,
+                                                      data["category"], data["grade"]))
+    session.add(case)
+    session.flush()
+    return case
+
+
+def update_case(session: Session, case: Case, data: dict, *, today: date) -> Case:
+    data = dict(data)
+    if "status" in data and data["status"] != case.status:
+        allowed = CASE_TRANSITIONS[case.status]
+        if data["status"] not in allowed:
+            raise field_error("status", f"cannot change from {case.status} to {data['status']}; "
+                                         f"allowed: {', '.join(sorted(allowed)) or 'none'}")
+    if "service_code" in data:
+        try:
+            case.service = network.get_service(session, data.pop("service_code"))
+        except NotFound as exc:
+            raise field_error("service_code", str(exc.detail)) from None
+    if "registered_on" in data and data["registered_on"] > today:
+        raise field_error("registered_on", "is in the future")
+    for key, value in data.items():
+        setattr(case, key, value)
+    _check_service(case.service, case.category)
+    if case.registered_on < case.person.birth_date:
+        raise field_error("registered_on", "is before the person's birth")
+    case.certificate_number = _check_certificate(case.certificate_number, case.person,
+                                                 case.category, case.grade)
+    session.flush()
+    return case
+
+
+def counts(session: Session, on: date) -> dict:
+    """Persons, cases by status, and open cases by priority class."""
+    by_status = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
+    prio = priority_expression(on)
+    by_priority = dict(session.execute(
+        select(prio, func.count()).select_from(Case).join(Person, Case.person_id == Person.id)
+        .where(Case.status.in_(OPEN_CASE_STATUSES)).group_by(prio)).all())
+    return {
+        "persons": session.scalar(select(func.count()).select_from(Person)),
+        "cases": by_status,
+        "open_by_priority": by_priority,
+    }
+
+
+

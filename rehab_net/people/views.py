@@ -1,0 +1,131 @@
+"""Persons and cases over the JSON API."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from rehab_net.clock import today
+from rehab_net.db import get_session
+from rehab_net.errors import NotFound
+from rehab_net.listing import apply_sort, page_of, query_ref
+from rehab_net.network import operations as network
+from rehab_net.people import operations as ops
+from rehab_net.people import schemas as s
+from rehab_net.people.models import Case, Person
+
+blp = Blueprint("people", __name__, url_prefix="/api/v1", description="Persons and cases")
+
+
+
+@blp.route("/persons")
+class Persons(MethodView):
+    @blp.arguments(s.PersonListArgs, location="query")
+    @blp.response(200, s.PersonSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List persons (identifiers masked)."""
+        session = get_session()
+        region = (query_ref(get_session(), network.get_region, args["region"], "region")
+                  if "region" in args else None)
+        stmt = ops.list_persons(session, region=region, poverty_status=args.get("poverty_status"),
+                                sex=args.get("sex"), born_after=args.get("born_after"),
+                                born_before=args.get("born_before"))
+        stmt = apply_sort(stmt, args.get("sort"), {"code": Person.code,
+                          "birth_date": Person.birth_date}, (Person.code,))
+        return page_of(session, stmt, pagination_parameters)
+
+    @blp.arguments(s.CreatePersonSchema)
+    @blp.response(201, s.PersonSchema)
+    def post(self, data):
+        """Register a person; birth date and sex are read from the resident ID number."""
+        session = get_session()
+        person = ops.create_person(session, data)
+        session.commit()
+        return person
+
+
+@blp.route("/persons/lookup")
+class PersonLookup(MethodView):
+    @blp.arguments(s.PersonLookupSchema)
+    @blp.response(200, s.PersonSchema)
+    def post(self, data):
+        """Find a person by exact resident ID number (POST, so the number is never in a URL)."""
+        person = get_session().scalar(
+            ops.list_persons(get_session(), resident_id=data["resident_id"]))
+        if person is None:
+            raise NotFound("No person has that resident ID number.")
+        return person
+
+
+@blp.route("/persons/<code>")
+class PersonItem(MethodView):
+    @blp.etag
+    @blp.response(200, s.PersonSchema)
+    def get(self, code):
+        """One person."""
+        return ops.get_person(get_session(), code)
+
+    @blp.etag
+    @blp.arguments(s.UpdatePersonSchema)
+    @blp.response(200, s.PersonSchema)
+    def patch(self, data, code):
+        """Change a person (If-Match required)."""
+        session = get_session()
+        person = ops.get_person(session, code)
+        blp.check_etag(person, s.PersonSchema)
+        ops.update_person(session, person, data)
+        session.commit()
+        return person
+
+
+@blp.route("/cases")
+class Cases(MethodView):
+    @blp.arguments(s.CaseListArgs, location="query")
+    @blp.response(200, s.CaseSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List cases; sort=priority puts children 0-6 first, then severe, poor, standard."""
+        session = get_session()
+        on = today()
+        refs = {
+            "service": (network.get_service, "service"), "region": (network.get_region, "region"),
+            "person": (ops.get_person, "person"),
+        }
+        resolved = {k: query_ref(get_session(), g, args[k], n) for k, (g, n) in refs.items() if k in args}
+        stmt = ops.list_cases(session, on=on, status=args.get("status"),
+                              open_only=args.get("open", False), category=args.get("category"),
+                              grade=args.get("grade"), priority=args.get("priority"), **resolved)
+        stmt = apply_sort(stmt, args.get("sort"), {
+            "code": Case.code, "registered_on": Case.registered_on, "grade": Case.grade,
+            "status": Case.status, "priority": ops.priority_rank(on)}, (Case.code,))
+        return page_of(session, stmt, pagination_parameters)
+
+    @blp.arguments(s.CreateCaseSchema)
+    @blp.response(201, s.CaseSchema)
+    def post(self, data):
+        """Register a case for a person."""
+        session = get_session()
+        case = ops.create_case(session, data, today=today())
+        session.commit()
+        return case
+
+
+@blp.route("/cases/<code>")
+class CaseItem(MethodView):
+    @blp.etag
+    @blp.response(200, s.CaseSchema)
+    def get(self, code):
+        """One case, with its derived priority class."""
+        return ops.get_case(get_session(), code)
+
+    @blp.etag
+    @blp.arguments(s.UpdateCaseSchema)
+    @blp.response(200, s.CaseSchema)
+    def patch(self, data, code):
+        """Change a case: grade, service, status along the allowed transitions (If-Match)."""
+        session = get_session()
+        case = ops.get_case(session, code)
+        blp.check_etag(case, s.CaseSchema)
+        ops.update_case(session, case, data, today=today())
+        session.commit()
+        return case

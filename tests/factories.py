@@ -1,0 +1,71 @@
+"""Factories with overrides: each builds a valid object through the operations (so the rules
+apply) and flushes. `tiny_network` gives the smallest tree that has every level."""
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from rehab_net.network import operations as network
+from rehab_net.people import operations as people
+from rehab_net.people.identifiers import make_resident_id
+
+_seq = itertools.count(1)
+
+
+def tiny_network(session) -> dict:
+    """City 150700 > district 150702 > township 150702001 > villages ...001001 and ...001002;
+    a centre and a station; services autism_training and physical_follow_up with capacities."""
+    r = {}
+    r["city"] = network.create_region(session, dict(
+        code="150700", level="city", kind="city", name_zh="呼伦贝尔市", name_en="Hulunbuir",
+        lat=49.21, lon=119.77))
+    r["district"] = network.create_region(session, dict(
+        code="150702", parent_code="150700", level="district", kind="district",
+        name_zh="海拉尔区", name_en="Hailar District", lat=49.21, lon=119.77))
+    r["township"] = network.create_region(session, dict(
+        code="150702001", parent_code="150702", level="township", kind="street",
+        name_zh="测试街道", name_en="Ceshi Street", lat=49.22, lon=119.75))
+    for i in (1, 2):
+        r[f"village{i}"] = network.create_region(session, dict(
+            code=f"15070200100{i}", parent_code="150702001", level="village", kind="community",
+            name_zh=f"测试社区{i}", name_en=f"Ceshi Community {i}", lat=49.2 + i / 100, lon=119.7))
+    r["autism_training"] = network.create_service(session, dict(
+        category="autism", kind="training", name_zh="孤独症康复训练", name_en="Autism training",
+        tiers=["centre", "station"], home_ok=False, duration_minutes=60))
+    r["physical_follow_up"] = network.create_service(session, dict(
+        category="physical", kind="follow_up", name_zh="肢体随访", name_en="Physical follow-up",
+        tiers=["station", "clinic"], home_ok=True, duration_minutes=30))
+    r["centre"] = network.create_facility(session, dict(
+        code="CT01", name_zh="市残疾人康复中心", name_en="City Rehab Centre", tier="centre",
+        region_code="150702", lat=49.21, lon=119.77, ownership="public", designated=True,
+        status="open"))
+    r["station"] = network.create_facility(session, dict(
+        code="ST150702001", name_zh="测试街道康复站", name_en="Ceshi Street Station",
+        tier="station", region_code="150702001", lat=49.22, lon=119.75, ownership="public",
+        designated=False, status="open"))
+    network.set_capacity(session, r["centre"], dict(
+        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=4,
+        concurrent_places=20))
+    network.set_capacity(session, r["station"], dict(
+        service_code="physical_follow_up", effective_from=date(2026, 1, 1), weekly_intake=10,
+        concurrent_places=40))
+    return r
+
+
+def create_person(session, **overrides):
+    n = next(_seq)
+    birth = overrides.pop("birth_date", date(1980, 5, 17))
+    data = dict(code=f"P{n:06d}", name=f"测试{n}",
+                resident_id=make_resident_id("150702", birth, n % 1000),
+                home_region_code="150702001001", poverty_status="none")
+    data.update(overrides)
+    return people.create_person(session, data)
+
+
+def create_case(session, person=None, **overrides):
+    person = person or create_person(session)
+    n = next(_seq)
+    data = dict(code=f"K{n:06d}", person_code=person.code, category="autism", grade=3,
+                service_code="autism_training", registered_on=date(2026, 10, 1))
+    data.update(overrides)
+    return people.create_case(session, data, today=date(2026, 11, 16))
