@@ -124,6 +124,7 @@ def upsert_by_code(session: Session, model, rows: list[dict], chunk: int = 5000)
     ids: dict[str, int] = {}
     for i in range(0, len(codes), chunk):
         part = codes[i:i + chunk]
-        ids.update(dict(session.execute(select(model.code, model.id).where(model.code.in_(part)))))
+        stmt = select(model.code, model.id).where(model.code.in_(part))
+        ids.update(dict(session.execute(stmt).all()))
     return ids
 

@@ -189,3 +189,16 @@ def test_summary_counts_per_tier_and_district(client, net):
     s = client.get("/api/v1/summary").get_json()
     assert s["facilities"] == {"centre": 1, "station": 1, "clinic": 0}
     assert s["districts"][0]["code"] == "150702" and s["districts"][0]["station"] == 1
+
+
+def test_database_enforces_vocabularies(session, net):
+    """The CHECK constraints hold even for writes that bypass the operations."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from rehab_net.network.models import Facility
+
+    with pytest.raises(IntegrityError):
+        session.execute(update(Facility).where(Facility.code == "CT01").values(tier="hospital"))
+        session.flush()
+    session.rollback()
