@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, json, render_template, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -132,6 +132,18 @@ def register(app: Flask) -> None:
         log.info("integrity error: %s", type(err.orig).__name__)
         return _domain(Conflict("The change conflicts with existing data (a unique or "
                                 "reference rule of the database)."))
+
+    @app.errorhandler(DataError)
+    def _data(err):
+        # A value the database cannot store slipped past validation: the client's input, so 400.
+        _rollback()
+        log.warning("database refused a value: %s", type(err.orig).__name__)
+        return _domain(DomainError("A value in the request cannot be stored."))
+
+    @app.before_request
+    def _refuse_nul_in_path():
+        if "\x00" in request.path:
+            raise NotFound("No such resource.")
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -202,3 +202,14 @@ def test_database_enforces_vocabularies(session, net):
         session.execute(update(Facility).where(Facility.code == "CT01").values(tier="hospital"))
         session.flush()
     session.rollback()
+
+
+def test_nul_characters_are_refused_not_a_500(client, net):
+    """Found by the fuzzer: PostgreSQL cannot store NUL; refuse it at the edge on both databases."""
+    body = problem(client.post("/api/v1/facilities", json=dict(
+        code="X1", name_zh="a\x00b", name_en="x", tier="station", region_code="150702001",
+        lat=49, lon=119, ownership="public")), 422)
+    assert fields_of(body) == {"name_zh": "must not contain NUL characters"}
+    body = problem(client.get("/api/v1/facilities?service=D%00"), 422)
+    assert fields_of(body) == {"service": "must not contain NUL characters"}
+    problem(client.get("/api/v1/facilities/CT%00"), 404)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from rehab_net.schemas import Code, Lat, ListArgs, Lon, StrictInt
+from rehab_net.schemas import Code, Input, Lat, ListArgs, Lon, StrictInt
 from rehab_net.vocab import (
     CATEGORIES,
     FACILITY_STATUSES,
@@ -30,7 +30,7 @@ class RegionSchema(Schema):
     version = fields.Integer()
 
 
-class CreateRegionSchema(Schema):
+class CreateRegionSchema(Input):
     code = fields.String(required=True, validate=validate.Regexp(
         r"^\d{6}(\d{3}){0,2}$", error="must be 6, 9 or 12 digits (GB/T 2260 and its extension)"))
     parent_code = fields.String(load_default=None)
@@ -42,7 +42,7 @@ class CreateRegionSchema(Schema):
     lon = Lon(required=True)
 
 
-class UpdateRegionSchema(Schema):
+class UpdateRegionSchema(Input):
     kind = fields.String(validate=validate.OneOf(ALL_KINDS))
     name_zh = fields.String(validate=validate.Length(1, 64))
     name_en = fields.String(validate=validate.Length(1, 128))
@@ -72,7 +72,7 @@ class FacilitySchema(Schema):
     version = fields.Integer()
 
 
-class CreateFacilitySchema(Schema):
+class CreateFacilitySchema(Input):
     code = Code(required=True)
     name_zh = fields.String(required=True, validate=validate.Length(1, 128))
     name_en = fields.String(required=True, validate=validate.Length(1, 200))
@@ -85,7 +85,7 @@ class CreateFacilitySchema(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf(FACILITY_STATUSES))
 
 
-class UpdateFacilitySchema(Schema):
+class UpdateFacilitySchema(Input):
     name_zh = fields.String(validate=validate.Length(1, 128))
     name_en = fields.String(validate=validate.Length(1, 200))
     tier = fields.String(validate=validate.OneOf(TIERS))
@@ -131,7 +131,7 @@ class _TiersRule:
             raise ValidationError("names a tier twice")
 
 
-class CreateServiceSchema(_TiersRule, Schema):
+class CreateServiceSchema(_TiersRule, Input):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     kind = fields.String(required=True, validate=validate.OneOf(SERVICE_KINDS))
     name_zh = fields.String(required=True, validate=validate.Length(1, 64))
@@ -141,7 +141,7 @@ class CreateServiceSchema(_TiersRule, Schema):
     duration_minutes = StrictInt(required=True, validate=validate.Range(1, 1440))
 
 
-class UpdateServiceSchema(_TiersRule, Schema):
+class UpdateServiceSchema(_TiersRule, Input):
     name_zh = fields.String(validate=validate.Length(1, 64))
     name_en = fields.String(validate=validate.Length(1, 128))
     tiers = _tiers_field()
@@ -164,14 +164,14 @@ class CapacitySchema(Schema):
     concurrent_places = fields.Integer()
 
 
-class CreateCapacitySchema(Schema):
+class CreateCapacitySchema(Input):
     service_code = fields.String(required=True)
     effective_from = fields.Date(required=True)
     weekly_intake = StrictInt(required=True, validate=validate.Range(0, 10000))
     concurrent_places = StrictInt(required=True, validate=validate.Range(0, 100000))
 
 
-class CapacityArgs(Schema):
+class CapacityArgs(Input):
     on = fields.Date(metadata={"description": "only the capacities in force on this date"})
     service = fields.String()
 

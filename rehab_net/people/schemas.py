@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from rehab_net.clock import today
 from rehab_net.people.importer import PHONE
 from rehab_net.people.rules import age_on, priority_class
-from rehab_net.schemas import Code, ListArgs, StrictInt, mask
+from rehab_net.schemas import Code, Input, ListArgs, StrictInt, mask
 from rehab_net.vocab import CASE_STATUSES, CATEGORIES, POVERTY_STATUSES, PRIORITY_CLASSES, SEXES
 
 Phone = lambda **kw: fields.String(validate=validate.Regexp(  # noqa: E731
@@ -29,7 +29,7 @@ class PersonSchema(Schema):
     version = fields.Integer()
 
 
-class CreatePersonSchema(Schema):
+class CreatePersonSchema(Input):
     code = Code(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 64))
     resident_id = fields.String(required=True, validate=validate.Length(18, 18))
@@ -42,7 +42,7 @@ class CreatePersonSchema(Schema):
     poverty_status = fields.String(load_default="none", validate=validate.OneOf(POVERTY_STATUSES))
 
 
-class UpdatePersonSchema(Schema):
+class UpdatePersonSchema(Input):
     name = fields.String(validate=validate.Length(1, 64))
     resident_id = fields.String(validate=validate.Length(18, 18))
     birth_date = fields.Date()
@@ -61,7 +61,7 @@ class PersonListArgs(ListArgs):
     born_before = fields.Date()
 
 
-class PersonLookupSchema(Schema):
+class PersonLookupSchema(Input):
     """Exact lookup by resident ID number: sent in the body, never in a URL."""
     resident_id = fields.String(required=True, validate=validate.Length(18, 18))
 
@@ -83,7 +83,7 @@ class CaseSchema(Schema):
     version = fields.Integer()
 
 
-class CreateCaseSchema(Schema):
+class CreateCaseSchema(Input):
     code = Code(required=True)
     person_code = fields.String(required=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
@@ -94,7 +94,7 @@ class CreateCaseSchema(Schema):
                                        validate=validate.Length(20, 20))
 
 
-class UpdateCaseSchema(Schema):
+class UpdateCaseSchema(Input):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     grade = StrictInt(validate=validate.Range(1, 4))
     service_code = fields.String()
