@@ -38,7 +38,8 @@ class Config:
             env = os.environ.get(f"REHAB_{key}")
             if env is not None:
                 current = values[key]
-                values[key] = env.lower() in ("1", "true", "yes") if isinstance(current, bool) else env
+                is_flag = isinstance(current, bool)
+                values[key] = env.lower() in ("1", "true", "yes") if is_flag else env
         return values
 
 

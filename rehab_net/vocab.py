@@ -28,9 +28,11 @@ PRIORITY_CLASSES = ("child", "severe", "poor", "standard")
 LABELS_ZH = {
     "city": "市", "district": "旗市区", "township": "苏木乡镇街道", "village": "嘎查村社区",
     "centre": "康复中心/定点机构", "station": "乡镇康复站", "clinic": "村卫生室",
-    "vision": "视力", "hearing": "听力", "speech": "言语", "physical": "肢体", "intellectual": "智力",
+    "vision": "视力", "hearing": "听力", "speech": "言语", "physical": "肢体",
+    "intellectual": "智力",
     "mental": "精神", "multiple": "多重", "autism": "孤独症",
-    "assessment": "评估", "surgery": "手术", "device_fitting": "辅助器具适配", "training": "康复训练",
+    "assessment": "评估", "surgery": "手术", "device_fitting": "辅助器具适配",
+    "training": "康复训练",
     "day_care": "托养/日间照料", "follow_up": "随访",
     "child": "0-6岁儿童", "severe": "重度", "poor": "困难家庭", "standard": "一般",
 }

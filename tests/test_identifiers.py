@@ -3,8 +3,14 @@ from datetime import date
 import pytest
 
 from rehab_net.people.identifiers import (
-    IdentifierError, check_certificate, check_character, make_certificate, make_resident_id, mask,
-    parse_certificate, parse_resident_id,
+    IdentifierError,
+    check_certificate,
+    check_character,
+    make_certificate,
+    make_resident_id,
+    mask,
+    parse_certificate,
+    parse_resident_id,
 )
 
 # The worked example of GB 11643 (check character X).

@@ -3,7 +3,11 @@ from datetime import date, timedelta
 import pytest
 
 from rehab_net.people.rules import (
-    age_on, child_birth_cutoff, is_child, priority_class, seventh_birthday,
+    age_on,
+    child_birth_cutoff,
+    is_child,
+    priority_class,
+    seventh_birthday,
 )
 
 

@@ -202,7 +202,8 @@ def write(session: Session, data: NetworkRows) -> dict[str, int]:
         if level_rows:
             region_ids.update(upsert_by_code(session, Region, level_rows))
     facility_rows = [
-        {k: v for k, v in r.items() if k != "region_code"} | {"region_id": region_ids[r["region_code"]]}
+        {k: v for k, v in r.items() if k != "region_code"}
+        | {"region_id": region_ids[r["region_code"]]}
         for r in data.rows("facilities.csv")
     ]
     upsert_by_code(session, Facility, facility_rows)
@@ -222,7 +223,8 @@ def _write_capacities(session: Session, rows: list[dict]) -> None:
     facility_ids = dict(session.execute(select(Facility.code, Facility.id)).all())
     service_ids = dict(session.execute(select(Service.code, Service.id)).all())
     values = [{
-        "facility_id": facility_ids[r["facility_code"]], "service_id": service_ids[r["service_code"]],
+        "facility_id": facility_ids[r["facility_code"]],
+        "service_id": service_ids[r["service_code"]],
         "effective_from": r["effective_from"], "weekly_intake": r["weekly_intake"],
         "concurrent_places": r["concurrent_places"],
     } for r in rows]

@@ -240,7 +240,8 @@ def summary(session: Session) -> dict:
             .group_by(Facility.tier)).all())
         rows.append({"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en,
                      **{t: counts.get(t, 0) for t in TIERS}})
-    totals = dict(session.execute(select(Facility.tier, func.count()).group_by(Facility.tier)).all())
+    by_tier = select(Facility.tier, func.count()).group_by(Facility.tier)
+    totals = dict(session.execute(by_tier).all())
     return {"regions": {lv: levels.get(lv, 0) for lv in REGION_LEVELS},
             "facilities": {t: totals.get(t, 0) for t in TIERS},
             "services": session.scalar(select(func.count()).select_from(Service)),

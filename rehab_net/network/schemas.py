@@ -1,4 +1,5 @@
-"""API schemas of the network: input schemas are <Verb><Thing>Schema, output schemas <Thing>Schema."""
+"""API schemas of the network: input schemas are <Verb><Thing>Schema, output schemas
+<Thing>Schema."""
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates

@@ -23,7 +23,8 @@ class Regions(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List regions (filter by level, parent, name)."""
-        parent = query_ref(get_session(), ops.get_region, args["parent"], "parent") if "parent" in args else None
+        parent = (query_ref(get_session(), ops.get_region, args["parent"], "parent")
+                  if "parent" in args else None)
         stmt = ops.list_regions(level=args.get("level"), parent=parent, q=args.get("q"))
         stmt = apply_sort(stmt, args.get("sort"), {
             "code": Region.code, "name_zh": Region.name_zh, "name_en": Region.name_en,
@@ -74,7 +75,8 @@ class Facilities(MethodView):
     def get(self, args, pagination_parameters):
         """List facilities (filter by tier, region subtree, status, designation, service)."""
         session = get_session()
-        region = query_ref(get_session(), ops.get_region, args["region"], "region") if "region" in args else None
+        region = (query_ref(get_session(), ops.get_region, args["region"], "region")
+                  if "region" in args else None)
         service = (query_ref(get_session(), ops.get_service, args["service"], "service")
                    if "service" in args else None)
         stmt = ops.list_facilities(session, tier=args.get("tier"), region=region,

@@ -91,7 +91,8 @@ class Cases(MethodView):
             "service": (network.get_service, "service"), "region": (network.get_region, "region"),
             "person": (ops.get_person, "person"),
         }
-        resolved = {k: query_ref(get_session(), g, args[k], n) for k, (g, n) in refs.items() if k in args}
+        resolved = {k: query_ref(get_session(), g, args[k], n)
+                    for k, (g, n) in refs.items() if k in args}
         stmt = ops.list_cases(session, on=on, status=args.get("status"),
                               open_only=args.get("open", False), category=args.get("category"),
                               grade=args.get("grade"), priority=args.get("priority"), **resolved)
