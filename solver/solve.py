@@ -1,0 +1,266 @@
+"""Entry point of the optimisation: column generation over a min cost flow.
+
+1. Group interchangeable cases (groups.py).
+2. Start from each group's few cheapest facilities (travel + tier + earliest possible wait).
+3. Solve the min cost flow over those pairs (model.py), read the capacity duals from the residual
+   graph (potentials.py), scan ALL eligible pairs with them (pricing.py): the scan gives a lower
+   bound of the full problem and every pair that could still lower the cost. Add those and repeat
+   until the bound meets the flow's cost: that is the proof of optimality.
+4. Split each group's flow back into its cases and weeks (this file)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from solver.costs import case_costs, road_km
+from solver.groups import Groups, group_cases
+from solver.instance import (
+    ASSIGNED,
+    CAPACITY,
+    NO_ELIGIBLE_FACILITY,
+    NO_FACILITY,
+    Instance,
+    Solution,
+)
+from solver.model import COST, INFINITE, Network, Prices, Reach, SolverFailure, build_network
+from solver.potentials import UNREACHABLE, NegativeCycle, distances_from, residual_arcs
+from solver.pricing import (
+    current_values,
+    eligible_current,
+    offsets,
+    pair_values,
+    scan,
+)
+
+FIRST_PER_GROUP = 6  # candidate facilities per group before any pricing
+ADDED_PER_GROUP = 6  # at most this many pairs added per group and round
+OPTIMALITY_GAP = 1e-4  # the contract's 0.01%
+
+
+def solve(instance: Instance, time_limit: float | None = None) -> Solution:
+    """Solve an instance to proven optimality (status optimal), or return the best plan found
+    when `time_limit` seconds stop the pricing rounds (status feasible, with a proven lower bound),
+    or status error with a message. Never raises for a valid instance."""
+    started = time.perf_counter()
+    try:
+        return _solve(instance, time_limit, started)
+    except (SolverFailure, NegativeCycle, MemoryError) as exc:
+        return error_solution(instance, f"{type(exc).__name__}: {exc}", started)
+
+
+def _solve(instance: Instance, time_limit: float | None, started: float) -> Solution:
+    groups = group_cases(instance)
+    prices = Prices.of(instance, groups)
+    reach = Reach(instance)
+    place_value = np.zeros(instance.facilities.capacity.shape, dtype=np.int64)
+    current = eligible_current(instance, groups, prices)
+
+    offs = offsets(instance, groups, prices, reach, place_value)
+    outside = np.minimum(prices.unassigned,
+                         current_values(instance, groups, prices, place_value, current))
+    first = scan(instance, groups, offs, outside, limit=np.full(len(groups), INFINITE),
+                 per_group=FIRST_PER_GROUP)
+    any_eligible = first.any_eligible
+    any_eligible[current[0]] = True
+    pairs = (first.new_group, first.new_facility, first.new_cost)
+
+    rounds, converged = 0, False
+    while True:
+        rounds += 1
+        network = build_network(instance, groups, prices, *arcs_of(instance, groups, prices,
+                                                                   pairs, current))
+        flow = network.solve()
+        primal = int(np.dot(flow, network.arcs[COST]))
+        place_value = capacity_duals(instance, groups, network, flow)
+        offs = offsets(instance, groups, prices, reach, place_value)
+        outside = np.minimum(prices.unassigned,
+                             current_values(instance, groups, prices, place_value, current))
+        limit = outside.copy()
+        np.minimum.at(limit, pairs[0], pair_values(groups, offs, *pairs))
+        priced = scan(instance, groups, offs, outside, limit, per_group=ADDED_PER_GROUP)
+        bound = (int(np.dot(groups.size, priced.best))
+                 - int(np.sum(instance.facilities.capacity * place_value, dtype=np.int64)))
+        if bound >= primal or priced.new_group.size == 0:
+            converged = bound >= primal
+            break
+        if time_limit is not None and time.perf_counter() - started > time_limit:
+            break
+        pairs = tuple(np.concatenate([a, b]) for a, b in zip(
+            pairs, (priced.new_group, priced.new_facility, priced.new_cost), strict=True))
+
+    facility, week = split_into_cases(instance, groups, network, flow)
+    return finish(instance, groups, prices, facility, week, any_eligible, bound, converged,
+                  place_value, network, flow, started,
+                  stats={"groups": len(groups), "arcs": int(network.arcs.shape[1]),
+                         "nodes": network.num_nodes, "rounds": rounds,
+                         "candidate_pairs": int(pairs[0].size), "scale": prices.scale})
+
+
+def arcs_of(instance: Instance, groups: Groups, prices: Prices, pairs: tuple,
+            current: tuple) -> tuple[tuple, tuple]:
+    """Candidate pairs as network arcs: a chain entry for groups that can wait to the horizon's
+    end; one direct arc per eligible week for the others; a direct arc for each current place."""
+    g, f, cost = pairs
+    chained = groups.uses_chain[g]
+    entry = (g[chained], f[chained], cost[chained])
+
+    g, f, cost = g[~chained], f[~chained], cost[~chained]
+    span = (groups.last[g] - groups.release[g] + 1).astype(np.int64)
+    pick = np.repeat(np.arange(g.size), span)
+    first_of = np.repeat(np.cumsum(span) - span, span)
+    week = groups.release[g][pick] + (np.arange(pick.size) - first_of)
+    g, f, cost = g[pick], f[pick], cost[pick]
+    open_ = instance.facilities.capacity[f, groups.service[g], week] > 0
+    g, f, week, cost = g[open_], f[open_], week[open_], cost[open_]
+    cost = cost + prices.wait[groups.priority[g]] * (week - groups.release[g])
+
+    cg, ccost = current
+    cw = groups.current_week[cg]
+    ccost = ccost + prices.wait[groups.priority[cg]] * (cw - groups.release[cg])
+    direct = (np.concatenate([g, cg]), np.concatenate([f, groups.current_facility[cg]]),
+              np.concatenate([week, cw]), np.concatenate([cost, ccost]))
+    return entry, direct
+
+
+def capacity_duals(instance: Instance, groups: Groups, network: Network,
+                   flow: np.ndarray) -> np.ndarray:
+    """The price of one more place at each (facility, service, week), scaled: minus the shortest
+    distance from T to the place in the residual graph, i.e. the most the total cost falls when
+    that place gets one more intake. Zero where the place is not full."""
+    src, dst, weight = residual_arcs(*network.arcs[:3], network.arcs[COST], flow)
+    dist = distances_from(0, network.num_nodes, src, dst, weight)
+    place_nodes = 1 + len(groups) + np.arange(network.place_facility.size)
+    d = dist[place_nodes]
+    value = np.where(d == UNREACHABLE, 0, np.maximum(0, -d))
+    dense = np.zeros(instance.facilities.capacity.shape, dtype=np.int64)
+    dense[network.place_facility, network.place_service, network.place_week] = value
+    return dense
+
+
+def split_into_cases(instance: Instance, groups: Groups, network: Network,
+                     flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per case: facility and start week (NO_FACILITY / -1 when unassigned).
+
+    A group's flow reaches a facility either directly (facility and week known) or through the
+    facility's chain, whose flow only says how many of the priority class start in each week.
+    Within a chain any matching of entries to starts no earlier than the entry costs the same (the
+    total wait is the sum of start weeks minus the sum of release weeks), so entries are matched to
+    starts first-in first-out, which flow conservation makes always possible."""
+    pieces_g, pieces_f, pieces_t, pieces_n = [], [], [], []
+
+    direct_flow = flow[network.direct]
+    used = direct_flow > 0
+    place = network.direct_place[used]
+    pieces_g.append(network.direct_group[used])
+    pieces_f.append(network.place_facility[place])
+    pieces_t.append(network.place_week[place])
+    pieces_n.append(direct_flow[used])
+
+    entry_flow = flow[network.entry]
+    used = entry_flow > 0
+    e_group, e_chain = network.entry_group[used], network.entry_chain[used]
+    e_units = entry_flow[used]
+    e_order = np.lexsort((e_group, groups.release[e_group], e_chain))
+    e_group, e_chain, e_units = e_group[e_order], e_chain[e_order], e_units[e_order]
+
+    exit_flow = flow[network.exits]
+    used = exit_flow > 0
+    x_chain, x_week, x_units = network.exit_chain[used], network.exit_week[used], exit_flow[used]
+    x_order = np.lexsort((x_week, x_chain))
+    x_chain, x_week, x_units = x_chain[x_order], x_week[x_order], x_units[x_order]
+
+    # Entries and starts laid end to end over all chains in the same chain order cover the same
+    # units; cutting at both sets of boundaries gives pieces that are one entry and one start.
+    e_end, x_end = np.cumsum(e_units), np.cumsum(x_units)
+    cuts = np.union1d(e_end, x_end)
+    piece_start = np.concatenate([[0], cuts[:-1]])
+    e_at = np.searchsorted(e_end, piece_start, side="right")
+    x_at = np.searchsorted(x_end, piece_start, side="right")
+    pieces_g.append(e_group[e_at])
+    pieces_f.append(network.chain_facility[x_chain[x_at]])
+    pieces_t.append(x_week[x_at])
+    pieces_n.append(cuts - piece_start)
+
+    g = np.concatenate(pieces_g).astype(np.int64)
+    f = np.concatenate(pieces_f).astype(np.int64)
+    t = np.concatenate(pieces_t).astype(np.int64)
+    n = np.concatenate(pieces_n).astype(np.int64)
+    order = np.lexsort((t, f, g))
+    g, f, t, n = g[order], f[order], t[order], n[order]
+    # One slot per unit; the k-th case of a group (in file order) takes the group's k-th slot.
+    slot_f, slot_t = np.repeat(f, n), np.repeat(t, n)
+    slot_group = np.repeat(g, n)
+    assigned = np.bincount(slot_group, minlength=len(groups))
+    slot_first = np.cumsum(assigned) - assigned
+
+    cases = len(instance.cases)
+    facility = np.full(cases, NO_FACILITY, dtype=np.int32)
+    week = np.full(cases, -1, dtype=np.int32)
+    case_group = np.repeat(np.arange(len(groups)), groups.size)
+    rank = np.arange(groups.case_order.size) - np.repeat(groups.start, groups.size)
+    placed = rank < assigned[case_group]
+    slot = slot_first[case_group[placed]] + rank[placed]
+    facility[groups.case_order[placed]] = slot_f[slot]
+    week[groups.case_order[placed]] = slot_t[slot]
+    return facility, week
+
+
+def finish(instance: Instance, groups: Groups, prices: Prices, facility: np.ndarray,
+           week: np.ndarray, any_eligible: np.ndarray, bound_scaled: int, converged: bool,
+           place_value: np.ndarray, network: Network, flow: np.ndarray, started: float,
+           stats: dict) -> Solution:
+    cases = len(instance.cases)
+    costs = case_costs(instance, facility, week)
+    objective = float(np.sum(costs))
+    # The bound in money: the scaled bound can exceed the true one by the rounding of each grouped
+    # case; cases that can never start are left out of the flow and cost exactly their penalty.
+    outside = groups.of_case < 0
+    bound = ((bound_scaled - prices.rounding_slack(instance) * int(groups.size.sum()))
+             / prices.scale + float(np.sum(costs[outside])))
+    bound = min(bound, objective)
+    gap = objective - bound
+    proven = converged and (gap <= OPTIMALITY_GAP * abs(objective) or gap <= 1e-6)
+
+    placed = facility != NO_FACILITY
+    road = np.full(cases, np.nan)
+    idx = np.flatnonzero(placed)
+    road[idx] = road_km(instance, idx, facility[idx])
+    reason = np.full(cases, ASSIGNED, dtype=np.int8)
+    case_eligible = np.zeros(cases, dtype=bool)
+    inside = ~outside
+    case_eligible[inside] = any_eligible[groups.of_case[inside]]
+    reason[~placed] = np.where(case_eligible[~placed], CAPACITY, NO_ELIGIBLE_FACILITY)
+
+    shadow = binding_places(instance, network, flow, place_value, prices.scale)
+    return Solution(
+        instance=instance.name, status="optimal" if proven else "feasible",
+        objective=objective, bound=bound, facility=facility, week=week, road_km=road,
+        reason=reason, shadow_prices=shadow,
+        stats={"wall_seconds": round(time.perf_counter() - started, 3), "cases": cases, **stats},
+    )
+
+
+def binding_places(instance: Instance, network: Network, flow: np.ndarray,
+                   place_value: np.ndarray, scale: int) -> list[tuple[int, int, int, float]]:
+    """Full places whose one more intake would lower the optimal cost, with by how much."""
+    full = flow[network.place_arcs] >= network.arcs[2, network.place_arcs]
+    f = network.place_facility[full]
+    s = network.place_service[full]
+    t = network.place_week[full]
+    value = place_value[f, s, t]
+    keep = value > 0
+    return [(int(a), int(b), int(c), float(v) / scale)
+            for a, b, c, v in zip(f[keep], s[keep], t[keep], value[keep], strict=True)]
+
+
+def error_solution(instance: Instance, message: str, started: float) -> Solution:
+    cases = len(instance.cases)
+    return Solution(
+        instance=instance.name, status="error", objective=None, bound=None,
+        facility=np.full(cases, NO_FACILITY, dtype=np.int32),
+        week=np.full(cases, -1, dtype=np.int32), road_km=np.full(cases, np.nan),
+        reason=np.full(cases, CAPACITY, dtype=np.int8),
+        stats={"wall_seconds": round(time.perf_counter() - started, 3), "cases": cases},
+        message=message,
+    )
