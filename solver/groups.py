@@ -31,8 +31,9 @@ class Groups:
     case_order: np.ndarray
     start: np.ndarray
     # Per case: its group, or -1 when the case can never start within the horizon
-    # (release after its last week), so it needs no node at all.
-    of_case: np.ndarray
+    # (release after its last week), so it needs no node at all. None in a part().
+    of_case: np.ndarray | None
+    horizon: int
 
     def __len__(self) -> int:
         return len(self.size)
@@ -41,7 +42,21 @@ class Groups:
     def uses_chain(self) -> np.ndarray:
         """Groups whose last week is the horizon's end reach every later week through the
         facility's weekly chain; the others (a deadline inside the horizon) need direct arcs."""
-        return self.last == self.last.max(initial=0)
+        return self.last == self.horizon - 1
+
+    def part(self, lo: int, hi: int) -> Groups:
+        """Groups lo..hi-1 (e.g. those of one service) as a Groups of their own."""
+        first = self.start[lo] if lo < len(self) else self.case_order.size
+        end = self.start[hi] if hi < len(self) else self.case_order.size
+        return Groups(
+            service=self.service[lo:hi], priority=self.priority[lo:hi],
+            release=self.release[lo:hi], last=self.last[lo:hi], lat=self.lat[lo:hi],
+            lon=self.lon[lo:hi], max_travel_km=self.max_travel_km[lo:hi],
+            current_facility=self.current_facility[lo:hi],
+            current_week=self.current_week[lo:hi], size=self.size[lo:hi],
+            case_order=self.case_order[first:end], start=self.start[lo:hi] - first,
+            of_case=None, horizon=self.horizon,
+        )
 
 
 def group_cases(instance: Instance) -> Groups:
@@ -75,7 +90,7 @@ def group_cases(instance: Instance) -> Groups:
         last=last[first], lat=c.lat[first], lon=c.lon[first],
         max_travel_km=c.max_travel_km[first], current_facility=c.current_facility[first],
         current_week=c.current_week[first], size=size, case_order=order, start=start,
-        of_case=of_case,
+        of_case=of_case, horizon=horizon,
     )
 
 

@@ -80,6 +80,9 @@ class Prices:
             reassign=reassign,
         )
 
+    def part(self, lo: int, hi: int) -> Prices:
+        return Prices(self.scale, self.wait, self.unassigned[lo:hi], self.reassign[lo:hi])
+
     def money(self, amount) -> np.ndarray:
         return scaled(amount, self.scale)
 

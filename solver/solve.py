@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,15 +27,17 @@ from solver.instance import (
 from solver.model import COST, INFINITE, Network, Prices, Reach, SolverFailure, build_network
 from solver.potentials import UNREACHABLE, NegativeCycle, distances_from, residual_arcs
 from solver.pricing import (
+    Offsets,
     current_values,
     eligible_current,
     offsets,
     pair_values,
     scan,
+    service_ranges,
 )
 
-FIRST_PER_GROUP = 6  # candidate facilities per group before any pricing
-ADDED_PER_GROUP = 6  # at most this many pairs added per group and round
+FIRST_PER_GROUP = 16  # candidate facilities per group before any pricing
+ADDED_PER_GROUP = 16  # at most this many pairs added per group and round
 OPTIMALITY_GAP = 1e-4  # the contract's 0.01%
 
 
@@ -49,13 +52,52 @@ def solve(instance: Instance, time_limit: float | None = None) -> Solution:
         return error_solution(instance, f"{type(exc).__name__}: {exc}", started)
 
 
+@dataclass
+class Part:
+    """The result for the groups of one service (services share no capacity, so each is a
+    problem of its own): its lower bound, scaled, and whether it is proven optimal."""
+
+    bound: int
+    converged: bool
+    any_eligible: np.ndarray
+    shadow_prices: list
+    rounds: int = 0
+    arcs: int = 0
+    pairs: int = 0
+
+
 def _solve(instance: Instance, time_limit: float | None, started: float) -> Solution:
     groups = group_cases(instance)
     prices = Prices.of(instance, groups)
     reach = Reach(instance)
+    cases = len(instance.cases)
+    facility = np.full(cases, NO_FACILITY, dtype=np.int32)
+    week = np.full(cases, -1, dtype=np.int32)
+    deadline = None if time_limit is None else started + time_limit
+
+    parts = []
+    bounds = service_ranges(groups, len(instance.services))
+    for s in range(len(instance.services)):
+        lo, hi = int(bounds[s]), int(bounds[s + 1])
+        if lo < hi:
+            parts.append(solve_part(instance, groups.part(lo, hi), prices.part(lo, hi), reach,
+                                    deadline, facility, week))
+    any_eligible = (np.concatenate([p.any_eligible for p in parts]) if parts
+                    else np.zeros(0, dtype=bool))
+    return finish(instance, groups, prices, facility, week, any_eligible,
+                  bound_scaled=sum(p.bound for p in parts),
+                  converged=all(p.converged for p in parts),
+                  shadow=[x for p in parts for x in p.shadow_prices], started=started,
+                  stats={"groups": len(groups), "arcs": sum(p.arcs for p in parts),
+                         "candidate_pairs": sum(p.pairs for p in parts),
+                         "flow_solves": sum(p.rounds for p in parts), "scale": prices.scale})
+
+
+def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
+               deadline: float | None, facility: np.ndarray, week: np.ndarray) -> Part:
+    """Solve the groups of one service; write their cases' facility and week."""
     place_value = np.zeros(instance.facilities.capacity.shape, dtype=np.int64)
     current = eligible_current(instance, groups, prices)
-
     offs = offsets(instance, groups, prices, reach, place_value)
     outside = np.minimum(prices.unassigned,
                          current_values(instance, groups, prices, place_value, current))
@@ -64,8 +106,13 @@ def _solve(instance: Instance, time_limit: float | None, started: float) -> Solu
     any_eligible = first.any_eligible
     any_eligible[current[0]] = True
     pairs = (first.new_group, first.new_facility, first.new_cost)
+    if cheapest_fits(instance, groups, prices, offs, outside, current, pairs, facility, week):
+        # Everyone at their cheapest choice fits within capacity: the bound with zero prices
+        # is met, so this is optimal without any flow.
+        return Part(int(np.dot(groups.size, first.best)), True, any_eligible, [],
+                    pairs=int(pairs[0].size))
 
-    rounds, converged = 0, False
+    rounds = 0
     while True:
         rounds += 1
         network = build_network(instance, groups, prices, *arcs_of(instance, groups, prices,
@@ -81,20 +128,64 @@ def _solve(instance: Instance, time_limit: float | None, started: float) -> Solu
         priced = scan(instance, groups, offs, outside, limit, per_group=ADDED_PER_GROUP)
         bound = (int(np.dot(groups.size, priced.best))
                  - int(np.sum(instance.facilities.capacity * place_value, dtype=np.int64)))
-        if bound >= primal or priced.new_group.size == 0:
-            converged = bound >= primal
+        converged = bound >= primal
+        if converged or priced.new_group.size == 0:
             break
-        if time_limit is not None and time.perf_counter() - started > time_limit:
+        if deadline is not None and time.perf_counter() > deadline:
             break
         pairs = tuple(np.concatenate([a, b]) for a, b in zip(
             pairs, (priced.new_group, priced.new_facility, priced.new_cost), strict=True))
 
-    facility, week = split_into_cases(instance, groups, network, flow)
-    return finish(instance, groups, prices, facility, week, any_eligible, bound, converged,
-                  place_value, network, flow, started,
-                  stats={"groups": len(groups), "arcs": int(network.arcs.shape[1]),
-                         "nodes": network.num_nodes, "rounds": rounds,
-                         "candidate_pairs": int(pairs[0].size), "scale": prices.scale})
+    split_into_cases(groups, network, flow, facility, week)
+    return Part(bound, converged, any_eligible,
+                binding_places(network, flow, place_value, prices.scale),
+                rounds=rounds, arcs=int(network.arcs.shape[1]), pairs=int(pairs[0].size))
+
+
+def cheapest_fits(instance: Instance, groups: Groups, prices: Prices, offs: Offsets,
+                  outside: np.ndarray, current: tuple, pairs: tuple, facility: np.ndarray,
+                  week: np.ndarray) -> bool:
+    """Give every group its cheapest choice (with places free of charge); if no capacity is
+    exceeded, write it and say so."""
+    g, f, cost = pairs
+    value = pair_values(groups, offs, g, f, cost)
+    order = np.lexsort((f, value, g))
+    g, f, value = g[order], f[order], value[order]
+    firsts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if g.size else np.zeros(0, np.int64)
+    g, f, value = g[firsts], f[firsts], value[firsts]
+
+    n = len(groups)
+    chosen_f = np.full(n, NO_FACILITY, dtype=np.int64)
+    chosen_t = np.full(n, -1, dtype=np.int64)
+    by_pair = value < outside[g]
+    chosen_f[g[by_pair]] = f[by_pair]
+    chosen_t[g[by_pair]] = earliest_week(instance, groups, g[by_pair], f[by_pair])
+    cg, _ = current
+    keeps = cg[(chosen_f[cg] == NO_FACILITY) & (outside[cg] < prices.unassigned[cg])]
+    chosen_f[keeps] = groups.current_facility[keeps]
+    chosen_t[keeps] = groups.current_week[keeps]
+
+    placed = np.flatnonzero(chosen_f != NO_FACILITY)
+    capacity = instance.facilities.capacity
+    used = np.zeros(capacity.shape[0::2], dtype=np.int64)
+    np.add.at(used, (chosen_f[placed], chosen_t[placed]), groups.size[placed])
+    if np.any(used > capacity[:, groups.service[0], :]):
+        return False
+    whole = np.repeat(np.arange(n), groups.size)
+    facility[groups.case_order] = chosen_f[whole]
+    week[groups.case_order] = chosen_t[whole]
+    return True
+
+
+def earliest_week(instance: Instance, groups: Groups, g: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """The first week from each group's release with capacity at facility f (it exists: the pair
+    is eligible)."""
+    horizon = instance.horizon_weeks
+    weeks = np.arange(horizon)
+    open_ = ((instance.facilities.capacity[f, groups.service[g], :] > 0)
+             & (weeks[None, :] >= groups.release[g][:, None])
+             & (weeks[None, :] <= groups.last[g][:, None]))
+    return np.argmax(open_, axis=1)
 
 
 def arcs_of(instance: Instance, groups: Groups, prices: Prices, pairs: tuple,
@@ -138,9 +229,9 @@ def capacity_duals(instance: Instance, groups: Groups, network: Network,
     return dense
 
 
-def split_into_cases(instance: Instance, groups: Groups, network: Network,
-                     flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per case: facility and start week (NO_FACILITY / -1 when unassigned).
+def split_into_cases(groups: Groups, network: Network, flow: np.ndarray, facility: np.ndarray,
+                     week: np.ndarray) -> None:
+    """Write each case's facility and start week (left NO_FACILITY / -1 when unassigned).
 
     A group's flow reaches a facility either directly (facility and week known) or through the
     facility's chain, whose flow only says how many of the priority class start in each week.
@@ -194,22 +285,17 @@ def split_into_cases(instance: Instance, groups: Groups, network: Network,
     assigned = np.bincount(slot_group, minlength=len(groups))
     slot_first = np.cumsum(assigned) - assigned
 
-    cases = len(instance.cases)
-    facility = np.full(cases, NO_FACILITY, dtype=np.int32)
-    week = np.full(cases, -1, dtype=np.int32)
     case_group = np.repeat(np.arange(len(groups)), groups.size)
     rank = np.arange(groups.case_order.size) - np.repeat(groups.start, groups.size)
     placed = rank < assigned[case_group]
     slot = slot_first[case_group[placed]] + rank[placed]
     facility[groups.case_order[placed]] = slot_f[slot]
     week[groups.case_order[placed]] = slot_t[slot]
-    return facility, week
 
 
 def finish(instance: Instance, groups: Groups, prices: Prices, facility: np.ndarray,
            week: np.ndarray, any_eligible: np.ndarray, bound_scaled: int, converged: bool,
-           place_value: np.ndarray, network: Network, flow: np.ndarray, started: float,
-           stats: dict) -> Solution:
+           shadow: list, started: float, stats: dict) -> Solution:
     cases = len(instance.cases)
     costs = case_costs(instance, facility, week)
     objective = float(np.sum(costs))
@@ -232,7 +318,6 @@ def finish(instance: Instance, groups: Groups, prices: Prices, facility: np.ndar
     case_eligible[inside] = any_eligible[groups.of_case[inside]]
     reason[~placed] = np.where(case_eligible[~placed], CAPACITY, NO_ELIGIBLE_FACILITY)
 
-    shadow = binding_places(instance, network, flow, place_value, prices.scale)
     return Solution(
         instance=instance.name, status="optimal" if proven else "feasible",
         objective=objective, bound=bound, facility=facility, week=week, road_km=road,
@@ -241,8 +326,8 @@ def finish(instance: Instance, groups: Groups, prices: Prices, facility: np.ndar
     )
 
 
-def binding_places(instance: Instance, network: Network, flow: np.ndarray,
-                   place_value: np.ndarray, scale: int) -> list[tuple[int, int, int, float]]:
+def binding_places(network: Network, flow: np.ndarray, place_value: np.ndarray,
+                   scale: int) -> list[tuple[int, int, int, float]]:
     """Full places whose one more intake would lower the optimal cost, with by how much."""
     full = flow[network.place_arcs] >= network.arcs[2, network.place_arcs]
     f = network.place_facility[full]
