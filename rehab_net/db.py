@@ -113,7 +113,8 @@ def upsert_by_code(session: Session, model, rows: list[dict], chunk: int = 5000)
     changed = [{**r, "id": existing[r["code"]][0], "version": existing[r["code"]][1] + 1}
                for r in rows if r["code"] in existing]
     for i in range(0, len(new), chunk):
-        session.execute(insert(model), new[i:i + chunk])
+        # render_nulls: rows with and without optional values stay one executemany batch
+        session.execute(insert(model).execution_options(render_nulls=True), new[i:i + chunk])
     for i in range(0, len(changed), chunk):
         # Core UPDATE ... WHERE id = :id executemany (no ORM version check: the import is the
         # only writer in its transaction and bumps the version itself).

@@ -1,0 +1,104 @@
+"""The sample region (sample_network/): generated deterministically, committed as generated, and
+loadable through the real importer with the shape sample_network/README.md describes."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+from sqlalchemy import func, select
+
+from rehab_net.cli import main
+from rehab_net.config import PROJECT_ROOT
+from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
+from rehab_net.people import operations as people
+from rehab_net.people.models import Case
+from rehab_net.vocab import OPEN_CASE_STATUSES
+from sample_network import generate
+from tests.conftest import TODAY
+
+DATA = Path(generate.__file__).parent / "data"
+FILES = tuple(generate.COLUMNS)
+
+
+def run(app, *args):
+    return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def test_generator_is_deterministic_and_the_committed_files_are_its_output(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert generate.main(["--out", str(first)]) == 0
+    # A second run in another process with another hash seed: set or dict-of-hash ordering would
+    # show up as a difference.
+    env = {**os.environ, "PYTHONHASHSEED": "4242"}
+    subprocess.run([sys.executable, "-m", "sample_network.generate", "--out", str(second)],
+                   cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    for name in FILES:
+        fresh = (first / name).read_bytes()
+        assert fresh == (second / name).read_bytes(), f"{name} differs between two runs"
+        assert fresh == (DATA / name).read_bytes(), (
+            f"sample_network/data/{name} is not what the generator writes: edit the generator, "
+            "then run `make sample`")
+
+
+def _levels(session) -> dict[str, int]:
+    return dict(session.execute(select(Region.level, func.count()).group_by(Region.level)).all())
+
+
+def _sites_per_region(session, tier: str, level: str) -> tuple[list[int], list[int]]:
+    """(region ids of the facilities of a tier, ids of the regions of a level), both sorted."""
+    sites = session.scalars(select(Facility.region_id).where(Facility.tier == tier)).all()
+    regions = session.scalars(select(Region.id).where(Region.level == level)).all()
+    return sorted(sites), sorted(regions)
+
+
+def _scarce_services(session) -> dict[str, tuple[int, int]]:
+    """Services whose open cases exceed 12 weeks of the weekly intake in force on TODAY at open
+    facilities: code -> (open cases, 12 x weekly intake)."""
+    in_force = capacities_on(TODAY).subquery()
+    intake = dict(session.execute(
+        select(Service.code, func.sum(in_force.c.weekly_intake))
+        .join(in_force, in_force.c.service_id == Service.id)
+        .join(Facility, Facility.id == in_force.c.facility_id)
+        .where(Facility.status == "open").group_by(Service.code)).all())
+    demand = dict(session.execute(
+        select(Service.code, func.count()).join(Case, Case.service_id == Service.id)
+        .where(Case.status.in_(OPEN_CASE_STATUSES)).group_by(Service.code)).all())
+    return {code: (n, 12 * intake.get(code, 0)) for code, n in demand.items()
+            if n > 12 * intake.get(code, 0)}
+
+
+# One test per dialect: loading is the expensive part, and the app fixture empties the database
+# after every test.
+@pytest.mark.slow
+def test_the_sample_loads_through_the_importer_with_the_described_shape(app, session):
+    result = run(app, "load-sample", "--dir", str(DATA))
+    assert result.exit_code == 0, result.output
+
+    levels = _levels(session)
+    assert levels["city"] == 1 and levels["district"] == 14
+    assert 100 <= levels["township"] <= 140
+    assert 1100 <= levels["village"] <= 1500
+
+    centre = session.scalar(select(Facility).where(Facility.name_zh == "呼伦贝尔市残疾人康复中心"))
+    assert centre.tier == "centre" and centre.designated and centre.status == "open"
+    assert centre.region.parent.code == "150702"  # a street of Hailar
+    centres = session.scalar(select(func.count()).where(Facility.tier == "centre"))
+    assert 9 <= centres - 1 <= 13  # the city centre and about ten others
+    stations, townships = _sites_per_region(session, "station", "township")
+    assert stations == townships  # exactly one station per township
+    clinics, villages = _sites_per_region(session, "clinic", "village")
+    assert clinics == villages  # exactly one clinic per village
+    assert session.scalar(select(func.count()).select_from(Capacity)) > len(villages)
+
+    counts = people.counts(session, TODAY)
+    open_cases = sum(counts["open_by_priority"].values())
+    assert 18_000 <= open_cases <= 22_000
+    assert 2_500 <= counts["open_by_priority"]["child"] <= 5_000
+    assert counts["open_by_priority"]["severe"] > counts["open_by_priority"]["poor"] > 0
+
+    scarce = _scarce_services(session)
+    assert "autism_training" in scarce, scarce  # the children's waitlist the sample is built for
+    assert len(scarce) <= 4, scarce  # ... while most services roughly meet demand
