@@ -9,7 +9,10 @@
 4. Split each group's flow back into its cases and weeks (this file)."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,15 +42,20 @@ from solver.pricing import (
 FIRST_PER_GROUP = 16  # candidate facilities per group before any pricing
 ADDED_PER_GROUP = 16  # at most this many pairs added per group and round
 OPTIMALITY_GAP = 1e-4  # the contract's 0.01%
+PARALLEL_FROM_CASES = 50_000  # below this, forking costs more than it saves
 
 
-def solve(instance: Instance, time_limit: float | None = None) -> Solution:
+def solve(instance: Instance, time_limit: float | None = None,
+          workers: int | None = None) -> Solution:
     """Solve an instance to proven optimality (status optimal), or return the best plan found
     when `time_limit` seconds stop the pricing rounds (status feasible, with a proven lower bound),
-    or status error with a message. Never raises for a valid instance."""
+    or status error with a message. Never raises for a valid instance. `workers` processes solve
+    services in parallel on large instances (default: the machine's cores, at most 4)."""
     started = time.perf_counter()
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1)
     try:
-        return _solve(instance, time_limit, started)
+        return _solve(instance, time_limit, started, workers)
     except (SolverFailure, NegativeCycle, MemoryError) as exc:
         return error_solution(instance, f"{type(exc).__name__}: {exc}", started)
 
@@ -66,7 +74,8 @@ class Part:
     pairs: int = 0
 
 
-def _solve(instance: Instance, time_limit: float | None, started: float) -> Solution:
+def _solve(instance: Instance, time_limit: float | None, started: float,
+           workers: int) -> Solution:
     groups = group_cases(instance)
     prices = Prices.of(instance, groups)
     reach = Reach(instance)
@@ -75,13 +84,14 @@ def _solve(instance: Instance, time_limit: float | None, started: float) -> Solu
     week = np.full(cases, -1, dtype=np.int32)
     deadline = None if time_limit is None else started + time_limit
 
-    parts = []
     bounds = service_ranges(groups, len(instance.services))
-    for s in range(len(instance.services)):
-        lo, hi = int(bounds[s]), int(bounds[s + 1])
-        if lo < hi:
-            parts.append(solve_part(instance, groups.part(lo, hi), prices.part(lo, hi), reach,
-                                    deadline, facility, week))
+    ranges = [(int(bounds[s]), int(bounds[s + 1])) for s in range(len(instance.services))
+              if bounds[s] < bounds[s + 1]]
+    problem = (instance, groups, prices, reach, deadline)
+    if workers > 1 and len(instance.cases) >= PARALLEL_FROM_CASES and len(ranges) > 1:
+        parts = solve_parts_in_processes(problem, ranges, workers, facility, week)
+    else:
+        parts = [solve_range(problem, lo, hi, facility, week) for lo, hi in ranges]
     any_eligible = (np.concatenate([p.any_eligible for p in parts]) if parts
                     else np.zeros(0, dtype=bool))
     return finish(instance, groups, prices, facility, week, any_eligible,
@@ -91,6 +101,49 @@ def _solve(instance: Instance, time_limit: float | None, started: float) -> Solu
                   stats={"groups": len(groups), "arcs": sum(p.arcs for p in parts),
                          "candidate_pairs": sum(p.pairs for p in parts),
                          "flow_solves": sum(p.rounds for p in parts), "scale": prices.scale})
+
+
+def solve_range(problem: tuple, lo: int, hi: int, facility: np.ndarray,
+                week: np.ndarray) -> Part:
+    instance, groups, prices, reach, deadline = problem
+    return solve_part(instance, groups.part(lo, hi), prices.part(lo, hi), reach, deadline,
+                      facility, week)
+
+
+# The problem a forked pool worker solves parts of: set before the pool forks, so the workers
+# share it copy-on-write instead of receiving a pickled copy of a large instance.
+_FORKED_PROBLEM: tuple | None = None
+
+
+def _solve_range_in_worker(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, Part]:
+    instance, groups = _FORKED_PROBLEM[0], _FORKED_PROBLEM[1]
+    facility = np.full(len(instance.cases), NO_FACILITY, dtype=np.int32)
+    week = np.full(len(instance.cases), -1, dtype=np.int32)
+    part = solve_range(_FORKED_PROBLEM, lo, hi, facility, week)
+    cases = groups.part(lo, hi).case_order
+    return cases, facility[cases], week[cases], part
+
+
+def solve_parts_in_processes(problem: tuple, ranges: list, workers: int, facility: np.ndarray,
+                             week: np.ndarray) -> list[Part]:
+    """Solve services in parallel (OR-Tools' flow solver holds the GIL, so threads would not
+    help). The results are identical to solving them one after another."""
+    global _FORKED_PROBLEM
+    _FORKED_PROBLEM = problem
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            # Largest services first, so that the last one to finish is a small one.
+            order = sorted(range(len(ranges)), key=lambda i: ranges[i][0] - ranges[i][1])
+            futures = {i: pool.submit(_solve_range_in_worker, *ranges[i]) for i in order}
+            parts = []
+            for i in range(len(ranges)):
+                cases, f, w, part = futures[i].result()
+                facility[cases], week[cases] = f, w
+                parts.append(part)
+            return parts
+    finally:
+        _FORKED_PROBLEM = None
 
 
 def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
