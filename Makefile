@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## make run: migrate the SQLite database, load the sample region once, serve on http://127.0.0.1:5000
+## with one plan worker beside the server (`rehab-net serve` starts it; Ctrl-C stops both)
 run: $(STAMP)
 	$(BIN)/rehab-net db upgrade
 	$(BIN)/rehab-net load-sample --if-empty

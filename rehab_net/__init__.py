@@ -28,10 +28,14 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from rehab_net.network.views import blp as network_api
     from rehab_net.pages import bp as pages
     from rehab_net.people.views import blp as people_api
+    from rehab_net.planning.views import blp as planning_api
+    from rehab_net.planning.views import pages as planning_pages
 
     api.register_blueprint(network_api)
     api.register_blueprint(people_api)
+    api.register_blueprint(planning_api)
     app.register_blueprint(pages)
+    app.register_blueprint(planning_pages)
     errors.register(app)  # after Api: our problem+json handlers replace flask-smorest's
 
     @app.after_request

@@ -1,4 +1,5 @@
-"""The `rehab-net` command: serve, db, load-sample, import, summary, solve.
+"""The `rehab-net` command: serve, db, load-sample, import, summary, solve, and the plans: plan,
+export-instance, worker.
 
 Each command that writes commits once, at the end; an error rolls everything back."""
 from __future__ import annotations
@@ -29,22 +30,67 @@ def main():
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True,
+              help="Do not start a plan worker beside the server (run `rehab-net worker`).")
 @with_appcontext
-def serve(host: str, port: int):
-    """Serve the app (development server; see docs/deployment.md for production)."""
+def serve(host: str, port: int, no_worker: bool):
+    """Serve the app and one plan worker (development server; see docs/deployment.md)."""
+    import signal
+
     app = current_app._get_current_object()
     base = f"http://{host}:{port}"
     click.echo(f"rehab-net on {base}/  (network page)\n"
+               f"  plans:   {base}/plans\n"
                f"  API:     {base}/api/v1/facilities\n"
                f"  OpenAPI: {base}/api/v1/openapi.json\n"
                f"  database: {_safe_url(app.config['DATABASE_URL'])}")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    worker = None if no_worker else _start_worker()
+    # SIGTERM ends the server like Ctrl-C does, so the worker below is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        # run_simple, not app.run: under a FlaskGroup command app.run() silently does nothing
+        # (Flask sets FLASK_RUN_FROM_CLI so an unguarded app.run cannot block a command).
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if worker is not None:
+            _stop_worker(worker)
+
+
+def _start_worker():
+    """One `rehab-net worker` beside the development server. It gets Ctrl-C with the server (same
+    process group), is stopped by the server on exit, and exits by itself if the server dies."""
+    import os
+    import subprocess
+
+    click.echo("  plan worker: started (stop both with Ctrl-C)")
+    return subprocess.Popen([sys.executable, "-m", "rehab_net.cli", "worker",
+                             "--parent-pid", str(os.getpid())])
+
+
+def _stop_worker(worker) -> None:
+    import subprocess
+
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    """The URL without its password, for printing."""
+    from urllib.parse import urlsplit
 
-    return make_url(url).render_as_string(hide_password=True)
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port
+                                                               else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 # --- database -----------------------------------------------------------------------------------
@@ -198,3 +244,186 @@ def solve(args):
     from solver.cli import main as solver_main
 
     sys.exit(solver_main(list(args)))
+
+
+# --- plans (rehab_net/planning) -----------------------------------------------------------------
+def _plan_options(f):
+    f = click.option("--horizon-weeks", type=click.IntRange(1, 52), default=12, show_default=True,
+                     help="Weeks 0..N-1 the plan covers.")(f)
+    return click.option("--start-date", type=click.DateTime(formats=["%Y-%m-%d"]),
+                        help="The Monday of week 0 (default: the first Monday after today).")(f)
+
+
+def _invalid_exit(exc) -> None:
+    for e in exc.errors or [{"field": "", "rule": exc.detail}]:
+        click.echo(f"--{e['field'].replace('_', '-')}: {e['rule']}", err=True)
+    sys.exit(2)
+
+
+@main.command()
+@_plan_options
+@click.option("--time-limit", type=click.FloatRange(1, 3600),
+              help="Seconds the optimiser may take (default REHAB_PLAN_TIME_LIMIT).")
+@click.option("--wait", is_flag=True, help="Wait until a worker has finished it; print a summary.")
+@click.option("--inline", is_flag=True,
+              help="Run it here (the optimiser in a child process), without a worker.")
+@with_appcontext
+def plan(horizon_weeks, start_date, time_limit, wait, inline):
+    """Start a plan: one optimiser run over the live data (queued for `rehab-net worker`)."""
+    from rehab_net.errors import Invalid
+    from rehab_net.planning import operations as planning
+    from rehab_net.planning import queue
+    from rehab_net.planning.worker import run_claimed_plan
+
+    app = current_app._get_current_object()
+    session = get_session()
+    data = {"horizon_weeks": horizon_weeks, "time_limit": time_limit,
+            "start_date": start_date.date() if start_date else None}
+    try:
+        new = planning.create_plan(session, data, today=today(),
+                                   default_time_limit=float(app.config["PLAN_TIME_LIMIT"]))
+    except Invalid as exc:
+        session.rollback()
+        _invalid_exit(exc)
+    session.commit()
+    plan_id = new.id
+    if inline:
+        planning.claim(session, plan_id)
+        session.commit()
+        click.echo(f"plan {plan_id}: running here (week 0 = {new.start_date}, "
+                   f"{new.horizon_weeks} weeks)")
+        run_claimed_plan(app, plan_id)
+    else:
+        try:
+            queue.submit(session, new)
+        except queue.QueueUnavailable as exc:
+            click.echo(exc.detail, err=True)
+            sys.exit(1)
+        click.echo(f"plan {plan_id}: queued (week 0 = {new.start_date}, {new.horizon_weeks} "
+                   f"weeks); follow it at /api/v1/plans/{plan_id}")
+        if not wait:
+            return
+        _wait_for(session, plan_id)
+    _print_plan(session, plan_id)
+
+
+def _wait_for(session, plan_id: int) -> None:
+    from rehab_net.planning import operations as planning
+
+    shown = None
+    try:
+        while True:
+            status = planning.reload(session, plan_id).status
+            session.rollback()  # end the read: on SQLite it would hold the worker's write lock
+            if status != shown:
+                click.echo(f"plan {plan_id}: {status}")
+                shown = status
+            if status not in ("queued", "running"):
+                return
+            time.sleep(1)
+    except KeyboardInterrupt:
+        click.echo(f"\nstopped waiting; the plan goes on (/api/v1/plans/{plan_id})", err=True)
+        sys.exit(130)
+
+
+def _print_plan(session, plan_id: int) -> None:
+    from rehab_net.planning import operations as planning
+
+    p = planning.reload(session, plan_id)
+    click.echo(f"plan {p.id}: {p.status}")
+    if p.message:
+        click.echo(f"  {p.message}")
+    if p.status not in ("optimal", "feasible"):
+        return
+    click.echo(f"  {p.case_count} cases, {p.facility_count} facilities, {p.assigned_count} "
+               f"placed; objective {p.objective:,.2f} (bound {p.bound or 0:,.2f}), "
+               f"optimiser {p.wall_seconds or 0:.1f} s")
+    click.echo(f"  {'district':<10} {'cases':>7} {'placed':>7} {'waitlist':>8} "
+               f"{'children<4w':>11} {'median km':>9}")
+    for d in planning.district_summary(session, p):
+        km = f"{d['median_road_km']:.1f}" if d["median_road_km"] is not None else "-"
+        click.echo(f"  {d['district_code'] or '?':<10} {d['cases']:>7} {d['placed']:>7} "
+                   f"{d['waitlist']:>8} {d['children_placed_within_4_weeks']:>11} {km:>9}")
+
+
+@main.command(name="export-instance")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the instance (JSON, SOLVER_FORMAT version 1).")
+@_plan_options
+@click.option("--plan", "plan_id", type=int,
+              help="Use this plan's week 0, horizon and policy (to reproduce its run).")
+@with_appcontext
+def export_instance(output: Path, horizon_weeks, start_date, plan_id):
+    """Write the optimiser's instance for the live data; `rehab-net solve` reproduces a run."""
+    from rehab_net.errors import Invalid, NotFound
+    from rehab_net.planning import adapters
+    from rehab_net.planning import operations as planning
+
+    session = get_session()
+    policy = planning.current_policy(session).values
+    start = start_date.date() if start_date else planning.next_monday(today())
+    source = None
+    if plan_id is not None:
+        try:
+            source = planning.get_plan(session, plan_id)
+        except NotFound as exc:
+            click.echo(exc.detail, err=True)
+            sys.exit(2)
+        start, horizon_weeks = source.start_date, source.horizon_weeks
+        policy = source.parameters["policy"]
+    try:
+        planning.check_start_date(start, today(), allow_past=True)
+    except Invalid as exc:
+        _invalid_exit(exc)
+    started = time.perf_counter()
+    built = adapters.build_instance(session, start_date=start, horizon_weeks=horizon_weeks,
+                                    policy=policy)
+    took = time.perf_counter() - started
+    output.write_text(adapters.instance_json(built.data), encoding="utf-8")
+    click.echo(f"wrote {output}: {len(built.data['cases'])} cases, "
+               f"{len(built.data['facilities'])} facilities, week 0 = {start}, {horizon_weeks} "
+               f"weeks (built in {took:.2f} s)\nfingerprint {built.fingerprint}")
+    if source is not None and source.fingerprint:
+        same = source.fingerprint == built.fingerprint
+        click.echo(f"plan {source.id} ran on {'the same' if same else 'a different'} instance"
+                   + ("" if same else " (the data changed since)"))
+
+
+@main.command(name="worker")
+@click.option("--once", is_flag=True, help="Run at most one plan, then exit.")
+@click.option("--burst", is_flag=True, help="Run the queued plans, then exit when none is left.")
+@click.option("--parent-pid", type=int, hidden=True)  # set by `serve`: stop when it is gone
+@with_appcontext
+def worker_command(once: bool, burst: bool, parent_pid: int | None):
+    """Run plans: polls the plan table, or with REHAB_REDIS_URL set runs an RQ worker."""
+    import signal
+
+    from rehab_net.planning import queue
+    from rehab_net.planning.worker import work
+
+    app = current_app._get_current_object()
+    url = queue.redis_url()
+    if url:  # RQ handles SIGTERM itself: it lets the running job finish (warm shutdown)
+        from rq import Queue, Worker
+
+        connection = queue.redis_connection(url, for_worker=True)
+        click.echo(f"worker: RQ queue '{queue.QUEUE_NAME}' at {_safe_url(url)}")
+        Worker([Queue(queue.QUEUE_NAME, connection=connection)], connection=connection).work(
+            burst=burst or once, max_jobs=1 if once else None)
+        return
+    # SIGTERM (a process manager, `serve` stopping) ends like Ctrl-C: the running plan is marked
+    # and the optimiser's process ended, instead of the worker vanishing mid-plan.
+    click.echo("worker: waiting for queued plans in the database"
+               + (" (exits when none is left)" if burst or once else ""))
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        ran = work(app, once=once, burst=burst, parent_pid=parent_pid, report=click.echo,
+                   poll_seconds=float(app.config["WORKER_POLL_SECONDS"]))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if burst or once:
+        click.echo(f"worker: ran {ran} plan(s)")
+
+
+if __name__ == "__main__":  # `python -m rehab_net.cli`: how `serve` starts its worker
+    main()

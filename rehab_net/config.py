@@ -18,6 +18,13 @@ class Config:
     # Pin "today" (ISO date) for demos and tests; empty = the real date.
     TODAY = ""
     DEMO_MODE = True
+    # Plans: empty = the plan table is the job queue (`rehab-net worker` polls it); a Redis URL
+    # (redis://host:6379/0) = plans are pushed to the RQ queue "plans" instead.
+    REDIS_URL = ""
+    # Seconds the optimiser may take when a plan request gives no time_limit.
+    PLAN_TIME_LIMIT = 600.0
+    # How often an idle database-queue worker looks for a queued plan.
+    WORKER_POLL_SECONDS = 2.0
     # flask-smorest / OpenAPI. No Swagger UI: it would load its assets from the internet.
     API_TITLE = "rehab-net API"
     API_VERSION = "v1"
@@ -38,8 +45,12 @@ class Config:
             env = os.environ.get(f"REHAB_{key}")
             if env is not None:
                 current = values[key]
-                is_flag = isinstance(current, bool)
-                values[key] = env.lower() in ("1", "true", "yes") if is_flag else env
+                if isinstance(current, bool):
+                    values[key] = env.lower() in ("1", "true", "yes")
+                elif isinstance(current, int | float):  # numbers stay numbers
+                    values[key] = type(current)(env)
+                else:
+                    values[key] = env
         return values
 
 

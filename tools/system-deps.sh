@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: PostgreSQL server binaries (the suite starts its own
-# throwaway cluster). Installs only what is missing; needs root (or sudo) to install.
+# Debian packages the test suite needs: PostgreSQL server binaries and redis-server (the suite
+# starts its own throwaway PostgreSQL cluster and Redis server; no system service is started or
+# needed). Installs only what is missing; needs root (or sudo) to install.
 set -euo pipefail
 
 need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
   need+=(postgresql)
+fi
+if ! command -v redis-server >/dev/null; then
+  need+=(redis-server)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
@@ -14,7 +18,7 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-# policy-rc.d stops the package from starting a system-wide server we do not use.
+# policy-rc.d stops the packages from starting system-wide servers we do not use.
 if [ -z "$sudo" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT

@@ -11,8 +11,10 @@ from ortools.sat.python import cp_model
 
 from solver import costs
 from solver.check import check_solution
+from solver.cli import main
+from solver.greedy import greedy
 from solver.instance import ASSIGNED, CAPACITY, NO_ELIGIBLE_FACILITY, NO_FACILITY, Instance
-from solver.io import solution_to_dict
+from solver.io import read_solution, solution_to_dict, write_instance
 from solver.solve import solve
 from tests.solver.builders import case, facility, instance, random_instance, with_capacity
 
@@ -87,8 +89,6 @@ def test_random_instances_reach_the_exact_optimum(seed):
 
 def test_cpsat_oracle_is_never_beaten_by_greedy():
     """The oracle itself: no plan (here: the baseline's) is cheaper than its optimum."""
-    from solver.greedy import greedy
-
     for seed in range(10):
         inst = random_instance(seed)
         assert greedy(inst).objective >= cpsat_optimum(inst) - 0.01
@@ -133,8 +133,7 @@ def test_unassigned_reasons():
     # Four cases nobody can take, two severe ones placed (one waits a week), one severe one out.
     expected = 3 * 10000 + 8 * 10000 + 4 * 100 + 4 * 10000
     solution = assert_optimal(inst, expected)
-    assert solution.reason.tolist() == [NO_ELIGIBLE_FACILITY] * 4 + sorted(
-        solution.reason[4:].tolist())
+    assert solution.reason[:4].tolist() == [NO_ELIGIBLE_FACILITY] * 4
     assert sorted(solution.reason[4:].tolist()) == [ASSIGNED, ASSIGNED, CAPACITY]
 
 
@@ -199,9 +198,6 @@ def test_solving_twice_gives_the_same_plan():
 
 
 def test_the_command_line_solves_to_optimality(tmp_path):
-    from solver.cli import main
-    from solver.io import read_solution, write_instance
-
     inst = random_instance(5)
     write_instance(inst, tmp_path / "i.json")
     assert main([str(tmp_path / "i.json"), "-o", str(tmp_path / "s.json")]) == 0

@@ -1,0 +1,335 @@
+"""The rules of plans: creation, the state machine (every change of state is one conditional
+UPDATE, so two processes can never both move the same plan), storing results in bulk, the
+listings behind the API, and the policy weights. Operations flush; the caller commits."""
+from __future__ import annotations
+
+import copy
+import json
+import statistics
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import JSON, insert, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from rehab_net.db import utcnow
+from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.network.models import Facility, Region
+from rehab_net.planning import adapters
+from rehab_net.planning.models import (
+    MAX_HORIZON_WEEKS,
+    Plan,
+    PlanAssignment,
+    PlanLoad,
+    PlanShadowPrice,
+    PolicySetting,
+)
+from solver.instance import DEFAULT_POLICY
+
+DEFAULT_HORIZON_WEEKS = 12
+# "Children placed within 4 weeks": a child whose proposed start is in weeks 0-3 of the plan.
+CHILD_FAST_WEEKS = 4
+# A running plan whose worker has not written a heartbeat for this long lost its worker.
+STALE_AFTER = timedelta(minutes=2)
+INSERT_CHUNK = 5000
+
+# The allowed changes of state. Each is made by _move(), which checks this table and lets the
+# database pick the single winner when two processes try at once.
+PLAN_TRANSITIONS = {
+    "queued": {"running", "cancelled", "error"},  # error: it could not be queued
+    "running": {"optimal", "feasible", "error", "cancelled"},
+    "optimal": set(), "feasible": set(), "error": set(), "cancelled": set(),
+}
+
+
+# --- the policy weights -------------------------------------------------------------------------
+def current_policy(session: Session) -> PolicySetting:
+    """The saved policy, or the contract's defaults (an unsaved row) when nobody saved one."""
+    saved = session.get(PolicySetting, 1)
+    if saved is not None:
+        return saved
+    return PolicySetting(id=1, values=copy.deepcopy(DEFAULT_POLICY), version=0)
+
+
+def update_policy(session: Session, policy: PolicySetting, values: dict) -> PolicySetting:
+    if policy.version == 0:  # the defaults, saved for the first time
+        policy.version = None
+        session.add(policy)
+    policy.values = copy.deepcopy(values)  # a new dict, so the JSON column sees the change
+    session.flush()
+    return policy
+
+
+def merge_policy(base: dict, overrides: dict) -> dict:
+    """The policy with some keys overridden; the nested weight tables merge key by key."""
+    merged = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            merged[key] = {**merged.get(key, {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+# --- creating and reading plans -----------------------------------------------------------------
+def next_monday(today: date) -> date:
+    """The default week 0: the first Monday after today, so week 0 is a whole week ahead and
+    families can be told in time (on a Monday, that is a week later)."""
+    return today + timedelta(days=7 - today.weekday())
+
+
+def check_start_date(start: date, today: date, *, allow_past: bool = False) -> None:
+    """A Monday, not before this week (a plan is about the future; an export may reproduce an
+    older plan's week 0) and within a year."""
+    if start.weekday() != 0:
+        raise field_error("start_date", "must be a Monday (week 0 starts on it)")
+    this_monday = today - timedelta(days=today.weekday())
+    if start < this_monday and not allow_past:
+        raise field_error("start_date", f"must not be before this week's Monday, "
+                                        f"{this_monday.isoformat()}")
+    if start > today + timedelta(weeks=MAX_HORIZON_WEEKS):
+        raise field_error("start_date", f"must be within {MAX_HORIZON_WEEKS} weeks from today")
+
+
+def create_plan(session: Session, data: dict, *, today: date, default_time_limit: float) -> Plan:
+    """A queued plan. The policy is fixed now (saved weights + the request's overrides), so a
+    later change of the weights does not change a plan already waiting."""
+    start = data.get("start_date") or next_monday(today)
+    check_start_date(start, today)
+    policy = merge_policy(current_policy(session).values, data.get("policy") or {})
+    time_limit = float(data.get("time_limit") or default_time_limit)
+    plan = Plan(status="queued", start_date=start,
+                horizon_weeks=data.get("horizon_weeks", DEFAULT_HORIZON_WEEKS),
+                parameters={"policy": policy, "time_limit": time_limit}, cancel_requested=False)
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def get_plan(session: Session, plan_id: int) -> Plan:
+    plan = session.get(Plan, plan_id) if 0 < plan_id < 2**31 else None
+    if plan is None:
+        raise NotFound(f"There is no plan {plan_id}.")
+    return plan
+
+
+def reload(session: Session, plan_id: int) -> Plan:
+    """The plan as the database has it now (after a conditional UPDATE)."""
+    return session.get(Plan, plan_id, populate_existing=True)
+
+
+def list_plans(*, status: str | None = None):
+    stmt = select(Plan)
+    if status:
+        stmt = stmt.where(Plan.status == status)
+    return stmt
+
+
+# --- the state machine --------------------------------------------------------------------------
+def _move(session: Session, plan_id: int, from_: tuple[str, ...], to: str, **values) -> bool:
+    """UPDATE plan SET status=to ... WHERE id=? AND status IN from_: True when this call made the
+    change. Under concurrency exactly one caller sees rowcount 1. ("fetch" keeps a Plan already
+    loaded in the session in step with the row.)"""
+    assert all(to in PLAN_TRANSITIONS[s] for s in from_), (from_, to)
+    result = session.execute(
+        update(Plan).where(Plan.id == plan_id, Plan.status.in_(from_))
+        .values(status=to, **values),
+        execution_options={"synchronize_session": "fetch"})
+    return result.rowcount == 1
+
+
+def claim(session: Session, plan_id: int) -> bool:
+    """queued -> running, for exactly one worker."""
+    now = utcnow()
+    return _move(session, plan_id, ("queued",), "running", started_at=now, heartbeat_at=now)
+
+
+def claim_next(session: Session) -> int | None:
+    """Claim the oldest queued plan; None when there is none. A plan another worker took between
+    our SELECT and our UPDATE is skipped (the UPDATE matches no row), and the next one tried."""
+    for _attempt in range(100):
+        plan_id = session.scalar(select(Plan.id).where(Plan.status == "queued")
+                                 .order_by(Plan.id).limit(1))
+        if plan_id is None or claim(session, plan_id):
+            return plan_id
+    return None
+
+
+def cancel(session: Session, plan: Plan) -> Plan:
+    """A queued plan is cancelled at once; a running one is asked to stop (its worker ends the
+    optimiser's process within a second or two and marks it cancelled)."""
+    if _move(session, plan.id, ("queued",), "cancelled", finished_at=utcnow(),
+             message="Cancelled before it started."):
+        return reload(session, plan.id)
+    asked = session.execute(
+        update(Plan).where(Plan.id == plan.id, Plan.status == "running")
+        .values(cancel_requested=True), execution_options={"synchronize_session": "fetch"})
+    plan = reload(session, plan.id)
+    if asked.rowcount != 1:
+        raise Conflict(f"Plan {plan.id} has finished ({plan.status}); there is nothing to cancel.")
+    return plan
+
+
+def cancel_requested(session: Session, plan_id: int) -> bool:
+    return bool(session.scalar(select(Plan.cancel_requested).where(Plan.id == plan_id)))
+
+
+def heartbeat(session: Session, plan_id: int) -> None:
+    session.execute(update(Plan).where(Plan.id == plan_id, Plan.status == "running")
+                    .values(heartbeat_at=utcnow()),
+                    execution_options={"synchronize_session": "fetch"})
+
+
+def mark_cancelled(session: Session, plan_id: int) -> bool:
+    return _move(session, plan_id, ("running",), "cancelled", finished_at=utcnow(),
+                 message="Cancelled while the optimiser was running; no results were stored.")
+
+
+def fail(session: Session, plan_id: int, message: str, **values) -> bool:
+    return _move(session, plan_id, ("queued", "running"), "error", finished_at=utcnow(),
+                 message=message, **values)
+
+
+def fail_stale_plans(session: Session, now: datetime | None = None) -> int:
+    """Running plans whose worker stopped writing heartbeats (killed, machine lost) become error,
+    so nobody waits for them forever."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    result = session.execute(
+        update(Plan).where(Plan.status == "running", Plan.heartbeat_at < cutoff)
+        .values(status="error", finished_at=utcnow(),
+                message="The worker running this plan stopped (no sign of life for "
+                        f"{int(STALE_AFTER.total_seconds())} s); start a new plan."),
+        execution_options={"synchronize_session": "fetch"})
+    return result.rowcount
+
+
+def record_instance(session: Session, plan_id: int, built: adapters.BuiltInstance) -> None:
+    """What the optimiser is about to see: its size and fingerprint, shown while it runs."""
+    session.execute(update(Plan).where(Plan.id == plan_id).values(
+        fingerprint=built.fingerprint, case_count=len(built.data["cases"]),
+        facility_count=len(built.data["facilities"])),
+        execution_options={"synchronize_session": "fetch"})
+
+
+def store_results(session: Session, plan_id: int, built: adapters.BuiltInstance, solution: dict,
+                  stats: dict) -> bool:
+    """running -> optimal/feasible with every proposal, load and shadow price, inserted in bulk
+    (Core executemany: 20,000 rows in about a second). False when the plan is no longer running
+    (cancelled or given up meanwhile): then nothing is written."""
+    rows = adapters.solution_rows(built, solution, plan_id)
+    moved = _move(session, plan_id, ("running",), solution["status"], finished_at=utcnow(),
+                  objective=solution.get("objective"), bound=solution.get("bound"),
+                  wall_seconds=_wall_seconds(solution, stats), stats=stats,
+                  assigned_count=rows.assigned_count, message=None)
+    if not moved:
+        return False
+    for model, values in ((PlanAssignment, rows.assignments), (PlanLoad, rows.loads),
+                          (PlanShadowPrice, rows.shadow_prices)):
+        bulk_insert(session, model.__table__, values)
+    return True
+
+
+def bulk_insert(session: Session, table, rows: list[dict]) -> None:
+    """Insert many rows in the session's transaction: Core executemany, or on PostgreSQL (psycopg)
+    COPY, which measured 2.5x faster here (18,000 proposals: 0.6 s against 1.6 s)."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.dialect.driver != "psycopg":
+        for i in range(0, len(rows), INSERT_CHUNK):
+            connection.execute(insert(table), rows[i:i + INSERT_CHUNK])
+        return
+    columns = list(rows[0])
+    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    quote = connection.dialect.identifier_preparer.quote
+    sql = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN")
+    cursor = connection.connection.dbapi_connection.cursor()
+    with cursor, cursor.copy(sql) as writer:
+        for row in rows:  # JSON columns go as JSON text; COPY would send a list as an array
+            writer.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
+
+
+def _wall_seconds(solution: dict, stats: dict) -> float | None:
+    reported = (solution.get("stats") or {}).get("wall_seconds")
+    return float(reported) if reported is not None else stats.get("run_seconds")
+
+
+# --- results ------------------------------------------------------------------------------------
+def list_assignments(plan: Plan, *, facility=None, district=None, service=None, priority=None,
+                     reason=None, placed=None):
+    stmt = (select(PlanAssignment).where(PlanAssignment.plan_id == plan.id)
+            .options(joinedload(PlanAssignment.case), joinedload(PlanAssignment.facility),
+                     joinedload(PlanAssignment.service), joinedload(PlanAssignment.district)))
+    if facility is not None:
+        stmt = stmt.where(PlanAssignment.facility_id == facility.id)
+    if district is not None:
+        stmt = stmt.where(PlanAssignment.district_id == district.id)
+    if service is not None:
+        stmt = stmt.where(PlanAssignment.service_id == service.id)
+    if priority:
+        stmt = stmt.where(PlanAssignment.priority == priority)
+    if reason:
+        stmt = stmt.where(PlanAssignment.reason == reason)
+    if placed is not None:
+        stmt = stmt.where(PlanAssignment.facility_id.is_not(None) if placed
+                          else PlanAssignment.facility_id.is_(None))
+    return stmt
+
+
+def list_loads(plan: Plan, *, facility=None, service=None, tier=None):
+    stmt = (select(PlanLoad).join(Facility, PlanLoad.facility_id == Facility.id)
+            .where(PlanLoad.plan_id == plan.id)
+            .options(joinedload(PlanLoad.facility), joinedload(PlanLoad.service)))
+    if facility is not None:
+        stmt = stmt.where(PlanLoad.facility_id == facility.id)
+    if service is not None:
+        stmt = stmt.where(PlanLoad.service_id == service.id)
+    if tier:
+        stmt = stmt.where(Facility.tier == tier)
+    return stmt
+
+
+def list_shadow_prices(plan: Plan, *, facility=None, service=None):
+    stmt = (select(PlanShadowPrice).join(Facility, PlanShadowPrice.facility_id == Facility.id)
+            .where(PlanShadowPrice.plan_id == plan.id)
+            .options(joinedload(PlanShadowPrice.facility), joinedload(PlanShadowPrice.service)))
+    if facility is not None:
+        stmt = stmt.where(PlanShadowPrice.facility_id == facility.id)
+    if service is not None:
+        stmt = stmt.where(PlanShadowPrice.service_id == service.id)
+    return stmt
+
+
+def district_summary(session: Session, plan: Plan) -> list[dict]:
+    """Per district of the cases' homes: cases, placed, waitlist (left without a place), of which
+    no eligible facility, children, children placed within 4 weeks, median road km of those
+    placed. One select of the plan's rows; the figures are counted in memory."""
+    rows = session.execute(select(
+        PlanAssignment.district_id, PlanAssignment.priority, PlanAssignment.week,
+        PlanAssignment.road_km, PlanAssignment.reason).where(PlanAssignment.plan_id == plan.id))
+    figures: dict[int | None, dict] = {}
+    road: dict[int | None, list[float]] = {}
+    for district_id, priority, week, km, reason in rows:
+        f = figures.setdefault(district_id, dict.fromkeys(
+            ("cases", "placed", "waitlist", "no_eligible_facility", "children",
+             "children_placed_within_4_weeks"), 0))
+        f["cases"] += 1
+        f["children"] += priority == "child"
+        if week is None:
+            f["waitlist"] += 1
+            f["no_eligible_facility"] += reason == "no_eligible_facility"
+            continue
+        f["placed"] += 1
+        f["children_placed_within_4_weeks"] += priority == "child" and week < CHILD_FAST_WEEKS
+        if km is not None:
+            road.setdefault(district_id, []).append(km)
+    names = {r.id: r for r in session.scalars(
+        select(Region).where(Region.id.in_([d for d in figures if d is not None])))}
+    out = []
+    for district_id, f in figures.items():
+        region = names.get(district_id)
+        kms = road.get(district_id)
+        out.append({"district_code": region.code if region else None,
+                    "name_zh": region.name_zh if region else None,
+                    "name_en": region.name_en if region else None, **f,
+                    "median_road_km": round(statistics.median(kms), 1) if kms else None})
+    return sorted(out, key=lambda d: (d["district_code"] is None, d["district_code"] or ""))

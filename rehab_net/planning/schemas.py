@@ -1,0 +1,163 @@
+"""API schemas of plans and the policy weights: input schemas are <Verb><Thing>Schema, output
+schemas <Thing>Schema."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from rehab_net.planning.adapters import week_start
+from rehab_net.planning.models import MAX_HORIZON_WEEKS, PLAN_STATUSES, UNASSIGNED_REASONS
+from rehab_net.schemas import Input, ListArgs, StrictInt
+from rehab_net.vocab import PRIORITY_CLASSES, TIERS
+
+# Bounds that keep the optimiser's integer costs far from overflow and the weights meaningful.
+MAX_COST = 1e7
+MAX_TIME_LIMIT = 3600
+
+
+def _number(low: float, high: float, *, low_inclusive: bool = True, **kw):
+    return fields.Float(allow_nan=False, validate=validate.Range(
+        low, high, min_inclusive=low_inclusive), **kw)
+
+
+def _policy_schema(name: str, required: bool) -> type[Schema]:
+    """The contract's `policy` object; with required=False every key (nested ones too) may be
+    left out, for the overrides a plan request may carry."""
+    weight = lambda: _number(0, 1000, low_inclusive=False, required=required)  # noqa: E731
+    cost = lambda: _number(0, MAX_COST, required=required)  # noqa: E731
+    weights = type(f"{name}PriorityWeights", (Input,), {p: weight() for p in PRIORITY_CLASSES})
+    tiers = type(f"{name}TierCost", (Input,), {t: cost() for t in TIERS})
+    return type(name, (Input,), {
+        "__doc__": "Policy weights of the optimiser's cost (see ../shared/SOLVER_FORMAT.md).",
+        "priority_weights": fields.Nested(weights, required=required, metadata={
+            "description": "w(c) per priority class; multiplies waiting and unassigned costs"}),
+        "wait_cost_per_week": cost(),
+        "travel_cost_per_km": cost(),
+        "road_factor": _number(1, 5, required=required, metadata={
+            "description": "road km per great-circle km"}),
+        "unassigned_cost": _number(0, MAX_COST, low_inclusive=False, required=required),
+        "tier_cost": fields.Nested(tiers, required=required),
+        "reassign_cost": cost(),
+    })
+
+
+UpdatePolicySchema = _policy_schema("UpdatePolicySchema", required=True)
+PolicyOverridesSchema = _policy_schema("PolicyOverridesSchema", required=False)
+
+
+class PolicySchema(Schema):
+    priority_weights = fields.Dict(attribute="values.priority_weights")
+    wait_cost_per_week = fields.Float(attribute="values.wait_cost_per_week")
+    travel_cost_per_km = fields.Float(attribute="values.travel_cost_per_km")
+    road_factor = fields.Float(attribute="values.road_factor")
+    unassigned_cost = fields.Float(attribute="values.unassigned_cost")
+    tier_cost = fields.Dict(attribute="values.tier_cost")
+    reassign_cost = fields.Float(attribute="values.reassign_cost")
+    updated_at = fields.DateTime(metadata={"description": "null while the defaults apply"})
+    version = fields.Integer(metadata={"description": "0 while the defaults apply"})
+
+
+# --- plans --------------------------------------------------------------------------------------
+class CreatePlanSchema(Input):
+    horizon_weeks = StrictInt(load_default=12, validate=validate.Range(1, MAX_HORIZON_WEEKS))
+    start_date = fields.Date(metadata={
+        "description": "the Monday of week 0; default: the first Monday after today"})
+    time_limit = _number(1, MAX_TIME_LIMIT, metadata={
+        "description": "seconds the optimiser may take; default REHAB_PLAN_TIME_LIMIT"})
+    policy = fields.Nested(PolicyOverridesSchema, metadata={
+        "description": "overrides of the saved policy weights for this plan only"})
+
+
+class PlanSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"description": ", ".join(PLAN_STATUSES)})
+    created_at = fields.DateTime()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime()
+    cancel_requested = fields.Boolean()
+    start_date = fields.Date()
+    horizon_weeks = fields.Integer()
+    time_limit = fields.Function(lambda p: p.parameters.get("time_limit"))
+    policy = fields.Function(lambda p: p.parameters.get("policy"))
+    fingerprint = fields.String(metadata={"description": "sha256 of the instance's canonical "
+                                                         "JSON (rehab-net export-instance)"})
+    cases = fields.Integer(attribute="case_count")
+    facilities = fields.Integer(attribute="facility_count")
+    assigned = fields.Integer(attribute="assigned_count")
+    objective = fields.Float()
+    bound = fields.Float()
+    wall_seconds = fields.Float()
+    stats = fields.Dict()
+    message = fields.String(metadata={"description": "why, when error or cancelled"})
+
+
+class PlanListArgs(ListArgs):
+    status = fields.String(validate=validate.OneOf(PLAN_STATUSES))
+
+
+class AssignmentSchema(Schema):
+    case_code = fields.Function(lambda a: a.case.code)
+    service_code = fields.Function(lambda a: a.service.code)
+    district_code = fields.Function(lambda a: a.district.code if a.district else None)
+    priority = fields.String(metadata={"description": "on the plan's start date"})
+    facility_code = fields.Function(lambda a: a.facility.code if a.facility else None)
+    week = fields.Integer()
+    start_date = fields.Date(metadata={"description": "the Monday of the proposed week"})
+    road_km = fields.Float()
+    reason = fields.String(metadata={"description": "why there is no place: "
+                                                    + ", ".join(UNASSIGNED_REASONS)})
+
+
+class AssignmentListArgs(ListArgs):
+    facility = fields.String(metadata={"description": "facility code"})
+    district = fields.String(metadata={"description": "district code of the case's home"})
+    service = fields.String(metadata={"description": "service code"})
+    priority = fields.String(validate=validate.OneOf(PRIORITY_CLASSES))
+    reason = fields.String(validate=validate.OneOf(UNASSIGNED_REASONS))
+    placed = fields.Boolean(metadata={"description": "true: with a place; false: without"})
+
+
+class LoadSchema(Schema):
+    facility_code = fields.Function(lambda r: r.facility.code)
+    facility_name_zh = fields.Function(lambda r: r.facility.name_zh)
+    facility_name_en = fields.Function(lambda r: r.facility.name_en)
+    tier = fields.Function(lambda r: r.facility.tier)
+    service_code = fields.Function(lambda r: r.service.code)
+    capacity = fields.List(fields.Integer(), metadata={"description": "intake places per week"})
+    assigned = fields.List(fields.Integer(), metadata={"description": "proposed intakes per week"})
+    capacity_total = fields.Integer()
+    assigned_total = fields.Integer()
+    utilisation = fields.Float(metadata={"description": "assigned / capacity over the horizon"})
+
+
+class LoadListArgs(ListArgs):
+    facility = fields.String(metadata={"description": "facility code"})
+    service = fields.String(metadata={"description": "service code"})
+    tier = fields.String(validate=validate.OneOf(TIERS))
+
+
+class ShadowPriceSchema(Schema):
+    facility_code = fields.Function(lambda r: r.facility.code)
+    facility_name_zh = fields.Function(lambda r: r.facility.name_zh)
+    service_code = fields.Function(lambda r: r.service.code)
+    week = fields.Integer()
+    start_date = fields.Function(lambda r: week_start(r.plan.start_date, r.week).isoformat())
+    value = fields.Float(metadata={"description": "fall of the optimal cost with one more "
+                                                  "intake place there"})
+
+
+class ShadowPriceListArgs(ListArgs):
+    facility = fields.String(metadata={"description": "facility code"})
+    service = fields.String(metadata={"description": "service code"})
+
+
+class DistrictSchema(Schema):
+    district_code = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
+    cases = fields.Integer()
+    placed = fields.Integer()
+    waitlist = fields.Integer(metadata={"description": "cases left without a place"})
+    no_eligible_facility = fields.Integer()
+    children = fields.Integer()
+    children_placed_within_4_weeks = fields.Integer()
+    median_road_km = fields.Float()

@@ -1,0 +1,217 @@
+"""Plans and the policy weights over the JSON API, and the plan pages. Starting a plan answers
+202 at once: a worker runs it (see worker.py), and the client polls the plan's URL."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint as PageBlueprint
+from flask import current_app, render_template, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from rehab_net.clock import today
+from rehab_net.db import get_session
+from rehab_net.errors import field_error
+from rehab_net.listing import apply_sort, page_of, query_ref
+from rehab_net.network import operations as network
+from rehab_net.network.models import Facility
+from rehab_net.people.models import Case
+from rehab_net.planning import operations as ops
+from rehab_net.planning import queue
+from rehab_net.planning import schemas as s
+from rehab_net.planning.adapters import week_start
+from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice
+
+blp = Blueprint("planning", __name__, url_prefix="/api/v1",
+                description="Plans: optimiser runs over the live data, and the policy weights")
+pages = PageBlueprint("planning_pages", __name__)
+
+
+# --- policy -------------------------------------------------------------------------------------
+@blp.route("/policy")
+class Policy(MethodView):
+    @blp.etag
+    @blp.response(200, s.PolicySchema)
+    def get(self):
+        """The policy weights new plans use (the contract's defaults until saved)."""
+        return ops.current_policy(get_session())
+
+    @blp.etag
+    @blp.arguments(s.UpdatePolicySchema)
+    @blp.response(200, s.PolicySchema)
+    def put(self, data):
+        """Replace the policy weights (every key; If-Match required)."""
+        session = get_session()
+        policy = ops.current_policy(session)
+        blp.check_etag(policy, s.PolicySchema)
+        ops.update_policy(session, policy, data)
+        session.commit()
+        return policy
+
+
+# --- plans --------------------------------------------------------------------------------------
+@blp.route("/plans")
+class Plans(MethodView):
+    @blp.arguments(s.PlanListArgs, location="query")
+    @blp.response(200, s.PlanSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List plans (newest first by default)."""
+        stmt = apply_sort(ops.list_plans(status=args.get("status")), args.get("sort"), {
+            "id": Plan.id, "created_at": Plan.created_at, "status": Plan.status,
+            "start_date": Plan.start_date}, (Plan.id.desc(),))
+        return page_of(get_session(), stmt, pagination_parameters)
+
+    @blp.arguments(s.CreatePlanSchema, required=False)
+    @blp.response(202, s.PlanSchema, headers={"Location": {
+        "description": "the plan's URL, to poll until its status is final",
+        "schema": {"type": "string"}}})
+    def post(self, data):
+        """Start a plan: queued now, run by a worker; poll the Location until it has finished."""
+        session = get_session()
+        plan = ops.create_plan(session, data or {}, today=today(),
+                               default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
+        session.commit()
+        queue.submit(session, plan)
+        return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
+
+
+@blp.route("/plans/<int:plan_id>")
+class PlanItem(MethodView):
+    @blp.etag
+    @blp.response(200, s.PlanSchema)
+    def get(self, plan_id):
+        """One plan: its status, and once finished its objective and figures."""
+        return ops.get_plan(get_session(), plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/cancel")
+class PlanCancel(MethodView):
+    @blp.response(200, s.PlanSchema)
+    def post(self, plan_id):
+        """Cancel a queued plan, or ask the worker to stop a running one (409 when finished)."""
+        session = get_session()
+        plan = ops.cancel(session, ops.get_plan(session, plan_id))
+        session.commit()
+        return plan
+
+
+@blp.route("/plans/<int:plan_id>/assignments")
+class PlanAssignments(MethodView):
+    @blp.arguments(s.AssignmentListArgs, location="query")
+    @blp.response(200, s.AssignmentSchema(many=True))
+    @blp.paginate()
+    def get(self, args, plan_id, pagination_parameters):
+        """The plan's proposal for every case: a facility and start week, or why none."""
+        session = get_session()
+        plan = ops.get_plan(session, plan_id)
+        refs = _refs(session, args, facility=network.get_facility, service=network.get_service,
+                     district=network.get_region)
+        stmt = ops.list_assignments(plan, priority=args.get("priority"),
+                                    reason=args.get("reason"), placed=args.get("placed"), **refs)
+        stmt = apply_sort(stmt.join(Case, PlanAssignment.case_id == Case.id), args.get("sort"), {
+            "case": Case.code, "week": PlanAssignment.week, "road_km": PlanAssignment.road_km,
+            "priority": PlanAssignment.priority}, (Case.code,))
+        return page_of(session, stmt, pagination_parameters)
+
+
+@blp.route("/plans/<int:plan_id>/facilities")
+class PlanFacilities(MethodView):
+    @blp.arguments(s.LoadListArgs, location="query")
+    @blp.response(200, s.LoadSchema(many=True))
+    @blp.paginate()
+    def get(self, args, plan_id, pagination_parameters):
+        """Per facility and service: intakes proposed per week against the capacity."""
+        session = get_session()
+        plan = ops.get_plan(session, plan_id)
+        refs = _refs(session, args, facility=network.get_facility, service=network.get_service)
+        stmt = apply_sort(ops.list_loads(plan, tier=args.get("tier"), **refs), args.get("sort"), {
+            "facility": Facility.code, "utilisation": PlanLoad.utilisation,
+            "assigned": PlanLoad.assigned_total, "capacity": PlanLoad.capacity_total},
+            (Facility.code, PlanLoad.service_id))
+        return page_of(session, stmt, pagination_parameters)
+
+
+@blp.route("/plans/<int:plan_id>/districts")
+class PlanDistricts(MethodView):
+    @blp.response(200, s.DistrictSchema(many=True))
+    def get(self, plan_id):
+        """Per district of the cases' homes: placed, waitlist, children placed within 4 weeks,
+        median road km (one row per district, not paged)."""
+        session = get_session()
+        return ops.district_summary(session, ops.get_plan(session, plan_id))
+
+
+@blp.route("/plans/<int:plan_id>/shadow-prices")
+class PlanShadowPrices(MethodView):
+    @blp.arguments(s.ShadowPriceListArgs, location="query")
+    @blp.response(200, s.ShadowPriceSchema(many=True))
+    @blp.paginate()
+    def get(self, args, plan_id, pagination_parameters):
+        """Where one more intake place lowers the cost most: highest value first."""
+        session = get_session()
+        plan = ops.get_plan(session, plan_id)
+        refs = _refs(session, args, facility=network.get_facility, service=network.get_service)
+        stmt = apply_sort(ops.list_shadow_prices(plan, **refs), args.get("sort"), {
+            "value": PlanShadowPrice.value, "week": PlanShadowPrice.week,
+            "facility": Facility.code}, (PlanShadowPrice.value.desc(),))
+        return page_of(session, stmt, pagination_parameters)
+
+
+def _refs(session, args: dict, **getters) -> dict:
+    """Resolve the code filters present in the query (an unknown code is a 422)."""
+    resolved = {name: query_ref(session, getter, args[name], name)
+                for name, getter in getters.items() if name in args}
+    district = resolved.get("district")
+    if district is not None and district.level != "district":
+        raise field_error("district", f"{district.code} is a {district.level}, not a district",
+                          location="query")
+    return resolved
+
+
+# --- pages --------------------------------------------------------------------------------------
+PAGE_PLANS = 50
+PAGE_SHADOW_PRICES = 20
+PAGE_LOADS = 200
+PLAN_STATUS_ZH = {"queued": "排队中", "running": "计算中", "optimal": "最优", "feasible": "可行",
+                  "error": "出错", "cancelled": "已取消"}
+
+
+@pages.app_context_processor
+def _page_helpers():
+    return {"plan_status_zh": PLAN_STATUS_ZH, "week_start": week_start,
+            "weeks_full": lambda load: sum(1 for a, c in zip(load.assigned, load.capacity,
+                                                             strict=False) if c and a >= c)}
+
+
+@pages.app_template_filter("local_time")
+def _local_time(value) -> str:
+    """A UTC timestamp as local time (Asia/Shanghai unless configured), to the minute."""
+    if value is None:
+        return "—"
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+@pages.get("/plans")
+def plans_page():
+    session = get_session()
+    plans = session.scalars(select(Plan).order_by(Plan.id.desc()).limit(PAGE_PLANS)).all()
+    total = session.scalar(select(func.count()).select_from(Plan))
+    return render_template("planning/plans.html", plans=plans, total=total, limit=PAGE_PLANS)
+
+
+@pages.get("/plans/<int:plan_id>")
+def plan_page(plan_id: int):
+    session = get_session()
+    plan = ops.get_plan(session, plan_id)
+    loads = session.scalars(ops.list_loads(plan).order_by(
+        PlanLoad.utilisation.desc().nulls_last(), Facility.code).limit(PAGE_LOADS)).all()
+    load_total = session.scalar(select(func.count()).select_from(PlanLoad)
+                                .where(PlanLoad.plan_id == plan.id))
+    shadow = session.scalars(ops.list_shadow_prices(plan).order_by(
+        PlanShadowPrice.value.desc()).limit(PAGE_SHADOW_PRICES)).all()
+    return render_template("planning/plan.html", plan=plan,
+                           districts=ops.district_summary(session, plan), loads=loads,
+                           load_total=load_total, load_limit=PAGE_LOADS, shadow_prices=shadow)

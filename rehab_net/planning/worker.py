@@ -1,0 +1,316 @@
+"""Running plans outside the web request.
+
+A plan runs in three steps, each with its own short transaction, so no lock is held while the
+optimiser thinks: build the instance from the live database (and record its size and
+fingerprint), solve it in a CHILD PROCESS, store the results and commit once. The child is
+started with 'spawn' (a fresh interpreter: no inherited database connections or threads) and gets
+the contract's instance dict; OR-Tools can crash natively, and a crash then ends only the child:
+the plan is marked error with the reason and the worker carries on with the next plan.
+
+`work()` is the loop of `rehab-net worker` without Redis; `run_plan_job()` is the RQ job."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+
+from rehab_net.db import get_session
+from rehab_net.planning import adapters
+from rehab_net.planning import operations as ops
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10.0
+REAP_SECONDS = 60.0
+
+
+# --- the child process --------------------------------------------------------------------------
+def solve_in_child(instance: dict, time_limit: float) -> dict:
+    """The optimiser, run inside the child: contract instance dict in, solution dict out."""
+    from solver.io import parse_instance, solution_to_dict
+    from solver.solve import solve
+
+    parsed = parse_instance(instance)
+    solution = solve(parsed, time_limit=time_limit)
+    document = solution_to_dict(solution, parsed)
+    if solution.message:  # why, when its status is error (not part of the file format)
+        document["message"] = solution.message
+    return document
+
+
+def _child_main(sender, target: Callable[[dict, float], dict], instance: dict,
+                time_limit: float) -> None:
+    try:
+        message = ("ok", target(instance, time_limit))
+    except Exception as exc:  # reported to the parent; only a native crash goes unreported
+        message = ("error", describe_exception(exc))
+    sender.send(message)
+    sender.close()
+
+
+def describe_exception(exc: Exception) -> str:
+    problems = getattr(exc, "problems", None)  # solver.io.InstanceError lists every problem
+    if problems:
+        shown = "; ".join(str(p) for p in list(problems)[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        return f"The instance was refused by the optimiser: {shown}{more}"
+    return f"The optimiser failed: {type(exc).__name__}: {exc}"
+
+
+@dataclass
+class ChildOutcome:
+    kind: str  # ok | error | crashed | cancelled | timeout
+    solution: dict | None = None
+    message: str | None = None
+    seconds: float = 0.0
+
+
+def run_in_child(instance: dict, time_limit: float, *,
+                 target: Callable[[dict, float], dict] = solve_in_child,
+                 should_stop: Callable[[], bool] = lambda: False, tick_seconds: float = 1.0,
+                 hard_limit: float | None = None) -> ChildOutcome:
+    """Run target(instance, time_limit) in a spawned process and wait for its answer, asking
+    should_stop() every tick (cancellation). The child is always gone when this returns, also
+    when the caller is interrupted (Ctrl-C, SIGTERM)."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(sender, target, instance, time_limit),
+                            name="rehab-net-optimiser", daemon=True)
+    started = time.monotonic()
+    child.start()
+    sender.close()  # ours; when the child dies its end closes too and recv() sees EOF
+    try:
+        while True:
+            if receiver.poll(tick_seconds):
+                return _answer(receiver, child, time.monotonic() - started)
+            if should_stop():
+                return ChildOutcome("cancelled", seconds=time.monotonic() - started)
+            if hard_limit is not None and time.monotonic() - started > hard_limit:
+                return ChildOutcome("timeout", seconds=time.monotonic() - started,
+                                    message=f"The optimiser did not finish within "
+                                            f"{hard_limit:.0f} s and was stopped.")
+    finally:
+        _end(child)
+        receiver.close()
+
+
+def _answer(receiver, child, seconds: float) -> ChildOutcome:
+    try:
+        kind, payload = receiver.recv()
+    except EOFError:  # the child died without answering: a native crash, or killed
+        child.join(5)
+        return ChildOutcome("crashed", seconds=seconds, message=crash_message(child.exitcode))
+    if kind == "ok":
+        return ChildOutcome("ok", solution=payload, seconds=seconds)
+    return ChildOutcome("error", message=payload, seconds=seconds)
+
+
+def crash_message(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+    else:
+        how = f"exit status {exitcode}"
+    return (f"The optimiser's process stopped unexpectedly ({how}); no results were stored. "
+            "Start the plan again; if it happens again, export the instance with "
+            "`rehab-net export-instance` and report it.")
+
+
+def _end(child) -> None:
+    if child.is_alive():
+        child.terminate()
+        child.join(5)
+    if child.is_alive():
+        child.kill()
+        child.join(5)
+
+
+# --- one plan -----------------------------------------------------------------------------------
+@dataclass
+class _Progress:
+    """The worker's side of a running plan: heartbeats and the cancel flag, read every tick."""
+
+    app: Flask
+    plan_id: int
+    last_beat: float = field(default_factory=time.monotonic)
+
+    def should_stop(self) -> bool:
+        with self.app.app_context():
+            session = get_session()
+            if time.monotonic() - self.last_beat >= HEARTBEAT_SECONDS:
+                ops.heartbeat(session, self.plan_id)
+                self.last_beat = time.monotonic()
+            stop = ops.cancel_requested(session, self.plan_id)
+            session.commit()
+            return stop
+
+
+def hard_limit(time_limit: float) -> float:
+    """When the worker stops waiting: the solver's own limit plus room for reading the instance
+    and writing the answer (a 100,000-case instance takes seconds to parse)."""
+    return time_limit * 1.5 + 120
+
+
+def run_claimed_plan(app: Flask, plan_id: int, *,
+                     target: Callable[[dict, float], dict] = solve_in_child) -> str:
+    """Build, solve and store a plan this worker has claimed (status running). Returns the final
+    status. Never raises for the plan's own failures: they are written to the plan."""
+    try:
+        prepared = _build(app, plan_id)
+        if prepared is None:
+            return "error"
+        built, time_limit, build_seconds = prepared
+        outcome = run_in_child(built.data, time_limit, target=target,
+                               should_stop=_Progress(app, plan_id).should_stop,
+                               hard_limit=hard_limit(time_limit))
+        return _finish(app, plan_id, built, outcome, {"build_seconds": round(build_seconds, 3)})
+    except Exception:  # a bug of ours: the plan says so, and the worker goes on
+        log.exception("plan %s: unexpected error in the worker", plan_id)
+        _give_up(app, plan_id, "An unexpected error in the worker stopped this plan; no results "
+                               "were stored. The worker's log has the details.")
+        return "error"
+    except BaseException:  # Ctrl-C, SIGTERM: the child is gone already (run_in_child)
+        _give_up(app, plan_id, "The worker was stopped while this plan was running; no results "
+                               "were stored. Start a new plan.")
+        raise
+
+
+def _give_up(app: Flask, plan_id: int, message: str) -> None:
+    with app.app_context():
+        session = get_session()
+        ops.fail(session, plan_id, message)
+        session.commit()
+
+
+def _build(app: Flask, plan_id: int):
+    with app.app_context():
+        session = get_session()
+        plan = ops.reload(session, plan_id)
+        started = time.perf_counter()
+        try:
+            built = adapters.build_instance(session, start_date=plan.start_date,
+                                            horizon_weeks=plan.horizon_weeks,
+                                            policy=plan.parameters["policy"])
+        except Exception as exc:
+            log.exception("plan %s: building the instance failed", plan_id)
+            session.rollback()
+            ops.fail(session, plan_id, f"Reading the network and cases failed: "
+                                       f"{type(exc).__name__}")
+            session.commit()
+            return None
+        ops.record_instance(session, plan_id, built)
+        session.commit()
+        return built, float(plan.parameters["time_limit"]), time.perf_counter() - started
+
+
+def _finish(app: Flask, plan_id: int, built: adapters.BuiltInstance, outcome: ChildOutcome,
+            stats: dict) -> str:
+    stats["run_seconds"] = round(outcome.seconds, 3)
+    with app.app_context():
+        session = get_session()
+        if outcome.kind == "cancelled":
+            ops.mark_cancelled(session, plan_id)
+        elif outcome.kind != "ok":
+            ops.fail(session, plan_id, outcome.message, stats=stats)
+        elif outcome.solution.get("status") not in ("optimal", "feasible"):
+            ops.fail(session, plan_id, outcome.solution.get("message")
+                     or "The optimiser reported an error.", stats=stats)
+        else:
+            _store(session, plan_id, built, outcome.solution, stats)
+        session.commit()
+        return ops.reload(session, plan_id).status
+
+
+def _store(session, plan_id: int, built: adapters.BuiltInstance, solution: dict,
+           stats: dict) -> None:
+    started = time.perf_counter()
+    try:
+        stored = ops.store_results(session, plan_id, built, solution,
+                                   {**stats, "solver": solution.get("stats") or {}})
+    except (adapters.SolutionMismatch, KeyError, TypeError, ValueError) as exc:
+        session.rollback()
+        ops.fail(session, plan_id, f"The optimiser's answer does not fit the instance: {exc}",
+                 stats=stats)
+        return
+    if stored:
+        log.info("plan %s: stored %d proposals in %.2f s", plan_id, len(built.cases),
+                 time.perf_counter() - started)
+
+
+# --- the loops ----------------------------------------------------------------------------------
+def claim_next(app: Flask) -> int | None:
+    with app.app_context():
+        session = get_session()
+        plan_id = ops.claim_next(session)
+        session.commit()
+        return plan_id
+
+
+def fail_stale_plans(app: Flask) -> int:
+    with app.app_context():
+        session = get_session()
+        count = ops.fail_stale_plans(session)
+        session.commit()
+        return count
+
+
+def work(app: Flask, *, once: bool = False, burst: bool = False, poll_seconds: float = 2.0,
+         target: Callable[[dict, float], dict] = solve_in_child,
+         parent_pid: int | None = None, report: Callable[[str], None] = log.info) -> int:
+    """The database-queue worker: claim the oldest queued plan, run it, repeat. `once` stops
+    after one plan (or none), `burst` when the queue is empty; otherwise it polls for ever (or
+    until parent_pid, the process that started it, is gone). Returns how many plans it ran."""
+    ran, last_reap = 0, float("-inf")
+    while True:
+        try:
+            if time.monotonic() - last_reap >= REAP_SECONDS:
+                if stale := fail_stale_plans(app):
+                    report(f"marked {stale} plan(s) of a lost worker as error")
+                last_reap = time.monotonic()
+            plan_id = claim_next(app)
+        except SQLAlchemyError as exc:  # the database is away (restart, network): wait, retry
+            if once or burst:
+                raise
+            log.warning("worker: database unavailable (%s); retrying", type(exc).__name__)
+            time.sleep(max(poll_seconds, 5.0))
+            continue
+        if plan_id is None:
+            if once or burst or (parent_pid is not None and os.getppid() != parent_pid):
+                return ran
+            time.sleep(poll_seconds)
+            continue
+        report(f"plan {plan_id}: running")
+        started = time.monotonic()
+        status = run_claimed_plan(app, plan_id, target=target)
+        report(f"plan {plan_id}: {status} after {time.monotonic() - started:.1f} s")
+        ran += 1
+        if once:
+            return ran
+
+
+def run_plan_job(plan_id: int) -> str:
+    """The RQ job: takes the plan id only, builds its own app from the environment (RQ's work
+    horse is a fork of the worker; a fresh engine avoids sharing its connections)."""
+    from rehab_net import create_app
+
+    app = create_app()
+    try:
+        fail_stale_plans(app)
+        with app.app_context():
+            session = get_session()
+            claimed = ops.claim(session, plan_id)
+            session.commit()
+        if not claimed:  # cancelled while queued, or run already (e.g. --inline)
+            return "skipped: the plan was no longer queued"
+        return run_claimed_plan(app, plan_id)
+    finally:
+        app.extensions["rehab_engine"].dispose()

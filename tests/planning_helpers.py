@@ -1,0 +1,89 @@
+"""Stand-ins for the optimiser, run in the worker's child process by tests that are about the
+plumbing (storing, crashes, cancelling), not about the optimisation; and a small waiting list.
+They must be importable by name: the child is spawned and imports them afresh."""
+from __future__ import annotations
+
+import math
+import os
+import time
+from datetime import date
+
+from tests.factories import create_case, create_person, tiny_network
+
+
+def greedy_solver(instance: dict, time_limit: float) -> dict:
+    """A contract solution that respects capacities and windows: each case, in file order, takes
+    the earliest week at the first facility with a place left. Binding places get a price."""
+    horizon = instance["horizon_weeks"]
+    left = {(f["id"], s): (list(c) if isinstance(c, list) else [c] * horizon)
+            for f in instance["facilities"] for s, c in f["capacity"].items()}
+    offered = {s for (_f, s), places in left.items() if any(places)}
+    where = {f["id"]: f for f in instance["facilities"]}
+    factor = instance["policy"]["road_factor"]
+    assignments, unassigned = [], []
+    for case in instance["cases"]:
+        last = min(horizon - 1, case["deadline_week"] if case["deadline_week"] is not None
+                   else horizon - 1)
+        weeks = range(case["release_week"], last + 1)
+        offers = [(f, t) for (f, s), places in left.items() if s == case["service"]
+                  for t in weeks if places[t] > 0]
+        if not offers:
+            eligible = case["service"] in offered and len(weeks) > 0
+            unassigned.append({"case": case["id"],
+                               "reason": "capacity" if eligible else "no_eligible_facility"})
+            continue
+        f, t = min(offers, key=lambda o: (o[1], o[0]))
+        left[(f, case["service"])][t] -= 1
+        km = factor * _haversine(case, where[f])
+        assignments.append({"case": case["id"], "facility": f, "week": t, "road_km": round(km, 3)})
+    prices = [{"facility": f, "service": s, "week": t, "value": 100.0 + t}
+              for (f, s), places in sorted(left.items()) for t, n in enumerate(places) if n == 0]
+    return {"format": "rehab-net.solution/1", "instance": instance["name"], "status": "optimal",
+            "objective": float(len(assignments)), "bound": float(len(assignments)),
+            "assignments": assignments, "unassigned": unassigned, "shadow_prices": prices,
+            "stats": {"wall_seconds": 0.01, "cases": len(instance["cases"])}}
+
+
+def _haversine(a: dict, b: dict) -> float:
+    p1, p2 = math.radians(a["lat"]), math.radians(b["lat"])
+    dp, dl = p2 - p1, math.radians(b["lon"] - a["lon"])
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def crashing_solver(instance: dict, time_limit: float) -> dict:
+    """Dies the way a native crash does: no exception, no answer, the process just ends."""
+    os._exit(3)
+
+
+def crash_on_three_weeks(instance: dict, time_limit: float) -> dict:
+    if instance["horizon_weeks"] == 3:
+        os.kill(os.getpid(), 11)  # SIGSEGV, as OR-Tools would die
+    return greedy_solver(instance, time_limit)
+
+
+def raising_solver(instance: dict, time_limit: float) -> dict:
+    raise RuntimeError("the model could not be built")
+
+
+def slow_solver(instance: dict, time_limit: float) -> dict:
+    time.sleep(60)
+    return greedy_solver(instance, time_limit)
+
+
+def forgetful_solver(instance: dict, time_limit: float) -> dict:
+    """Answers only the first case: breaks the contract's 'every case exactly once'."""
+    solution = greedy_solver(instance, time_limit)
+    solution["assignments"] = solution["assignments"][:1]
+    solution["unassigned"] = []
+    return solution
+
+
+def waiting_list(session, n: int = 6) -> dict:
+    """The tiny network with n waiting autism cases: 4 intake places a week at CT01, so a
+    horizon of 1 week leaves n - 4 on the waitlist. One child born 2020-01-15 among them."""
+    net = tiny_network(session)
+    net["child"] = create_case(session, person=create_person(session,
+                                                             birth_date=date(2020, 1, 15)))
+    net["cases"] = [net["child"]] + [create_case(session) for _ in range(n - 1)]
+    return net

@@ -1,0 +1,71 @@
+"""The RQ queue with a REAL Redis server the suite starts itself (tests/redis_server.py), on SQLite
+and PostgreSQL: a plan started through the API is pushed to the queue "plans", and
+`rehab-net worker --burst` (a separate process, as in production) runs it to the end."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rehab_net.planning import queue
+from tests.planning_helpers import waiting_list
+from tests.redis_server import redis_server
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    try:
+        with redis_server() as url:
+            yield url
+    except LookupError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def rq_app(app, redis_url, session):
+    from redis import Redis
+
+    Redis.from_url(redis_url).flushdb()
+    app.config["REDIS_URL"] = redis_url  # restored after the test by the app fixture
+    waiting_list(session)
+    session.commit()
+    return app
+
+
+def run_worker(app, redis_url, *args) -> subprocess.CompletedProcess:
+    env = {**os.environ, "REHAB_DATABASE_URL": app.config["DATABASE_URL"],
+           "REHAB_REDIS_URL": redis_url, "REHAB_LOG_LEVEL": "WARNING"}
+    return subprocess.run([sys.executable, "-m", "rehab_net.cli", "worker", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def jobs_waiting(redis_url) -> int:
+    from rq import Queue
+
+    return Queue(queue.QUEUE_NAME, connection=queue.redis_connection(redis_url)).count
+
+
+def test_a_plan_goes_through_redis_to_an_rq_worker(rq_app, redis_url, client, session):
+    resp = client.post("/api/v1/plans", json={"horizon_weeks": 1})
+    assert resp.status_code == 202, resp.get_json()
+    plan_id = resp.get_json()["id"]
+    assert jobs_waiting(redis_url) == 1
+    session.close()  # SQLite: hold no lock while the worker process writes
+    done = run_worker(rq_app, redis_url, "--burst")
+    assert done.returncode == 0, done.stderr
+    assert jobs_waiting(redis_url) == 0
+    plan = client.get(f"/api/v1/plans/{plan_id}").get_json()
+    assert plan["status"] == "optimal", (plan["message"], done.stderr[-2000:])
+    assert plan["cases"] == 6 and plan["assigned"] == 4
+    rows = client.get(f"/api/v1/plans/{plan_id}/assignments?page_size=100").get_json()
+    assert len(rows) == 6
+
+
+def test_a_plan_cancelled_while_queued_is_skipped_by_the_rq_worker(rq_app, redis_url, client,
+                                                                   session):
+    plan_id = client.post("/api/v1/plans", json={}).get_json()["id"]
+    assert client.post(f"/api/v1/plans/{plan_id}/cancel").get_json()["status"] == "cancelled"
+    session.close()
+    done = run_worker(rq_app, redis_url, "--burst")
+    assert done.returncode == 0, done.stderr
+    assert client.get(f"/api/v1/plans/{plan_id}").get_json()["status"] == "cancelled"

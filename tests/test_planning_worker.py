@@ -1,0 +1,198 @@
+"""The worker, on SQLite and PostgreSQL: a queued plan is claimed exactly once however many
+workers race for it; a plan runs end to end with the real optimiser in a child process; a child
+that dies, fails, overruns or is cancelled leaves the plan with a clear status and the worker
+goes on; a plan whose worker vanished is given up."""
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from rehab_net.db import get_session, utcnow
+from rehab_net.planning import adapters, worker
+from rehab_net.planning import operations as ops
+from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad
+from solver.io import parse_instance
+from tests import planning_helpers as fake
+from tests.planning_helpers import waiting_list
+
+TODAY = date(2026, 11, 16)
+
+
+@pytest.fixture
+def net(session):
+    r = waiting_list(session)
+    session.commit()
+    return r
+
+
+def queue_plans(session, *horizons: int) -> list[int]:
+    ids = [ops.create_plan(session, {"horizon_weeks": h}, today=TODAY,
+                           default_time_limit=30).id for h in horizons]
+    session.commit()
+    session.close()  # end this test's transaction: on SQLite it would hold the write lock
+    return ids
+
+
+def plan(app, plan_id: int) -> Plan:
+    with app.app_context():
+        return ops.get_plan(get_session(), plan_id)
+
+
+def count(app, model, plan_id: int) -> int:
+    with app.app_context():
+        return get_session().scalar(select(func.count()).select_from(model)
+                                    .where(model.plan_id == plan_id))
+
+
+# --- claiming -----------------------------------------------------------------------------------
+def test_two_workers_that_saw_the_same_queued_plan_claim_it_once(app, net, session):
+    (plan_id,) = queue_plans(session, 2)
+    make = app.extensions["rehab_sessionmaker"]
+    with make() as first, make() as second:
+        # both look and see the same oldest queued plan ...
+        assert first.scalar(select(Plan.id).where(Plan.status == "queued")) == plan_id
+        first.commit()
+        assert second.scalar(select(Plan.id).where(Plan.status == "queued")) == plan_id
+        second.commit()
+        # ... both try to take it: the database lets exactly one succeed
+        assert ops.claim(first, plan_id) is True
+        first.commit()
+        assert ops.claim(second, plan_id) is False
+        second.commit()
+        # and the loser's next look finds nothing left
+        assert ops.claim_next(second) is None
+        second.commit()
+    assert plan(app, plan_id).status == "running"
+
+
+def test_racing_workers_claim_every_plan_exactly_once(app, net, session):
+    ids = queue_plans(session, 1, 1, 1, 1, 1)
+    claimed: list[int] = []
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def race():
+        try:
+            start.wait()
+            while (plan_id := worker.claim_next(app)) is not None:
+                claimed.append(plan_id)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert sorted(claimed) == ids
+
+
+# --- running ------------------------------------------------------------------------------------
+def test_a_plan_runs_end_to_end_with_the_real_optimiser(app, net, session):
+    (plan_id,) = queue_plans(session, 1)  # 4 places in week 0 for 6 cases
+    assert worker.work(app, once=True) == 1
+    done = plan(app, plan_id)
+    assert done.status == "optimal", done.message
+    assert (done.case_count, done.facility_count, done.assigned_count) == (6, 2, 4)
+    assert done.objective is not None and done.objective == pytest.approx(done.bound, rel=1e-4)
+    assert done.finished_at >= done.started_at and done.wall_seconds is not None
+    assert done.stats["build_seconds"] >= 0 and "solver" in done.stats
+    assert count(app, PlanAssignment, plan_id) == 6
+    assert count(app, PlanLoad, plan_id) == 2
+    with app.app_context():
+        rows = get_session().scalars(select(PlanAssignment).where(
+            PlanAssignment.plan_id == plan_id, PlanAssignment.case_id == net["child"].id)).all()
+        assert rows[0].facility_id == net["centre"].id  # the child is served first
+    assert worker.work(app, burst=True) == 0  # nothing left
+
+
+def test_a_crashed_child_marks_the_plan_error_and_the_worker_goes_on(app, net, session):
+    crashing, fine = queue_plans(session, 3, 2)
+    assert worker.work(app, burst=True, target=fake.crash_on_three_weeks) == 2
+    crashed = plan(app, crashing)
+    assert crashed.status == "error"
+    assert "stopped unexpectedly (killed by signal SIGSEGV)" in crashed.message
+    assert count(app, PlanAssignment, crashing) == 0
+    assert plan(app, fine).status == "optimal"
+    assert count(app, PlanAssignment, fine) == 6
+
+
+@pytest.mark.parametrize("target, words", [
+    (fake.raising_solver, "RuntimeError: the model could not be built"),
+    (fake.forgetful_solver, "does not fit the instance"),
+])
+def test_an_optimiser_that_fails_or_answers_wrongly_marks_the_plan_error(app, net, session,
+                                                                          target, words):
+    (plan_id,) = queue_plans(session, 1)
+    worker.work(app, once=True, target=target)
+    failed = plan(app, plan_id)
+    assert failed.status == "error" and words in failed.message
+    assert count(app, PlanAssignment, plan_id) == 0
+
+
+def test_cancelling_a_running_plan_ends_its_child(app, net, session):
+    (plan_id,) = queue_plans(session, 1)
+    assert worker.claim_next(app) == plan_id
+    with app.app_context():
+        s = get_session()
+        ops.cancel(s, ops.get_plan(s, plan_id))
+        s.commit()
+    status = worker.run_claimed_plan(app, plan_id, target=fake.slow_solver)  # sleeps 60 s
+    assert status == "cancelled"
+    assert "Cancelled while the optimiser was running" in plan(app, plan_id).message
+
+
+def test_a_plan_whose_worker_vanished_is_given_up(app, net, session):
+    stale, alive = queue_plans(session, 1, 1)
+    assert ops.claim(session, stale) and ops.claim(session, alive)
+    session.execute(Plan.__table__.update().where(Plan.id == stale)
+                    .values(heartbeat_at=utcnow() - timedelta(minutes=10)))
+    session.commit()
+    assert worker.fail_stale_plans(app) == 1
+    assert plan(app, stale).status == "error" and "stopped" in plan(app, stale).message
+    assert plan(app, alive).status == "running"
+
+
+def test_the_instance_a_worker_builds_is_the_contract_the_optimiser_reads(app, net, session):
+    (plan_id,) = queue_plans(session, 4)
+    with app.app_context():
+        s = get_session()
+        p = ops.get_plan(s, plan_id)
+        built = adapters.build_instance(s, start_date=p.start_date, horizon_weeks=4,
+                                        policy=p.parameters["policy"])
+    assert len(parse_instance(built.data).cases) == 6
+
+
+# --- the child process alone (no database) ------------------------------------------------------
+def test_child_answers():
+    outcome = worker.run_in_child(_instance(), 5, target=fake.greedy_solver)
+    assert outcome.kind == "ok" and outcome.solution["status"] == "optimal"
+    assert [a["case"] for a in outcome.solution["assignments"]] == ["C1"]
+
+
+def test_child_exit_without_answer_is_a_crash():
+    outcome = worker.run_in_child(_instance(), 5, target=fake.crashing_solver)
+    assert outcome.kind == "crashed" and "exit status 3" in outcome.message
+
+
+def test_child_over_its_time_is_stopped():
+    outcome = worker.run_in_child(_instance(), 5, target=fake.slow_solver, hard_limit=0.5)
+    assert outcome.kind == "timeout" and outcome.seconds < 30
+
+
+def test_child_refused_instance_lists_the_problems():
+    outcome = worker.run_in_child({**_instance(), "horizon_weeks": 0}, 5)
+    assert outcome.kind == "error"
+    assert "refused by the optimiser: horizon_weeks: must be an integer" in outcome.message
+
+
+def _instance() -> dict:
+    return {"format": "rehab-net.instance/1", "name": "t", "horizon_weeks": 2,
+            "policy": {"road_factor": 1.3},
+            "facilities": [{"id": "F1", "tier": "station", "lat": 49.2, "lon": 119.7,
+                            "capacity": {"s": 1}}],
+            "cases": [{"id": "C1", "service": "s", "priority": "child", "lat": 49.3,
+                       "lon": 119.8, "release_week": 0, "deadline_week": None,
+                       "max_travel_km": None, "current": None}]}
