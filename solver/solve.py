@@ -42,7 +42,7 @@ from solver.pricing import (
 FIRST_PER_GROUP = 16  # candidate facilities per group before any pricing
 ADDED_PER_GROUP = 16  # at most this many pairs added per group and round
 OPTIMALITY_GAP = 1e-4  # the contract's 0.01%
-PARALLEL_FROM_CASES = 50_000  # below this, forking costs more than it saves
+PARALLEL_FROM_CASES = 5_000  # below this, forking costs more than it saves
 
 
 def solve(instance: Instance, time_limit: float | None = None,
