@@ -88,7 +88,9 @@ def _solve(instance: Instance, time_limit: float | None, started: float,
     ranges = [(int(bounds[s]), int(bounds[s + 1])) for s in range(len(instance.services))
               if bounds[s] < bounds[s + 1]]
     problem = (instance, groups, prices, reach, deadline)
-    if workers > 1 and len(instance.cases) >= PARALLEL_FROM_CASES and len(ranges) > 1:
+    if (workers > 1 and len(instance.cases) >= PARALLEL_FROM_CASES and len(ranges) > 1
+            # A daemonic process (the app's plan worker runs solves in one) may not have children.
+            and not multiprocessing.current_process().daemon):
         parts = solve_parts_in_processes(problem, ranges, workers, facility, week)
     else:
         parts = [solve_range(problem, lo, hi, facility, week) for lo, hi in ranges]
