@@ -31,7 +31,7 @@ from solver.instance import PRIORITIES, Instance
 INFINITE = np.iinfo(np.int64).max // 4
 # OR-Tools multiplies costs by (nodes + 1) inside its cost scaling; keep that within int64.
 COST_HEADROOM = 2**62
-TAIL, HEAD, CAPACITY, COST = range(4)
+TAIL, HEAD, UPPER, COST = range(4)  # rows of Network.arcs: tail, head, capacity (upper bound), cost
 
 
 class SolverFailure(RuntimeError):

@@ -27,7 +27,16 @@ from solver.instance import (
     Instance,
     Solution,
 )
-from solver.model import COST, INFINITE, Network, Prices, Reach, SolverFailure, build_network
+from solver.model import (
+    COST,
+    INFINITE,
+    UPPER,
+    Network,
+    Prices,
+    Reach,
+    SolverFailure,
+    build_network,
+)
 from solver.potentials import UNREACHABLE, NegativeCycle, distances_from, residual_arcs
 from solver.pricing import (
     Offsets,
@@ -384,7 +393,7 @@ def finish(instance: Instance, groups: Groups, prices: Prices, facility: np.ndar
 def binding_places(network: Network, flow: np.ndarray, place_value: np.ndarray,
                    scale: int) -> list[tuple[int, int, int, float]]:
     """Full places whose one more intake would lower the optimal cost, with by how much."""
-    full = flow[network.place_arcs] >= network.arcs[2, network.place_arcs]
+    full = flow[network.place_arcs] >= network.arcs[UPPER, network.place_arcs]
     f = network.place_facility[full]
     s = network.place_service[full]
     t = network.place_week[full]
