@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from solver import io
-from solver.check import check_solution, eligible_anywhere
+from solver.check import check_solution
 from solver.greedy import greedy
-from solver.instance import CAPACITY, NO_ELIGIBLE_FACILITY, NO_FACILITY, Instance, Solution
-from solver.solve import solve
+from solver.instance import NO_FACILITY, Instance
+from solver.solve import error_solution, solve
 
 OK, FAILED, UNUSABLE = 0, 1, 2
 
@@ -133,17 +133,6 @@ def _solve(args: argparse.Namespace) -> int:
         print(f"solver error: {solution.message}", file=sys.stderr)
         return FAILED
     return OK
-
-
-def error_solution(instance: Instance, message: str) -> Solution:
-    """What a failed solve writes: no plan, every case unassigned (the contract wants each case
-    listed), with the reason it would have had."""
-    n = len(instance.cases)
-    reason = np.where(eligible_anywhere(instance), CAPACITY, NO_ELIGIBLE_FACILITY)
-    return Solution(instance=instance.name, status="error", objective=None, bound=None,
-                    facility=np.full(n, NO_FACILITY, dtype=np.int32),
-                    week=np.full(n, -1, dtype=np.int32), road_km=np.full(n, np.nan),
-                    reason=reason.astype(np.int8), stats={"cases": n}, message=message)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solver.check import eligible_anywhere
 from solver.costs import case_costs, road_km
 from solver.groups import Groups, group_cases
 from solver.instance import (
@@ -403,13 +404,17 @@ def binding_places(network: Network, flow: np.ndarray, place_value: np.ndarray,
             for a, b, c, v in zip(f[keep], s[keep], t[keep], value[keep], strict=True)]
 
 
-def error_solution(instance: Instance, message: str, started: float) -> Solution:
+def error_solution(instance: Instance, message: str, started: float | None = None) -> Solution:
+    """What a failed solve returns: no plan, every case unassigned (the contract wants each case
+    listed) with the reason it would have had."""
     cases = len(instance.cases)
+    reason = np.where(eligible_anywhere(instance), CAPACITY, NO_ELIGIBLE_FACILITY)
+    stats = {"cases": cases}
+    if started is not None:
+        stats = {"wall_seconds": round(time.perf_counter() - started, 3), **stats}
     return Solution(
         instance=instance.name, status="error", objective=None, bound=None,
         facility=np.full(cases, NO_FACILITY, dtype=np.int32),
         week=np.full(cases, -1, dtype=np.int32), road_km=np.full(cases, np.nan),
-        reason=np.full(cases, CAPACITY, dtype=np.int8),
-        stats={"wall_seconds": round(time.perf_counter() - started, 3), "cases": cases},
-        message=message,
+        reason=reason.astype(np.int8), stats=stats, message=message,
     )

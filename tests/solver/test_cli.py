@@ -15,6 +15,7 @@ from solver.check import check_solution
 from solver.greedy import greedy
 from solver.instance import FORMAT_SOLUTION
 from solver.io import read_solution, write_instance
+from solver.solve import error_solution
 from tests.solver.builders import document, random_instance
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +70,7 @@ def test_a_solver_error_writes_status_error_and_exits_1(files, monkeypatch, caps
         solution.status, solution.message = "error", "flow solver gave up"
         solution.objective = None
         solution.facility = np.full(n, -1, dtype=np.int32)
-        solution.reason = cli.error_solution(instance, "").reason
+        solution.reason = error_solution(instance, "").reason
         return solution
 
     monkeypatch.setattr(cli, "solve", failing)
