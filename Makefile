@@ -16,16 +16,23 @@ $(STAMP): pyproject.toml
 
 ## make run: migrate the SQLite database, load the sample region once, serve on http://127.0.0.1:5000
 ## with one plan worker beside the server (`rehab-net serve` starts it; Ctrl-C stops both)
-run: $(STAMP)
+run: $(STAMP) translations
 	$(BIN)/rehab-net db upgrade
 	$(BIN)/rehab-net load-sample --if-empty
+	$(BIN)/rehab-net users demo
 	$(BIN)/rehab-net summary
 	$(BIN)/rehab-net serve --host $(HOST) --port $(PORT)
 
 ## make test: lint, then the whole suite on SQLite and on a throwaway PostgreSQL cluster
-test: $(STAMP) system-deps
+test: $(STAMP) translations system-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+## make translations: compile the catalogues (.po -> .mo; tools/translations.sh has extract,
+## update and check too)
+.PHONY: translations
+translations: $(STAMP)
+	bash tools/translations.sh compile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

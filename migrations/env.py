@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from rehab_net.auth import models as _auth  # noqa: F401  (registers the tables)
 from rehab_net.config import Config
 from rehab_net.db import Base, make_engine
-from rehab_net.network import models as _network  # noqa: F401  (registers the tables)
+from rehab_net.network import models as _network  # noqa: F401
 from rehab_net.people import models as _people  # noqa: F401
 from rehab_net.planning import models as _planning  # noqa: F401
 

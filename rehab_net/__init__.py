@@ -9,7 +9,10 @@ from flask_smorest import Api
 from rehab_net import db, errors
 from rehab_net.config import Config
 
-PERSONAL_PATHS = ("/api/v1/persons", "/api/v1/cases", "/persons", "/cases")
+# Scripts and styles only from files the app serves: no inline script, no CDN.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+                           "frame-ancestors 'none'; object-src 'none'")
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -24,27 +27,40 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "WARNING"))
 
     db.init_app(app)
+    from rehab_net import i18n
+
+    i18n.init_app(app)
+    from rehab_net import auth
+
+    auth.init_app(app)
     api = Api(app)
+    from rehab_net.auth.pages import bp as auth_pages
+    from rehab_net.auth.views import blp as auth_api
     from rehab_net.network.views import blp as network_api
     from rehab_net.pages import bp as pages
+    from rehab_net.people.pages import bp as people_pages
     from rehab_net.people.views import blp as people_api
     from rehab_net.planning.views import blp as planning_api
     from rehab_net.planning.views import pages as planning_pages
 
-    api.register_blueprint(network_api)
-    api.register_blueprint(people_api)
-    api.register_blueprint(planning_api)
-    app.register_blueprint(pages)
-    app.register_blueprint(planning_pages)
+    for blueprint in (auth_api, network_api, people_api, planning_api):
+        # The API takes bearer tokens only, never the session cookie: CSRF cannot apply.
+        auth.csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
+    for blueprint in (auth_pages, pages, people_pages, planning_pages):
+        app.register_blueprint(blueprint)
     errors.register(app)  # after Api: our problem+json handlers replace flask-smorest's
 
     @app.after_request
     def _security_headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
-        resp.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; frame-ancestors 'none'; object-src 'none'")
-        if request.path.startswith(PERSONAL_PATHS):  # personal data is never cached
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.endpoint != "static":
+            # Anything but the stylesheet may show personal data or a user's view: never cached.
             resp.headers["Cache-Control"] = "no-store"
         return resp
 

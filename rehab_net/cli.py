@@ -25,6 +25,14 @@ SAMPLE_DIR = PROJECT_ROOT / "sample_network" / "data"
              add_version_option=False)
 def main():
     """rehab-net: rehabilitation referral and service-network scheduler."""
+    from rehab_net.auth.audit import set_system_actor
+
+    set_system_actor("system:cli")  # what a command changes is attributed to the CLI
+
+
+from rehab_net.auth.cli import users  # noqa: E402  (the `users` group lives with its module)
+
+main.add_command(users)
 
 
 @main.command()
@@ -139,6 +147,9 @@ def _run_import(steps) -> dict[str, int]:
     try:
         for validate, write in steps:
             counts.update(write(session, validate(session)))
+        from rehab_net.auth import audit
+
+        audit.record(session, "import", "files", None, detail={"counts": counts})
         session.commit()
     except ImportProblems as exc:
         session.rollback()

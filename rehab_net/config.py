@@ -10,7 +10,24 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "rehab-net.sqlite3"
 
 class Config:
     DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_PATH}"
-    SECRET_KEY = "dev-only-change-me"
+    # Secrets. Empty in demo mode = generated once into instance/secrets.json (so `make run` needs
+    # no set-up); outside demo mode the app refuses to start without them. See docs/security.md.
+    SECRET_KEY = ""
+    # Personal-data keys: "id:base64(32 bytes)[,id2:...]", the first encrypts, all decrypt.
+    DATA_KEYS = ""
+    # HMAC key of the resident-ID blind index (base64, >= 32 bytes).
+    INDEX_KEY = ""
+    # Sessions: idle timeout and absolute lifetime (minutes); the cookie is Secure outside demo
+    # mode (set REHAB_SESSION_COOKIE_SECURE=false only behind plain HTTP on a closed network).
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Login throttling: this many failures for one username (or one address) within the window
+    # lock further attempts until the window has passed.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_WINDOW_MINUTES = 15
     # The date "today" is read in this zone: a child's 7th birthday is a local date.
     TIMEZONE = "Asia/Shanghai"
     SQL_ECHO = False
@@ -58,3 +75,7 @@ class TestConfig(Config):
     TESTING = True
     DATABASE_URL = "sqlite://"
     SECRET_KEY = "test"
+    # Fixed test keys (never use outside tests): two data keys so rotation can be exercised.
+    DATA_KEYS = ("t2:MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjI=,"
+                 "t1:MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE=")
+    INDEX_KEY = "SUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUk="

@@ -2,6 +2,9 @@
 schemas, the import validator and the UI all read them from here."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
+
 REGION_LEVELS = ("city", "district", "township", "village")
 # The local name of each level (旗 banner, 苏木 sumu, 嘎查 gacha ...).
 REGION_KINDS = {
@@ -37,7 +40,49 @@ LABELS_ZH = {
     "child": "0-6岁儿童", "severe": "重度", "poor": "困难家庭", "standard": "一般",
 }
 
+# The same labels as English msgids, translated at use (translations/*/messages.po); label()
+# picks the one for the request's language. Values are unique across these vocabularies.
+LABELS = {
+    "city": _l("City"), "district": _l("District / banner / county-level city"),
+    "township": _l("Township / sumu / street"), "village": _l("Village / gacha / community"),
+    "centre": _l("Rehab centre / designated institution"),
+    "station": _l("Township rehab station"), "clinic": _l("Village clinic"),
+    "vision": _l("Vision"), "hearing": _l("Hearing"), "speech": _l("Speech"),
+    "physical": _l("Physical"), "intellectual": _l("Intellectual"), "mental": _l("Mental"),
+    "multiple": _l("Multiple"), "autism": _l("Autism"),
+    "assessment": _l("Assessment"), "surgery": _l("Surgery"),
+    "device_fitting": _l("Assistive device fitting"), "training": _l("Rehabilitation training"),
+    "day_care": _l("Residential / day care"), "follow_up": _l("Follow-up"),
+    "child": _l("Children aged 0-6"), "severe": _l("Severe"), "poor": _l("Low-income family"),
+    "standard": _l("Standard"),
+    "public": _l("Public"), "private": _l("Private"), "contracted": _l("Contracted"),
+    "open": _l("Open"), "planned": _l("Planned"), "closed": _l("Closed"),  # also a case's
+    "none": _l("None"), "dibao": _l("Minimum living allowance (dibao)"),
+    "jiandang": _l("Registered poor household (jiandang)"),
+    "registered": _lp("case status", "Registered"), "waiting": _l("Waiting"),
+    "assigned": _l("Assigned"), "in_service": _l("In service"), "completed": _l("Completed"),
+    # plan statuses (rehab_net.planning.models.PLAN_STATUSES)
+    "queued": _l("Queued"), "running": _l("Running"), "optimal": _l("Optimal"),
+    "feasible": _l("Feasible"), "error": _l("Error"), "cancelled": _l("Cancelled"),
+}
+
+
+def label(value) -> str:
+    """The label of a vocabulary value in the current language; an unknown value as it is."""
+    text = LABELS.get(value)
+    if text is None:
+        return "" if value is None else str(value)
+    return str(text)  # a lazy string: translated now, in the request's language
+
 
 def sql_in(column: str, values) -> str:
     """A CHECK constraint body: column IN ('a', 'b')."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+# Roles of users. Each is granted at a place: a facility (coordinator, clinic) or a region
+# (planner, admin, auditor; no region = the whole network).
+ROLES = ("coordinator", "clinic", "planner", "admin", "auditor")
+FACILITY_ROLES = ("coordinator", "clinic")
+# Actions recorded in the audit log.
+AUDIT_ACTIONS = ("read", "list", "reveal", "create", "update", "delete", "import", "export",
+                 "login", "login_failed", "logout", "token_create", "token_revoke")

@@ -63,18 +63,54 @@ def app(request, database_urls):
 
 
 def _empty(engine) -> None:
+    """TRUNCATE on PostgreSQL (the audit log's row triggers do not fire on it); on SQLite the
+    append-only triggers are dropped for the DELETE and re-created."""
+    from rehab_net.auth.audit import APPEND_ONLY_SQL, DROP_APPEND_ONLY_SQL
+
     tables = list(reversed(Base.metadata.sorted_tables))
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            for statement in DROP_APPEND_ONLY_SQL["sqlite"]:
+                conn.exec_driver_sql(statement)
             for t in tables:
                 conn.execute(t.delete())
+            for statement in APPEND_ONLY_SQL["sqlite"]:
+                conn.exec_driver_sql(statement)
+
+
+ALL_ROLES = ("coordinator", "clinic", "planner", "admin", "auditor")
 
 
 @pytest.fixture
-def client(app):
+def operator(app):
+    """A user holding every role over the whole network: what the feature tests act as (the
+    permission tests in test_permissions.py use narrowly scoped users instead)."""
+    from rehab_net.db import get_session
+    from tests.factories import create_user
+
+    session = get_session()
+    user = create_user(session, "operator", grants=[(r, None) for r in ALL_ROLES])
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def client(app, operator):
+    """A test client acting as the operator: API calls carry its token, pages its session."""
+    from rehab_net.db import get_session
+    from tests.factories import log_in, token_for
+
+    c = app.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token_for(get_session(), operator)}"
+    log_in(c, operator)
+    return c
+
+
+@pytest.fixture
+def anonymous(app):
     return app.test_client()
 
 

@@ -2,6 +2,7 @@
 apply) and flushes. `tiny_network` gives the smallest tree that has every level."""
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date
 
@@ -69,3 +70,59 @@ def create_case(session, person=None, **overrides):
                 service_code="autism_training", registered_on=date(2026, 10, 1))
     data.update(overrides)
     return people.create_case(session, data, today=date(2026, 11, 16))
+
+
+# --- users ----------------------------------------------------------------------------------------
+TEST_PASSWORD = "correct horse battery"
+
+
+def create_user(session, username="user", *, grants=(), password=TEST_PASSWORD,
+                display_name=None):
+    """A user with ``grants``: (role, place) pairs, the place a Facility, a Region or None (the
+    whole network). Rows are made directly, so a test may give any role any place."""
+    from rehab_net.auth.models import RoleGrant, User
+    from rehab_net.network.models import Facility
+
+    user = User(username=username, display_name=display_name or username.title(),
+                password_hash=_hash(password))
+    for role, place in grants:
+        if isinstance(place, Facility):
+            user.grants.append(RoleGrant(role=role, facility=place))
+        else:
+            user.grants.append(RoleGrant(role=role, region=place))
+    session.add(user)
+    session.flush()
+    return user
+
+
+@functools.cache
+def _hash(password: str) -> str:
+    """argon2id is slow on purpose; tests hash each password once."""
+    from rehab_net.auth.operations import hash_password
+
+    return hash_password(password)
+
+
+def token_for(session, user) -> str:
+    from rehab_net.auth.operations import create_token
+
+    _token, plain = create_token(session, user, "tests")
+    session.commit()
+    return plain
+
+
+def log_in(client, user) -> None:
+    """Open a page session for ``user`` in a Flask test client (as a successful login does)."""
+    import time
+
+    now = time.time()
+    with client.session_transaction() as sess:
+        sess.update(uid=user.id, epoch=user.session_epoch, since=now, seen=now)
+        sess.permanent = True
+
+
+def secrets_env() -> dict[str, str]:
+    """The test keys as REHAB_* variables, for commands run in a subprocess."""
+    from rehab_net.config import TestConfig
+
+    return {f"REHAB_{k}": getattr(TestConfig, k) for k in ("SECRET_KEY", "DATA_KEYS", "INDEX_KEY")}

@@ -232,14 +232,14 @@ def test_unreachable_queue_is_503_and_the_plan_says_why(client, net, app):
 
 def test_plan_pages(client, net, session):
     html = client.get("/plans").get_data(as_text=True)
-    assert "尚无方案" in html and "No plans yet" in html
+    assert "尚无方案" in html
     plan = start_plan(client, horizon_weeks=1)
     html = client.get(f"/plans/{plan['id']}").get_data(as_text=True)
-    assert "排队中" in html and "reload this page later" in html
+    assert "排队中" in html
     solve_here(session, plan["id"])
     html = client.get(f"/plans/{plan['id']}").get_data(as_text=True)
     assert '<html lang="zh-CN">' in html and "最优" in html
-    assert "海拉尔区" in html and "Hailar District" in html
+    assert "海拉尔区" in html
     assert html.count("<caption>") == 3 and 'scope="col"' in html and 'scope="row"' in html
     assert 'href="/facilities/CT01"' in html and "100%" in html
     html = client.get("/plans").get_data(as_text=True)

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from rehab_net.planning import queue
+from tests.factories import secrets_env
 from tests.planning_helpers import waiting_list
 from tests.redis_server import redis_server
 
@@ -33,7 +34,7 @@ def rq_app(app, redis_url, session):
 
 
 def run_worker(app, redis_url, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "REHAB_DATABASE_URL": app.config["DATABASE_URL"],
+    env = {**os.environ, **secrets_env(), "REHAB_DATABASE_URL": app.config["DATABASE_URL"],
            "REHAB_REDIS_URL": redis_url, "REHAB_LOG_LEVEL": "WARNING"}
     return subprocess.run([sys.executable, "-m", "rehab_net.cli", "worker", *args], env=env,
                           capture_output=True, text=True, timeout=300)

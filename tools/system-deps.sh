@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: PostgreSQL server binaries and redis-server (the suite
+# Debian packages the test suite needs: PostgreSQL server binaries, redis-server and Chromium (the suite
 # starts its own throwaway PostgreSQL cluster and Redis server; no system service is started or
 # needed). Installs only what is missing; needs root (or sudo) to install.
 set -euo pipefail
@@ -10,6 +10,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 if ! command -v redis-server >/dev/null; then
   need+=(redis-server)
+fi
+# The browser tests drive Debian's Chromium (playwright's own download is not reachable here);
+# a CJK font makes zh-CN pages and screenshots legible.
+if [ ! -x /usr/bin/chromium ]; then
+  need+=(chromium)
+fi
+if ! fc-list 2>/dev/null | grep -qi -E "wqy|noto sans cjk"; then
+  need+=(fonts-wqy-zenhei)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from rehab_net.auth.guard import Forbidden, scope
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.listing import apply_sort, page_of, query_ref
@@ -16,6 +17,18 @@ blp = Blueprint("network", __name__, url_prefix="/api/v1", description="The reha
 
 
 # --- regions ------------------------------------------------------------------------------------
+def _may_write(session, region_id: int | None = None) -> None:
+    """Admins change what lies in their region; regions and services (shared by the whole
+    network) need an admin of the whole network. The network is readable by all, so a refusal
+    here is 403, not 404."""
+    where = scope("network.write")
+    if where.everywhere or (region_id is not None and where.covers(session, region_id)):
+        return
+    raise Forbidden("That is outside the region you administer."
+                    if region_id is not None else "Only an admin of the whole network may "
+                    "change regions and services.")
+
+
 @blp.route("/regions")
 class Regions(MethodView):
     @blp.arguments(s.RegionListArgs, location="query")
@@ -36,6 +49,7 @@ class Regions(MethodView):
     def post(self, data):
         """Add a region."""
         session = get_session()
+        _may_write(session)
         region = ops.create_region(session, data)
         session.commit()
         return region
@@ -56,6 +70,7 @@ class RegionItem(MethodView):
         """Change a region (If-Match required)."""
         session = get_session()
         region = ops.get_region(session, code)
+        _may_write(session)
         blp.check_etag(region, s.RegionSchema)
         ops.update_region(session, region, data)
         session.commit()
@@ -90,6 +105,8 @@ class Facilities(MethodView):
     def post(self, data):
         """Add a facility."""
         session = get_session()
+        region = ops._reference(session, ops.get_region, data["region_code"], "region_code")
+        _may_write(session, region.id)
         facility = ops.create_facility(session, data)
         session.commit()
         return facility
@@ -110,6 +127,10 @@ class FacilityItem(MethodView):
         """Change a facility (If-Match required)."""
         session = get_session()
         facility = ops.get_facility(session, code)
+        _may_write(session, facility.region_id)
+        if "region_code" in data:
+            moved_to = ops._reference(session, ops.get_region, data["region_code"], "region_code")
+            _may_write(session, moved_to.id)
         blp.check_etag(facility, s.FacilitySchema)
         ops.update_facility(session, facility, data)
         session.commit()
@@ -139,7 +160,9 @@ class FacilityCapacities(MethodView):
     def post(self, data, code):
         """Set a capacity from a date on (a new dated row; history is kept)."""
         session = get_session()
-        capacity = ops.set_capacity(session, ops.get_facility(session, code), data)
+        facility = ops.get_facility(session, code)
+        _may_write(session, facility.region_id)
+        capacity = ops.set_capacity(session, facility, data)
         session.commit()
         return capacity
 
@@ -170,6 +193,7 @@ class Services(MethodView):
     def post(self, data):
         """Add a service; its code is <category>_<kind>."""
         session = get_session()
+        _may_write(session)
         service = ops.create_service(session, data)
         session.commit()
         return service
@@ -190,6 +214,7 @@ class ServiceItem(MethodView):
         """Change a service (If-Match required)."""
         session = get_session()
         service = ops.get_service(session, code)
+        _may_write(session)
         blp.check_etag(service, s.ServiceSchema)
         ops.update_service(session, service, data)
         session.commit()

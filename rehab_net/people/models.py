@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from rehab_net.db import Base, UTCDateTime, utcnow
 from rehab_net.network.models import Region, Service
+from rehab_net.people.protection import Encrypted, blind_index
 from rehab_net.vocab import CASE_STATUSES, CATEGORIES, POVERTY_STATUSES, SEXES, sql_in
 
-# Columns holding personal data, by table. Nothing else may hold it (not logs, not URLs).
+# Columns holding personal data, by table. Nothing else may hold it (not logs, not URLs, not the
+# audit log: it names these fields when they change, never their values). Identifiers are also
+# encrypted at rest (people/protection.py).
 PERSONAL_FIELDS = {
     "person": ("name", "resident_id", "guardian_name", "guardian_phone"),
     "case": ("certificate_number",),
@@ -29,7 +32,9 @@ class Person(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     # personal data -----------------------------------------------------------------------------
     name: Mapped[str] = mapped_column(String(64))
-    resident_id: Mapped[str] = mapped_column(String(255), unique=True)
+    resident_id: Mapped[str] = mapped_column(Encrypted("person.resident_id"))
+    # HMAC of the number: exact lookup and uniqueness without decrypting anything.
+    resident_id_index: Mapped[str] = mapped_column(String(64), unique=True)
     guardian_name: Mapped[str | None] = mapped_column(String(64))
     guardian_phone: Mapped[str | None] = mapped_column(String(32))
     # -------------------------------------------------------------------------------------------
@@ -43,6 +48,11 @@ class Person(Base):
     home_region: Mapped[Region] = relationship()
     cases: Mapped[list[Case]] = relationship(back_populates="person", order_by="Case.id")
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("resident_id")
+    def _index_resident_id(self, _key, value):
+        self.resident_id_index = blind_index(value)
+        return value
 
 
 class Case(Base):
@@ -63,7 +73,8 @@ class Case(Base):
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
     registered_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="registered", index=True)
-    certificate_number: Mapped[str | None] = mapped_column(String(255))  # personal data
+    certificate_number: Mapped[str | None] = mapped_column(
+        Encrypted("case.certificate_number"))  # personal data: it embeds the resident ID
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -8,10 +8,12 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rehab_net.auth.permissions import Scope
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.network import operations as network
 from rehab_net.people.identifiers import IdentifierError, check_certificate, parse_resident_id
 from rehab_net.people.models import Case, Person
+from rehab_net.people.protection import blind_index
 from rehab_net.people.rules import SEVERE_GRADES, child_birth_cutoff
 from rehab_net.vocab import OPEN_CASE_STATUSES
 
@@ -27,15 +29,24 @@ CASE_TRANSITIONS = {
 
 
 
-def get_person(session: Session, code: str) -> Person:
-    person = session.scalar(select(Person).where(Person.code == code))
+def get_person(session: Session, code: str, *, scope: Scope | None = None) -> Person:
+    """A person; with a scope, one living outside it is 'not found' (never 'forbidden': the
+    answer must not tell that the code exists)."""
+    stmt = select(Person).where(Person.code == code)
+    if scope is not None:
+        stmt = stmt.where(scope.region_filter(Person.home_region_id))
+    person = session.scalar(stmt)
     if person is None:
         raise NotFound(f"There is no person {code}.")
     return person
 
 
-def get_case(session: Session, code: str) -> Case:
-    case = session.scalar(select(Case).where(Case.code == code))
+def get_case(session: Session, code: str, *, scope: Scope | None = None) -> Case:
+    stmt = select(Case).where(Case.code == code)
+    if scope is not None:
+        stmt = stmt.join(Person, Case.person_id == Person.id).where(
+            scope.region_filter(Person.home_region_id))
+    case = session.scalar(stmt)
     if case is None:
         raise NotFound(f"There is no case {code}.")
     return case
@@ -63,8 +74,10 @@ def priority_rank(on: date):
 
 # --- persons ------------------------------------------------------------------------------------
 def list_persons(session: Session, *, region=None, poverty_status=None, sex=None,
-                 born_after=None, born_before=None, resident_id=None):
+                 born_after=None, born_before=None, resident_id=None, scope: Scope | None = None):
     stmt = select(Person)
+    if scope is not None:
+        stmt = stmt.where(scope.region_filter(Person.home_region_id))
     if region is not None:
         stmt = stmt.where(Person.home_region_id.in_(network.subtree_ids(region.id)))
     if poverty_status:
@@ -76,7 +89,7 @@ def list_persons(session: Session, *, region=None, poverty_status=None, sex=None
     if born_before:
         stmt = stmt.where(Person.birth_date < born_before)
     if resident_id:
-        stmt = stmt.where(Person.resident_id == resident_id.strip().upper())
+        stmt = stmt.where(Person.resident_id_index == blind_index(resident_id))
     return stmt
 
 
@@ -92,8 +105,8 @@ def _apply_identity(session: Session, person: Person, data: dict) -> None:
         raise field_error("birth_date", "does not match the birth date in resident_id")
     if sex != rid.sex:
         raise field_error("sex", "does not match resident_id (its 17th digit: odd = M)")
-    other = session.scalar(select(Person.id).where(Person.resident_id == rid.number,
-                                                   Person.id != person.id))
+    other = session.scalar(select(Person.id).where(
+        Person.resident_id_index == blind_index(rid.number), Person.id != person.id))
     if other is not None:
         raise Conflict("A person with this resident ID number is registered already.")
     person.resident_id, person.birth_date, person.sex = rid.number, birth, sex
@@ -110,7 +123,12 @@ def _home_region(session: Session, code: str):
     return region
 
 
-def create_person(session: Session, data: dict) -> Person:
+def _require_in_scope(session: Session, scope: Scope | None, region_id: int, field: str) -> None:
+    if scope is not None and not scope.covers(session, region_id):
+        raise field_error(field, "is outside the area you work for")
+
+
+def create_person(session: Session, data: dict, *, scope: Scope | None = None) -> Person:
     if session.scalar(select(Person.id).where(Person.code == data["code"])):
         raise Conflict(f"Person {data['code']} exists already.")
     person = Person(code=data["code"], name=data["name"],
@@ -118,16 +136,19 @@ def create_person(session: Session, data: dict) -> Person:
                     guardian_phone=data.get("guardian_phone"),
                     poverty_status=data.get("poverty_status", "none"),
                     home_region=_home_region(session, data["home_region_code"]))
+    _require_in_scope(session, scope, person.home_region.id, "home_region_code")
     _apply_identity(session, person, data)
     session.add(person)
     session.flush()
     return person
 
 
-def update_person(session: Session, person: Person, data: dict) -> Person:
+def update_person(session: Session, person: Person, data: dict, *,
+                  scope: Scope | None = None) -> Person:
     data = dict(data)
     if "home_region_code" in data:
         person.home_region = _home_region(session, data.pop("home_region_code"))
+        _require_in_scope(session, scope, person.home_region.id, "home_region_code")
     identity = {k: data.pop(k) for k in ("resident_id", "birth_date", "sex") if k in data}
     if identity:
         _apply_identity(session, person, identity)
@@ -141,8 +162,11 @@ def update_person(session: Session, person: Person, data: dict) -> Person:
 
 # --- cases --------------------------------------------------------------------------------------
 def list_cases(session: Session, *, on: date, status=None, open_only=False, category=None,
-               priority=None, service=None, region=None, person=None, grade=None):
+               priority=None, service=None, region=None, person=None, grade=None,
+               scope: Scope | None = None):
     stmt = select(Case).join(Person, Case.person_id == Person.id)
+    if scope is not None:
+        stmt = stmt.where(scope.region_filter(Person.home_region_id))
     if status:
         stmt = stmt.where(Case.status == status)
     if open_only:
@@ -178,11 +202,12 @@ def _check_service(service, category: str) -> None:
                                            f"category is {category}")
 
 
-def create_case(session: Session, data: dict, *, today: date) -> Case:
+def create_case(session: Session, data: dict, *, today: date,
+                scope: Scope | None = None) -> Case:
     if session.scalar(select(Case.id).where(Case.code == data["code"])):
         raise Conflict(f"Case {data['code']} exists already.")
     try:
-        person = get_person(session, data["person_code"])
+        person = get_person(session, data["person_code"], scope=scope)
     except NotFound:
         raise field_error("person_code", f"{data['person_code']} does not exist") from None
     try:

@@ -29,6 +29,13 @@ class PersonSchema(Schema):
     version = fields.Integer()
 
 
+class RevealedSchema(Schema):
+    code = fields.String()
+    resident_id = fields.String()
+    certificate_numbers = fields.Function(
+        lambda p: {c.code: c.certificate_number for c in p.cases if c.certificate_number})
+
+
 class CreatePersonSchema(Input):
     code = Code(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 64))

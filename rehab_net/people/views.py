@@ -4,6 +4,9 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from rehab_net.auth import audit
+from rehab_net.auth.guard import scope
+from rehab_net.auth.schemas import RevealSchema
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import NotFound
@@ -15,6 +18,11 @@ from rehab_net.people.models import Case, Person
 
 blp = Blueprint("people", __name__, url_prefix="/api/v1", description="Persons and cases")
 
+
+def _filters(args: dict) -> dict:
+    """The filters of a list request, as the audit log stores them (strings, no values of
+    personal fields: none of the list filters is one)."""
+    return {k: str(v) for k, v in args.items() if v not in (None, "")}
 
 
 @blp.route("/persons")
@@ -29,17 +37,19 @@ class Persons(MethodView):
                   if "region" in args else None)
         stmt = ops.list_persons(session, region=region, poverty_status=args.get("poverty_status"),
                                 sex=args.get("sex"), born_after=args.get("born_after"),
-                                born_before=args.get("born_before"))
+                                born_before=args.get("born_before"), scope=scope("person.read"))
         stmt = apply_sort(stmt, args.get("sort"), {"code": Person.code,
                           "birth_date": Person.birth_date}, (Person.code,))
-        return page_of(session, stmt, pagination_parameters)
+        persons = page_of(session, stmt, pagination_parameters)
+        audit.record_list(session, "person", [p.code for p in persons], _filters(args))
+        return persons
 
     @blp.arguments(s.CreatePersonSchema)
     @blp.response(201, s.PersonSchema)
     def post(self, data):
         """Register a person; birth date and sex are read from the resident ID number."""
         session = get_session()
-        person = ops.create_person(session, data)
+        person = ops.create_person(session, data, scope=scope("person.write"))
         session.commit()
         return person
 
@@ -50,10 +60,13 @@ class PersonLookup(MethodView):
     @blp.response(200, s.PersonSchema)
     def post(self, data):
         """Find a person by exact resident ID number (POST, so the number is never in a URL)."""
-        person = get_session().scalar(
-            ops.list_persons(get_session(), resident_id=data["resident_id"]))
+        session = get_session()
+        person = session.scalar(ops.list_persons(session, resident_id=data["resident_id"],
+                                                 scope=scope("person.read")))
         if person is None:
             raise NotFound("No person has that resident ID number.")
+        audit.record(session, "read", "person", person.code, detail={"via": "lookup"})
+        session.commit()
         return person
 
 
@@ -62,8 +75,11 @@ class PersonItem(MethodView):
     @blp.etag
     @blp.response(200, s.PersonSchema)
     def get(self, code):
-        """One person."""
-        return ops.get_person(get_session(), code)
+        """One person (the read is audited)."""
+        session = get_session()
+        person = ops.get_person(session, code, scope=scope("person.read"))
+        audit.record_read(session, "person", person.code)
+        return person
 
     @blp.etag
     @blp.arguments(s.UpdatePersonSchema)
@@ -71,9 +87,9 @@ class PersonItem(MethodView):
     def patch(self, data, code):
         """Change a person (If-Match required)."""
         session = get_session()
-        person = ops.get_person(session, code)
+        person = ops.get_person(session, code, scope=scope("person.write"))
         blp.check_etag(person, s.PersonSchema)
-        ops.update_person(session, person, data)
+        ops.update_person(session, person, data, scope=scope("person.write"))
         session.commit()
         return person
 
@@ -95,18 +111,21 @@ class Cases(MethodView):
                     for k, (g, n) in refs.items() if k in args}
         stmt = ops.list_cases(session, on=on, status=args.get("status"),
                               open_only=args.get("open", False), category=args.get("category"),
-                              grade=args.get("grade"), priority=args.get("priority"), **resolved)
+                              grade=args.get("grade"), priority=args.get("priority"),
+                              scope=scope("case.read"), **resolved)
         stmt = apply_sort(stmt, args.get("sort"), {
             "code": Case.code, "registered_on": Case.registered_on, "grade": Case.grade,
             "status": Case.status, "priority": ops.priority_rank(on)}, (Case.code,))
-        return page_of(session, stmt, pagination_parameters)
+        cases = page_of(session, stmt, pagination_parameters)
+        audit.record_list(session, "case", [c.code for c in cases], _filters(args))
+        return cases
 
     @blp.arguments(s.CreateCaseSchema)
     @blp.response(201, s.CaseSchema)
     def post(self, data):
         """Register a case for a person."""
         session = get_session()
-        case = ops.create_case(session, data, today=today())
+        case = ops.create_case(session, data, today=today(), scope=scope("case.write"))
         session.commit()
         return case
 
@@ -116,8 +135,11 @@ class CaseItem(MethodView):
     @blp.etag
     @blp.response(200, s.CaseSchema)
     def get(self, code):
-        """One case, with its derived priority class."""
-        return ops.get_case(get_session(), code)
+        """One case, with its derived priority class (the read is audited)."""
+        session = get_session()
+        case = ops.get_case(session, code, scope=scope("case.read"))
+        audit.record_read(session, "case", case.code)
+        return case
 
     @blp.etag
     @blp.arguments(s.UpdateCaseSchema)
@@ -125,8 +147,22 @@ class CaseItem(MethodView):
     def patch(self, data, code):
         """Change a case: grade, service, status along the allowed transitions (If-Match)."""
         session = get_session()
-        case = ops.get_case(session, code)
+        case = ops.get_case(session, code, scope=scope("case.write"))
         blp.check_etag(case, s.CaseSchema)
         ops.update_case(session, case, data, today=today())
         session.commit()
         return case
+
+
+@blp.route("/persons/<code>/reveal")
+class PersonReveal(MethodView):
+    @blp.arguments(RevealSchema)
+    @blp.response(200, s.RevealedSchema)
+    def post(self, data, code):
+        """The full resident ID and certificate numbers of a person; the reason is required and
+        recorded in the audit log with who asked and when."""
+        session = get_session()
+        person = ops.get_person(session, code, scope=scope("person.read"))
+        audit.record(session, "reveal", "person", person.code, reason=data["reason"])
+        session.commit()
+        return person

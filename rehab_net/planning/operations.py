@@ -8,9 +8,10 @@ import json
 import statistics
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, insert, select, update
+from sqlalchemy import JSON, insert, select, true, update
 from sqlalchemy.orm import Session, joinedload
 
+from rehab_net.auth.permissions import Scope
 from rehab_net.db import utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.network.models import Facility, Region
@@ -255,10 +256,13 @@ def _wall_seconds(solution: dict, stats: dict) -> float | None:
 
 # --- results ------------------------------------------------------------------------------------
 def list_assignments(plan: Plan, *, facility=None, district=None, service=None, priority=None,
-                     reason=None, placed=None):
+                     reason=None, placed=None, scope: Scope | None = None):
+    """A plan's rows; with a scope, only cases whose home district lies in it."""
     stmt = (select(PlanAssignment).where(PlanAssignment.plan_id == plan.id)
             .options(joinedload(PlanAssignment.case), joinedload(PlanAssignment.facility),
                      joinedload(PlanAssignment.service), joinedload(PlanAssignment.district)))
+    if scope is not None:
+        stmt = stmt.where(scope.region_filter(PlanAssignment.district_id))
     if facility is not None:
         stmt = stmt.where(PlanAssignment.facility_id == facility.id)
     if district is not None:
@@ -299,13 +303,15 @@ def list_shadow_prices(plan: Plan, *, facility=None, service=None):
     return stmt
 
 
-def district_summary(session: Session, plan: Plan) -> list[dict]:
+def district_summary(session: Session, plan: Plan, *, scope: Scope | None = None) -> list[dict]:
     """Per district of the cases' homes: cases, placed, waitlist (left without a place), of which
     no eligible facility, children, children placed within 4 weeks, median road km of those
     placed. One select of the plan's rows; the figures are counted in memory."""
     rows = session.execute(select(
         PlanAssignment.district_id, PlanAssignment.priority, PlanAssignment.week,
-        PlanAssignment.road_km, PlanAssignment.reason).where(PlanAssignment.plan_id == plan.id))
+        PlanAssignment.road_km, PlanAssignment.reason).where(
+            PlanAssignment.plan_id == plan.id,
+            scope.region_filter(PlanAssignment.district_id) if scope is not None else true()))
     figures: dict[int | None, dict] = {}
     road: dict[int | None, list[float]] = {}
     for district_id, priority, week, km, reason in rows:

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
+from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import field_error
@@ -108,7 +109,7 @@ class PlanAssignments(MethodView):
         plan = ops.get_plan(session, plan_id)
         refs = _refs(session, args, facility=network.get_facility, service=network.get_service,
                      district=network.get_region)
-        stmt = ops.list_assignments(plan, priority=args.get("priority"),
+        stmt = ops.list_assignments(plan, scope=scope("plan.read"), priority=args.get("priority"),
                                     reason=args.get("reason"), placed=args.get("placed"), **refs)
         stmt = apply_sort(stmt.join(Case, PlanAssignment.case_id == Case.id), args.get("sort"), {
             "case": Case.code, "week": PlanAssignment.week, "road_km": PlanAssignment.road_km,
@@ -140,7 +141,8 @@ class PlanDistricts(MethodView):
         """Per district of the cases' homes: placed, waitlist, children placed within 4 weeks,
         median road km (one row per district, not paged)."""
         session = get_session()
-        return ops.district_summary(session, ops.get_plan(session, plan_id))
+        return ops.district_summary(session, ops.get_plan(session, plan_id),
+                                    scope=scope("plan.read"))
 
 
 @blp.route("/plans/<int:plan_id>/shadow-prices")
@@ -213,5 +215,6 @@ def plan_page(plan_id: int):
     shadow = session.scalars(ops.list_shadow_prices(plan).order_by(
         PlanShadowPrice.value.desc()).limit(PAGE_SHADOW_PRICES)).all()
     return render_template("planning/plan.html", plan=plan,
-                           districts=ops.district_summary(session, plan), loads=loads,
+                           districts=ops.district_summary(session, plan,
+                                                          scope=scope("plan.read")), loads=loads,
                            load_total=load_total, load_limit=PAGE_LOADS, shadow_prices=shadow)

@@ -1,0 +1,49 @@
+"""How roles, audit actions and the places of grants read in the UI, in the page's language."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ROLE_LABELS = {
+    "coordinator": _l("Centre coordinator"),
+    "clinic": _l("Station / clinic staff"),
+    "planner": _l("Planner"),
+    "admin": _l("Administrator"),
+    "auditor": _l("Auditor"),
+}
+ACTION_LABELS = {
+    "read": _l("read a record"), "list": _l("listed records"), "reveal": _l("revealed an ID"),
+    "create": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
+    "import": _l("imported"), "export": _l("exported"), "login": _l("logged in"),
+    "login_failed": _l("failed login"), "logout": _l("logged out"),
+    "token_create": _l("created a token"), "token_revoke": _l("revoked a token"),
+}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def place_label(grant) -> str:
+    from rehab_net.i18n import local_name
+
+    thing = grant.facility or grant.region
+    if thing is None:
+        return str(_l("the whole network"))
+    return f"{local_name(thing)} ({thing.code})"
+
+
+def register(app) -> None:
+    app.jinja_env.globals.update(role_label=role_label, action_label=action_label,
+                                 place_label=place_label)
+    app.jinja_env.filters["role_option"] = lambda r: (r, role_label(r))
+    app.jinja_env.filters["action_option"] = lambda a: (a, action_label(a))
+
+    from rehab_net.i18n import local_name
+    from rehab_net.vocab import label
+
+    app.jinja_env.filters["category_option"] = lambda c: (c, label(c))
+    app.jinja_env.filters["service_option"] = lambda s: (s.code, f"{local_name(s)} ({s.code})")

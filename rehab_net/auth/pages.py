@@ -1,0 +1,275 @@
+"""Account pages: log in and out, my account and API tokens, users (admin), the audit log
+(auditor). Forms post back to the same address; every form carries a CSRF token."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from rehab_net.auth import audit, guard
+from rehab_net.auth import operations as ops
+from rehab_net.auth.models import AuditEvent
+from rehab_net.auth.views import export_response, managed_user
+from rehab_net.db import get_session, utcnow
+from rehab_net.errors import DomainError, Invalid
+from rehab_net.vocab import AUDIT_ACTIONS, ROLES
+
+bp = Blueprint("auth", __name__)
+AUDIT_PAGE_ROWS = 200
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a local path: never an open redirect to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _field_errors(exc: DomainError) -> dict[str, str]:
+    return {e.get("field", "_"): e.get("rule", "") for e in exc.errors} if exc.errors else {}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if g.get("user") is not None:
+            return redirect(url_for("auth.home"))
+        return render_template("auth/login.html", next=_safe_next(request.args.get("next")))
+    session_ = get_session()
+    cfg = current_app.config
+    username = request.form.get("username", "")
+    try:
+        user = ops.authenticate(session_, username, request.form.get("password", ""),
+                                request.remote_addr or "-",
+                                max_failures=cfg["LOGIN_MAX_FAILURES"],
+                                window=timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"]))
+    except ops.TooManyAttempts:
+        session_.commit()
+        return render_template("auth/login.html", username=username,
+                               error=_("Too many failed attempts. Wait %(minutes)s minutes and "
+                                       "try again.", minutes=cfg["LOGIN_WINDOW_MINUTES"]),
+                               next=_safe_next(request.form.get("next"))), 429
+    except ops.LoginFailed:
+        session_.commit()  # the failure is counted and audited
+        return render_template("auth/login.html", username=username,
+                               error=_("Wrong username or password."),
+                               next=_safe_next(request.form.get("next"))), 401
+    session_.commit()
+    guard.start_session(user)
+    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    """Ends the session everywhere: the user's session epoch moves on, so a copied cookie is
+    worthless too."""
+    uid = session.get("uid")
+    session.clear()
+    if uid is not None:
+        from rehab_net.auth.models import User
+
+        s = get_session()
+        user = s.get(User, uid)
+        if user is not None:
+            user.session_epoch += 1
+            audit.record(s, "logout", "user", user.username, actor=user.username,
+                         user_id=user.id)
+            s.commit()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.get("/home")
+def home():
+    """Where a user starts: the first part of the app their roles open."""
+    me = g.user
+    for permission, endpoint in (("case.read", "people_pages.cases"),
+                                 ("plan.read", "planning_pages.plans_page"),
+                                 ("user.manage", "auth.users"), ("network.read", "pages.index"),
+                                 ("audit.read", "auth.audit")):
+        if me.can(permission):
+            return redirect(url_for(endpoint))
+    return redirect(url_for("auth.account"))
+
+
+@bp.get("/account")
+def account():
+    s = get_session()
+    return render_template("auth/account.html", me=g.user,
+                           tokens=ops.user_tokens(s, g.user.user), new_token=None)
+
+
+@bp.post("/account/tokens")
+def tokens():
+    s = get_session()
+    name = request.form.get("name", "").strip()
+    errors = {}
+    if not 1 <= len(name) <= 64:
+        errors["name"] = _("Give the token a name of 1 to 64 characters.")
+    days = request.form.get("expires_in_days", "90")
+    if days not in ("30", "90", "365"):
+        errors["expires_in_days"] = _("Choose how long the token lasts.")
+    if errors:
+        return render_template("auth/account.html", me=g.user, errors=errors, form=request.form,
+                               tokens=ops.user_tokens(s, g.user.user), new_token=None), 422
+    token, plain = ops.create_token(s, g.user.user, name, utcnow() + timedelta(days=int(days)))
+    s.commit()
+    return render_template("auth/account.html", me=g.user, tokens=ops.user_tokens(s, g.user.user),
+                           new_token=plain)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    s = get_session()
+    ops.revoke_token(s, ops.get_token(s, g.user.user, token_id))
+    s.commit()
+    flash(_("The token is revoked."), "info")
+    return redirect(url_for("auth.account"), code=303)
+
+
+# --- users (admin) ------------------------------------------------------------------------------
+@bp.get("/admin/users")
+def users():
+    s = get_session()
+    rows = list(s.scalars(ops.list_users(scope=guard.scope("user.manage"))))
+    return render_template("auth/users.html", users=rows)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+def new_user():
+    if request.method == "GET":
+        return render_template("auth/user_new.html", form={}, errors={}, roles=ROLES)
+    s = get_session()
+    form = request.form
+    errors: dict[str, str] = {}
+    import re
+
+    from rehab_net.auth.schemas import USERNAME
+
+    if not re.match(USERNAME, form.get("username", "")):
+        errors["username"] = _("2-64 characters: lower-case letters, digits, dot, underscore or "
+                               "hyphen.")
+    if not form.get("display_name", "").strip():
+        errors["display_name"] = _("Enter the person's name.")
+    if form.get("role") not in ROLES:
+        errors["role"] = _("Choose a role.")
+    if not errors:
+        try:
+            user = ops.create_user(s, username=form["username"],
+                                   display_name=form["display_name"],
+                                   password=form.get("password", ""))
+            ops.grant(s, user, form["role"], form.get("place", "").strip() or None,
+                      within=guard.scope("user.manage"))
+            s.commit()
+            flash(_("User %(name)s is created.", name=user.username), "info")
+            return redirect(url_for("auth.user", username=user.username), code=303)
+        except Invalid as exc:
+            s.rollback()
+            errors.update({k: translate_rule(v) for k, v in _field_errors(exc).items()})
+        except DomainError as exc:
+            s.rollback()
+            errors["username"] = translate_rule(exc.detail)
+    return render_template("auth/user_new.html", form=form, errors=errors, roles=ROLES), 422
+
+
+@bp.route("/admin/users/<username>", methods=["GET", "POST"])
+def user(username: str):
+    s = get_session()
+    target = managed_user(username)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "grant":
+                ops.grant(s, target, request.form.get("role", ""),
+                          request.form.get("place", "").strip() or None,
+                          within=guard.scope("user.manage"))
+                flash(_("The role is granted."), "info")
+            elif action == "revoke":
+                ops.revoke_grant(s, target, int(request.form.get("grant_id", "0") or 0))
+                flash(_("The role is taken away."), "info")
+            elif action in ("activate", "deactivate"):
+                ops.set_active(s, target, action == "activate")
+                flash(_("The account is active.") if action == "activate"
+                      else _("The account is deactivated; its sessions and tokens ended."),
+                      "info")
+            elif action == "password":
+                ops.set_password(s, target, request.form.get("password", ""))
+                flash(_("The password is changed; the user's sessions ended."), "info")
+            else:
+                raise Invalid("unknown action", [{"field": "action", "rule": "unknown action"}])
+            s.commit()
+            return redirect(url_for("auth.user", username=target.username), code=303)
+        except Invalid as exc:
+            s.rollback()
+            errors = {k: translate_rule(v) for k, v in _field_errors(exc).items()}
+        except DomainError as exc:
+            s.rollback()
+            errors = {"place": translate_rule(exc.detail)}
+        target = managed_user(username)
+    return render_template("auth/user.html", target=target, roles=ROLES, errors=errors,
+                           form=request.form), (422 if errors else 200)
+
+
+def translate_rule(rule: str) -> str:
+    """Domain rules are written in English; the catalogue translates the ones users meet."""
+    return _(rule) if rule else rule
+
+
+# --- the audit log (auditor) --------------------------------------------------------------------
+def _audit_args() -> tuple[dict, dict[str, str]]:
+    """Filters from the query string, dates read as Asia/Shanghai days."""
+    args, errors = {}, {}
+    for key in ("actor", "object_type", "object_code"):
+        value = request.args.get(key, "").strip()
+        if value:
+            args[key] = value[:80]
+    action = request.args.get("action", "")
+    if action:
+        if action in AUDIT_ACTIONS:
+            args["action"] = action
+        else:
+            errors["action"] = _("Choose an action from the list.")
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    for key, shift in (("since", 0), ("until", 1)):
+        value = request.args.get(key, "")
+        if value:
+            try:
+                day = datetime.strptime(value, "%Y-%m-%d").date() + timedelta(days=shift)
+                args[key] = datetime.combine(day, time(0), tzinfo=zone)
+            except ValueError:
+                errors[key] = _("Enter a date as YYYY-MM-DD.")
+    return args, errors
+
+
+@bp.get("/audit")
+def audit_log():
+    args, errors = _audit_args()
+    s = get_session()
+    events = [] if errors else list(s.scalars(
+        ops.list_audit_events(**args).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE_ROWS)))
+    total = None if errors else s.scalar(select(ops.count_of(ops.list_audit_events(**args))))
+    return render_template("auth/audit.html", events=events, errors=errors, args=request.args,
+                           actions=AUDIT_ACTIONS, total=total, limit=AUDIT_PAGE_ROWS), \
+        (422 if errors else 200)
+
+
+@bp.get("/audit/export.csv")
+def audit_export():
+    args, errors = _audit_args()
+    if errors:
+        return audit_log()
+    return export_response(args)

@@ -1,0 +1,212 @@
+"""Pages of persons and cases: lists (names masked), a person's record (the read is audited;
+the full ID number only after a reason is given), cases, and registering a case."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from rehab_net.auth import audit
+from rehab_net.auth.guard import scope
+from rehab_net.auth.pages import translate_rule
+from rehab_net.clock import today
+from rehab_net.db import get_session
+from rehab_net.errors import DomainError, Invalid
+from rehab_net.network import operations as network
+from rehab_net.network.models import Service
+from rehab_net.people import operations as ops
+from rehab_net.people.identifiers import mask
+from rehab_net.people.models import Case, Person
+from rehab_net.people.rules import priority_class
+from rehab_net.vocab import CASE_STATUSES, CATEGORIES, PRIORITY_CLASSES
+
+bp = Blueprint("people_pages", __name__)
+PAGE_ROWS = 50
+
+
+def mask_name(name: str | None) -> str:
+    """张三丰 -> 张**: enough to tell records apart in a list, not to identify a child."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+@bp.app_template_global()
+def priority_of(case: Case) -> str:
+    p = case.person
+    return priority_class(birth_date=p.birth_date, grade=case.grade,
+                          poverty_status=p.poverty_status, on=today())
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/persons")
+def persons():
+    session = get_session()
+    region = None
+    code = request.args.get("region", "").strip()
+    if code:
+        try:
+            region = network.get_region(session, code)
+        except DomainError:
+            abort(404)
+    stmt = ops.list_persons(session, region=region, scope=scope("person.read"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = _page_number()
+    rows = list(session.scalars(stmt.order_by(Person.code).offset((page - 1) * PAGE_ROWS)
+                                .limit(PAGE_ROWS)))
+    audit.record_list(session, "person", [p.code for p in rows],
+                      {"region": code} if code else {})
+    return render_template("people/persons.html", persons=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_ROWS)), region=region,
+                           mask_name=mask_name, mask=mask)
+
+
+def _person_page(code: str, *, revealed: bool = False, errors=None, status: int = 200):
+    session = get_session()
+    person = ops.get_person(session, code, scope=scope("person.read"))
+    if not revealed:
+        audit.record_read(session, "person", person.code)
+    return render_template("people/person.html", p=person, revealed=revealed, mask=mask,
+                           errors=errors or {}, can_write=scope("case.write").covers(
+                               session, person.home_region_id)), status
+
+
+@bp.get("/persons/<code>")
+def person(code: str):
+    return _person_page(code)
+
+
+@bp.post("/persons/<code>/reveal")
+def reveal(code: str):
+    """Show the full numbers once, for a stated reason; the reveal is in the audit log."""
+    session = get_session()
+    person = ops.get_person(session, code, scope=scope("person.read"))
+    reason = request.form.get("reason", "").strip()
+    detail = request.form.get("reason_detail", "").strip()
+    full = f"{reason}: {detail}" if detail else reason
+    if reason not in REVEAL_REASONS or (reason == "other" and len(detail) < 5):
+        errors = {"reason": _("Choose why you need the full number."), } if reason not in \
+            REVEAL_REASONS else {"reason_detail": _("Describe the reason (at least 5 "
+                                                    "characters).")}
+        return _person_page(code, errors=errors, status=422)
+    audit.record(session, "reveal", "person", person.code, reason=full)
+    session.commit()
+    return _person_page(code, revealed=True)
+
+
+REVEAL_REASONS = ("verify_identity", "certificate_check", "insurance_claim", "other")
+
+
+@bp.app_template_global()
+def reveal_reasons():
+    return [("verify_identity", _("Verify identity with the family")),
+            ("certificate_check", _("Check the disability certificate")),
+            ("insurance_claim", _("Medical insurance or subsidy claim")),
+            ("other", _("Other (describe)"))]
+
+
+@bp.get("/cases")
+def cases():
+    session = get_session()
+    on = today()
+    filters = {k: request.args.get(k) for k in ("status", "category", "priority")
+               if request.args.get(k)}
+    if (filters.get("status", CASE_STATUSES[0]) not in CASE_STATUSES
+            or filters.get("category", CATEGORIES[0]) not in CATEGORIES
+            or filters.get("priority", PRIORITY_CLASSES[0]) not in PRIORITY_CLASSES):
+        abort(400)
+    open_only = request.args.get("open", "1") == "1" and "status" not in filters
+    stmt = ops.list_cases(session, on=on, open_only=open_only, scope=scope("case.read"),
+                          **filters)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = _page_number()
+    rows = list(session.scalars(stmt.order_by(ops.priority_rank(on), Case.registered_on,
+                                              Case.code)
+                                .offset((page - 1) * PAGE_ROWS).limit(PAGE_ROWS)))
+    audit.record_list(session, "case", [c.code for c in rows], filters)
+    return render_template("people/cases.html", cases=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_ROWS)), filters=filters,
+                           open_only=open_only, statuses=CASE_STATUSES, categories=CATEGORIES,
+                           priorities=PRIORITY_CLASSES, mask_name=mask_name)
+
+
+@bp.get("/cases/<code>")
+def case(code: str):
+    session = get_session()
+    c = ops.get_case(session, code, scope=scope("case.read"))
+    audit.record_read(session, "case", c.code)
+    return render_template("people/case.html", c=c, mask=mask, mask_name=mask_name,
+                           can_read_person=scope("person.read").covers(
+                               session, c.person.home_region_id))
+
+
+FORM_FIELDS = ("code", "person_code", "category", "grade", "service_code", "registered_on",
+               "certificate_number")
+
+
+def _services(session):
+    return list(session.scalars(select(Service).order_by(Service.category, Service.code)))
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new_case():
+    session = get_session()
+    if request.method == "GET":
+        form = {"person_code": request.args.get("person", ""),
+                "registered_on": today().isoformat()}
+        return render_template("people/case_new.html", form=form, errors={},
+                               services=_services(session), categories=CATEGORIES)
+    form = {k: request.form.get(k, "").strip() for k in FORM_FIELDS}
+    errors = _check_case_form(form)
+    if not errors:
+        from rehab_net.people.schemas import CreateCaseSchema
+
+        data = CreateCaseSchema().load({k: v for k, v in form.items() if v != ""}
+                                       | {"grade": int(form["grade"])})
+        try:
+            created = ops.create_case(session, data, today=today(), scope=scope("case.write"))
+            session.commit()
+            flash(_("Case %(code)s is registered.", code=created.code), "info")
+            return redirect(url_for("people_pages.case", code=created.code), code=303)
+        except Invalid as exc:
+            session.rollback()
+            errors = {e["field"]: translate_rule(e["rule"]) for e in exc.errors}
+        except DomainError as exc:
+            session.rollback()
+            errors = {"code": translate_rule(exc.detail)}
+    return render_template("people/case_new.html", form=form, errors=errors,
+                           services=_services(session), categories=CATEGORIES), 422
+
+
+def _check_case_form(form: dict) -> dict[str, str]:
+    """The form's own rules, in the user's language, before the domain rules run."""
+    import re
+    from datetime import date
+
+    from rehab_net.csvimport import CODE
+
+    errors = {}
+    if not re.match(CODE, form["code"]):
+        errors["code"] = _("Enter a case code: 1-32 letters, digits, _ or -.")
+    if not form["person_code"]:
+        errors["person_code"] = _("Enter the person's code.")
+    if form["category"] not in CATEGORIES:
+        errors["category"] = _("Choose the disability category.")
+    if form["grade"] not in ("1", "2", "3", "4"):
+        errors["grade"] = _("Choose the grade (1-4).")
+    if not form["service_code"]:
+        errors["service_code"] = _("Choose the service the case needs.")
+    if form["registered_on"]:
+        try:
+            date.fromisoformat(form["registered_on"])
+        except ValueError:
+            errors["registered_on"] = _("Enter a date as YYYY-MM-DD.")
+    if form["certificate_number"] and len(form["certificate_number"]) != 20:
+        errors["certificate_number"] = _("The certificate number has 20 characters.")
+    return errors

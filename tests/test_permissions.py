@@ -1,0 +1,227 @@
+"""Who may do what, where: role x endpoint x in-scope / out-of-scope, all asserted. An object
+outside the caller's scope answers 404 (never its data); a missing permission answers 403."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rehab_net.auth.guard import ENDPOINT_PERMISSIONS, PUBLIC
+from rehab_net.network import operations as network
+from tests.factories import create_case, create_person, create_user, log_in, tiny_network, token_for
+
+
+@pytest.fixture
+def world(app, session):
+    """Two districts. Hailar (150702) holds the centre CT01, the station ST150702001 and person
+    IN; New Barag (150727) holds the station ST150727001 and person OUT."""
+    r = tiny_network(session)
+    r["district2"] = network.create_region(session, dict(
+        code="150727", parent_code="150700", level="district", kind="banner", name_zh="新右旗",
+        name_en="New Barag Right Banner", lat=48.67, lon=116.82))
+    r["township2"] = network.create_region(session, dict(
+        code="150727001", parent_code="150727", level="township", kind="sumu", name_zh="示例苏木",
+        name_en="Shili Sumu", lat=48.5, lon=116.5))
+    r["village3"] = network.create_region(session, dict(
+        code="150727001001", parent_code="150727001", level="village", kind="gacha",
+        name_zh="示例嘎查", name_en="Shili Gacha", lat=48.45, lon=116.4))
+    r["station2"] = network.create_facility(session, dict(
+        code="ST150727001", name_zh="示例苏木康复站", name_en="Shili Sumu Station", tier="station",
+        region_code="150727001", lat=48.5, lon=116.5, ownership="public", designated=False,
+        status="open"))
+    r["in"] = create_person(session, code="PIN", home_region_code="150702001001")
+    r["out"] = create_person(session, code="POUT", home_region_code="150727001001")
+    r["case_in"] = create_case(session, r["in"], code="KIN")
+    r["case_out"] = create_case(session, r["out"], code="KOUT")
+    users = {
+        "coordinator": create_user(session, "coord", grants=[("coordinator", r["centre"])]),
+        "clinic": create_user(session, "staff", grants=[("clinic", r["station"])]),
+        "planner": create_user(session, "dplanner", grants=[("planner", r["district"])]),
+        "admin": create_user(session, "dadmin", grants=[("admin", r["district"])]),
+        "auditor": create_user(session, "auditor1", grants=[("auditor", None)]),
+    }
+    # Users the district admin may (in) and may not (out) manage.
+    users["managed"] = create_user(session, "managed", grants=[("clinic", r["station"])])
+    users["unmanaged"] = create_user(session, "unmanaged", grants=[("clinic", r["station2"])])
+    session.commit()
+    r["tokens"] = {name: token_for(session, u) for name, u in users.items()}
+    r["users"] = users
+    return r
+
+
+def call(client, world, role, method, url, body=None):
+    headers = {"Authorization": f"Bearer {world['tokens'][role]}"}
+    return client.open(url, method=method, json=body, headers=headers)
+
+
+def facility_body(code, region):
+    return dict(code=code, name_zh="新站", name_en="New station", tier="station",
+                region_code=region, lat=49.2, lon=119.7, ownership="public", designated=False,
+                status="open")
+
+
+SERVICE = dict(category="hearing", kind="training", name_zh="听力训练", name_en="Hearing training",
+               tiers=["centre"], home_ok=False, duration_minutes=45)
+
+
+def case_body(code, person):
+    return dict(code=code, person_code=person, category="autism", grade=3,
+                service_code="autism_training", registered_on="2026-10-01")
+
+
+# (role, method, url or (in-scope url, out-of-scope url), body (in, out), in status, out status)
+TABLE = [
+    # persons: read by the centre's coordinator (its district) and the station's staff
+    ("coordinator", "GET", ("/api/v1/persons/PIN", "/api/v1/persons/POUT"), None, 200, 404),
+    ("clinic", "GET", ("/api/v1/persons/PIN", "/api/v1/persons/POUT"), None, 200, 404),
+    ("planner", "GET", ("/api/v1/persons/PIN", "/api/v1/persons/POUT"), None, 403, 403),
+    ("admin", "GET", ("/api/v1/persons/PIN", "/api/v1/persons/POUT"), None, 403, 403),
+    ("auditor", "GET", ("/api/v1/persons/PIN", "/api/v1/persons/POUT"), None, 403, 403),
+    # revealing an ID number: only where the person may be read
+    ("clinic", "POST", ("/api/v1/persons/PIN/reveal", "/api/v1/persons/POUT/reveal"),
+     ({"reason": "verify identity"},) * 2, 200, 404),
+    ("coordinator", "POST", ("/api/v1/persons/PIN/reveal", "/api/v1/persons/POUT/reveal"),
+     ({"reason": "verify identity"},) * 2, 200, 404),
+    ("planner", "POST", ("/api/v1/persons/PIN/reveal", "/api/v1/persons/POUT/reveal"),
+     ({"reason": "verify identity"},) * 2, 403, 403),
+    # cases
+    ("coordinator", "GET", ("/api/v1/cases/KIN", "/api/v1/cases/KOUT"), None, 200, 404),
+    ("clinic", "GET", ("/api/v1/cases/KIN", "/api/v1/cases/KOUT"), None, 200, 404),
+    ("planner", "GET", ("/api/v1/cases/KIN", "/api/v1/cases/KOUT"), None, 403, 403),
+    ("auditor", "GET", ("/api/v1/cases/KIN", "/api/v1/cases/KOUT"), None, 403, 403),
+    # registering a case: clinic staff, for persons of their area only
+    ("clinic", "POST", "/api/v1/cases", (case_body("KNEW1", "PIN"), case_body("KNEW2", "POUT")),
+     201, 422),
+    ("coordinator", "POST", "/api/v1/cases",
+     (case_body("KNEW1", "PIN"), case_body("KNEW2", "POUT")), 403, 403),
+    # registering a person: in the staff's area only
+    ("clinic", "POST", "/api/v1/persons", "persons", 201, 422),
+    # the network: readable by every role but the auditor; changed by admins in their region
+    ("coordinator", "GET", ("/api/v1/facilities/CT01", "/api/v1/facilities/ST150727001"), None,
+     200, 200),
+    ("auditor", "GET", ("/api/v1/facilities/CT01", "/api/v1/facilities/ST150727001"), None,
+     403, 403),
+    ("admin", "POST", "/api/v1/facilities",
+     (facility_body("STNEW1", "150702001"), facility_body("STNEW2", "150727001")), 201, 403),
+    ("clinic", "POST", "/api/v1/facilities",
+     (facility_body("STNEW1", "150702001"), facility_body("STNEW2", "150727001")), 403, 403),
+    ("admin", "POST", ("/api/v1/services", "/api/v1/services"), (SERVICE, SERVICE), 403, 403),
+    # users: admins manage users whose roles lie in their region
+    ("admin", "GET", ("/api/v1/users/managed", "/api/v1/users/unmanaged"), None, 200, 404),
+    ("admin", "POST", ("/api/v1/users/managed/grants", "/api/v1/users/managed/grants"),
+     ({"role": "clinic", "place": "ST150702001"}, {"role": "clinic", "place": "ST150727001"}),
+     409, 422),
+    ("planner", "GET", ("/api/v1/users/managed", "/api/v1/users/unmanaged"), None, 403, 403),
+    # the audit log: auditors only
+    ("auditor", "GET", ("/api/v1/audit-events", "/api/v1/audit-events"), None, 200, 200),
+    ("admin", "GET", ("/api/v1/audit-events", "/api/v1/audit-events"), None, 403, 403),
+    ("clinic", "GET", ("/api/v1/audit-events/export", "/api/v1/audit-events/export"), None,
+     403, 403),
+    # plans: planners read; only a planner of the whole network starts one
+    ("planner", "GET", ("/api/v1/plans", "/api/v1/plans"), None, 200, 200),
+    ("clinic", "GET", ("/api/v1/plans", "/api/v1/plans"), None, 403, 403),
+    ("planner", "POST", ("/api/v1/plans", "/api/v1/plans"), ({}, {}), 403, 403),
+    ("planner", "PUT", ("/api/v1/policy", "/api/v1/policy"), ({}, {}), 403, 403),
+]
+
+
+def _person_body(code, village, seq):
+    from rehab_net.people.identifiers import make_resident_id
+
+    return dict(code=code, name="测试", home_region_code=village,
+                resident_id=make_resident_id("150702", date(2022, 3, 4), seq))
+
+
+@pytest.mark.parametrize("role,method,url,body,in_status,out_status", TABLE,
+                         ids=[f"{r[0]}-{r[1]}-{r[2] if isinstance(r[2], str) else r[2][0]}"
+                              for r in TABLE])
+def test_permission_table(anonymous, world, role, method, url, body, in_status, out_status):
+    urls = (url, url) if isinstance(url, str) else url
+    if body == "persons":
+        body = (_person_body("PNEW1", "150702001001", 901), _person_body("PNEW2", "150727001001",
+                                                                         902))
+    bodies = body or (None, None)
+    got_in = call(anonymous, world, role, method, urls[0], bodies[0])
+    got_out = call(anonymous, world, role, method, urls[1], bodies[1])
+    assert (got_in.status_code, got_out.status_code) == (in_status, out_status), (
+        got_in.get_json(), got_out.get_json())
+    if out_status in (403, 404):
+        text = got_out.get_data(as_text=True)
+        assert world["out"].name not in text and world["out"].resident_id[-4:] not in text
+
+
+@pytest.mark.parametrize("role,visible,hidden", [
+    ("coordinator", {"PIN"}, {"POUT"}), ("clinic", {"PIN"}, {"POUT"}),
+])
+def test_lists_hold_only_the_callers_area(anonymous, world, role, visible, hidden):
+    persons = {p["code"] for p in call(anonymous, world, role, "GET", "/api/v1/persons").json}
+    cases = {c["person_code"] for c in call(anonymous, world, role, "GET", "/api/v1/cases").json}
+    assert persons == visible and cases == visible
+    assert not (persons | cases) & hidden
+
+
+def test_lookup_by_id_number_outside_the_area_is_not_found(anonymous, world):
+    number = world["out"].resident_id
+    got = call(anonymous, world, "clinic", "POST", "/api/v1/persons/lookup",
+               {"resident_id": number})
+    assert got.status_code == 404
+    got = call(anonymous, world, "clinic", "POST", "/api/v1/persons/lookup",
+               {"resident_id": world["in"].resident_id})
+    assert got.status_code == 200 and got.json["code"] == "PIN"
+
+
+def test_district_planner_sees_only_the_district_in_plan_results(anonymous, world, session):
+    from rehab_net.clock import today
+    from rehab_net.planning import operations as plans
+    from tests.test_planning_api import solve_here
+
+    plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+    session.commit()
+    plan_id = plan.id
+    solve_here(session, plan_id)
+    rows = call(anonymous, world, "planner", "GET", f"/api/v1/plans/{plan_id}/assignments").json
+    assert rows and {r["district_code"] for r in rows} == {"150702"}
+    districts = call(anonymous, world, "planner", "GET", f"/api/v1/plans/{plan_id}/districts").json
+    assert [d["district_code"] for d in districts] == ["150702"]
+
+
+@pytest.mark.parametrize("role,url,in_status,out_status", [
+    ("clinic", ("/persons/PIN", "/persons/POUT"), 200, 404),
+    ("coordinator", ("/cases/KIN", "/cases/KOUT"), 200, 404),
+    ("planner", ("/persons/PIN", "/persons/POUT"), 403, 403),
+    ("auditor", ("/audit", "/audit"), 200, 200),
+    ("admin", ("/audit", "/audit"), 403, 403),
+    ("admin", ("/admin/users/managed", "/admin/users/unmanaged"), 200, 404),
+    ("clinic", ("/admin/users", "/admin/users"), 403, 403),
+    ("auditor", ("/", "/facilities"), 403, 403),
+])
+def test_pages_check_roles_and_scope(app, world, role, url, in_status, out_status):
+    client = app.test_client()
+    log_in(client, world["users"][role])
+    assert client.get(url[0]).status_code == in_status
+    got = client.get(url[1])
+    assert got.status_code == out_status
+    assert world["out"].name not in got.get_data(as_text=True)
+
+
+def test_anonymous_api_is_401_and_pages_redirect_to_login(anonymous, world):
+    got = anonymous.get("/api/v1/facilities")
+    assert got.status_code == 401 and got.mimetype == "application/problem+json"
+    assert got.headers["WWW-Authenticate"].startswith("Bearer")
+    got = anonymous.get("/persons/PIN")
+    assert got.status_code == 302 and got.headers["Location"].startswith("/login?next=")
+
+
+def test_the_api_ignores_the_session_cookie(app, world):
+    """A logged-in browser cannot be made to call the API (that would need CSRF protection)."""
+    client = app.test_client()
+    log_in(client, world["users"]["clinic"])
+    assert client.get("/api/v1/persons/PIN").status_code == 401
+
+
+def test_every_endpoint_declares_a_permission(app):
+    undeclared = sorted(r.endpoint for r in app.url_map.iter_rules()
+                        if r.endpoint not in PUBLIC and r.endpoint not in ENDPOINT_PERMISSIONS)
+    assert undeclared == []
+    stale = sorted(set(ENDPOINT_PERMISSIONS) - {r.endpoint for r in app.url_map.iter_rules()})
+    assert stale == []
