@@ -180,7 +180,9 @@ def _from_session() -> Principal | None:
 
 
 def start_session(user: User) -> None:
+    """A fresh session (nothing carried over from before the login, the CSRF secret included)."""
     session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF caches the token of the old session here
     now = time.time()
     session.update(uid=user.id, epoch=user.session_epoch, since=now, seen=now)
     session.permanent = True
@@ -194,6 +196,7 @@ def _check():
     endpoint = request.endpoint
     if endpoint is None:  # no route: the 404 handler answers
         return None
+    g.session_expired = False
     g.user = _from_token() if _is_api() else _from_session()
     if endpoint in PUBLIC:
         return None

@@ -64,7 +64,8 @@ class Tokens(MethodView):
         token, plain = ops.create_token(session, g.user.user, data["name"],
                                         utcnow() + timedelta(days=days) if days else None)
         session.commit()
-        return {**s.TokenSchema().dump(token), "token": plain}
+        token.token = plain  # for this answer only; never stored
+        return token
 
 
 @blp.route("/tokens/<int:token_id>")
