@@ -99,7 +99,7 @@ def home():
     for permission, endpoint in (("case.read", "people_pages.cases"),
                                  ("plan.read", "planning_pages.plans_page"),
                                  ("user.manage", "auth.users"), ("network.read", "pages.index"),
-                                 ("audit.read", "auth.audit")):
+                                 ("audit.read", "auth.audit_log")):
         if me.can(permission):
             return redirect(url_for(endpoint))
     return redirect(url_for("auth.account"))

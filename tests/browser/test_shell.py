@@ -88,17 +88,6 @@ def test_login_page_and_a_wrong_password(page, live_server, page_watch, net):
     assert_no_axe_violations(page, "login page with an error")
 
 
-class KnownTemplateIssue(AssertionError):
-    """Raised only for the known best-practice violation below, so that any other violation
-    fails the xfail test for real."""
-
-
-KNOWN_REGION = ("best practice 'region' (All page content should be contained by landmarks): "
-                "templates/base.html puts the demo-mode notice <p class=\"demo\" role=\"note\"> "
-                "between </header> and <main>, outside every landmark")
-
-
-@pytest.mark.xfail(strict=True, raises=KnownTemplateIssue, reason=KNOWN_REGION)
 @sqlite_only
 def test_pages_pass_axe_best_practice_too(page, live_server, operator, net):
     found = {}
@@ -109,14 +98,8 @@ def test_pages_pass_axe_best_practice_too(page, live_server, operator, net):
         page.goto(path.format(plan_id=net["plan_id"]))
         found[path] = axe_violations(page, tags=WITH_BEST_PRACTICE)
 
-    def known(v):
-        return v["id"] == "region" and all(n["target"] == [".demo"] for n in v["nodes"])
-
-    other = {p: [v for v in vs if not known(v)] for p, vs in found.items()}
-    other = {p: vs for p, vs in other.items() if vs}
-    assert not other, "\n".join(f"{p}:\n{format_violations(vs)}" for p, vs in other.items())
-    if any(known(v) for vs in found.values() for v in vs):
-        raise KnownTemplateIssue(KNOWN_REGION)
+    bad = {p: vs for p, vs in found.items() if vs}
+    assert not bad, "\n".join(f"{p}:\n{format_violations(vs)}" for p, vs in bad.items())
 
 
 # --- keyboard -----------------------------------------------------------------------------------
