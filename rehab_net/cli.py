@@ -30,9 +30,10 @@ def main():
     set_system_actor("system:cli")  # what a command changes is attributed to the CLI
 
 
-from rehab_net.auth.cli import users  # noqa: E402  (the `users` group lives with its module)
+from rehab_net.auth.cli import keys, users  # noqa: E402  (the groups live with their module)
 
 main.add_command(users)
+main.add_command(keys)
 
 
 @main.command()

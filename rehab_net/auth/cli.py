@@ -151,3 +151,40 @@ def token(username, name, days):
         session.rollback()
         _fail(exc)
     click.echo(plain)
+
+
+@click.group()
+def keys():
+    """The personal-data encryption keys (REHAB_DATA_KEYS)."""
+
+
+@keys.command(name="status")
+@with_appcontext
+def keys_status():
+    """How many stored identifiers each key id encrypts."""
+    from rehab_net.people import protection
+
+    usage = protection.key_usage(get_session().connection())
+    click.echo(f"current key: {protection.keyring().current}")
+    for kid, n in sorted(usage.items()):
+        click.echo(f"  {kid}: {n} value(s)")
+
+
+@keys.command(name="rotate")
+@with_appcontext
+def keys_rotate():
+    """Re-encrypt every identifier under the current (first) key, in one transaction."""
+    from rehab_net.auth import audit
+    from rehab_net.people import protection
+
+    session = get_session()
+    try:
+        changed = protection.reencrypt(session.connection())
+        audit.record(session, "update", "encryption_keys", protection.keyring().current,
+                     detail={"reencrypted": changed}, actor="system:cli")
+        session.commit()
+    except protection.KeyError_ as exc:
+        session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"re-encrypted {changed} value(s) under key {protection.keyring().current}")

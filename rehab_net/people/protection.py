@@ -132,3 +132,43 @@ class Encrypted(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else decrypt(value, self.column)
+
+
+# --- rotation -----------------------------------------------------------------------------------
+# (table, key column, encrypted column) of every encrypted value.
+ENCRYPTED_COLUMNS = (("person", "id", "resident_id"), ("case", "id", "certificate_number"))
+
+
+def key_usage(connection) -> dict[str, int]:
+    """How many stored values each key id encrypts (read as raw text: nothing is decrypted)."""
+    from sqlalchemy import column, select, table
+
+    usage: dict[str, int] = {}
+    for name, _pk, col in ENCRYPTED_COLUMNS:
+        t = table(name, column(col))
+        for (value,) in connection.execute(select(t.c[col]).where(t.c[col].is_not(None))):
+            kid = key_id_of(value)
+            usage[kid] = usage.get(kid, 0) + 1
+    return usage
+
+
+def reencrypt(connection, batch: int = 5000) -> int:
+    """Re-encrypt every value not under the current key; returns how many changed. Run it after
+    putting a new key first in REHAB_DATA_KEYS; then the old key can be removed."""
+    from sqlalchemy import bindparam, column, select, table
+
+    current = keyring().current
+    changed = 0
+    for name, pk, col in ENCRYPTED_COLUMNS:
+        t = table(name, column(pk), column(col))
+        stale = [(i, v) for i, v in connection.execute(select(t.c[pk], t.c[col])
+                                                       .where(t.c[col].is_not(None)))
+                 if key_id_of(v) != current]
+        column_name = f"{name}.{col}"
+        for start in range(0, len(stale), batch):
+            part = stale[start:start + batch]
+            connection.execute(
+                t.update().where(t.c[pk] == bindparam("b_id")).values({col: bindparam("v")}),
+                [{"b_id": i, "v": encrypt(decrypt(v, column_name), column_name)} for i, v in part])
+        changed += len(stale)
+    return changed
