@@ -21,11 +21,13 @@ class Config:
     # mode (set REHAB_SESSION_COOKIE_SECURE=false only behind plain HTTP on a closed network).
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
-    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_SECURE = ""  # empty = secure unless in demo mode; "true" / "false" to force
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Login throttling: this many failures for one username (or one address) within the window
     # lock further attempts until the window has passed.
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0 = none).
+    TRUSTED_PROXIES = 0
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
     # The date "today" is read in this zone: a child's 7th birthday is a local date.

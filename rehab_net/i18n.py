@@ -78,10 +78,9 @@ def local_date(value: date | datetime | None, fmt: str = DATE_FORMAT) -> str:
 
 def local_name(obj, field: str = "name") -> str:
     """An object's (or a mapping's) name_zh or name_en, in the language of the page."""
-    key = f"{field}_{language()}"
-    other = f"{field}_{'zh' if key.endswith('_en') else 'en'}"
+    first, second = ("en", "zh") if language() == "en" else ("zh", "en")
     get = obj.get if isinstance(obj, Mapping) else lambda k: getattr(obj, k, None)
-    return get(key) or get(other) or ""
+    return get(f"{field}_{first}") or get(f"{field}_{second}") or ""  # else the other one
 
 
 def http_title(status: int, fallback: str = "") -> str:

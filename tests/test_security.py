@@ -181,7 +181,8 @@ def test_login_logout_and_the_session(anonymous, session, net):
     assert _login(anonymous, "staff", "wrong password").status_code == 401
     got = _login(anonymous, "STAFF ", TEST_PASSWORD)
     assert got.status_code == 303 and anonymous.get("/persons").status_code == 200
-    assert [e.action for e in events(session, object_code="staff")] == ["login_failed", "login"]
+    logins = [e.action for e in events(session, object_code="staff") if "log" in e.action]
+    assert logins == ["login_failed", "login"]
     got = anonymous.post("/logout", data={"csrf_token": _csrf(anonymous)})
     assert got.status_code == 303 and anonymous.get("/persons").status_code == 302
 

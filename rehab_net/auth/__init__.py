@@ -51,6 +51,9 @@ def init_app(app: Flask) -> None:
     protection.configure(protection.Keyring.parse(app.config["DATA_KEYS"],
                                                   app.config["INDEX_KEY"]))
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
+    secure = str(app.config.get("SESSION_COOKIE_SECURE", "")).lower()
+    app.config["SESSION_COOKIE_SECURE"] = (secure in ("1", "true", "yes") if secure
+                                           else not app.config.get("DEMO_MODE"))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the session's own expiry bounds it
     csrf.init_app(app)
     audit.install(app.extensions["rehab_sessionmaker"])

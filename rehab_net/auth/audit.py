@@ -14,16 +14,16 @@ from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from rehab_net.auth.models import AuditEvent, LoginAttempt
+from rehab_net.auth.models import ApiToken, AuditEvent, LoginAttempt
 
 # Who acts outside a request: the CLI, the worker, the scheduler ("system:<what>").
 _system_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("actor", default=None)
-# Tables whose rows are not "changes" worth an event (the log itself, throttle bookkeeping,
-# token last-use stamps are recorded as token events instead).
-UNAUDITED = {AuditEvent.__tablename__, LoginAttempt.__tablename__}
+# Tables whose rows are not "changes" worth an event: the log itself, throttle bookkeeping, and
+# tokens (their creation and revocation are recorded as token_create / token_revoke).
+UNAUDITED = {AuditEvent.__tablename__, LoginAttempt.__tablename__, ApiToken.__tablename__}
 # Columns never named in a change (bookkeeping, not facts).
 QUIET_COLUMNS = {"version", "updated_at", "last_used_at", "last_login_at", "heartbeat_at",
-                 "resident_id_index"}
+                 "resident_id_index", "session_epoch"}
 
 
 def set_system_actor(actor: str) -> None:
@@ -76,7 +76,9 @@ def record_list(session: Session, object_type: str, codes: list[str], filters: d
 
 
 def _code_of(obj) -> str | None:
-    code = getattr(obj, "code", None)
+    """What names the row in the log: its ``audit_label`` (rows without a code of their own),
+    its code, or its primary key."""
+    code = getattr(obj, "audit_label", None) or getattr(obj, "code", None)
     if code is not None:
         return str(code)
     ident = inspect(obj).identity

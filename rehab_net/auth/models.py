@@ -39,6 +39,10 @@ class User(Base):
         back_populates="user", cascade="all, delete-orphan", order_by="RoleGrant.id")
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def audit_label(self) -> str:
+        return self.username
+
 
 class RoleGrant(Base):
     """A role at a place. Facility roles name the facility (the scope is its region); the others
@@ -65,6 +69,11 @@ class RoleGrant(Base):
     user: Mapped[User] = relationship(back_populates="grants")
     region: Mapped[Region | None] = relationship()
     facility: Mapped[Facility | None] = relationship()
+
+    @property
+    def audit_label(self) -> str:
+        place = self.facility or self.region
+        return f"{self.user.username}:{self.role}@{place.code if place else '*'}"[:64]
 
     @property
     def scope_region_id(self) -> int | None:
@@ -100,6 +109,10 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.user.username}:{self.prefix}"[:64]
 
 
 class LoginAttempt(Base):
