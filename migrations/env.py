@@ -10,6 +10,7 @@ from rehab_net.db import Base, make_engine
 from rehab_net.network import models as _network  # noqa: F401
 from rehab_net.people import models as _people  # noqa: F401
 from rehab_net.planning import models as _planning  # noqa: F401
+from rehab_net.referrals import models as _referrals  # noqa: F401
 
 target_metadata = Base.metadata
 config = context.config

@@ -47,8 +47,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from rehab_net.people.views import blp as people_api
     from rehab_net.planning.views import blp as planning_api
     from rehab_net.planning.views import pages as planning_pages
+    from rehab_net.referrals.views import blp as referrals_api
 
-    for blueprint in (auth_api, network_api, people_api, planning_api):
+    for blueprint in (auth_api, network_api, people_api, planning_api, referrals_api):
         # The API takes bearer tokens only, never the session cookie: CSRF cannot apply.
         auth.csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -26,6 +26,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     # Login throttling: this many failures for one username (or one address) within the window
     # lock further attempts until the window has passed.
+    # Referral deadlines in working days, JSON overriding rehab_net/referrals/deadlines.py, e.g.
+    # {"sent": {"urgent": 2}, "received": {"urgent": 5}}.
+    REFERRAL_DEADLINES = ""
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0 = none).
     TRUSTED_PROXIES = 0
     LOGIN_MAX_FAILURES = 5

@@ -86,3 +86,16 @@ FACILITY_ROLES = ("coordinator", "clinic")
 # Actions recorded in the audit log.
 AUDIT_ACTIONS = ("read", "list", "reveal", "create", "update", "delete", "import", "export",
                  "login", "login_failed", "logout", "token_create", "token_revoke")
+
+# Referrals (rehab_net/referrals/states.py holds the transitions).
+REFERRAL_STATES = ("draft", "sent", "received", "accepted", "declined", "returned",
+                   "in_progress", "completed", "closed", "cancelled", "expired")
+OPEN_REFERRAL_STATES = ("draft", "sent", "received", "accepted", "in_progress", "completed")
+FINAL_REFERRAL_STATES = ("declined", "returned", "closed", "cancelled", "expired")
+DIRECTIONS = ("up", "down")
+URGENCIES = ("routine", "urgent", "emergency")
+# Why a receiving facility declines (plus free text).
+DECLINE_REASONS = ("no_capacity", "service_not_offered", "not_eligible", "incomplete_referral",
+                   "patient_unreachable", "other")
+NOTIFICATION_KINDS = ("referral_received", "referral_answered", "referral_overdue",
+                      "referral_escalated", "referral_expired", "referral_completed")

@@ -53,6 +53,18 @@ ENDPOINT_PERMISSIONS: dict[str, str | dict[str, str]] = {
     "planning.PlanFacilities": "plan.read",
     "planning.PlanDistricts": "plan.read",
     "planning.PlanShadowPrices": "plan.read",
+    # referrals (API)
+    "referrals.Referrals": {"GET": "referral.read", "POST": "referral.write"},
+    "referrals.ReferralCounts": "referral.read",
+    "referrals.ReferralItem": "referral.read",
+    "referrals.ReferralAction": "referral.write",
+    "referrals.ReferralSuggestions": "referral.read",
+    "referrals.ReferralReRefer": "referral.write",
+    "referrals.ReferralAttachments": "referral.write",
+    "referrals.ReferralAttachmentItem": "referral.read",
+    "referrals.ReferralFhir": "referral.read",
+    "referrals.Notifications": "referral.read",
+    "referrals.NotificationRead": "referral.read",
     # accounts, users, audit (API)
     "auth_api.Me": SELF_SERVICE,
     "auth_api.Tokens": SELF_SERVICE,

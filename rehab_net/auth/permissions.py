@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Centre coordinator: the network, the persons and cases of the centre's area.
-    "coordinator": frozenset({"network.read", "person.read", "case.read"}),
+    "coordinator": frozenset({"network.read", "person.read", "case.read", "referral.read",
+                              "referral.write"}),
     # Station / clinic staff: register persons and cases of their area.
     "clinic": frozenset({"network.read", "person.read", "person.write", "case.read",
-                         "case.write"}),
+                         "case.write", "referral.read", "referral.write"}),
     # Planner: the network, plans (results limited to the planner's region); no personal record.
-    "planner": frozenset({"network.read", "plan.read", "plan.run", "policy.write"}),
+    "planner": frozenset({"network.read", "plan.read", "plan.run", "policy.write",
+                          "referral.read"}),
     # Admin: users, facilities, services, capacities; no personal record.
     "admin": frozenset({"network.read", "network.write", "user.manage"}),
     # Auditor: the audit log and nothing else.

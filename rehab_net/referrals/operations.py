@@ -1,0 +1,499 @@
+"""The referral workflow: create, act (one conditional UPDATE per transition, so of two people
+acting at once exactly one wins), deadlines and escalation, inboxes, re-referral suggestions.
+Operations flush; the caller commits."""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import case, func, or_, select, true, update
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from rehab_net.auth import audit
+from rehab_net.auth.guard import Principal
+from rehab_net.errors import Conflict, DomainError, NotFound, field_error
+from rehab_net.network import operations as network
+from rehab_net.network.models import Facility, Region
+from rehab_net.people import operations as people
+from rehab_net.people.models import Case, Person
+from rehab_net.people.rules import child_birth_cutoff
+from rehab_net.referrals import deadlines
+from rehab_net.referrals.models import Notification, Referral, ReferralAttachment, ReferralEvent
+from rehab_net.referrals.states import ACTIONS
+from rehab_net.vocab import FACILITY_ROLES, OPEN_REFERRAL_STATES
+
+TIER_RANK = {"clinic": 0, "station": 1, "centre": 2}
+ATTACHMENT_TYPES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png",
+                    b"\xff\xd8\xff": "image/jpeg"}
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+RECENT_DAYS = 30
+
+
+# --- who may see and act ------------------------------------------------------------------------
+def acting_facilities(principal: Principal | None) -> set[int] | None:
+    """The facilities a user works for (their referral side); None = every facility (a facility
+    role granted over the whole network, or no user: the CLI and jobs)."""
+    if principal is None:
+        return None
+    ids: set[int] = set()
+    for grant in principal.grants:
+        if grant.role in FACILITY_ROLES:
+            if grant.facility_id is None:
+                return None
+            ids.add(grant.facility_id)
+    return ids
+
+
+def visible(principal: Principal | None):
+    """SQL: the referrals a user may see: those of their facilities, and for planners those
+    received in their region."""
+    facilities = acting_facilities(principal)
+    if facilities is None:
+        return true()
+    conditions = [Referral.sender_id.in_(facilities), Referral.receiver_id.in_(facilities)]
+    plan_scope = principal.scope("plan.read")
+    if not plan_scope.nowhere:
+        receiver = aliased(Facility)
+        conditions.append(Referral.receiver_id.in_(
+            select(receiver.id).where(plan_scope.region_filter(receiver.region_id))))
+    return or_(*conditions)
+
+
+def get_referral(session: Session, code: str, *, viewer: Principal | None = None) -> Referral:
+    stmt = select(Referral).where(Referral.code == code)
+    if viewer is not None:
+        stmt = stmt.where(visible(viewer))
+    referral = session.scalar(stmt)
+    if referral is None:
+        raise NotFound(f"There is no referral {code}.")
+    return referral
+
+
+def _check_side(referral: Referral, side: str, principal: Principal | None) -> None:
+    if side == "system":
+        raise Conflict("Only the deadline check takes that step.")
+    facilities = acting_facilities(principal)
+    facility_id = referral.sender_id if side == "sender" else referral.receiver_id
+    if facilities is not None and facility_id not in facilities:
+        who = "sending" if side == "sender" else "receiving"
+        raise Forbidden(f"Only staff of the {who} facility may do that.")
+
+
+class Forbidden(DomainError):
+    status, title = 403, "Forbidden"
+
+
+# --- creating -----------------------------------------------------------------------------------
+def _facility(session: Session, code: str | None, field: str) -> Facility:
+    try:
+        facility = network.get_facility(session, code or "")
+    except NotFound:
+        raise field_error(field, f"facility {code} does not exist") from None
+    if facility.status != "open":
+        raise field_error(field, f"facility {code} is not open")
+    return facility
+
+
+def offers(session: Session, facility: Facility, service_id: int, on: date) -> bool:
+    return any(c.service_id == service_id and c.weekly_intake > 0
+               for c in network.capacities_in_force(session, facility, on))
+
+
+def _sender_for(session: Session, data: dict, principal: Principal | None) -> Facility:
+    facilities = acting_facilities(principal)
+    code = data.get("sender_code")
+    if code is None:
+        if facilities is None or len(facilities) != 1:
+            raise field_error("sender_code", "say which of your facilities sends it")
+        return session.get(Facility, next(iter(facilities)))
+    sender = _facility(session, code, "sender_code")
+    if facilities is not None and sender.id not in facilities:
+        raise field_error("sender_code", "you do not work at that facility")
+    return sender
+
+
+def create_referral(session: Session, data: dict, *, principal: Principal | None, now: datetime,
+                    today: date, send: bool = False) -> Referral:
+    sender = _sender_for(session, data, principal)
+    receiver = _facility(session, data["receiver_code"], "receiver_code")
+    if receiver.id == sender.id:
+        raise field_error("receiver_code", "must be another facility than the sender")
+    direction = data["direction"]
+    if direction == "up" and TIER_RANK[receiver.tier] <= TIER_RANK[sender.tier]:
+        raise field_error("direction", "an up-referral goes to a higher tier than the sender's")
+    if direction == "down" and TIER_RANK[receiver.tier] >= TIER_RANK[sender.tier]:
+        raise field_error("direction", "a down-referral goes to a lower tier than the sender's")
+    try:
+        case_ = people.get_case(session, data["case_code"])
+    except NotFound:
+        raise field_error("case_code", f"{data['case_code']} does not exist") from None
+    service = network._reference(session, network.get_service,
+                                 data.get("service_code") or case_.service.code, "service_code")
+    if not offers(session, receiver, service.id, today):
+        raise field_error("service_code", f"{receiver.code} does not offer {service.code}")
+    answers = None
+    if direction == "down":
+        if not data.get("answers_code"):
+            raise field_error("answers_code", "a down-referral names the up-referral it answers")
+        if not (data.get("home_programme") or "").strip():
+            raise field_error("home_programme", "a down-referral carries the continued-rehab plan")
+        answers = session.scalar(select(Referral).where(Referral.code == data["answers_code"]))
+        if (answers is None or answers.case_id != case_.id or answers.direction != "up"
+                or answers.receiver_id != sender.id):
+            raise field_error("answers_code", "must be an up-referral of the same case, received "
+                                              "by the sending facility")
+    elif data.get("answers_code"):
+        raise field_error("answers_code", "only a down-referral answers another referral")
+    referral = Referral(
+        code=f"tmp-{hashlib.sha1(str(now.timestamp()).encode()).hexdigest()[:12]}",
+        case=case_, sender=sender, receiver=receiver, service=service, direction=direction,
+        urgency=data.get("urgency", "routine"), reason=data["reason"], answers=answers,
+        home_programme=data.get("home_programme"), replaces=data.get("replaces"),
+        state="draft", created_at=now, updated_at=now)
+    session.add(referral)
+    session.flush()
+    referral.code = f"R{referral.id:06d}"  # readable codes from the row id
+    _event(session, referral, "create", None, "draft", principal, now)
+    session.flush()
+    if send:
+        transition(session, referral, "send", principal=principal, now=now)
+    return referral
+
+
+# --- acting -------------------------------------------------------------------------------------
+def _actor(principal: Principal | None) -> tuple[str, int | None]:
+    if principal is not None:
+        return principal.username, principal.id
+    return audit.current_actor()[0], None
+
+
+def _event(session, referral, action, from_state, to_state, principal, now, reason=None):
+    name, uid = _actor(principal)
+    session.add(ReferralEvent(referral=referral, at=now, actor=name, user_id=uid, action=action,
+                              from_state=from_state, to_state=to_state, reason=reason))
+
+
+def _is_child(session: Session, referral: Referral, on: date) -> bool:
+    birth = session.scalar(select(Person.birth_date).join(Case, Case.person_id == Person.id)
+                           .where(Case.id == referral.case_id))
+    return birth > child_birth_cutoff(on)
+
+
+def _deadline_table() -> dict:
+    value = current_app.config.get("REFERRAL_DEADLINES") if has_app_context() else None
+    return deadlines.parse(value)
+
+
+def transition(session: Session, referral: Referral, action: str, *,
+               principal: Principal | None, now: datetime, reason: str | None = None,
+               reason_code: str | None = None, outcome: str | None = None,
+               expected_version: int | None = None) -> Referral:
+    """Move a referral by ``action``. The UPDATE is conditional on the state (and version) read:
+    when someone else moved it first, nothing is written and the caller gets 409 with the state it
+    is in now."""
+    rule = ACTIONS.get(action)
+    if rule is None:
+        raise NotFound(f"There is no referral action {action}.")
+    if rule.side != "system" or principal is not None:
+        _check_side(referral, rule.side, principal)
+    if expected_version is not None and expected_version != referral.version:
+        raise _conflict(session, referral)
+    if referral.state not in rule.sources:
+        raise Conflict(f"A referral that is {referral.state} cannot be {_past(action)}; allowed "
+                       f"from: {', '.join(rule.sources)}.",
+                       errors=[{"field": "state", "rule": f"is {referral.state}"}])
+    text = (reason or "").strip() or None
+    if rule.needs_reason and action == "decline" and not reason_code:
+        raise field_error("reason_code", "choose why the referral is declined")
+    if rule.needs_reason and action != "decline" and not text:
+        raise field_error("reason", "give the reason" if action == "cancel" else
+                          "give your advice to the sender")
+    if rule.needs_outcome and not (outcome or "").strip():
+        raise field_error("outcome", "record the outcome for the sender")
+    values: dict = {"state": rule.target, "updated_at": now, "version": referral.version + 1,
+                    "overdue_at": None, "escalated_at": None}
+    due, escalate, expire = deadlines.deadlines_for(
+        rule.target, referral.urgency, _is_child(session, referral, now.date()), now,
+        _deadline_table())
+    values.update(due_at=due, escalate_at=escalate, expires_at=expire)
+    if action == "send":
+        values.update(sent_at=now, waiting_since=_waiting_since(session, referral, now))
+    elif action == "receive":
+        values["received_at"] = now
+    elif action in ("accept", "decline", "return"):
+        values["answered_at"] = now
+    if action in ("decline", "return", "cancel"):
+        values.update(state_reason=text, decline_reason=reason_code if action == "decline"
+                      else None)
+    if action == "complete":
+        values["outcome"] = outcome.strip()
+    if rule.target in ("closed", "cancelled", "declined", "returned", "expired"):
+        values["closed_at"] = now
+    result = session.execute(
+        update(Referral).where(Referral.id == referral.id, Referral.state == referral.state,
+                               Referral.version == referral.version).values(**values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise _conflict(session, referral)
+    from_state = referral.state
+    session.refresh(referral)
+    _event(session, referral, action, from_state, rule.target, principal, now,
+           reason=text or reason_code or (outcome.strip() if outcome else None))
+    audit.record(session, "update", "referral", referral.code,
+                 detail={"action": action, "from": from_state, "to": rule.target})
+    _notify_after(session, referral, action, now)
+    if action == "accept" and referral.answers is not None \
+            and referral.answers.state == "completed":
+        transition(session, referral.answers, "close", principal=None, now=now,
+                   reason=f"down-referral {referral.code} accepted")
+    session.flush()
+    return referral
+
+
+def _past(action: str) -> str:
+    return {"send": "sent", "receive": "received", "accept": "accepted", "decline": "declined",
+            "return": "returned", "start": "started", "complete": "completed",
+            "acknowledge": "acknowledged", "cancel": "cancelled", "expire": "expired",
+            "close": "closed"}[action]
+
+
+def _conflict(session: Session, referral: Referral) -> Conflict:
+    """The state someone else left it in (a fresh statement sees their commit)."""
+    fresh = session.execute(select(Referral.state, Referral.version)
+                            .where(Referral.id == referral.id)).one()
+    return Conflict(f"Someone else changed this referral first: it is now {fresh.state}.",
+                    errors=[{"field": "state", "rule": f"is now {fresh.state}"},
+                            {"field": "version", "rule": f"is now {fresh.version}"}])
+
+
+def _waiting_since(session: Session, referral: Referral, now: datetime) -> date:
+    """The case waits from its first referral on, through returns and re-referrals."""
+    first = session.scalar(select(func.min(Referral.waiting_since))
+                           .where(Referral.case_id == referral.case_id))
+    return min(first, now.date()) if first else now.date()
+
+
+# --- notifications ------------------------------------------------------------------------------
+NOTIFY = {  # action -> (kind, who: "sender" | "receiver")
+    "send": ("referral_received", "receiver"),
+    "accept": ("referral_answered", "sender"),
+    "decline": ("referral_answered", "sender"),
+    "return": ("referral_answered", "sender"),
+    "complete": ("referral_completed", "sender"),
+    "expire": ("referral_expired", "sender"),
+}
+
+
+def _notify_after(session: Session, referral: Referral, action: str, now: datetime) -> None:
+    if action in NOTIFY:
+        kind, who = NOTIFY[action]
+        notify(session, referral, kind, now,
+               facility_id=referral.sender_id if who == "sender" else referral.receiver_id)
+
+
+def notify(session: Session, referral: Referral, kind: str, now: datetime, *,
+           facility_id: int | None = None, region_id: int | None = None) -> Notification:
+    note = Notification(kind=kind, referral=referral, facility_id=facility_id,
+                        region_id=region_id, created_at=now)
+    session.add(note)
+    return note
+
+
+def notifications_for(principal: Principal | None, *, unread_only: bool = False):
+    facilities = acting_facilities(principal)
+    stmt = select(Notification).options(joinedload(Notification.referral))
+    if facilities is not None:
+        conditions = [Notification.facility_id.in_(facilities)]
+        plan_scope = principal.scope("plan.read")
+        if not plan_scope.nowhere:
+            conditions.append(plan_scope.region_filter(Notification.region_id))
+        stmt = stmt.where(or_(*conditions))
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.id.desc())
+
+
+def pending_deliveries(session: Session, limit: int = 100) -> list[Notification]:
+    """The outbox: notifications no SMS or e-mail sender has delivered yet, oldest first."""
+    return list(session.scalars(select(Notification).where(Notification.delivered_at.is_(None))
+                                .order_by(Notification.id).limit(limit)))
+
+
+# --- deadlines (the scheduler's job) ------------------------------------------------------------
+def _district_of(session: Session, facility: Facility) -> Region:
+    region = facility.region
+    while region.level not in ("district", "city") and region.parent is not None:
+        region = region.parent
+    return region
+
+
+def check_deadlines(session: Session, now: datetime) -> dict:
+    """Mark overdue referrals and tell the receiving facility; escalate to the district's planners
+    after the second deadline; expire referrals never received or answered. Idempotent: each
+    step is done once per state entered (overdue_at, escalated_at), and expiry is a transition."""
+    counts = {"overdue": 0, "escalated": 0, "expired": 0}
+    open_states = [s for s in OPEN_REFERRAL_STATES if s != "draft"]
+    for referral in session.scalars(select(Referral).where(
+            Referral.state.in_(open_states), Referral.expires_at <= now)):
+        transition(session, referral, "expire", principal=None, now=now,
+                   reason="no answer before the deadlines lapsed")
+        counts["expired"] += 1
+    for referral in session.scalars(select(Referral).where(
+            Referral.state.in_(open_states), Referral.due_at <= now,
+            Referral.overdue_at.is_(None))):
+        referral.overdue_at = now
+        notify(session, referral, "referral_overdue", now, facility_id=referral.receiver_id
+               if referral.state != "completed" else referral.sender_id)
+        counts["overdue"] += 1
+    for referral in session.scalars(select(Referral).where(
+            Referral.state.in_(open_states), Referral.escalate_at <= now,
+            Referral.escalated_at.is_(None))):
+        referral.escalated_at = now
+        notify(session, referral, "referral_escalated", now,
+               region_id=_district_of(session, referral.receiver).id)
+        counts["escalated"] += 1
+    session.flush()
+    return counts
+
+
+# --- inboxes ------------------------------------------------------------------------------------
+def _priority_rank(on: date):
+    cutoff = child_birth_cutoff(on)
+    return case((Person.birth_date > cutoff, 0), (Case.grade.in_((1, 2)), 1),
+                (Person.poverty_status != "none", 2), else_=3)
+
+
+URGENCY_ORDER = case((Referral.urgency == "emergency", 0), (Referral.urgency == "urgent", 1),
+                     else_=2)
+
+
+def box(session: Session, facility_ids: set[int] | None, name: str, *, incoming: bool,
+        now: datetime):
+    """One box of a facility's inbox (incoming) or outbox: needs_action, awaiting_others,
+    overdue, recently_closed. Sorted by urgency, then priority class (children 0-6 first), then
+    age."""
+    side = Referral.receiver_id if incoming else Referral.sender_id
+    # The states in which the next step is this side's own.
+    mine = ("sent", "received", "accepted", "in_progress") if incoming else ("draft", "completed")
+    stmt = (select(Referral).join(Case, Referral.case_id == Case.id)
+            .join(Person, Case.person_id == Person.id)
+            .options(joinedload(Referral.sender), joinedload(Referral.receiver),
+                     joinedload(Referral.service)))
+    if facility_ids is not None:
+        stmt = stmt.where(side.in_(facility_ids))
+    open_ = Referral.state.in_(OPEN_REFERRAL_STATES)
+    if name == "needs_action":
+        stmt = stmt.where(Referral.state.in_(mine))
+    elif name == "awaiting_others":
+        stmt = stmt.where(open_, Referral.state.not_in(mine))
+    elif name == "overdue":
+        stmt = stmt.where(open_, Referral.due_at <= now)
+    elif name == "recently_closed":
+        stmt = stmt.where(~open_, Referral.updated_at >= now - timedelta(days=RECENT_DAYS))
+    else:
+        raise field_error("box", "must be needs_action, awaiting_others, overdue or "
+                                 "recently_closed", location="query")
+    order = ((Referral.updated_at.desc(),) if name == "recently_closed" else
+             (URGENCY_ORDER, _priority_rank(now.date()), Referral.created_at, Referral.id))
+    return stmt.order_by(*order)
+
+
+BOXES = ("needs_action", "awaiting_others", "overdue", "recently_closed")
+
+
+def box_counts(session: Session, facility_ids: set[int] | None, *, incoming: bool,
+               now: datetime) -> dict[str, int]:
+    return {name: session.scalar(select(func.count()).select_from(
+        box(session, facility_ids, name, incoming=incoming, now=now).order_by(None).subquery()))
+        for name in BOXES}
+
+
+# --- re-referral --------------------------------------------------------------------------------
+def suggestions(session: Session, referral: Referral, today: date, limit: int = 10) -> list[dict]:
+    """Open facilities of the right tier that offer the service with places free, nearest first
+    (road km as the optimiser estimates it), leaving out the ones that declined or returned it."""
+    from rehab_net.planning.operations import current_policy
+    from solver.costs import haversine_km
+
+    road_factor = current_policy(session).values.get("road_factor", 1.3)
+    refused = set(session.scalars(select(Referral.receiver_id).where(
+        Referral.case_id == referral.case_id, Referral.state.in_(("declined", "returned")))))
+    home = referral.case.person.home_region
+    busy = dict(session.execute(select(Referral.receiver_id, func.count()).where(
+        Referral.service_id == referral.service_id,
+        Referral.state.in_(("accepted", "in_progress"))).group_by(Referral.receiver_id)).all())
+    out = []
+    for facility in session.scalars(select(Facility).where(Facility.status == "open")):
+        if facility.id in refused | {referral.sender_id}:
+            continue
+        if (referral.direction == "up") != (TIER_RANK[facility.tier] > TIER_RANK[
+                referral.sender.tier]):
+            continue
+        capacity = next((c for c in network.capacities_in_force(session, facility, today)
+                         if c.service_id == referral.service_id), None)
+        if capacity is None or capacity.weekly_intake <= 0:
+            continue
+        free = capacity.concurrent_places - busy.get(facility.id, 0)
+        if free <= 0:
+            continue
+        km = float(haversine_km(home.lat, home.lon, facility.lat, facility.lon)) * road_factor
+        out.append({"facility": facility, "road_km": round(km, 1), "free_places": free})
+    return sorted(out, key=lambda s: (s["road_km"], s["facility"].code))[:limit]
+
+
+def re_refer(session: Session, referral: Referral, receiver_code: str, *,
+             principal: Principal | None, now: datetime, today: date) -> Referral:
+    """Send a declined or returned referral to another facility in one step."""
+    if referral.state not in ("declined", "returned", "expired"):
+        raise Conflict(f"Only a declined, returned or expired referral is sent elsewhere; this "
+                       f"one is {referral.state}.")
+    _check_side(referral, "sender", principal)
+    data = {"sender_code": referral.sender.code, "receiver_code": receiver_code,
+            "case_code": referral.case.code, "service_code": referral.service.code,
+            "direction": referral.direction, "urgency": referral.urgency,
+            "reason": referral.reason, "home_programme": referral.home_programme,
+            "answers_code": referral.answers.code if referral.answers else None,
+            "replaces": referral}
+    return create_referral(session, data, principal=principal, now=now, today=today, send=True)
+
+
+# --- attachments --------------------------------------------------------------------------------
+def add_attachment(session: Session, referral: Referral, filename: str, data: bytes, *,
+                   principal: Principal | None) -> ReferralAttachment:
+    if not data:
+        raise field_error("file", "is empty", location="files")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise field_error("file", "is larger than 5 MB", location="files")
+    kind = next((t for magic, t in ATTACHMENT_TYPES.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise field_error("file", "must be a PDF, PNG or JPEG file", location="files")
+    name = (filename or "attachment").replace("/", "_").replace("\\", "_")[-200:]
+    attachment = ReferralAttachment(referral=referral, filename=name, content_type=kind,
+                                    size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                                    data=data, created_by=_actor(principal)[0])
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+
+# --- FHIR ---------------------------------------------------------------------------------------
+def fhir_facts(referral: Referral):
+    """What the FHIR mapping needs, read off the rows (no personal data: the person by code)."""
+    from rehab_net.referrals.fhir import OrgFacts, ReferralFacts
+
+    def org(f: Facility) -> OrgFacts:
+        return OrgFacts(code=f.code, name_zh=f.name_zh, name_en=f.name_en, tier=f.tier)
+
+    return ReferralFacts(
+        code=referral.code, state=referral.state, direction=referral.direction,
+        urgency=referral.urgency, reason=referral.reason, service_code=referral.service.code,
+        service_name=referral.service.name_zh, category=referral.service.category,
+        case_code=referral.case.code, person_code=referral.case.person.code,
+        sender=org(referral.sender), receiver=org(referral.receiver),
+        created_at=referral.created_at, updated_at=referral.updated_at, sent_at=referral.sent_at,
+        answers_code=referral.answers.code if referral.answers else None,
+        home_programme=referral.home_programme, state_reason=referral.state_reason,
+        outcome=referral.outcome,
+        replaces_code=referral.replaces.code if referral.replaces else None)

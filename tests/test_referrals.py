@@ -1,0 +1,272 @@
+"""Two-way referrals: the transition table, who may act, the full loop up and back down, two
+coordinators at once, deadlines and escalation on a controlled clock, re-referral."""
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from rehab_net.network import operations as network
+from rehab_net.referrals import operations as ops
+from rehab_net.referrals.models import Notification, Referral
+from rehab_net.referrals.states import ACTIONS, USER_ACTIONS
+from rehab_net.vocab import REFERRAL_STATES
+from tests.factories import create_case, create_person, create_user, tiny_network, token_for
+
+MONDAY_9 = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
+
+
+@pytest.fixture
+def net(session):
+    r = tiny_network(session)
+    network.set_capacity(session, r["station"], dict(
+        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=5,
+        concurrent_places=10))
+    r["other_station"] = network.create_facility(session, dict(
+        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
+        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
+        status="open"))
+    r["child"] = create_person(session, code="PCHILD", birth_date=date(2022, 5, 1))
+    r["case"] = create_case(session, r["child"], code="KCHILD")
+    users = {"staff": create_user(session, "staff", grants=[("clinic", r["station"])]),
+             "coord": create_user(session, "coord", grants=[("coordinator", r["centre"])]),
+             "coord2": create_user(session, "coord2", grants=[("coordinator", r["centre"])]),
+             "stranger": create_user(session, "stranger", grants=[("clinic", r["other_station"])]),
+             "planner": create_user(session, "planner", grants=[("planner", r["district"])])}
+    session.commit()
+    r["users"] = users
+    r["tokens"] = {k: token_for(session, u) for k, u in users.items()}
+    return r
+
+
+def api(anonymous, net, who, method, url, body=None):
+    return anonymous.open(url, method=method, json=body,
+                          headers={"Authorization": f"Bearer {net['tokens'][who]}"})
+
+
+def up_body(**over):
+    return {"case_code": "KCHILD", "receiver_code": "CT01", "direction": "up",
+            "urgency": "routine", "reason": "needs an autism assessment", **over}
+
+
+PATHS = {  # how to reach each state: (action, side) from a new draft
+    "draft": [], "sent": ["send"], "received": ["send", "receive"],
+    "accepted": ["send", "receive", "accept"], "declined": ["send", "receive", "decline"],
+    "returned": ["send", "receive", "return"],
+    "in_progress": ["send", "receive", "accept", "start"],
+    "completed": ["send", "receive", "accept", "start", "complete"],
+    "closed": ["send", "receive", "accept", "start", "complete", "acknowledge"],
+    "cancelled": ["cancel"], "expired": ["send", "expire"],
+}
+GOOD = {"reason": "a reason given", "reason_code": "no_capacity", "outcome": "assessed; 12 weeks"}
+
+
+def drive(session, net, state) -> Referral:
+    referral = ops.create_referral(session, dict(up_body(), sender_code="ST150702001"),
+                                   principal=None, now=MONDAY_9, today=date(2026, 11, 16))
+    needs = {"return": ("reason",), "cancel": ("reason",), "decline": ("reason", "reason_code"),
+             "complete": ("outcome",)}
+    for step in PATHS[state]:
+        ops.transition(session, referral, step, principal=None, now=MONDAY_9,
+                       **{k: GOOD[k] for k in needs.get(step, ())})
+    session.commit()
+    assert referral.state == state
+    return referral
+
+
+@pytest.mark.parametrize("state", REFERRAL_STATES)
+def test_every_state_and_every_action(anonymous, session, net, state):
+    """The whole table: each user action from each state is taken (200) or refused (409)."""
+    for action in USER_ACTIONS:
+        referral = drive(session, net, state)
+        who = "staff" if ACTIONS[action].side == "sender" else "coord"
+        got = api(anonymous, net, who, "POST", f"/api/v1/referrals/{referral.code}/{action}", GOOD)
+        if state in ACTIONS[action].sources:
+            assert got.status_code == 200, (state, action, got.json)
+            assert got.json["state"] == ACTIONS[action].target
+            assert got.json["events"][-1]["action"] == action
+        else:
+            assert got.status_code == 409, (state, action, got.json)
+            assert got.json["errors"][0] == {"field": "state", "rule": f"is {state}"}
+            session.expire_all()
+            assert session.get(Referral, referral.id).state == state  # nothing written
+
+
+@pytest.mark.parametrize("action,body,field", [
+    ("decline", {"reason": "full"}, "reason_code"),
+    ("return", {}, "reason"),
+    ("cancel", {}, "reason"),
+    ("complete", {}, "outcome"),
+])
+def test_steps_that_need_a_reason_or_outcome(anonymous, session, net, action, body, field):
+    start = {"decline": "received", "return": "received", "cancel": "sent",
+             "complete": "in_progress"}[action]
+    referral = drive(session, net, start)
+    who = "staff" if ACTIONS[action].side == "sender" else "coord"
+    got = api(anonymous, net, who, "POST", f"/api/v1/referrals/{referral.code}/{action}", body)
+    assert got.status_code == 422 and got.json["errors"][0]["field"] == field
+
+
+def test_only_the_right_side_acts_and_others_do_not_see_it(anonymous, session, net):
+    referral = drive(session, net, "sent")
+    url = f"/api/v1/referrals/{referral.code}"
+    assert api(anonymous, net, "staff", "POST", url + "/receive").status_code == 403
+    assert api(anonymous, net, "coord", "POST", url + "/cancel", GOOD).status_code == 403
+    assert api(anonymous, net, "stranger", "GET", url).status_code == 404
+    assert api(anonymous, net, "planner", "GET", url).status_code == 200  # the district's planner
+    assert api(anonymous, net, "planner", "POST", url + "/receive").status_code == 403
+
+
+def test_the_full_loop_up_and_back_down(anonymous, session, net):
+    sent = api(anonymous, net, "staff", "POST", "/api/v1/referrals", up_body(send=True))
+    assert sent.status_code == 201 and sent.json["state"] == "sent"
+    assert sent.json["fhir_task_status"] == "requested"
+    code = sent.json["code"]
+    counts = api(anonymous, net, "coord", "GET", "/api/v1/referrals/counts").json
+    assert counts["incoming"]["needs_action"] == 1 and counts["unread_notifications"] == 1
+    for action, body in (("receive", {}), ("accept", {}), ("start", {}),
+                         ("complete", {"outcome": "assessed; home programme set"})):
+        got = api(anonymous, net, "coord", "POST", f"/api/v1/referrals/{code}/{action}", body)
+        assert got.status_code == 200, got.json
+    # the centre refers the child back down to the station with a home programme
+    down = api(anonymous, net, "coord", "POST", "/api/v1/referrals", {
+        "case_code": "KCHILD", "receiver_code": "ST150702001", "direction": "down",
+        "reason": "continue at the station", "answers_code": code, "send": True,
+        "home_programme": "3 sessions a week; parents trained in play-based exercises"})
+    assert down.status_code == 201, down.json
+    for action in ("receive", "accept"):
+        got = api(anonymous, net, "staff", "POST",
+                  f"/api/v1/referrals/{down.json['code']}/{action}", {})
+        assert got.status_code == 200
+    up = api(anonymous, net, "staff", "GET", f"/api/v1/referrals/{code}").json
+    assert up["state"] == "closed" and up["outcome"] == "assessed; home programme set"
+    assert [e["action"] for e in up["events"]] == [
+        "create", "send", "receive", "accept", "start", "complete", "close"]
+    assert up["events"][-1]["reason"] == f"down-referral {down.json['code']} accepted"
+    outbox = api(anonymous, net, "staff", "GET",
+                 "/api/v1/referrals?side=outgoing&box=recently_closed").json
+    assert [r["code"] for r in outbox] == [code]
+    kinds = [n["kind"] for n in api(anonymous, net, "staff", "GET", "/api/v1/notifications").json]
+    assert {"referral_answered", "referral_completed", "referral_received"} <= set(kinds)
+
+
+def test_two_coordinators_accept_at_once_exactly_one_wins(app, anonymous, session, net):
+    referral = drive(session, net, "received")
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def accept(who):
+        client = app.test_client()
+        barrier.wait()
+        results[who] = client.post(f"/api/v1/referrals/{referral.code}/accept", json={},
+                                   headers={"Authorization": f"Bearer {net['tokens'][who]}"})
+
+    threads = [threading.Thread(target=accept, args=(w,)) for w in ("coord", "coord2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [200, 409], {w: r.get_json() for w, r in results.items()}
+    loser = next(r for r in results.values() if r.status_code == 409)
+    assert {"field": "state", "rule": "is now accepted"} in loser.get_json()["errors"] or \
+        loser.get_json()["errors"][0] == {"field": "state", "rule": "is accepted"}
+    session.expire_all()
+    events = [e.action for e in session.get(Referral, referral.id).events]
+    assert events.count("accept") == 1
+
+
+def test_a_stale_version_is_a_conflict(anonymous, session, net):
+    referral = drive(session, net, "received")
+    got = api(anonymous, net, "coord", "POST", f"/api/v1/referrals/{referral.code}/accept",
+              {"version": referral.version - 1})
+    assert got.status_code == 409 and got.json["errors"][1]["rule"] == f"is now {referral.version}"
+
+
+def test_deadlines_overdue_escalation_and_expiry_on_a_controlled_clock(session, net):
+    referral = drive(session, net, "sent")  # a child: at least urgent, received within 2 days
+    assert referral.due_at == MONDAY_9 + timedelta(days=2)
+    assert ops.check_deadlines(session, MONDAY_9 + timedelta(days=1)) == {
+        "overdue": 0, "escalated": 0, "expired": 0}
+    late = referral.due_at + timedelta(hours=1)
+    assert ops.check_deadlines(session, late)["overdue"] == 1
+    assert ops.check_deadlines(session, late)["overdue"] == 0  # idempotent: told once
+    session.commit()
+    notes = session.query(Notification).filter_by(kind="referral_overdue").all()
+    assert [n.facility_id for n in notes] == [net["centre"].id]
+    escalated = ops.check_deadlines(session, referral.escalate_at + timedelta(minutes=1))
+    assert escalated["escalated"] == 1
+    assert session.query(Notification).filter_by(kind="referral_escalated").one().region_id \
+        == net["district"].id
+    # a missed run (scheduler down for a week) catches up in one pass, still once each
+    assert ops.check_deadlines(session, referral.expires_at + timedelta(days=7)) == {
+        "overdue": 0, "escalated": 0, "expired": 1}
+    session.commit()
+    assert referral.state == "expired"
+    assert session.query(Notification).filter_by(kind="referral_expired").one().facility_id \
+        == net["station"].id
+
+
+def test_weekends_do_not_count(session, net):
+    referral = drive(session, net, "draft")
+    friday = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    ops.transition(session, referral, "send", principal=None, now=friday)
+    assert referral.due_at == friday + timedelta(days=4)  # Friday + 2 working days = Tuesday
+
+
+def test_declined_referral_is_re_referred_in_one_step_and_keeps_its_waiting_time(
+        anonymous, session, net):
+    referral = drive(session, net, "declined")
+    first_waiting = referral.waiting_since
+    tips = api(anonymous, net, "staff", "GET",
+               f"/api/v1/referrals/{referral.code}/suggestions").json
+    assert all(t["facility_code"] != "CT01" for t in tips)  # it declined
+    got = api(anonymous, net, "staff", "POST", f"/api/v1/referrals/{referral.code}/re-refer",
+              {"receiver_code": "CT01"})
+    assert got.status_code == 201 and got.json["state"] == "sent"
+    assert got.json["replaces_code"] == referral.code
+    assert got.json["waiting_since"] == first_waiting.isoformat()
+    answered = [n for n in session.query(Notification).filter_by(kind="referral_answered")]
+    assert answered and answered[0].facility_id == net["station"].id  # the sender was told
+
+
+@pytest.mark.parametrize("body,field", [
+    (up_body(receiver_code="ST2"), "direction"),            # a station is not higher
+    (up_body(direction="down"), "direction"),                # a centre is not lower
+    (up_body(service_code="physical_follow_up"), "service_code"),  # the centre does not offer it
+    (up_body(case_code="NOPE"), "case_code"),
+    (up_body(receiver_code="ST150702001"), "receiver_code"),   # to itself
+])
+def test_bad_referrals_are_refused_naming_the_field(anonymous, net, body, field):
+    got = api(anonymous, net, "staff", "POST", "/api/v1/referrals", body)
+    assert got.status_code == 422 and got.json["errors"][0]["field"] == field, got.json
+
+
+def test_a_down_referral_answers_an_up_referral_and_carries_the_home_programme(anonymous, net):
+    body = {"case_code": "KCHILD", "receiver_code": "ST150702001", "direction": "down",
+            "reason": "continue at the station"}
+    got = api(anonymous, net, "coord", "POST", "/api/v1/referrals", body)
+    assert got.status_code == 422 and got.json["errors"][0]["field"] == "answers_code"
+    got = api(anonymous, net, "coord", "POST", "/api/v1/referrals",
+              {**body, "answers_code": "R999999"})
+    assert got.status_code == 422 and got.json["errors"][0]["field"] == "home_programme"
+
+
+def test_attachments_are_type_and_size_checked(anonymous, session, net):
+    import io
+
+    referral = drive(session, net, "draft")
+    url = f"/api/v1/referrals/{referral.code}/attachments"
+    headers = {"Authorization": f"Bearer {net['tokens']['staff']}"}
+    ok = anonymous.post(url, headers=headers, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(b"%PDF-1.7 summary"), "summary.pdf")})
+    assert ok.status_code == 201 and ok.json["content_type"] == "application/pdf"
+    bad = anonymous.post(url, headers=headers, content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "file"
+    big = anonymous.post(url, headers=headers, content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(b"%PDF-" + b"0" * (5 * 1024 * 1024)), "b.pdf")})
+    assert big.status_code in (413, 422)
+    got = anonymous.get(f"{url}/{ok.json['id']}", headers=headers)
+    assert got.data == b"%PDF-1.7 summary"
