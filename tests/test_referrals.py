@@ -270,3 +270,37 @@ def test_attachments_are_type_and_size_checked(anonymous, session, net):
     assert big.status_code in (413, 422)
     got = anonymous.get(f"{url}/{ok.json['id']}", headers=headers)
     assert got.data == b"%PDF-1.7 summary"
+
+
+def test_quarterly_figures_by_district(session, net):
+    from rehab_net.referrals import stats
+
+    closed = drive(session, net, "closed")
+    drive(session, net, "declined")
+    drive(session, net, "sent")
+    late = drive(session, net, "received")
+    ops.transition(session, late, "accept", principal=None,
+                   now=late.answer_due_at + timedelta(hours=1))
+    session.commit()
+    got = stats.figures(session, datetime(2026, 10, 1, tzinfo=UTC),
+                        datetime(2027, 1, 1, tzinfo=UTC))
+    # accepted after 0 days and after 5 working days + 1 hour (Monday to Monday): median 3.5
+    assert got == {"150702": {"sent": 4, "up": 4, "down": 0, "answered": 3,
+                              "answered_in_time": 2, "closed_loops": 1,
+                              "median_days_to_acceptance": 3.5}}
+    assert closed.accepted_at == MONDAY_9
+
+
+def test_the_fhir_view_validates_against_the_r4_schema(anonymous, session, net):
+    from tests.test_referrals_fhir import piecewise_errors, root_errors
+
+    referral = drive(session, net, "declined")
+    got = api(anonymous, net, "staff", "GET", f"/api/v1/referrals/{referral.code}/fhir")
+    assert got.status_code == 200 and got.mimetype == "application/fhir+json"
+    bundle = got.get_json(force=True)
+    assert piecewise_errors(bundle) == [] and root_errors(bundle) == []
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert kinds.count("ServiceRequest") == 1 and kinds.count("Task") == 1
+    task = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Task")
+    assert task["status"] == "rejected" and task["for"] == {"reference": "Patient/PCHILD"}
+    assert net["child"].name not in got.get_data(as_text=True)

@@ -71,6 +71,9 @@ class Referral(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # accepted/declined/returned
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the deadline to answer, fixed at receipt (due_at moves on with the state): "in time"
+    answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Deadline of the current state (None when the state has none), and what the periodic
     # check has done about it: first overdue (receiver told), then escalated (planner told).

@@ -220,9 +220,11 @@ def transition(session: Session, referral: Referral, action: str, *,
     if action == "send":
         values.update(sent_at=now, waiting_since=_waiting_since(session, referral, now))
     elif action == "receive":
-        values["received_at"] = now
+        values.update(received_at=now, answer_due_at=due)
     elif action in ("accept", "decline", "return"):
         values["answered_at"] = now
+        if action == "accept":
+            values["accepted_at"] = now
     if action in ("decline", "return", "cancel"):
         values.update(state_reason=text, decline_reason=reason_code if action == "decline"
                       else None)
