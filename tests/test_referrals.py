@@ -304,3 +304,24 @@ def test_the_fhir_view_validates_against_the_r4_schema(anonymous, session, net):
     task = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Task")
     assert task["status"] == "rejected" and task["for"] == {"reference": "Patient/PCHILD"}
     assert net["child"].name not in got.get_data(as_text=True)
+
+
+def test_a_plans_proposals_become_referrals_from_the_home_clinic(client, session):
+    from rehab_net.clock import today
+    from rehab_net.planning import operations as plans
+    from tests.planning_helpers import waiting_list
+    from tests.test_planning_api import solve_here
+
+    waiting_list(session)
+    plan = plans.create_plan(session, {"horizon_weeks": 1}, today=today(), default_time_limit=10)
+    session.commit()
+    solve_here(session, plan.id)
+    got = client.post(f"/api/v1/plans/{plan.id}/apply", json={})
+    assert got.status_code == 200, got.json
+    assert len(got.json["created"]) == 4  # 4 places a week at CT01 in a one-week plan
+    referral = client.get(f"/api/v1/referrals/{got.json['created'][0]}").json
+    assert (referral["state"], referral["sender_code"], referral["receiver_code"],
+            referral["direction"]) == ("draft", "ST150702001", "CT01", "up")
+    again = client.post(f"/api/v1/plans/{plan.id}/apply", json={"send": True}).json
+    assert again["created"] == [] and {s["reason"] for s in again["skipped"]} == {
+        "has an open referral"}

@@ -49,6 +49,7 @@ ENDPOINT_PERMISSIONS: dict[str, str | dict[str, str]] = {
     "planning.Plans": {"GET": "plan.read", "POST": "plan.run"},
     "planning.PlanItem": "plan.read",
     "planning.PlanCancel": "plan.run",
+    "planning.PlanApply": "plan.run",
     "planning.PlanAssignments": "plan.read",
     "planning.PlanFacilities": "plan.read",
     "planning.PlanDistricts": "plan.read",

@@ -161,3 +161,15 @@ class DistrictSchema(Schema):
     children = fields.Integer()
     children_placed_within_4_weeks = fields.Integer()
     median_road_km = fields.Float()
+
+
+class ApplyPlanSchema(Input):
+    case_codes = fields.List(fields.String(validate=validate.Length(1, 32)),
+                             validate=validate.Length(1, 10000))
+    send = fields.Boolean(load_default=False, metadata={
+        "description": "send the referrals at once instead of leaving drafts for the clinics"})
+
+
+class AppliedPlanSchema(Schema):
+    created = fields.List(fields.String())
+    skipped = fields.List(fields.Dict())

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.db import get_session
-from rehab_net.errors import field_error
+from rehab_net.errors import Conflict, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
@@ -96,6 +96,35 @@ class PlanCancel(MethodView):
         plan = ops.cancel(session, ops.get_plan(session, plan_id))
         session.commit()
         return plan
+
+
+@blp.route("/plans/<int:plan_id>/apply")
+class PlanApply(MethodView):
+    @blp.arguments(s.ApplyPlanSchema)
+    @blp.response(200, s.AppliedPlanSchema)
+    def post(self, data, plan_id):
+        """Turn the plan's proposals into referrals from each case's home clinic: drafts for the
+        clinic to send, or sent at once with `send: true`. Limit it to `case_codes`, or all
+        placed proposals in your region."""
+        from flask import g
+
+        from rehab_net.clock import today as today_
+        from rehab_net.db import utcnow
+        from rehab_net.referrals import operations as referrals
+
+        session = get_session()
+        plan = ops.get_plan(session, plan_id)
+        if plan.status not in ("optimal", "feasible"):
+            raise Conflict(f"Plan {plan.id} is {plan.status}: only a finished plan's proposals "
+                           "can be applied.")
+        stmt = ops.list_assignments(plan, scope=scope("plan.read"), placed=True)
+        if data.get("case_codes"):
+            stmt = stmt.where(PlanAssignment.case.has(Case.code.in_(data["case_codes"])))
+        result = referrals.referrals_from_plan(session, session.scalars(stmt).unique(),
+                                               principal=g.user, now=utcnow(), today=today_(),
+                                               send=data["send"])
+        session.commit()
+        return result
 
 
 @blp.route("/plans/<int:plan_id>/assignments")

@@ -499,3 +499,63 @@ def fhir_facts(referral: Referral):
         home_programme=referral.home_programme, state_reason=referral.state_reason,
         outcome=referral.outcome,
         replaces_code=referral.replaces.code if referral.replaces else None)
+
+
+# --- from a plan --------------------------------------------------------------------------------
+def home_facility(session: Session, case_: Case) -> Facility | None:
+    """The case's home clinic (an open clinic of the home village), else the station of its
+    township: who sends the referral a plan proposes."""
+    village = case_.person.home_region
+    for region, tier in ((village, "clinic"), (village.parent, "station")):
+        if region is None:
+            continue
+        found = session.scalar(select(Facility).where(
+            Facility.region_id == region.id, Facility.tier == tier, Facility.status == "open")
+            .order_by(Facility.code))
+        if found is not None:
+            return found
+    return None
+
+
+def referrals_from_plan(session: Session, assignments, *, principal: Principal | None,
+                        now: datetime, today: date, send: bool) -> dict:
+    """A draft (or, with ``send``, a sent) up- or down-referral per proposal, from the case's
+    home clinic to the facility the plan proposes. Cases already referred there, or with an open
+    referral, or proposed to their own clinic, are skipped with the reason."""
+    created, skipped = [], []
+    for a in assignments:
+        case_ = a.case
+        if a.facility is None:
+            skipped.append({"case_code": case_.code, "reason": "no facility proposed"})
+            continue
+        home = home_facility(session, case_)
+        if home is None:
+            skipped.append({"case_code": case_.code, "reason": "no open clinic or station at "
+                                                               "home"})
+            continue
+        if home.id == a.facility_id or TIER_RANK[home.tier] == TIER_RANK[a.facility.tier]:
+            skipped.append({"case_code": case_.code, "reason": "served at home tier"})
+            continue
+        if session.scalar(select(Referral.id).where(
+                Referral.case_id == case_.id, Referral.state.in_(OPEN_REFERRAL_STATES))):
+            skipped.append({"case_code": case_.code, "reason": "has an open referral"})
+            continue
+        up = TIER_RANK[a.facility.tier] > TIER_RANK[home.tier]
+        data = {"sender_code": home.code, "receiver_code": a.facility.code,
+                "case_code": case_.code, "service_code": a.service.code,
+                "direction": "up" if up else "down",
+                "urgency": "urgent" if a.priority in ("child", "severe") else "routine",
+                "reason": f"proposed by plan {a.plan_id}: start in week {a.week}"}
+        if not up:  # a plan proposes care, it does not answer an up-referral
+            skipped.append({"case_code": case_.code, "reason": "proposed a lower tier"})
+            continue
+        try:
+            with session.begin_nested():
+                referral = create_referral(session, data, principal=None, now=now, today=today,
+                                           send=send)
+        except DomainError as exc:
+            skipped.append({"case_code": case_.code, "reason": exc.errors[0]["rule"]
+                            if exc.errors else exc.detail})
+            continue
+        created.append(referral.code)
+    return {"created": created, "skipped": skipped}
