@@ -325,3 +325,27 @@ def test_a_plans_proposals_become_referrals_from_the_home_clinic(client, session
     again = client.post(f"/api/v1/plans/{plan.id}/apply", json={"send": True}).json
     assert again["created"] == [] and {s["reason"] for s in again["skipped"]} == {
         "has an open referral"}
+
+
+def test_a_centre_reads_the_persons_referred_to_it_from_anywhere(anonymous, session, net):
+    for code, parent, level, kind in (("150727", "150700", "district", "banner"),
+                                      ("150727001", "150727", "township", "sumu"),
+                                      ("150727001001", "150727001", "village", "gacha")):
+        network.create_region(session, dict(code=code, parent_code=parent, level=level,
+                                            kind=kind, name_zh="远", name_en="Far", lat=48.5,
+                                            lon=116.5))
+    far = network.create_facility(session, dict(
+        code="STFAR", name_zh="远站", name_en="Far station", tier="station",
+        region_code="150727001", lat=48.5, lon=116.5, ownership="public", designated=False,
+        status="open"))
+    person = create_person(session, code="PFAR", home_region_code="150727001001",
+                           birth_date=date(2021, 2, 2))
+    create_case(session, person, code="KFAR")
+    session.commit()
+    assert api(anonymous, net, "coord", "GET", "/api/v1/persons/PFAR").status_code == 404
+    ops.create_referral(session, dict(up_body(case_code="KFAR"), sender_code=far.code),
+                        principal=None, now=MONDAY_9, today=date(2026, 11, 16), send=True)
+    session.commit()
+    assert api(anonymous, net, "coord", "GET", "/api/v1/persons/PFAR").status_code == 200
+    assert api(anonymous, net, "coord", "GET", "/api/v1/cases/KFAR").status_code == 200
+    assert api(anonymous, net, "stranger", "GET", "/api/v1/persons/PFAR").status_code == 404

@@ -17,7 +17,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 
 from rehab_net.auth import operations as ops
 from rehab_net.auth.models import RoleGrant, User
-from rehab_net.auth.permissions import NOWHERE, Scope, scope_of
+from rehab_net.auth.permissions import NOWHERE, ROLE_PERMISSIONS, Scope, scope_of
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError
 
@@ -127,8 +127,22 @@ class Principal:
 
     def scope(self, permission: str) -> Scope:
         if permission not in self._scopes:
-            self._scopes[permission] = scope_of(self.grants, permission)
+            found = scope_of(self.grants, permission)
+            if permission in ("person.read", "case.read") and not found.everywhere:
+                found = self._with_referred_persons(found, permission)
+            self._scopes[permission] = found
         return self._scopes[permission]
+
+    def _with_referred_persons(self, found: Scope, permission: str) -> Scope:
+        """A centre reads the persons referred to it from anywhere, a clinic those it referred:
+        staff of a facility (with the permission) see the persons of its referrals."""
+        from rehab_net.referrals.operations import referred_person_ids
+
+        facilities = {g.facility_id for g in self.grants if g.facility_id is not None
+                      and permission in ROLE_PERMISSIONS[g.role]}
+        if not facilities:
+            return found
+        return Scope(found.everywhere, found.region_ids, referred_person_ids(facilities))
 
     def can(self, permission: str) -> bool:
         return permission == SELF_SERVICE or not self.scope(permission).nowhere

@@ -34,14 +34,23 @@ NETWORK_WIDE = frozenset({"plan.run", "policy.write"})
 
 @dataclass(frozen=True)
 class Scope:
-    """Where a permission holds: ``everywhere``, or the subtrees of ``region_ids``."""
+    """Where a permission holds: ``everywhere``, or the subtrees of ``region_ids``; for persons
+    and cases also ``person_ids`` (a select): those referred to or by the user's facilities."""
 
     everywhere: bool
     region_ids: frozenset[int]
+    person_ids: object = None  # a select of person ids, or None
 
     @property
     def nowhere(self) -> bool:
-        return not self.everywhere and not self.region_ids
+        return not self.everywhere and not self.region_ids and self.person_ids is None
+
+    def person_filter(self, person_id, home_region_id):
+        """SQL: a person (by id and home region) lies in the scope."""
+        condition = self.region_filter(home_region_id)
+        if self.person_ids is not None and not self.everywhere:
+            condition = or_(condition, person_id.in_(self.person_ids))
+        return condition
 
     def region_filter(self, column):
         """A SQL condition: ``column`` (a region id) lies in the scope."""

@@ -34,7 +34,7 @@ def get_person(session: Session, code: str, *, scope: Scope | None = None) -> Pe
     answer must not tell that the code exists)."""
     stmt = select(Person).where(Person.code == code)
     if scope is not None:
-        stmt = stmt.where(scope.region_filter(Person.home_region_id))
+        stmt = stmt.where(scope.person_filter(Person.id, Person.home_region_id))
     person = session.scalar(stmt)
     if person is None:
         raise NotFound(f"There is no person {code}.")
@@ -45,7 +45,7 @@ def get_case(session: Session, code: str, *, scope: Scope | None = None) -> Case
     stmt = select(Case).where(Case.code == code)
     if scope is not None:
         stmt = stmt.join(Person, Case.person_id == Person.id).where(
-            scope.region_filter(Person.home_region_id))
+            scope.person_filter(Person.id, Person.home_region_id))
     case = session.scalar(stmt)
     if case is None:
         raise NotFound(f"There is no case {code}.")
@@ -77,7 +77,7 @@ def list_persons(session: Session, *, region=None, poverty_status=None, sex=None
                  born_after=None, born_before=None, resident_id=None, scope: Scope | None = None):
     stmt = select(Person)
     if scope is not None:
-        stmt = stmt.where(scope.region_filter(Person.home_region_id))
+        stmt = stmt.where(scope.person_filter(Person.id, Person.home_region_id))
     if region is not None:
         stmt = stmt.where(Person.home_region_id.in_(network.subtree_ids(region.id)))
     if poverty_status:
@@ -166,7 +166,7 @@ def list_cases(session: Session, *, on: date, status=None, open_only=False, cate
                scope: Scope | None = None):
     stmt = select(Case).join(Person, Case.person_id == Person.id)
     if scope is not None:
-        stmt = stmt.where(scope.region_filter(Person.home_region_id))
+        stmt = stmt.where(scope.person_filter(Person.id, Person.home_region_id))
     if status:
         stmt = stmt.where(Case.status == status)
     if open_only:

@@ -60,6 +60,13 @@ def visible(principal: Principal | None):
     return or_(*conditions)
 
 
+def referred_person_ids(facility_ids: set[int]):
+    """A select of the persons with a referral sent or received by these facilities."""
+    return (select(Case.person_id).join(Referral, Referral.case_id == Case.id)
+            .where(or_(Referral.sender_id.in_(facility_ids),
+                       Referral.receiver_id.in_(facility_ids))))
+
+
 def get_referral(session: Session, code: str, *, viewer: Principal | None = None) -> Referral:
     stmt = select(Referral).where(Referral.code == code)
     if viewer is not None:
