@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from rehab_net.auth import models as _auth  # noqa: F401  (registers the tables)
+from rehab_net import jobs as _jobs  # noqa: F401  (registers the tables)
+from rehab_net.auth import models as _auth  # noqa: F401
 from rehab_net.config import Config
 from rehab_net.db import Base, make_engine
 from rehab_net.network import models as _network  # noqa: F401

@@ -437,5 +437,17 @@ def worker_command(once: bool, burst: bool, parent_pid: int | None):
         click.echo(f"worker: ran {ran} plan(s)")
 
 
+# --- periodic jobs (rehab_net/jobs.py) ----------------------------------------------------------
+@main.command(name="scheduler")
+@click.option("--once", is_flag=True,
+              help="Run every registered job once now (and what was missed), then exit.")
+@with_appcontext
+def scheduler_command(once: bool):
+    """Run the periodic jobs: exactly ONE such process per deployment (exit 3 if one runs)."""
+    from rehab_net.jobs import run_scheduler
+
+    sys.exit(run_scheduler(current_app._get_current_object(), once=once, report=click.echo))
+
+
 if __name__ == "__main__":  # `python -m rehab_net.cli`: how `serve` starts its worker
     main()
