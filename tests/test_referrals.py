@@ -349,3 +349,47 @@ def test_a_centre_reads_the_persons_referred_to_it_from_anywhere(anonymous, sess
     assert api(anonymous, net, "coord", "GET", "/api/v1/persons/PFAR").status_code == 200
     assert api(anonymous, net, "coord", "GET", "/api/v1/cases/KFAR").status_code == 200
     assert api(anonymous, net, "stranger", "GET", "/api/v1/persons/PFAR").status_code == 404
+
+
+def test_the_scheduler_runs_the_deadline_check_once_per_slot(app, session, net):
+    from rehab_net import jobs
+    from rehab_net.referrals.jobs import DEADLINES
+
+    referral = drive(session, net, "sent")
+    late = referral.escalate_at + timedelta(minutes=1)
+    assert jobs.run_job(app, DEADLINES, late) == "done"
+    assert jobs.run_job(app, DEADLINES, late) == "skipped"  # a second trigger, same slot
+    session.expire_all()
+    kinds = sorted(n.kind for n in session.query(Notification))
+    assert kinds == ["referral_escalated", "referral_overdue", "referral_received"]
+    assert "referral_deadlines" in [j.id for j in jobs.load_jobs()]
+
+
+def test_staff_refer_only_cases_they_may_read_and_re_refer_once(anonymous, session, net):
+    network.create_region(session, dict(code="150702002", parent_code="150702",
+                                        level="township", kind="street", name_zh="邻",
+                                        name_en="Next", lat=49.3, lon=119.8))
+    network.create_region(session, dict(code="150702002001", parent_code="150702002",
+                                        level="village", kind="community", name_zh="邻社区",
+                                        name_en="Next community", lat=49.3, lon=119.8))
+    create_case(session, create_person(session, home_region_code="150702002001"), code="KNEXT")
+    session.commit()
+    other = api(anonymous, net, "staff", "POST", "/api/v1/referrals",
+                up_body(case_code="KNEXT"))
+    assert other.status_code == 422 and other.json["errors"][0]["field"] == "case_code"
+    referral = drive(session, net, "declined")
+    url = f"/api/v1/referrals/{referral.code}/re-refer"
+    assert api(anonymous, net, "staff", "POST", url, {"receiver_code": "CT01"}).status_code == 201
+    again = api(anonymous, net, "staff", "POST", url, {"receiver_code": "CT01"})
+    assert again.status_code == 409
+
+
+def test_a_decline_needs_a_known_reason_code_and_keeps_it_in_the_history(anonymous, session,
+                                                                          net):
+    referral = drive(session, net, "received")
+    url = f"/api/v1/referrals/{referral.code}/decline"
+    bad = api(anonymous, net, "coord", "POST", url, {"reason_code": "bogus"})
+    assert bad.status_code == 422
+    got = api(anonymous, net, "coord", "POST", url, {"reason_code": "no_capacity",
+                                                     "reason": "full until March"})
+    assert got.json["events"][-1]["reason"] == "no_capacity: full until March"

@@ -21,7 +21,7 @@ from rehab_net.people.rules import child_birth_cutoff
 from rehab_net.referrals import deadlines
 from rehab_net.referrals.models import Notification, Referral, ReferralAttachment, ReferralEvent
 from rehab_net.referrals.states import ACTIONS
-from rehab_net.vocab import FACILITY_ROLES, OPEN_REFERRAL_STATES
+from rehab_net.vocab import DECLINE_REASONS, FACILITY_ROLES, OPEN_REFERRAL_STATES
 
 TIER_RANK = {"clinic": 0, "station": 1, "centre": 2}
 ATTACHMENT_TYPES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png",
@@ -131,8 +131,9 @@ def create_referral(session: Session, data: dict, *, principal: Principal | None
         raise field_error("direction", "an up-referral goes to a higher tier than the sender's")
     if direction == "down" and TIER_RANK[receiver.tier] >= TIER_RANK[sender.tier]:
         raise field_error("direction", "a down-referral goes to a lower tier than the sender's")
-    try:
-        case_ = people.get_case(session, data["case_code"])
+    try:  # staff refer the cases they may read (their area, or already referred to or by them)
+        case_ = people.get_case(session, data["case_code"], scope=principal.scope("case.read")
+                                if principal is not None else None)
     except NotFound:
         raise field_error("case_code", f"{data['case_code']} does not exist") from None
     service = network._reference(session, network.get_service,
@@ -211,7 +212,7 @@ def transition(session: Session, referral: Referral, action: str, *,
                        f"from: {', '.join(rule.sources)}.",
                        errors=[{"field": "state", "rule": f"is {referral.state}"}])
     text = (reason or "").strip() or None
-    if rule.needs_reason and action == "decline" and not reason_code:
+    if rule.needs_reason and action == "decline" and reason_code not in DECLINE_REASONS:
         raise field_error("reason_code", "choose why the referral is declined")
     if rule.needs_reason and action != "decline" and not text:
         raise field_error("reason", "give the reason" if action == "cancel" else
@@ -247,8 +248,9 @@ def transition(session: Session, referral: Referral, action: str, *,
         raise _conflict(session, referral)
     from_state = referral.state
     session.refresh(referral)
+    why = ": ".join(p for p in (reason_code if action == "decline" else None, text) if p)
     _event(session, referral, action, from_state, rule.target, principal, now,
-           reason=text or reason_code or (outcome.strip() if outcome else None))
+           reason=why or (outcome.strip() if outcome else None))
     audit.record(session, "update", "referral", referral.code,
                  detail={"action": action, "from": from_state, "to": rule.target})
     _notify_after(session, referral, action, now)
@@ -458,6 +460,9 @@ def re_refer(session: Session, referral: Referral, receiver_code: str, *,
         raise Conflict(f"Only a declined, returned or expired referral is sent elsewhere; this "
                        f"one is {referral.state}.")
     _check_side(referral, "sender", principal)
+    again = session.scalar(select(Referral.code).where(Referral.replaces_id == referral.id))
+    if again is not None:
+        raise Conflict(f"Referral {referral.code} was sent elsewhere already: {again}.")
     data = {"sender_code": referral.sender.code, "receiver_code": receiver_code,
             "case_code": referral.case.code, "service_code": referral.service.code,
             "direction": referral.direction, "urgency": referral.urgency,
