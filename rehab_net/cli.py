@@ -41,9 +41,12 @@ main.add_command(keys)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True,
               help="Do not start a plan worker beside the server (run `rehab-net worker`).")
+@click.option("--no-scheduler", is_flag=True,
+              help="Do not start the scheduler beside the server (run `rehab-net scheduler`).")
 @with_appcontext
-def serve(host: str, port: int, no_worker: bool):
-    """Serve the app and one plan worker (development server; see docs/deployment.md)."""
+def serve(host: str, port: int, no_worker: bool, no_scheduler: bool):
+    """Serve the app with one plan worker and the scheduler (development server; see
+    docs/deployment.md)."""
     import signal
 
     app = current_app._get_current_object()
@@ -54,6 +57,7 @@ def serve(host: str, port: int, no_worker: bool):
                f"  OpenAPI: {base}/api/v1/openapi.json\n"
                f"  database: {_safe_url(app.config['DATABASE_URL'])}")
     worker = None if no_worker else _start_worker()
+    scheduler = None if no_scheduler else _start_scheduler()
     # SIGTERM ends the server like Ctrl-C does, so the worker below is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -63,8 +67,17 @@ def serve(host: str, port: int, no_worker: bool):
 
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
-        if worker is not None:
-            _stop_worker(worker)
+        for child in (worker, scheduler):
+            if child is not None:
+                _stop_worker(child)
+
+
+def _start_scheduler():
+    """`rehab-net scheduler` beside the development server (the referral deadline checks)."""
+    import subprocess
+
+    click.echo("  scheduler: started (referral deadlines every 5 minutes)")
+    return subprocess.Popen([sys.executable, "-m", "rehab_net.cli", "scheduler"])
 
 
 def _start_worker():
