@@ -41,19 +41,27 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     api = Api(app)
     from rehab_net.auth.pages import bp as auth_pages
     from rehab_net.auth.views import blp as auth_api
+    from rehab_net.booking.pages import bp as booking_pages
+    from rehab_net.booking.views import blp as booking_api
     from rehab_net.network.views import blp as network_api
     from rehab_net.pages import bp as pages
     from rehab_net.people.pages import bp as people_pages
     from rehab_net.people.views import blp as people_api
+    from rehab_net.planning.pages import bp as scenario_pages
     from rehab_net.planning.views import blp as planning_api
     from rehab_net.planning.views import pages as planning_pages
+    from rehab_net.referrals.pages import bp as referral_pages
     from rehab_net.referrals.views import blp as referrals_api
+    from rehab_net.reports.views import blp as reports_api
+    from rehab_net.reports.views import pages as report_pages
 
-    for blueprint in (auth_api, network_api, people_api, planning_api, referrals_api):
+    for blueprint in (reports_api, auth_api, network_api, people_api, planning_api, referrals_api,
+                      booking_api):
         # The API takes bearer tokens only, never the session cookie: CSRF cannot apply.
         auth.csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    for blueprint in (auth_pages, pages, people_pages, planning_pages):
+    for blueprint in (report_pages, auth_pages, pages, people_pages, planning_pages, scenario_pages,
+                      referral_pages, booking_pages):
         app.register_blueprint(blueprint)
     errors.register(app)  # after Api: our problem+json handlers replace flask-smorest's
 

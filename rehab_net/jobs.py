@@ -61,7 +61,7 @@ CATCH_UP_LIMIT = 8  # at most this many missed periods are run at start (the new
 ADVISORY_LOCK_KEY = 8243109460444406632
 EXIT_LOCKED = 3
 # Modules that register jobs when imported; the scheduler imports them at start (not before).
-JOB_MODULES: list[str] = ["rehab_net.referrals.jobs"]
+JOB_MODULES: list[str] = ["rehab_net.referrals.jobs", "rehab_net.reports.jobs"]
 
 
 class JobRun(Base):

@@ -64,6 +64,27 @@ LABELS = {
     # plan statuses (rehab_net.planning.models.PLAN_STATUSES)
     "queued": _l("Queued"), "running": _l("Running"), "optimal": _l("Optimal"),
     "feasible": _l("Feasible"), "error": _l("Error"), "cancelled": _l("Cancelled"),
+    # referral states (REFERRAL_STATES; completed, closed and cancelled are labelled above)
+    "draft": _lp("referral state", "Draft"), "sent": _lp("referral state", "Sent"),
+    "received": _lp("referral state", "Received"), "accepted": _lp("referral state", "Accepted"),
+    "declined": _lp("referral state", "Declined"), "returned": _lp("referral state", "Returned"),
+    "in_progress": _lp("referral state", "In rehabilitation"),
+    "expired": _lp("referral state", "Expired"),
+    # referral urgencies and directions
+    "routine": _l("Routine"), "urgent": _l("Urgent"), "emergency": _l("Emergency"),
+    "up": _l("Up-referral (to a higher tier)"), "down": _l("Down-referral (back to a lower tier)"),
+    # why a receiving facility declines (DECLINE_REASONS)
+    "no_capacity": _l("No free places"), "service_not_offered": _l("Service not offered here"),
+    "not_eligible": _l("Not eligible for this service"),
+    "incomplete_referral": _l("Referral incomplete"),
+    "patient_unreachable": _l("Person or family cannot be reached"),
+    "other": _l("Other reason"),
+    # notification kinds (NOTIFICATION_KINDS)
+    "referral_received": _l("New referral received"),
+    "referral_answered": _l("Referral answered"), "referral_overdue": _l("Referral overdue"),
+    "referral_escalated": _l("Overdue referral escalated to planners"),
+    "referral_expired": _l("Referral expired unanswered"),
+    "referral_completed": _l("Referral completed: outcome recorded"),
 }
 
 
@@ -99,3 +120,52 @@ DECLINE_REASONS = ("no_capacity", "service_not_offered", "not_eligible", "incomp
                    "patient_unreachable", "other")
 NOTIFICATION_KINDS = ("referral_received", "referral_answered", "referral_overdue",
                       "referral_escalated", "referral_expired", "referral_completed")
+
+# Booking (rehab_net/booking). Appointment statuses are FHIR R4 Appointment.status codes; a slot's
+# FHIR status (free, busy, busy-tentative, busy-unavailable) is derived from its appointments.
+APPOINTMENT_STATUSES = ("proposed", "pending", "booked", "arrived", "fulfilled", "cancelled",
+                        "noshow")
+# The statuses that take a place (and the person's and practitioner's time): cancelled and no-show
+# never count as conflicts.
+ACTIVE_APPOINTMENT_STATUSES = ("proposed", "pending", "booked", "arrived", "fulfilled")
+HELD_APPOINTMENT_STATUSES = ("proposed", "pending")  # they expire by themselves
+SLOT_STATUSES = ("open", "withdrawn")
+SLOT_FHIR_STATUSES = ("free", "busy-tentative", "busy", "busy-unavailable")
+SCHEDULE_KINDS = ("weekly", "session")
+EXCEPTION_KINDS = ("leave", "closure")
+WAITLIST_STATUSES = ("waiting", "offered", "booked", "removed")
+CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable",
+                  "rescheduled", "hold_expired", "offer_expired", "offer_declined", "other")
+PROFESSIONS = ("physician", "therapist", "nurse", "technician")
+
+LABELS.update({
+    # appointment statuses (APPOINTMENT_STATUSES; cancelled is labelled above)
+    "proposed": _lp("appointment status", "Offered from the waitlist"),
+    "pending": _lp("appointment status", "Held, to be confirmed"),
+    "booked": _lp("appointment status", "Booked"),
+    "arrived": _lp("appointment status", "Arrived"),
+    "fulfilled": _lp("appointment status", "Attended"),
+    "noshow": _lp("appointment status", "Did not attend"),
+    # slot statuses (stored, and the FHIR ones shown)
+    "withdrawn": _lp("slot status", "Withdrawn"),
+    "free": _lp("slot status", "Free"), "busy": _lp("slot status", "Fully booked"),
+    "busy-tentative": _lp("slot status", "Full, with holds"),
+    "busy-unavailable": _lp("slot status", "Unavailable"),
+    # schedules and exceptions
+    "weekly": _l("Weekly schedule"), "session": _l("One-off session"),
+    "leave": _l("Leave"), "closure": _l("Facility closed"),
+    # waitlist (waiting is labelled above)
+    "offered": _lp("waitlist status", "Offered a place"),
+    "removed": _lp("waitlist status", "Removed from the waitlist"),
+    # why an appointment was cancelled (CANCEL_REASONS; other is labelled above)
+    "family_request": _l("The family asked to cancel"),
+    "facility_request": _l("The facility cancelled"),
+    "practitioner_unavailable": _l("The practitioner is not available"),
+    "rescheduled": _l("Moved to another time"),
+    "hold_expired": _l("Hold expired unconfirmed"),
+    "offer_expired": _l("Waitlist offer expired"),
+    "offer_declined": _l("Waitlist offer declined"),
+    # professions of practitioners
+    "physician": _l("Rehabilitation physician"), "therapist": _l("Therapist"),
+    "nurse": _l("Nurse"), "technician": _l("Assistive device technician"),
+})

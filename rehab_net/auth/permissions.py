@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Centre coordinator: the network, the persons and cases of the centre's area.
     "coordinator": frozenset({"network.read", "person.read", "case.read", "referral.read",
-                              "referral.write"}),
+                              "referral.write", "booking.read", "booking.write"}),
     # Station / clinic staff: register persons and cases of their area.
     "clinic": frozenset({"network.read", "person.read", "person.write", "case.read",
-                         "case.write", "referral.read", "referral.write"}),
+                         "case.write", "referral.read", "referral.write", "booking.read",
+                         "booking.write"}),
     # Planner: the network, plans (results limited to the planner's region); no personal record.
     "planner": frozenset({"network.read", "plan.read", "plan.run", "policy.write",
-                          "referral.read"}),
+                          "referral.read", "booking.read"}),
     # Admin: users, facilities, services, capacities; no personal record.
     "admin": frozenset({"network.read", "network.write", "user.manage"}),
     # Auditor: the audit log and nothing else.

@@ -50,6 +50,11 @@ class BuiltInstance:
     service_ids: dict[str, int] = field(default_factory=dict)
     # (facility id, service id) -> the weekly capacities in the instance, in instance order
     capacities: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    # A scenario run: the instance carries changes (new cases, facilities) that have no rows, so
+    # only its figures are stored. case code -> {district, category}; facility code -> district.
+    scenario: bool = False
+    case_attrs: dict[str, dict] = field(default_factory=dict)
+    facility_districts: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -291,3 +296,34 @@ def _shadow_row(built: BuiltInstance, p: dict, plan_id: int) -> dict:
                                "not in the instance") from None
     return {"plan_id": plan_id, "facility_id": _facility_id(built, p["facility"]),
             "service_id": service_id, "week": int(p["week"]), "value": float(p["value"])}
+
+
+def describe_for_kpis(session: Session, built: BuiltInstance) -> None:
+    """Fill in the district (and category) of every case and facility of the instance, by code:
+    what the KPIs group by."""
+    from rehab_net.network.models import Facility, Region
+    from rehab_net.people.models import Case as CaseRow
+
+    codes = dict(session.execute(select(Region.id, Region.code)).all())
+    categories = dict(session.execute(select(CaseRow.code, CaseRow.category)).all())
+    built.case_attrs = {code: {"district": codes.get(ref.district_id),
+                               "category": categories.get(code)}
+                        for code, ref in built.cases.items()}
+    parents = dict(session.execute(select(Region.id, Region.parent_id)).all())
+    levels = dict(session.execute(select(Region.id, Region.level)).all())
+
+    def district(region_id):
+        while region_id is not None and levels.get(region_id) not in ("district", "city"):
+            region_id = parents.get(region_id)
+        return codes.get(region_id)
+
+    built.facility_districts = {code: district(region_id) for code, region_id in
+                                session.execute(select(Facility.code, Facility.region_id))}
+
+
+def township_points(session: Session) -> list[dict]:
+    """Every township's code and centre: where a new station could open."""
+    from rehab_net.network.models import Region
+
+    return [{"code": r.code, "lat": r.lat, "lon": r.lon} for r in session.scalars(
+        select(Region).where(Region.level == "township").order_by(Region.code))]

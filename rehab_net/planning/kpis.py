@@ -91,11 +91,20 @@ def compute(instance: dict, solution: dict, case_district: dict[str, str | None]
     by_district: dict[str | None, list[dict]] = defaultdict(list)
     for case in instance["cases"]:
         by_district[case_district.get(case["id"])].append(case)
+    unmet: dict[str, int] = defaultdict(int)
+    for case in instance["cases"]:
+        if case["id"] not in placed:
+            unmet[str(case_district.get(case["id"]))] += 1
     return {
         "objective": solution.get("objective"),
         "status": solution.get("status"),
         **_case_figures(instance["cases"], placed, unplaced),
         "utilisation": utilisation,
+        # for the map: intakes used / offered per facility (those offering any), unplaced cases
+        # per district of home
+        "facility_load": {f["id"]: {"used": used.get(f["id"], 0), "offered": _offered(f, horizon)}
+                          for f in facilities.values() if _offered(f, horizon)},
+        "unplaced_by_district": dict(sorted(unmet.items())),
         "districts": {str(d): _case_figures(cs, placed, unplaced)
                       for d, cs in sorted(by_district.items(), key=lambda kv: str(kv[0]))},
     }

@@ -62,10 +62,34 @@ class Plan(Base):
     wall_seconds: Mapped[float | None] = mapped_column(Float)
     stats: Mapped[dict | None] = mapped_column(JSON)
     message: Mapped[str | None] = mapped_column(Text)  # why, when error or cancelled
+    # A what-if run: the scenario, whose changes are copied into parameters["changes"] when the
+    # run is queued (editing the scenario later does not change what this run solved).
+    scenario_id: Mapped[int | None] = mapped_column(ForeignKey("scenario.id"), index=True)
+    kpis: Mapped[dict | None] = mapped_column(JSON)  # planning/kpis.py, once finished
+
+    scenario: Mapped[Scenario | None] = relationship()
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+
+class Scenario(Base):
+    """A named set of changes on top of the live network (planning/changes.py). Never a copy of
+    the network, never applied to it: runs apply the changes to the optimiser's instance."""
+
+    __tablename__ = "scenario"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list] = mapped_column(JSON)
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("scenario.id"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
 
 class PlanAssignment(Base):

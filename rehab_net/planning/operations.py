@@ -203,6 +203,21 @@ def fail_stale_plans(session: Session, now: datetime | None = None) -> int:
     return result.rowcount
 
 
+def record_progress(session: Session, plan_id: int, done: int, total: int) -> None:
+    session.execute(update(Plan).where(Plan.id == plan_id).values(
+        stats={"progress": {"done": done, "total": total}}),
+        execution_options={"synchronize_session": False})
+
+
+def finish_scaleup(session: Session, plan_id: int, result: dict, seconds: float) -> bool:
+    """running -> optimal with the sweep's ranking as the plan's figures."""
+    return _move(session, plan_id, ("running",), "optimal", finished_at=utcnow(),
+                 objective=result["baseline"]["objective"], wall_seconds=round(seconds, 3),
+                 kpis={"scaleup": result}, message=None,
+                 stats={"progress": {"done": len(result["ranking"]),
+                                     "total": len(result["ranking"])}})
+
+
 def record_instance(session: Session, plan_id: int, built: adapters.BuiltInstance) -> None:
     """What the optimiser is about to see: its size and fingerprint, shown while it runs."""
     session.execute(update(Plan).where(Plan.id == plan_id).values(
@@ -216,11 +231,23 @@ def store_results(session: Session, plan_id: int, built: adapters.BuiltInstance,
     """running -> optimal/feasible with every proposal, load and shadow price, inserted in bulk
     (Core executemany: 20,000 rows in about a second). False when the plan is no longer running
     (cancelled or given up meanwhile): then nothing is written."""
+    from rehab_net.planning import kpis
+
+    if not built.case_attrs:
+        adapters.describe_for_kpis(session, built)
+    figures = kpis.compute(built.data, solution, {c: a.get("district") for c, a in
+                                                  built.case_attrs.items()},
+                           built.facility_districts)
+    if built.scenario:  # copies of cases and new facilities have no rows: figures only
+        return _move(session, plan_id, ("running",), solution["status"], finished_at=utcnow(),
+                     objective=solution.get("objective"), bound=solution.get("bound"),
+                     wall_seconds=_wall_seconds(solution, stats), stats=stats,
+                     assigned_count=figures["placed"], message=None, kpis=figures)
     rows = adapters.solution_rows(built, solution, plan_id)
     moved = _move(session, plan_id, ("running",), solution["status"], finished_at=utcnow(),
                   objective=solution.get("objective"), bound=solution.get("bound"),
                   wall_seconds=_wall_seconds(solution, stats), stats=stats,
-                  assigned_count=rows.assigned_count, message=None)
+                  assigned_count=rows.assigned_count, message=None, kpis=figures)
     if not moved:
         return False
     for model, values in ((PlanAssignment, rows.assignments), (PlanLoad, rows.loads),

@@ -88,6 +88,10 @@ class PlanSchema(Schema):
     wall_seconds = fields.Float()
     stats = fields.Dict()
     message = fields.String(metadata={"description": "why, when error or cancelled"})
+    scenario_id = fields.Integer(metadata={"description": "set for a scenario's run"})
+    scenario = fields.Function(lambda p: p.parameters.get("scenario"))
+    kpis = fields.Dict(metadata={"description": "the planners' figures, once finished "
+                                                "(docs/scenarios.md)"})
 
 
 class PlanListArgs(ListArgs):
@@ -173,3 +177,51 @@ class ApplyPlanSchema(Input):
 class AppliedPlanSchema(Schema):
     created = fields.List(fields.String())
     skipped = fields.List(fields.Dict())
+
+
+class ScenarioSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    changes = fields.List(fields.Dict())
+    copied_from_id = fields.Integer()
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    version = fields.Integer()
+
+
+class CreateScenarioSchema(Input):
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    description = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    changes = fields.List(fields.Dict(), load_default=list, metadata={
+        "description": "see docs/scenarios.md: capacity, open_facility, close_facility, "
+                       "outreach, demand, policy"})
+
+
+class UpdateScenarioSchema(Input):
+    name = fields.String(validate=validate.Length(1, 120))
+    description = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    changes = fields.List(fields.Dict())
+
+
+class CopyScenarioSchema(Input):
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+
+
+class CompareArgs(Input):
+    plans = fields.String(required=True, validate=validate.Regexp(
+        r"^\d{1,9}(,\d{1,9}){1,7}$", error="2 to 8 plan ids, comma-separated; the first is "
+                                            "the baseline"))
+
+
+class ComparisonSchema(Schema):
+    plans = fields.List(fields.Dict())
+
+
+class StartScaleUpSchema(Input):
+    service = fields.String(required=True, validate=validate.Length(1, 32))
+    kind = fields.String(required=True, validate=validate.OneOf(("add_places", "open_station")))
+    places = StrictInt(load_default=2, validate=validate.Range(1, 50))
+    horizon_weeks = StrictInt(validate=validate.Range(1, MAX_HORIZON_WEEKS))
+    start_date = fields.Date()

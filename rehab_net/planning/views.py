@@ -19,10 +19,11 @@ from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.people.models import Case
 from rehab_net.planning import operations as ops
-from rehab_net.planning import queue
+from rehab_net.planning import queue, scenarios
 from rehab_net.planning import schemas as s
 from rehab_net.planning.adapters import week_start
-from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice
+from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice, Scenario
+from rehab_net.schemas import ListArgs
 
 blp = Blueprint("planning", __name__, url_prefix="/api/v1",
                 description="Plans: optimiser runs over the live data, and the policy weights")
@@ -96,6 +97,109 @@ class PlanCancel(MethodView):
         plan = ops.cancel(session, ops.get_plan(session, plan_id))
         session.commit()
         return plan
+
+
+@blp.route("/scenarios")
+class Scenarios(MethodView):
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, s.ScenarioSchema(many=True))
+    @blp.paginate()
+    def get(self, _args, pagination_parameters):
+        """What-if scenarios (changes on top of the live network), newest first."""
+        return page_of(get_session(), select(Scenario).order_by(Scenario.id.desc()),
+                       pagination_parameters)
+
+    @blp.arguments(s.CreateScenarioSchema)
+    @blp.response(201, s.ScenarioSchema)
+    def post(self, data):
+        """Create a scenario; every change is checked against the live network."""
+        from flask import g
+
+        session = get_session()
+        scenario = scenarios.create_scenario(session, data, actor=g.user.username)
+        session.commit()
+        return scenario
+
+
+@blp.route("/scenarios/<int:scenario_id>")
+class ScenarioItem(MethodView):
+    @blp.etag
+    @blp.response(200, s.ScenarioSchema)
+    def get(self, scenario_id):
+        """One scenario."""
+        return scenarios.get_scenario(get_session(), scenario_id)
+
+    @blp.etag
+    @blp.arguments(s.UpdateScenarioSchema)
+    @blp.response(200, s.ScenarioSchema)
+    def patch(self, data, scenario_id):
+        """Edit a scenario (If-Match required); runs already queued keep their changes."""
+        session = get_session()
+        scenario = scenarios.get_scenario(session, scenario_id)
+        blp.check_etag(scenario, s.ScenarioSchema)
+        scenarios.update_scenario(session, scenario, data)
+        session.commit()
+        return scenario
+
+
+@blp.route("/scenarios/<int:scenario_id>/copy")
+class ScenarioCopy(MethodView):
+    @blp.arguments(s.CopyScenarioSchema)
+    @blp.response(201, s.ScenarioSchema)
+    def post(self, data, scenario_id):
+        """Copy a scenario under a new name, to edit the copy."""
+        from flask import g
+
+        session = get_session()
+        copy_ = scenarios.copy_scenario(session, scenarios.get_scenario(session, scenario_id),
+                                        data["name"], actor=g.user.username)
+        session.commit()
+        return copy_
+
+
+@blp.route("/scenarios/<int:scenario_id>/run")
+class ScenarioRun(MethodView):
+    @blp.arguments(s.CreatePlanSchema, required=False)
+    @blp.response(202, s.PlanSchema)
+    def post(self, data, scenario_id):
+        """Solve the live network with the scenario's changes, in a worker (a plan whose figures
+        are compared; the live data is never touched)."""
+        session = get_session()
+        plan = scenarios.run_scenario(
+            session, scenarios.get_scenario(session, scenario_id), data or {}, today=today(),
+            default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
+        session.commit()
+        queue.submit(session, plan)
+        return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
+
+
+@blp.route("/scaleups")
+class ScaleUps(MethodView):
+    @blp.arguments(s.StartScaleUpSchema)
+    @blp.response(202, s.PlanSchema)
+    def post(self, data):
+        """Where one more place helps most: a worker tries `places` more intakes at every
+        facility offering `service` (add_places), or a new station at every township
+        (open_station), solving each exactly; the plan's kpis.scaleup holds the ranking and
+        stats.progress shows how far it is."""
+        session = get_session()
+        plan = scenarios.start_scaleup(
+            session, data, today=today(),
+            default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
+        session.commit()
+        queue.submit(session, plan)
+        return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
+
+
+@blp.route("/plans/compare")
+class PlanCompare(MethodView):
+    @blp.arguments(s.CompareArgs, location="query")
+    @blp.response(200, s.ComparisonSchema)
+    def get(self, args):
+        """KPIs of 2-8 finished plans side by side, with deltas against the first."""
+        session = get_session()
+        ids = [int(i) for i in args["plans"].split(",")]
+        return scenarios.compare(session, [ops.get_plan(session, i) for i in ids])
 
 
 @blp.route("/plans/<int:plan_id>/apply")

@@ -24,6 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from rehab_net.db import get_session
 from rehab_net.planning import adapters
 from rehab_net.planning import operations as ops
+from rehab_net.planning.changes import ChangeError
+from rehab_net.planning.changes import apply as apply_changes
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +171,9 @@ def run_claimed_plan(app: Flask, plan_id: int, *,
         if prepared is None:
             return "error"
         built, time_limit, build_seconds = prepared
+        spec = _scaleup_spec(app, plan_id)
+        if spec is not None:
+            return _run_scaleup(app, plan_id, built, spec)
         outcome = run_in_child(built.data, time_limit, target=target,
                                should_stop=_Progress(app, plan_id).should_stop,
                                hard_limit=hard_limit(time_limit))
@@ -182,6 +187,48 @@ def run_claimed_plan(app: Flask, plan_id: int, *,
         _give_up(app, plan_id, "The worker was stopped while this plan was running; no results "
                                "were stored. Start a new plan.")
         raise
+
+
+def _scaleup_spec(app: Flask, plan_id: int) -> dict | None:
+    with app.app_context():
+        return ops.reload(get_session(), plan_id).parameters.get("scaleup")
+
+
+def _run_scaleup(app: Flask, plan_id: int, built: adapters.BuiltInstance, spec: dict) -> str:
+    """A scale-up sweep: many exact solves of one service, in a process pool of this worker
+    (not in the daemonic optimiser child, which may not have children); a native crash breaks
+    only the pool, and the plan says so."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from rehab_net.planning import scaleup
+
+    started = time.perf_counter()
+    with app.app_context():
+        session = get_session()
+        if spec["kind"] == "open_station":
+            candidates = scaleup.candidates_open_station(spec["service"], spec["places"],
+                                                         adapters.township_points(session))
+        else:
+            sub = scaleup.sub_instance(built.data, spec["service"])
+            candidates = scaleup.candidates_add_places(sub, spec["service"], spec["places"])
+
+    def progress(done: int, total: int) -> None:
+        with app.app_context():
+            s = get_session()
+            ops.heartbeat(s, plan_id)
+            ops.record_progress(s, plan_id, done, total)
+            s.commit()
+
+    try:
+        result = scaleup.rank(built.data, spec["service"], candidates, progress=progress)
+    except (BrokenProcessPool, MemoryError) as exc:
+        _give_up(app, plan_id, f"The scale-up sweep failed: {type(exc).__name__}")
+        return "error"
+    with app.app_context():
+        session = get_session()
+        ops.finish_scaleup(session, plan_id, result, time.perf_counter() - started)
+        session.commit()
+        return ops.reload(session, plan_id).status
 
 
 def _give_up(app: Flask, plan_id: int, message: str) -> None:
@@ -200,6 +247,18 @@ def _build(app: Flask, plan_id: int):
             built = adapters.build_instance(session, start_date=plan.start_date,
                                             horizon_weeks=plan.horizon_weeks,
                                             policy=plan.parameters["policy"])
+            adapters.describe_for_kpis(session, built)
+            if plan.parameters.get("changes") is not None:  # a scenario: the what-if edits
+                built.data, built.case_attrs = apply_changes(
+                    built.data, plan.parameters["changes"], built.case_attrs)
+                built.scenario = True
+                for f in built.data["facilities"]:
+                    built.facility_districts.setdefault(f["id"], None)
+        except ChangeError as exc:
+            session.rollback()
+            ops.fail(session, plan_id, f"The scenario does not fit the network: {exc}")
+            session.commit()
+            return None
         except Exception as exc:
             log.exception("plan %s: building the instance failed", plan_id)
             session.rollback()

@@ -1,0 +1,57 @@
+"""Who sees and changes what in booking.
+
+Facility staff (coordinators, clinic staff) see and book the appointments, waitlists and
+schedules of their own facilities (``acting_facilities``); a facility role granted over the whole
+network, and the CLI or a job (no user), act everywhere. Planners read the appointments of the
+facilities in their region (no names: codes only). Slots are not personal data: whoever may read
+booking sees every facility's slots (availability is searched network-wide). Anything outside
+the scope answers 404, as if it did not exist."""
+from __future__ import annotations
+
+from sqlalchemy import false, or_, select, true
+
+from rehab_net.auth.guard import Principal
+from rehab_net.auth.permissions import scope_of
+from rehab_net.errors import NotFound
+from rehab_net.network.models import Facility
+from rehab_net.referrals.operations import acting_facilities
+from rehab_net.vocab import FACILITY_ROLES
+
+
+def writable_facilities(principal: Principal | None) -> set[int] | None:
+    """The facilities a user books and schedules for; None = every facility."""
+    return acting_facilities(principal)
+
+
+def facility_filter(principal: Principal | None, column):
+    """SQL: ``column`` (a facility id) is one whose appointments the user may read."""
+    mine = acting_facilities(principal)
+    if mine is None:
+        return true()
+    conditions = [column.in_(mine)] if mine else []
+    others = [g for g in principal.grants if g.role not in FACILITY_ROLES]
+    region_scope = scope_of(others, "booking.read")
+    if region_scope.everywhere:
+        return true()
+    if region_scope.region_ids:
+        conditions.append(column.in_(select(Facility.id).where(
+            region_scope.region_filter(Facility.region_id))))
+    return or_(*conditions) if conditions else false()
+
+
+def require_writable(principal: Principal | None, facility_id: int, what: str = "facility"):
+    """404 unless the user books for this facility (it does not exist for them)."""
+    mine = writable_facilities(principal)
+    if mine is not None and facility_id not in mine:
+        raise NotFound(f"There is no such {what} among your facilities.")
+
+
+def my_facilities(session, principal: Principal | None) -> list[Facility]:
+    """The facilities to offer in a page's choice: the user's own, or every open one."""
+    mine = acting_facilities(principal)
+    stmt = select(Facility).order_by(Facility.code)
+    if mine is not None:
+        stmt = stmt.where(Facility.id.in_(mine))
+    else:
+        stmt = stmt.where(Facility.status == "open")
+    return list(session.scalars(stmt))

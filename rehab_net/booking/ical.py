@@ -1,0 +1,54 @@
+"""A practitioner's calendar as iCalendar (RFC 5545), with the `icalendar` library: one VEVENT
+per open slot of the booking window, at every facility where they practise. Who is booked is
+given by appointment and case code only, and only for the viewer's own facilities."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Response
+from icalendar import Calendar, Event
+from sqlalchemy import select
+
+from rehab_net.auth.guard import Principal
+from rehab_net.booking import access
+from rehab_net.booking.models import Appointment, Practitioner, Slot
+from rehab_net.booking.operations import live
+from rehab_net.booking.settings import setting
+
+PRODID = "-//rehab-net//booking//ZH"
+
+
+def practitioner_calendar(session, practitioner: Practitioner, *, viewer: Principal | None,
+                          now: datetime, days_back: int = 7) -> Response:
+    start = now - timedelta(days=days_back)
+    end = now + timedelta(weeks=setting("BOOKING_WINDOW_WEEKS"))
+    slots = list(session.scalars(select(Slot).where(
+        Slot.practitioner_id == practitioner.id, Slot.status == "open",
+        Slot.starts_at >= start, Slot.starts_at < end).order_by(Slot.starts_at)))
+    booked: dict[int, list[Appointment]] = {}
+    for appt in session.scalars(select(Appointment).where(
+            Appointment.slot_id.in_([s.id for s in slots]), live(now),
+            access.facility_filter(viewer, Appointment.facility_id))):
+        booked.setdefault(appt.slot_id, []).append(appt)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"{practitioner.name} ({practitioner.code})")
+    for slot in slots:
+        mine = booked.get(slot.id, [])
+        event = Event()
+        event.add("uid", f"slot-{slot.id}@rehab-net")
+        event.add("dtstamp", now)
+        event.add("dtstart", slot.starts_at)
+        event.add("dtend", slot.ends_at)
+        event.add("summary", f"{slot.service.name_zh} · {slot.facility.name_zh}")
+        event.add("location", slot.facility.name_zh)
+        lines = [f"{slot.service.name_en} at {slot.facility.name_en}",
+                 f"places: {slot.places}"]
+        lines += [f"{a.code} {a.status} case {a.case.code}" for a in mine]
+        event.add("description", "\n".join(lines))
+        event.add("status", "CONFIRMED")
+        cal.add_component(event)
+    return Response(cal.to_ical(), mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="{practitioner.code}.ics"'})

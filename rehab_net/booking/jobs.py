@@ -1,0 +1,44 @@
+"""The scheduler's booking jobs (run by `rehab-net scheduler`, one process, never in the web
+workers): every five minutes, holds and waitlist offers past their time are cancelled and the places
+offered on; every night, the slot window rolls on."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from rehab_net import jobs
+
+
+def expire(session: Session, now: datetime) -> dict:
+    from rehab_net.booking.operations import expire_and_offer
+
+    return expire_and_offer(session, now)
+
+
+def generate(session: Session, now: datetime) -> dict:
+    from rehab_net.booking import generation
+    from rehab_net.booking.settings import zone
+
+    counts = generation.generate(session, today=now.astimezone(zone()).date(), now=now)
+    counts["booked_outside"] = len(counts["booked_outside"])
+    return counts
+
+
+def _nightly(hour: int):
+    def trigger(zone):
+        from apscheduler.triggers.cron import CronTrigger
+
+        return CronTrigger(hour=hour, minute=0, timezone=zone)
+
+    def period_of(now: datetime) -> str:
+        return now.astimezone(jobs.local_zone()).date().isoformat()
+
+    return trigger, period_of
+
+
+_trigger, _period = _nightly(2)
+jobs.register(jobs.Job.every_minutes("booking-expire-holds",
+                                     "rehab_net.booking.jobs:expire", minutes=5))
+jobs.register(jobs.Job("booking-generate-slots", _trigger, "rehab_net.booking.jobs:generate",
+                       _period))

@@ -1,0 +1,479 @@
+"""Booking pages: a week calendar per facility and per practitioner (an HTML table: rows are
+times, columns are days; every slot a link or a button, so the keyboard reaches each one in
+order), booking from a referral (hold or book, reschedule), an appointment with its steps, the
+waitlist, the day's list of a facility, and a practitioner's iCalendar file. Server-rendered
+forms with a CSRF token; no script. Also registers the `rehab-net slots` and `rehab-net holidays`
+commands (booking/cli.py)."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from rehab_net.auth import audit
+from rehab_net.booking import access, schedules
+from rehab_net.booking import operations as ops
+from rehab_net.booking import waitlist as wl
+from rehab_net.booking.constraints import conflict_for
+from rehab_net.booking.models import (
+    Appointment,
+    Practitioner,
+    PractitionerFacility,
+    Slot,
+    appointment_id_of,
+)
+from rehab_net.booking.settings import setting, zone
+from rehab_net.booking.views import decorate_entries, decorate_slots
+from rehab_net.clock import today
+from rehab_net.db import get_session, utcnow
+from rehab_net.errors import DomainError, NotFound
+from rehab_net.i18n import local_name
+from rehab_net.network import operations as network
+from rehab_net.network.models import Facility
+from rehab_net.referrals import operations as referrals
+
+bp = Blueprint("booking_pages", __name__)
+
+
+def _render(template: str, **context):
+    from rehab_net.people.pages import mask_name
+
+    return render_template(template, mask_name=mask_name, **context)
+DAY_ROWS = 200
+
+ACTION_BUTTONS = {
+    "confirm": _l("Confirm the booking"), "decline": _l("The family declines the offer"),
+    "arrive": _l("Mark arrived"), "fulfil": _l("Mark attended"),
+    "noshow": _l("Mark did not attend"),
+}
+PAGE_ACTIONS = ("confirm", "decline", "cancel", "arrive", "fulfil", "noshow")
+
+
+@bp.record_once
+def _commands(state):
+    from rehab_net.booking.cli import holidays_group, slots_group
+
+    state.app.cli.add_command(slots_group)
+    state.app.cli.add_command(holidays_group)
+
+
+@bp.app_template_global()
+def booking_action_label(action: str) -> str:
+    text = ACTION_BUTTONS.get(action)
+    return str(text) if text is not None else action
+
+
+# --- the week -----------------------------------------------------------------------------------
+def week_start(value: str | None) -> date:
+    """The Monday of the week holding ?start= (default: this week)."""
+    try:
+        day = date.fromisoformat(value) if value else today()
+    except ValueError:
+        abort(400, description="start must be a date (YYYY-MM-DD).")
+    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+        abort(400, description="start must be between 2000 and 2100.")
+    return day - timedelta(days=day.weekday())
+
+
+def week_bounds(monday: date) -> tuple[datetime, datetime]:
+    tz = zone()
+    return (datetime.combine(monday, datetime.min.time(), tzinfo=tz),
+            datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz))
+
+
+def week_grid(slots: list[Slot], monday: date) -> dict:
+    """{"days": [(date, label)], "rows": [(time label, [[slots of day 0], ...])]}."""
+    tz = zone()
+    cells: dict[str, list[list[Slot]]] = defaultdict(lambda: [[] for _ in range(7)])
+    for slot in slots:
+        local = slot.starts_at.astimezone(tz)
+        cells[local.strftime("%H:%M")][(local.date() - monday).days].append(slot)
+    days = [monday + timedelta(days=i) for i in range(7)]
+    return {"days": [(d, format_date(d, "EEE MM-dd"), format_date(d, "EEEE yyyy-MM-dd"))
+                     for d in days],
+            "rows": sorted(cells.items())}
+
+
+def week_nav(monday: date) -> dict:
+    return {"previous": (monday - timedelta(days=7)).isoformat(),
+            "next": (monday + timedelta(days=7)).isoformat(),
+            "this": today().isoformat(), "monday": monday,
+            "sunday": monday + timedelta(days=6)}
+
+
+def _slots_between(session, first, last, **where):
+    stmt = select(Slot).where(Slot.starts_at >= first, Slot.starts_at < last,
+                              Slot.status == "open")
+    for key, value in where.items():
+        stmt = stmt.where(getattr(Slot, key) == value)
+    return list(session.scalars(stmt.order_by(Slot.starts_at, Slot.id)))
+
+
+# --- index, calendars ---------------------------------------------------------------------------
+@bp.get("/booking")
+def index():
+    session = get_session()
+    facilities = access.my_facilities(session, g.user)[:200]
+    practitioners = list(session.scalars(select(Practitioner).where(
+        Practitioner.active, Practitioner.sites.any(PractitionerFacility.facility_id.in_(
+            [f.id for f in facilities]))).order_by(Practitioner.code).limit(200)))
+    return _render("booking/index.html", facilities=facilities,
+                           practitioners=practitioners, today=today())
+
+
+@bp.get("/booking/facilities/<code>/week")
+def facility_week(code: str):
+    session = get_session()
+    try:
+        facility = network.get_facility(session, code)
+    except NotFound:
+        abort(404)
+    monday = week_start(request.args.get("start"))
+    first, last = week_bounds(monday)
+    slots = decorate_slots(session, _slots_between(session, first, last,
+                                                   facility_id=facility.id), utcnow())
+    return _render("booking/week.html", facility=facility, practitioner=None,
+                           grid=week_grid(slots, monday), nav=week_nav(monday),
+                           endpoint="booking_pages.facility_week", code=facility.code)
+
+
+@bp.get("/booking/practitioners/<code>/week")
+def practitioner_week(code: str):
+    session = get_session()
+    try:
+        practitioner = schedules.get_practitioner(session, code)
+    except NotFound:
+        abort(404)
+    monday = week_start(request.args.get("start"))
+    first, last = week_bounds(monday)
+    slots = decorate_slots(session, _slots_between(session, first, last,
+                                                   practitioner_id=practitioner.id), utcnow())
+    return _render("booking/week.html", facility=None, practitioner=practitioner,
+                           grid=week_grid(slots, monday), nav=week_nav(monday),
+                           endpoint="booking_pages.practitioner_week", code=practitioner.code)
+
+
+@bp.get("/booking/practitioners/<code>/calendar.ics")
+def practitioner_ical(code: str):
+    from rehab_net.booking.ical import practitioner_calendar
+
+    session = get_session()
+    try:
+        practitioner = schedules.get_practitioner(session, code)
+    except NotFound:
+        abort(404)
+    return practitioner_calendar(session, practitioner, viewer=g.user, now=utcnow())
+
+
+@bp.get("/booking/slots/<int:slot_id>")
+def slot(slot_id: int):
+    session = get_session()
+    found = session.get(Slot, slot_id)
+    if found is None:
+        abort(404)
+    now = utcnow()
+    decorate_slots(session, [found], now)
+    appointments = list(session.scalars(select(Appointment).where(
+        Appointment.slot_id == found.id, access.facility_filter(g.user, Appointment.facility_id))
+        .order_by(Appointment.place, Appointment.id)))
+    if appointments:
+        audit.record_list(session, "appointment", [a.code for a in appointments],
+                          {"slot": str(found.id)})
+    return _render("booking/slot.html", s=found, appointments=appointments, now=now)
+
+
+# --- booking from a referral --------------------------------------------------------------------
+def _bookable_referral(session, code: str):
+    try:
+        referral = referrals.get_referral(session, code, viewer=g.user)
+        access.require_writable(g.user, referral.receiver_id, "referral")
+    except NotFound:
+        abort(404)
+    return referral
+
+
+def _book_page(code: str, *, errors=None, status: int = 200):
+    session = get_session()
+    referral = _bookable_referral(session, code)
+    monday = week_start(request.values.get("start"))
+    first, last = week_bounds(monday)
+    now = utcnow()
+    slots = decorate_slots(session, [s for s in _slots_between(
+        session, first, last, facility_id=referral.receiver_id,
+        service_id=referral.service_id) if s.starts_at > now], now)
+    moving = None
+    if request.values.get("reschedule"):
+        try:
+            moving = ops.get_appointment(session, appointment_id_of(
+                request.values["reschedule"][:16]), viewer=g.user)
+        except NotFound:
+            abort(404)
+        if moving.referral_id != referral.id:
+            abort(404)
+    current = list(session.scalars(select(Appointment).where(
+        Appointment.referral_id == referral.id).order_by(Appointment.starts_at.desc())))
+    entry = wl.open_entry(session, referral.id)
+    audit.record_read(session, "referral", referral.code)
+    return _render(
+        "booking/book.html", r=referral, grid=week_grid(slots, monday), nav=week_nav(monday),
+        endpoint="booking_pages.book", code=referral.code, moving=moving, current=current,
+        entry=entry, errors=errors or {}, key=uuid.uuid4().hex,
+        hold_minutes=setting("BOOKING_HOLD_MINUTES"), any_free=any(
+            s.free_places for s in slots),
+        bookable=referral.state in ops.BOOKABLE_REFERRAL_STATES), status
+
+
+@bp.route("/referrals/<code>/book", methods=["GET", "POST"])
+def book(code: str):
+    if request.method == "GET":
+        return _book_page(code)
+    session = get_session()
+    referral = _bookable_referral(session, code)
+    try:
+        slot_id = int(request.form.get("slot_id", ""))
+    except ValueError:
+        return _book_page(code, errors={"slot": _("Choose a free slot.")}, status=422)
+    key = (request.form.get("idempotency_key") or "")[:80] or None
+    now = utcnow()
+    try:
+        if request.form.get("reschedule"):
+            old = ops.get_appointment(session, appointment_id_of(
+                request.form["reschedule"][:16]), viewer=g.user)
+            appointment, _created = ops.reschedule(session, old, slot_id=slot_id,
+                                                   principal=g.user, now=now, key=key)
+            message = _("Moved to %(when)s.", when=_when(appointment))
+        else:
+            hold = request.form.get("mode", "hold") == "hold"
+            appointment, _created = ops.book(session, referral=referral, slot_id=slot_id,
+                                             hold=hold, principal=g.user, now=now, key=key)
+            message = (_("Held until %(until)s: confirm it with the family.",
+                         until=_clock(appointment.hold_expires_at)) if hold else
+                       _("Booked for %(when)s.", when=_when(appointment)))
+        session.commit()
+    except IntegrityError as err:
+        session.rollback()
+        return _book_page(code, errors={"slot": _refusal(conflict_for(err))}, status=409)
+    except DomainError as exc:
+        session.rollback()
+        return _book_page(code, errors={"slot": _refusal(exc)}, status=exc.status)
+    flash(message, "success")
+    return redirect(url_for("booking_pages.appointment", code=appointment.code), code=303)
+
+
+def _refusal(exc: DomainError) -> str:
+    """A refusal in the user's language, from the rule the operation named."""
+    rule = (exc.errors[0].get("rule") if exc.errors else "") or ""
+    known = {
+        "has no free place": _("Every place of this slot was taken meanwhile. Choose another "
+                               "slot, or put the referral on the waitlist."),
+        "overlaps another appointment of the person": _(
+            "The person already has an appointment at that time."),
+        "is in the past": _("That slot has already begun."),
+        "is withdrawn": _("That slot was taken off the schedule."),
+        "hold expired": _("The hold expired before it was confirmed. Book again."),
+    }
+    if rule in known:
+        return known[rule]
+    if rule.startswith("is "):
+        return _("This cannot be done now (%(state)s). Reload the page.", state=rule[3:])
+    return _("This cannot be done: %(detail)s", detail=exc.detail)
+
+
+def _when(appointment: Appointment) -> str:
+    from rehab_net.i18n import local_datetime
+
+    return local_datetime(appointment.starts_at)
+
+
+def _clock(moment) -> str:
+    from rehab_net.i18n import local_datetime
+
+    return local_datetime(moment, "HH:mm")
+
+
+@bp.post("/referrals/<code>/waitlist")
+def add_to_waitlist(code: str):
+    session = get_session()
+    referral = _bookable_referral(session, code)
+    note = (request.form.get("note") or "").strip()[:2000] or None
+    try:
+        entry, created = wl.add(session, referral, note=note, principal=g.user, now=utcnow())
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        return _book_page(code, errors={"waitlist": _refusal(exc)}, status=exc.status)
+    if created:
+        flash(_("The referral is on the waitlist of %(facility)s.",
+                facility=local_name(referral.receiver)), "success")
+    else:
+        flash(_("The referral was already on the waitlist."), "info")
+    return redirect(url_for("booking_pages.waitlist", facility=referral.receiver.code), code=303)
+
+
+# --- one appointment ----------------------------------------------------------------------------
+def _appointment_or_404(session, code: str) -> Appointment:
+    try:
+        return ops.get_appointment(session, appointment_id_of(code[:16]), viewer=g.user)
+    except NotFound:
+        abort(404)
+
+
+def _appointment_page(code: str, *, errors=None, status: int = 200):
+    session = get_session()
+    appt = _appointment_or_404(session, code)
+    audit.record_read(session, "appointment", appt.code)
+    mine = access.writable_facilities(g.user)
+    can_write = g.user.can("booking.write") and (mine is None or appt.facility_id in mine)
+    later = session.scalar(select(Appointment).where(Appointment.rescheduled_from_id
+                                                     == appt.id))
+    return _render("booking/appointment.html", a=appt, errors=errors or {},
+                           can_write=can_write, actions=_actions(appt) if can_write else [],
+                           reasons=ops.USER_CANCEL_REASONS, later=later, now=utcnow()), status
+
+
+def _actions(appt: Appointment) -> list[str]:
+    return {"proposed": ["confirm", "decline", "cancel"], "pending": ["confirm", "cancel"],
+            "booked": ["arrive", "fulfil", "noshow", "cancel"], "arrived": ["fulfil"]}.get(
+        appt.status, [])
+
+
+@bp.get("/appointments/<code>")
+def appointment(code: str):
+    return _appointment_page(code)
+
+
+@bp.post("/appointments/<code>/<any(confirm, decline, cancel, arrive, fulfil, noshow):action>")
+def appointment_action(code: str, action: str):
+    session = get_session()
+    appt = _appointment_or_404(session, code)
+    now = utcnow()
+    try:
+        if action == "cancel":
+            reason = request.form.get("reason", "")
+            if reason not in ops.USER_CANCEL_REASONS:
+                return _appointment_page(code, errors={"reason": _("Choose why it is "
+                                                                   "cancelled.")}, status=422)
+            note = (request.form.get("note") or "").strip()[:2000] or None
+            ops.cancel(session, appt, reason=reason, note=note, principal=g.user, now=now)
+        elif action == "decline":
+            ops.decline(session, appt, note=None, principal=g.user, now=now)
+        else:
+            step = {"confirm": ops.confirm, "arrive": ops.arrive, "fulfil": ops.fulfil,
+                    "noshow": ops.noshow}[action]
+            step(session, appt, principal=g.user, now=now)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        return _appointment_page(code, errors={"action": _refusal(exc)}, status=exc.status)
+    flash(_("Saved: %(status)s.", status=_status_label(appt.status)), "success")
+    back = request.form.get("back")
+    if back == "day":
+        return redirect(url_for("booking_pages.day", facility=appt.facility.code,
+                                date=appt.starts_at.astimezone(zone()).date().isoformat()),
+                        code=303)
+    return redirect(url_for("booking_pages.appointment", code=appt.code), code=303)
+
+
+def _status_label(status: str) -> str:
+    from rehab_net.vocab import label
+
+    return label(status)
+
+
+# --- the waitlist and the day's list ------------------------------------------------------------
+def _chosen_facility(session):
+    """(facilities to show, the one chosen or None, an error)."""
+    mine = access.my_facilities(session, g.user)
+    code = request.args.get("facility", "").strip()[:32]
+    if not code:
+        return mine, None, None
+    chosen = next((f for f in mine if f.code == code), None)
+    if chosen is None:
+        chosen = session.scalar(select(Facility).where(Facility.code == code))
+        visible = chosen is not None and session.scalar(select(Facility.id).where(
+            Facility.id == chosen.id, access.facility_filter(g.user, Facility.id)))
+        if not visible:
+            return mine, None, _("Choose one of your facilities.")
+    return mine, chosen, None
+
+
+@bp.get("/booking/waitlist")
+def waitlist():
+    session = get_session()
+    mine, chosen, error = _chosen_facility(session)
+    rows = []
+    if not error:
+        stmt = wl.entries(g.user, facility_ids=[chosen.id] if chosen else None, on=today())
+        rows = decorate_entries(session, list(session.scalars(stmt.limit(DAY_ROWS))))
+        audit.record_list(session, "waitlist_entry", [str(e.id) for e in rows],
+                          {"facility": chosen.code} if chosen else {})
+    offers = {a.waitlist_entry_id: a for a in session.scalars(select(Appointment).where(
+        Appointment.waitlist_entry_id.in_([e.id for e in rows]),
+        Appointment.status == "proposed"))} if rows else {}
+    return _render("booking/waitlist.html", rows=rows, facilities=mine, chosen=chosen,
+                           error=error, offers=offers), (422 if error else 200)
+
+
+@bp.post("/booking/waitlist/<int:entry_id>/remove")
+def remove_from_waitlist(entry_id: int):
+    session = get_session()
+    try:
+        entry = wl.get_entry(session, entry_id, viewer=g.user)
+    except NotFound:
+        abort(404)
+    reason = (request.form.get("reason") or "").strip()[:2000]
+    if not reason:
+        flash(_("Say why the referral leaves the waitlist."), "error")
+        return redirect(url_for("booking_pages.waitlist", facility=entry.facility.code),
+                        code=303)
+    try:
+        wl.remove(session, entry, reason=reason, principal=g.user, now=utcnow())
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        flash(_refusal(exc), "error")
+    else:
+        flash(_("Removed from the waitlist."), "success")
+    return redirect(url_for("booking_pages.waitlist", facility=entry.facility.code), code=303)
+
+
+@bp.get("/booking/day")
+def day():
+    session = get_session()
+    mine, chosen, error = _chosen_facility(session)
+    if chosen is None and not error and len(mine) == 1:
+        chosen = mine[0]
+    try:
+        on = date.fromisoformat(request.args.get("date") or today().isoformat())
+        if not date(2000, 1, 1) <= on <= date(2100, 12, 31):
+            raise ValueError
+    except ValueError:
+        error = _("Enter a date as YYYY-MM-DD.")
+        on = today()
+    rows = []
+    if chosen is not None and not error:
+        first = datetime.combine(on, datetime.min.time(), tzinfo=zone())
+        last = first + timedelta(days=1)
+        rows = list(session.scalars(select(Appointment).where(
+            Appointment.facility_id == chosen.id, Appointment.starts_at >= first,
+            Appointment.starts_at < last,
+            Appointment.status.in_(("proposed", "pending", "booked", "arrived", "fulfilled",
+                                    "noshow")),
+            access.facility_filter(g.user, Appointment.facility_id))
+            .order_by(Appointment.starts_at, Appointment.id).limit(DAY_ROWS)))
+        audit.record_list(session, "appointment", [a.code for a in rows],
+                          {"facility": chosen.code, "date": on.isoformat()})
+    mine_ids = access.writable_facilities(g.user)
+    can_write = chosen is not None and g.user.can("booking.write") and (
+        mine_ids is None or chosen.id in mine_ids)
+    return _render("booking/day.html", rows=rows, facilities=mine, chosen=chosen,
+                           error=error, on=on, can_write=can_write, actions=_actions,
+                           previous=(on - timedelta(days=1)).isoformat(),
+                           next=(on + timedelta(days=1)).isoformat()), (422 if error else 200)

@@ -1,0 +1,377 @@
+"""API schemas of practitioners, schedules, slots, availability, appointments and the waitlist.
+Statuses are FHIR R4 codes (Slot.status, Appointment.status)."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from rehab_net.schemas import Code, Input, Lat, ListArgs, Lon, StrictInt
+from rehab_net.vocab import (
+    APPOINTMENT_STATUSES,
+    EXCEPTION_KINDS,
+    PROFESSIONS,
+    SCHEDULE_KINDS,
+    SLOT_FHIR_STATUSES,
+    TIERS,
+    WAITLIST_STATUSES,
+)
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+DAY_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY, error="must be between 2000 and 2100")
+MOMENT_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC),
+                              max=datetime(2100, 12, 31, tzinfo=UTC),
+                              error="must be between 2000 and 2100")
+USER_CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable", "other")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,80}$")
+
+
+def Day(**kw):  # noqa: N802
+    return fields.Date(validate=DAY_RANGE, **kw)
+
+
+def Moment(**kw):  # noqa: N802
+    return fields.AwareDateTime(validate=MOMENT_RANGE, **kw)
+
+
+class LocalTime(fields.String):
+    """A local time of day as "HH:MM" (Asia/Shanghai)."""
+
+    def __init__(self, **kw):
+        super().__init__(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
+                                                  error="must be HH:MM (00:00-23:59)"),
+                         metadata={"example": "08:30", **kw.pop("metadata", {})}, **kw)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%H:%M")
+
+
+def _to_time(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+# --- practitioners ------------------------------------------------------------------------------
+class SiteSchema(Schema):
+    facility_code = fields.Function(lambda s: s.facility.code)
+    since = fields.Date()
+
+
+class PractitionerSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    profession = fields.String()
+    active = fields.Boolean()
+    facility_codes = fields.Function(lambda p: [s.facility.code for s in p.sites])
+    version = fields.Integer()
+
+
+class CreatePractitionerSchema(Input):
+    code = Code(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 64))
+    profession = fields.String(required=True, validate=validate.OneOf(PROFESSIONS))
+    facility_codes = fields.List(Code(), required=True, validate=validate.Length(1, 20),
+                                 metadata={"description": "where they practise (多点执业)"})
+
+
+class UpdatePractitionerSchema(Input):
+    name = fields.String(validate=validate.Length(1, 64))
+    profession = fields.String(validate=validate.OneOf(PROFESSIONS))
+    active = fields.Boolean(metadata={"description": "false retires every rule of theirs; "
+                                                     "booked slots stay"})
+
+
+class AddSiteSchema(Input):
+    facility_code = Code(required=True)
+
+
+class PractitionerListArgs(ListArgs):
+    facility = Code()
+
+
+# --- schedules ----------------------------------------------------------------------------------
+class RuleSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    practitioner_code = fields.Function(lambda r: r.practitioner.code)
+    facility_code = fields.Function(lambda r: r.facility.code)
+    service_code = fields.Function(lambda r: r.service.code)
+    weekdays = fields.Function(lambda r: [d + 1 for d in range(7) if r.weekdays & (1 << d)])
+    start_time = LocalTime()
+    end_time = LocalTime()
+    slot_minutes = fields.Integer()
+    places = fields.Integer()
+    valid_from = fields.Date()
+    valid_until = fields.Date()
+    makeup_days = fields.Boolean()
+    active = fields.Boolean()
+    note = fields.String()
+    version = fields.Integer()
+
+
+class RuleResultSchema(RuleSchema):
+    slots = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                        metadata={"description": "what the slot generation did"})
+
+
+class _RuleFields(Input):
+    weekdays = fields.List(StrictInt(validate=validate.Range(1, 7)),
+                           validate=validate.Length(1, 7),
+                           metadata={"description": "ISO weekdays: 1 = Monday ... 7 = Sunday"})
+    start_time = LocalTime()
+    end_time = LocalTime()
+    slot_minutes = StrictInt(validate=validate.Range(5, 480))
+    places = StrictInt(validate=validate.Range(1, 100),
+                       metadata={"description": "1 for individual therapy, more for a group"})
+    valid_from = Day()
+    valid_until = Day(allow_none=True)
+    on = Day(metadata={"description": "the date of a one-off session"})
+    makeup_days = fields.Boolean(metadata={
+        "description": "also on make-up working days (调休上班)"})
+    note = fields.String(validate=validate.Length(1, 2000), allow_none=True)
+
+    def _times(self, data):
+        for key in ("start_time", "end_time"):
+            if key in data:
+                data[key] = _to_time(data[key])
+        return data
+
+
+class CreateRuleSchema(_RuleFields):
+    kind = fields.String(load_default="weekly", validate=validate.OneOf(SCHEDULE_KINDS))
+    practitioner_code = Code(required=True)
+    facility_code = Code(required=True)
+    service_code = Code(required=True)
+    start_time = LocalTime(required=True)
+    end_time = LocalTime(required=True)
+    slot_minutes = StrictInt(required=True, validate=validate.Range(5, 480))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _kind(self, data, **_kw):
+        if data["kind"] == "session" and "on" not in data:
+            raise ValidationError({"on": ["give the date of the one-off session"]})
+        if data["kind"] == "weekly" and not data.get("weekdays"):
+            raise ValidationError({"weekdays": ["choose at least one weekday"]})
+
+    @post_load
+    def _convert(self, data, **_kw):
+        return self._times(data)
+
+
+class UpdateRuleSchema(_RuleFields):
+    facility_code = Code()
+    service_code = Code()
+    active = fields.Boolean(metadata={"description": "false retires the rule"})
+
+    @post_load
+    def _convert(self, data, **_kw):
+        return self._times(data)
+
+
+class RuleListArgs(ListArgs):
+    facility = Code()
+    practitioner = Code()
+    active = fields.Boolean()
+
+
+class ExceptionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    practitioner_code = fields.Function(lambda e: e.practitioner.code if e.practitioner
+                                        else None)
+    facility_code = fields.Function(lambda e: e.facility.code if e.facility else None)
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    reason = fields.String()
+    created_by = fields.String()
+
+
+class ExceptionResultSchema(ExceptionSchema):
+    slots = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+class CreateExceptionSchema(Input):
+    kind = fields.String(required=True, validate=validate.OneOf(EXCEPTION_KINDS))
+    practitioner_code = Code(metadata={"description": "leave: whose"})
+    facility_code = Code(metadata={"description": "closure: which facility"})
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
+    reason = fields.String(validate=validate.Length(1, 2000))
+
+
+class ExceptionListArgs(ListArgs):
+    facility = Code()
+    practitioner = Code()
+
+
+class HolidaySchema(Schema):
+    date = fields.Date()
+    kind = fields.String(metadata={"description": "holiday, or workday (a make-up working day)"})
+    name = fields.String()
+    source = fields.String()
+
+
+class HolidayArgs(Input):
+    year = StrictInt(validate=validate.Range(2000, 2100))
+
+
+class GenerateSchema(Input):
+    facility_code = Code()
+    weeks = StrictInt(validate=validate.Range(1, 26))
+
+
+class GenerateResultSchema(Schema):
+    rules = fields.Integer()
+    created = fields.Integer()
+    deleted = fields.Integer()
+    withdrawn = fields.Integer()
+    kept_booked = fields.Integer()
+    skipped_overlap = fields.Integer()
+    booked_outside = fields.List(fields.String())
+
+
+# --- slots and availability ---------------------------------------------------------------------
+class SlotSchema(Schema):
+    id = fields.Integer()
+    status = fields.Function(lambda s: s.fhir_status, metadata={
+        "description": "FHIR Slot.status: free, busy-tentative (full with holds), busy, "
+                       "busy-unavailable (withdrawn)"})
+    practitioner_code = fields.Function(lambda s: s.practitioner.code)
+    practitioner_name = fields.Function(lambda s: s.practitioner.name)
+    facility_code = fields.Function(lambda s: s.facility.code)
+    service_code = fields.Function(lambda s: s.service.code)
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    places = fields.Integer()
+    free_places = fields.Integer()
+    road_km = fields.Float(allow_none=True)
+
+
+class SlotListArgs(ListArgs):
+    facility = Code()
+    practitioner = Code()
+    service = Code()
+    start = Day(data_key="from", metadata={"description": "first local date (default today)"})
+    end = Day(data_key="to", metadata={"description": "last local date (default: a week on)"})
+    status = fields.String(validate=validate.OneOf(SLOT_FHIR_STATUSES))
+
+
+class AvailabilityArgs(Input):
+    service = Code(required=True)
+    start = Day(data_key="from", metadata={"description": "first local date (default today)"})
+    end = Day(data_key="to", metadata={"description": "last local date (default: the window)"})
+    lat = Lat()
+    lon = Lon()
+    near_facility = Code(metadata={"description": "measure from this facility"})
+    near_region = Code(metadata={"description": "measure from this region (e.g. a village)"})
+    max_km = fields.Float(allow_nan=False, validate=validate.Range(0, 5000))
+    tiers = fields.String(validate=validate.Regexp(
+        r"^(centre|station|clinic)(,(centre|station|clinic))*$",
+        error=f"a comma list of {', '.join(TIERS)}"))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _place(self, data, **_kw):
+        if ("lat" in data) != ("lon" in data):
+            raise ValidationError({"lon" if "lat" in data else "lat": ["give lat and lon"]})
+        given = ("lat" in data) + ("near_facility" in data) + ("near_region" in data)
+        if given > 1:
+            raise ValidationError({"near_facility": ["give one place: lat/lon, near_facility "
+                                                     "or near_region"]})
+        if "max_km" in data and not given:
+            raise ValidationError({"max_km": ["give a place to measure from"]})
+
+
+# --- appointments -------------------------------------------------------------------------------
+class AppointmentSchema(Schema):
+    code = fields.String()
+    status = fields.String(metadata={"description": "FHIR Appointment.status"})
+    referral_code = fields.Function(lambda a: a.referral.code)
+    case_code = fields.Function(lambda a: a.case.code)
+    person_code = fields.Function(lambda a: a.case.person.code)
+    slot_id = fields.Integer()
+    place = fields.Integer()
+    practitioner_code = fields.Function(lambda a: a.practitioner.code)
+    facility_code = fields.Function(lambda a: a.facility.code)
+    service_code = fields.Function(lambda a: a.service.code)
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    hold_expires_at = fields.AwareDateTime(metadata={
+        "description": "a hold (pending) or waitlist offer (proposed) lapses then"})
+    waitlist_entry_id = fields.Integer()
+    rescheduled_from = fields.Function(lambda a: a.rescheduled_from.code if a.rescheduled_from
+                                       else None)
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    booked_at = fields.AwareDateTime()
+    arrived_at = fields.AwareDateTime()
+    attended_at = fields.AwareDateTime()
+    cancelled_at = fields.AwareDateTime()
+    cancel_reason = fields.String()
+    cancel_note = fields.String()
+    version = fields.Integer()
+
+
+class CreateAppointmentSchema(Input):
+    referral_code = Code(required=True)
+    slot_id = StrictInt(required=True, validate=validate.Range(1, 2**31 - 1))
+    hold = fields.Boolean(load_default=False, metadata={
+        "description": "hold the place (pending) for BOOKING_HOLD_MINUTES, to be confirmed; "
+                       "false books at once"})
+
+
+class IdempotencyHeaders(Schema):
+    key = fields.String(data_key="Idempotency-Key", validate=validate.Regexp(
+        IDEMPOTENCY_KEY, error="1-80 characters of A-Z a-z 0-9 . _ : -"), metadata={
+        "description": "a retried request with the same key returns the same appointment"})
+
+
+class AppointmentActionSchema(Input):
+    reason = fields.String(validate=validate.OneOf(USER_CANCEL_REASONS),
+                           metadata={"description": "cancel: why"})
+    note = fields.String(validate=validate.Length(1, 2000))
+    slot_id = StrictInt(validate=validate.Range(1, 2**31 - 1),
+                        metadata={"description": "reschedule: the new slot"})
+
+
+class AppointmentListArgs(ListArgs):
+    facility = Code()
+    practitioner = Code()
+    referral = Code()
+    status = fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES))
+    start = Day(data_key="from")
+    end = Day(data_key="to")
+
+
+# --- waitlist -----------------------------------------------------------------------------------
+class WaitlistEntrySchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    facility_code = fields.Function(lambda e: e.facility.code)
+    service_code = fields.Function(lambda e: e.service.code)
+    referral_code = fields.Function(lambda e: e.referral.code)
+    case_code = fields.Function(lambda e: e.case.code)
+    priority = fields.Function(lambda e: e.priority)
+    waiting_since = fields.Function(lambda e: e.referral.waiting_since.isoformat()
+                                    if e.referral.waiting_since else None)
+    offers = fields.Integer()
+    offer = fields.Function(lambda e: e.offer_code)
+    note = fields.String()
+    created_at = fields.AwareDateTime()
+    created_by = fields.String()
+    removed_reason = fields.String()
+    version = fields.Integer()
+
+
+class CreateWaitlistSchema(Input):
+    referral_code = Code(required=True)
+    note = fields.String(validate=validate.Length(1, 2000))
+
+
+class RemoveWaitlistSchema(Input):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class WaitlistArgs(ListArgs):
+    facility = Code()
+    status = fields.String(validate=validate.OneOf(WAITLIST_STATUSES))

@@ -1,0 +1,171 @@
+"""Scenarios: named change sets on top of the live network, their runs, and the comparison of
+their KPIs. Operations flush; the caller commits."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.network.models import Facility, Region, Service
+from rehab_net.planning import changes as change_rules
+from rehab_net.planning import kpis
+from rehab_net.planning.models import Plan, Scenario
+from rehab_net.planning.operations import create_plan
+from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS
+
+NUMBER_RULES = {  # kind -> {field: (type, minimum, maximum)}
+    "capacity": {"from_week": (int, 0, 51), "to_week": (int, 0, 51), "delta": (int, -1000, 1000),
+                 "set": (int, 0, 1000)},
+    "open_facility": {"lat": (float, -90, 90), "lon": (float, -180, 180)},
+    "outreach": {"week": (int, 0, 51), "places": (int, 1, 1000)},
+    "demand": {"percent": (float, -100, 1000), "count": (int, -100000, 100000)},
+}
+REQUIRED = {
+    "capacity": ("facility", "service"), "open_facility": ("code", "tier", "lat", "lon"),
+    "close_facility": ("facility",), "outreach": ("facility", "service", "week", "places"),
+    "demand": (), "policy": ("values",),
+}
+
+
+def validate_changes(session: Session, items) -> list[dict]:
+    """Check every change against the rules and the live network; errors name the JSON path."""
+    if not isinstance(items, list):
+        raise field_error("changes", "must be a list of changes")
+    facilities = set(session.scalars(select(Facility.code)))
+    services = set(session.scalars(select(Service.code)))
+    districts = set(session.scalars(select(Region.code).where(Region.level == "district")))
+    opened: set[str] = set()
+    for i, c in enumerate(items):
+        where = f"changes[{i}]"
+        if not isinstance(c, dict) or c.get("kind") not in change_rules.KINDS:
+            raise field_error(f"{where}.kind", f"must be one of {', '.join(change_rules.KINDS)}")
+        kind = c["kind"]
+        for name in REQUIRED[kind]:
+            if name not in c:
+                raise field_error(f"{where}.{name}", "is required")
+        for name, (kind_of, lo, hi) in NUMBER_RULES.get(kind, {}).items():
+            if name in c:
+                value = c[name]
+                if isinstance(value, bool) or not isinstance(value, int | float) or (
+                        kind_of is int and not isinstance(value, int)) or not lo <= value <= hi:
+                    what = "an integer" if kind_of is int else "a number"
+                    raise field_error(f"{where}.{name}", f"must be {what} from {lo} to {hi}")
+        if kind == "capacity" and ("delta" in c) == ("set" in c):
+            raise field_error(f"{where}.delta", "give either delta or set")
+        if kind == "demand" and ("percent" in c) == ("count" in c):
+            raise field_error(f"{where}.percent", "give either percent or count")
+        if "facility" in c and c["facility"] not in facilities | opened:
+            raise field_error(f"{where}.facility", f"{c['facility']} does not exist")
+        if "service" in c and c["service"] not in services:
+            raise field_error(f"{where}.service", f"{c['service']} does not exist")
+        if kind == "open_facility":
+            if c["code"] in facilities | opened:
+                raise field_error(f"{where}.code", f"{c['code']} exists already")
+            if c["tier"] not in TIERS:
+                raise field_error(f"{where}.tier", f"must be one of {', '.join(TIERS)}")
+            caps = c.get("capacity", {})
+            if not isinstance(caps, dict) or any(
+                    s not in services or isinstance(n, bool) or not isinstance(n, int)
+                    or not 0 <= n <= 1000 for s, n in caps.items()):
+                raise field_error(f"{where}.capacity", "must map service codes to intakes per "
+                                                       "week (0-1000)")
+            opened.add(c["code"])
+        if kind == "demand":
+            for name, allowed in (("district", districts), ("category", set(CATEGORIES)),
+                                  ("priority", set(PRIORITY_CLASSES))):
+                if c.get(name) is not None and c[name] not in allowed:
+                    raise field_error(f"{where}.{name}", f"{c[name]} is not a known {name}")
+        if kind == "policy" and not isinstance(c["values"], dict):
+            raise field_error(f"{where}.values", "must be an object of policy weights")
+    return items
+
+
+def get_scenario(session: Session, scenario_id: int) -> Scenario:
+    found = session.get(Scenario, scenario_id) if 0 < scenario_id < 2**31 else None
+    if found is None:
+        raise NotFound(f"There is no scenario {scenario_id}.")
+    return found
+
+
+def _unique_name(session: Session, name: str, own_id: int | None = None) -> str:
+    name = name.strip()
+    other = session.scalar(select(Scenario.id).where(Scenario.name == name))
+    if other is not None and other != own_id:
+        raise Conflict(f"A scenario is called {name} already.")
+    return name
+
+
+def create_scenario(session: Session, data: dict, *, actor: str) -> Scenario:
+    scenario = Scenario(name=_unique_name(session, data["name"]),
+                        description=data.get("description"),
+                        changes=validate_changes(session, data.get("changes", [])),
+                        created_by=actor)
+    session.add(scenario)
+    session.flush()
+    return scenario
+
+
+def update_scenario(session: Session, scenario: Scenario, data: dict) -> Scenario:
+    if "name" in data:
+        scenario.name = _unique_name(session, data["name"], scenario.id)
+    if "description" in data:
+        scenario.description = data["description"]
+    if "changes" in data:
+        scenario.changes = validate_changes(session, data["changes"])
+    session.flush()
+    return scenario
+
+
+def copy_scenario(session: Session, scenario: Scenario, name: str, *, actor: str) -> Scenario:
+    copy_ = Scenario(name=_unique_name(session, name), description=scenario.description,
+                     changes=list(scenario.changes), copied_from_id=scenario.id,
+                     created_by=actor)
+    session.add(copy_)
+    session.flush()
+    return copy_
+
+
+def run_scenario(session: Session, scenario: Scenario, data: dict, *, today: date,
+                 default_time_limit: float) -> Plan:
+    """A queued plan solving the live network with the scenario's changes (frozen into it)."""
+    policy = {}
+    for change in scenario.changes:
+        if change["kind"] == "policy":
+            policy.update(change["values"])
+    plan = create_plan(session, {**data, "policy": {**policy, **(data.get("policy") or {})}},
+                       today=today, default_time_limit=default_time_limit)
+    plan.scenario_id = scenario.id
+    plan.parameters = {**plan.parameters, "changes": list(scenario.changes),
+                       "scenario": scenario.name}
+    session.flush()
+    return plan
+
+
+def compare(session: Session, plans: list[Plan]) -> dict:
+    """KPIs side by side, and each one's deltas against the first (the baseline)."""
+    missing = [p.id for p in plans if not p.kpis]
+    if missing:
+        raise field_error("plans", f"plan(s) {', '.join(map(str, missing))} have no results yet",
+                          location="query")
+    base = plans[0].kpis
+    return {"plans": [{"plan_id": p.id, "scenario": p.parameters.get("scenario"),
+                       "status": p.status, "kpis": p.kpis,
+                       "deltas": kpis.deltas(base, p.kpis)} for p in plans]}
+
+
+def start_scaleup(session: Session, data: dict, *, today: date,
+                  default_time_limit: float) -> Plan:
+    """A queued sweep (run by a worker): one service, one kind of candidate, N places each."""
+    from rehab_net.network.models import Service
+
+    if session.scalar(select(Service.id).where(Service.code == data["service"])) is None:
+        raise field_error("service", f"{data['service']} does not exist")
+    plan = create_plan(session, {k: v for k, v in data.items()
+                                 if k in ("horizon_weeks", "start_date", "time_limit")},
+                       today=today, default_time_limit=default_time_limit)
+    plan.parameters = {**plan.parameters, "scaleup": {
+        "service": data["service"], "kind": data["kind"], "places": data["places"]}}
+    session.flush()
+    return plan

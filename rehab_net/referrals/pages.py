@@ -1,0 +1,479 @@
+"""Referral pages: the inbox and outbox of the user's facilities, a referral with its history and
+the steps the user may take now, sending a declined or returned one elsewhere, a new referral,
+and the notifications. Server-rendered forms, no script; every form carries a CSRF token.
+
+The rules live in operations.py and states.py; these pages only ask them. A form carries the
+version it showed, so a step taken on a stale page is refused (409) and the page says what
+happened meanwhile."""
+from __future__ import annotations
+
+import logging
+import unicodedata
+from io import BytesIO
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import contains_eager
+
+from rehab_net.auth import audit
+from rehab_net.auth.guard import scope
+from rehab_net.clock import today
+from rehab_net.db import get_session, utcnow
+from rehab_net.errors import Conflict, DomainError, Invalid, NotFound
+from rehab_net.i18n import local_name
+from rehab_net.network.models import Capacity, Facility, capacities_on
+from rehab_net.people import operations as people
+from rehab_net.people.models import Case
+from rehab_net.referrals import messages
+from rehab_net.referrals import operations as ops
+from rehab_net.referrals.models import Notification, Referral
+from rehab_net.referrals.states import ACTIONS, USER_ACTIONS, allowed_actions
+from rehab_net.vocab import (
+    DECLINE_REASONS,
+    DIRECTIONS,
+    OPEN_REFERRAL_STATES,
+    TIERS,
+    URGENCIES,
+    label,
+)
+
+log = logging.getLogger(__name__)
+bp = Blueprint("referral_pages", __name__)
+BOX_ROWS = 50
+NOTIFICATION_ROWS = 100
+REASON_MAX, OUTCOME_MAX = 2000, 4000
+RE_REFERABLE = ("declined", "returned", "expired")
+
+BOX_TITLES = {
+    "needs_action": _l("Needs your action"),
+    "awaiting_others": _l("Waiting for the other facility"),
+    "overdue": _l("Overdue"),
+    "recently_closed": _l("Closed in the last 30 days"),
+}
+# What each step is called: in the history (what happened) and on its button (what to do).
+ACTION_LABELS = {
+    "create": _lp("referral action", "Created"), "send": _lp("referral action", "Sent"),
+    "receive": _lp("referral action", "Received"), "accept": _lp("referral action", "Accepted"),
+    "decline": _lp("referral action", "Declined"), "return": _lp("referral action", "Returned"),
+    "start": _lp("referral action", "Rehabilitation started"),
+    "complete": _lp("referral action", "Completed"),
+    "acknowledge": _lp("referral action", "Outcome acknowledged"),
+    "cancel": _lp("referral action", "Cancelled"),
+    "expire": _lp("referral action", "Expired (no answer in time)"),
+    "close": _lp("referral action", "Closed (loop complete)"),
+}
+ACTION_BUTTONS = {
+    "send": _l("Send the referral"), "receive": _l("Confirm receipt"),
+    "accept": _l("Accept the referral"), "decline": _l("Decline the referral"),
+    "return": _l("Return it to the sender"), "start": _l("Start rehabilitation"),
+    "complete": _l("Record completion"), "acknowledge": _l("Acknowledge the outcome"),
+    "cancel": _l("Cancel the referral"),
+}
+ACTION_HELP = {
+    "decline": _l("Say why your facility cannot take this referral; the sender can then send it "
+                  "elsewhere."),
+    "return": _l("Send it back with advice, for example what the sender should do first."),
+    "cancel": _l("Withdraw the referral; the receiving facility is no longer asked to act."),
+    "complete": _l("Record the outcome for the sender: what was done and what comes next."),
+}
+
+
+@bp.app_template_global()
+def referral_action_label(action: str) -> str:
+    text = ACTION_LABELS.get(action)
+    return str(text) if text is not None else action
+
+
+@bp.app_context_processor
+def _inbox_badge():
+    """The count of unread notifications next to "Inbox" in the navigation."""
+    user = g.get("user")
+    if user is None or not user.can("referral.read"):
+        return {"inbox_unread": None}
+    session = get_session()
+    try:
+        unread = session.scalar(select(func.count()).select_from(
+            ops.notifications_for(user, unread_only=True).order_by(None).subquery()))
+    except SQLAlchemyError:  # an error page must still render when the database fails
+        session.rollback()
+        log.warning("unread notifications not counted", exc_info=True)
+        unread = None
+    return {"inbox_unread": unread}
+
+
+def _overdue(referral: Referral, now) -> bool:
+    return (referral.due_at is not None and referral.due_at <= now
+            and referral.state in OPEN_REFERRAL_STATES)
+
+
+# --- inbox and outbox ---------------------------------------------------------------------------
+def _box_page(incoming: bool):
+    session = get_session()
+    mine = ops.acting_facilities(g.user)
+    choices = [] if mine is None else list(session.scalars(
+        select(Facility).where(Facility.id.in_(mine)).order_by(Facility.code)))
+    code = request.args.get("facility", "").strip()
+    facilities, chosen, errors = mine, None, {}
+    if code:
+        chosen = session.scalar(select(Facility).where(Facility.code == code[:32]))
+        if chosen is None or (mine is not None and chosen.id not in mine):
+            errors["facility"] = _("Choose one of your facilities.")
+            chosen = None
+        else:
+            facilities = {chosen.id}
+    now = utcnow()
+    boxes = []
+    if not errors:
+        counts = ops.box_counts(session, facilities, incoming=incoming, now=now)
+        for name in ops.BOXES:
+            stmt = (ops.box(session, facilities, name, incoming=incoming, now=now)
+                    .options(contains_eager(Referral.case).contains_eager(Case.person))
+                    .limit(BOX_ROWS))
+            boxes.append({"name": name, "title": BOX_TITLES[name], "total": counts[name],
+                          "rows": list(session.scalars(stmt))})
+    template = "referrals/inbox.html" if incoming else "referrals/outbox.html"
+    return render_template(template, boxes=boxes, errors=errors, choices=choices,
+                           network_wide=mine is None, chosen=chosen, code=code, now=now,
+                           limit=BOX_ROWS, overdue=_overdue), (422 if errors else 200)
+
+
+@bp.get("/inbox")
+def inbox():
+    return _box_page(incoming=True)
+
+
+@bp.get("/outbox")
+def outbox():
+    return _box_page(incoming=False)
+
+
+# --- one referral -------------------------------------------------------------------------------
+def _sides(referral: Referral) -> dict[str, bool]:
+    """Which sides of the referral the user acts for (a network-wide role: both)."""
+    mine = ops.acting_facilities(g.user)
+    return {"sender": mine is None or referral.sender_id in mine,
+            "receiver": mine is None or referral.receiver_id in mine}
+
+
+def _referral_page(code: str, *, errors=None, form=None, form_action=None, conflict=None,
+                   status: int = 200):
+    session = get_session()
+    referral = ops.get_referral(session, code, viewer=g.user)
+    audit.record_read(session, "referral", referral.code)
+    sides = _sides(referral)
+    can_write = g.user.can("referral.write")
+    actions = [name for name in allowed_actions(referral.state)
+               if can_write and sides[ACTIONS[name].side]]
+    can_re_refer = can_write and sides["sender"] and referral.state in RE_REFERABLE
+    later = list(session.scalars(select(Referral).where(
+        (Referral.replaces_id == referral.id) | (Referral.answers_id == referral.id),
+        ops.visible(g.user)).order_by(Referral.id)))
+    case_readable = scope("case.read").covers(session, referral.case.person.home_region_id)
+    return render_template(
+        "referrals/referral.html", r=referral, actions=actions, sides=sides,
+        errors=errors or {}, form=form or {}, form_action=form_action, conflict=conflict,
+        can_re_refer=can_re_refer,
+        suggestions=_suggestion_options(session, referral) if can_re_refer else [],
+        replaced_by=[x for x in later if x.replaces_id == referral.id],
+        answered_by=[x for x in later if x.answers_id == referral.id],
+        can_refer_down=(can_write and sides["receiver"] and referral.direction == "up"
+                        and referral.state in ("in_progress", "completed")),
+        case_readable=case_readable, now=utcnow(), overdue=_overdue,
+        decline_reasons=[(c, label(c)) for c in DECLINE_REASONS], decline_codes=DECLINE_REASONS,
+        buttons=ACTION_BUTTONS, action_help=ACTION_HELP, needs=ACTIONS), status
+
+
+def _suggestion_options(session, referral: Referral) -> list[tuple[str, str]]:
+    return [(s["facility"].code, _("%(name)s (%(code)s): %(km)s km by road, %(free)d places free",
+                                   name=local_name(s["facility"]), code=s["facility"].code,
+                                   km=s["road_km"], free=s["free_places"]))
+            for s in ops.suggestions(session, referral, today())]
+
+
+@bp.get("/referrals/<code>")
+def referral(code: str):
+    return _referral_page(code)
+
+
+def _conflict_message(referral: Referral) -> str:
+    return _("Someone else changed this referral before your step was saved: it is now "
+             "“%(state)s”. Nothing was changed by you. Look at its state and history below and "
+             "act again if it is still needed.", state=label(referral.state))
+
+
+def _form_version() -> int:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        abort(400, description="The form lacks the version of the referral it showed.")
+
+
+@bp.post("/referrals/<code>/act")
+def act(code: str):
+    session = get_session()
+    referral = ops.get_referral(session, code, viewer=g.user)
+    action = request.form.get("action", "")
+    if action not in USER_ACTIONS:
+        abort(400, description="Unknown referral step.")
+    version = _form_version()
+    form = {k: request.form.get(k, "").strip() for k in ("reason_code", "reason", "outcome")}
+    errors = {}
+    if form["reason_code"] and form["reason_code"] not in DECLINE_REASONS:
+        errors[f"{action}-reason_code"] = _("Choose a reason from the list.")
+    if len(form["reason"]) > REASON_MAX:
+        errors[f"{action}-reason"] = _("Write at most %(n)d characters.", n=REASON_MAX)
+    if len(form["outcome"]) > OUTCOME_MAX:
+        errors[f"{action}-outcome"] = _("Write at most %(n)d characters.", n=OUTCOME_MAX)
+    if not errors:
+        try:
+            ops.transition(session, referral, action, principal=g.user, now=utcnow(),
+                           reason=form["reason"] or None,
+                           reason_code=form["reason_code"] or None,
+                           outcome=form["outcome"] or None, expected_version=version)
+            session.commit()
+        except Invalid as exc:
+            session.rollback()
+            errors = {f"{action}-{e.get('field', 'reason')}": messages.translate(e.get("rule", ""))
+                      for e in exc.errors}
+        except Conflict:
+            session.rollback()
+            fresh = ops.get_referral(session, code, viewer=g.user)
+            return _referral_page(code, conflict=_conflict_message(fresh), status=409)
+        else:
+            flash(_("Referral %(code)s is now “%(state)s”.", code=referral.code,
+                    state=label(referral.state)), "success")
+            return redirect(url_for("referral_pages.referral", code=referral.code), code=303)
+    return _referral_page(code, errors=errors, form=form, form_action=action, status=422)
+
+
+@bp.post("/referrals/<code>/re-refer")
+def re_refer(code: str):
+    session = get_session()
+    referral = ops.get_referral(session, code, viewer=g.user)
+    if not _sides(referral)["sender"]:
+        raise ops.Forbidden("Only staff of the sending facility may do that.")
+    receiver = request.form.get("receiver_code", "").strip()
+    errors = {}
+    if not receiver:
+        errors["receiver_code"] = _("Choose where to send it.")
+    else:
+        waiting = session.scalar(select(Referral).where(
+            Referral.replaces_id == referral.id, Referral.state.in_(OPEN_REFERRAL_STATES)))
+        if waiting is not None:  # a second press of the button, or a colleague was quicker
+            return _referral_page(code, status=409, conflict=_(
+                "This referral was already sent elsewhere as %(code)s, which is still open.",
+                code=waiting.code))
+        try:
+            new = ops.re_refer(session, referral, receiver[:32], principal=g.user, now=utcnow(),
+                               today=today())
+            session.commit()
+        except Invalid as exc:
+            session.rollback()
+            errors["receiver_code"] = "; ".join(messages.translate(e.get("rule", ""))
+                                                for e in exc.errors)
+        except Conflict:
+            session.rollback()
+            fresh = ops.get_referral(session, code, viewer=g.user)
+            return _referral_page(code, status=409, conflict=_(
+                "This referral is “%(state)s” now: only a declined, returned or expired referral "
+                "is sent elsewhere.", state=label(fresh.state)))
+        else:
+            flash(_("Referral %(code)s is sent to %(facility)s.", code=new.code,
+                    facility=_facility_name(new.receiver)), "success")
+            return redirect(url_for("referral_pages.referral", code=new.code), code=303)
+    return _referral_page(code, errors=errors, form={"receiver_code": receiver}, status=422)
+
+
+def _facility_name(facility: Facility) -> str:
+    return f"{local_name(facility)} ({facility.code})"
+
+
+def _download_name(filename: str, attachment_id: int) -> str:
+    """The stored name without control characters (they cannot go into a header)."""
+    name = "".join(c for c in filename if unicodedata.category(c)[0] != "C").strip()
+    return name or f"attachment-{attachment_id}"
+
+
+@bp.get("/referrals/<code>/attachments/<int:attachment_id>")
+def attachment(code: str, attachment_id: int):
+    """An attachment for a browser (the API's download needs a token); the read is audited."""
+    session = get_session()
+    referral = ops.get_referral(session, code, viewer=g.user)
+    found = next((a for a in referral.attachments if a.id == attachment_id), None)
+    if found is None:
+        raise NotFound(f"Referral {code} has no attachment {attachment_id}.")
+    audit.record_read(session, "referral_attachment", f"{referral.code}/{attachment_id}")
+    return send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
+                     download_name=_download_name(found.filename, found.id), etag=False)
+
+
+# --- a new referral -----------------------------------------------------------------------------
+NEW_FIELDS = ("case_code", "sender_code", "receiver_code", "direction", "urgency", "reason",
+              "answers_code", "home_programme")
+# Domain rules about fields the form does not show, and the field they belong to on the form.
+FORM_FIELD = {"service_code": "receiver_code"}
+
+
+def _referable_case(session, code: str) -> Case | None:
+    """A case the user may see: in their case.read area, or already referred by or to them."""
+    if not code:
+        return None
+    try:
+        return people.get_case(session, code, scope=scope("case.read"))
+    except NotFound:
+        return session.scalar(select(Case).where(
+            Case.code == code, Case.id.in_(select(Referral.case_id).where(ops.visible(g.user)))))
+
+
+def _receivers(session, case: Case | None, senders: set[int] | None) -> list[tuple[str, list]]:
+    """Open facilities offering the case's service today, by tier (highest first), without the
+    user's own ones: [(tier label, [(code, text), ...]), ...]."""
+    if case is None:
+        return []
+    in_force = capacities_on(today()).where(Capacity.service_id == case.service_id,
+                                            Capacity.weekly_intake > 0).subquery()
+    stmt = (select(Facility).join(in_force, in_force.c.facility_id == Facility.id)
+            .where(Facility.status == "open").order_by(Facility.code))
+    if senders:
+        stmt = stmt.where(Facility.id.not_in(senders))
+    facilities = list(session.scalars(stmt))
+    return [(label(tier), [(f.code, f"{local_name(f)} ({f.code})") for f in facilities
+                           if f.tier == tier]) for tier in TIERS
+            if any(f.tier == tier for f in facilities)]
+
+
+def _new_page(session, form: dict, errors: dict, status: int = 200):
+    mine = ops.acting_facilities(g.user)
+    senders = [] if mine is None else [(f.code, f"{local_name(f)} ({f.code})") for f in
+                                        session.scalars(select(Facility).where(
+                                            Facility.id.in_(mine)).order_by(Facility.code))]
+    case = None if errors.get("case_code") else _referable_case(session, form.get("case_code"))
+    return render_template(
+        "referrals/new.html", form=form, errors=errors, case=case,
+        receivers=_receivers(session, case, mine), senders=senders,
+        ask_sender=mine is None or len(mine) != 1, directions=DIRECTIONS,
+        urgencies=[(u, label(u)) for u in URGENCIES]), status
+
+
+def _check_new_form(form: dict) -> dict[str, str]:
+    """The form's own rules, in the user's language, before the domain's run."""
+    errors = {}
+    if not form["case_code"]:
+        errors["case_code"] = _("Enter the case code.")
+    if not form["receiver_code"]:
+        errors["receiver_code"] = _("Choose the receiving facility.")
+    if form["direction"] not in DIRECTIONS:
+        errors["direction"] = _("Choose up or down.")
+    if form["urgency"] not in URGENCIES:
+        errors["urgency"] = _("Choose the urgency.")
+    if not form["reason"]:
+        errors["reason"] = _("Write why the person is referred.")
+    elif len(form["reason"]) > REASON_MAX:
+        errors["reason"] = _("Write at most %(n)d characters.", n=REASON_MAX)
+    if len(form["home_programme"]) > OUTCOME_MAX:
+        errors["home_programme"] = _("Write at most %(n)d characters.", n=OUTCOME_MAX)
+    for key in ("case_code", "sender_code", "receiver_code", "answers_code"):
+        if len(form[key]) > 32 and key not in errors:
+            errors[key] = _("A code has at most 32 characters.")
+    return errors
+
+
+@bp.route("/referrals/new", methods=["GET", "POST"])
+def new_referral():
+    session = get_session()
+    if request.method == "GET":
+        args = request.args
+        form = {"case_code": args.get("case", "").strip()[:32],
+                "answers_code": args.get("answers", "").strip()[:32],
+                "receiver_code": args.get("receiver", "").strip()[:32],
+                "direction": args.get("direction") if args.get("direction") in DIRECTIONS
+                else "up", "urgency": "routine", "send": True}
+        return _new_page(session, form, {})
+    form = {k: request.form.get(k, "").strip() for k in NEW_FIELDS}
+    form["send"] = request.form.get("send") == "1"
+    errors = _check_new_form(form)
+    if "case_code" not in errors and _referable_case(session, form["case_code"]) is None:
+        errors["case_code"] = _("There is no case %(code)s that you may refer.",
+                                code=form["case_code"])
+    if not errors:
+        data = {"case_code": form["case_code"], "receiver_code": form["receiver_code"],
+                "direction": form["direction"], "urgency": form["urgency"],
+                "reason": form["reason"]}
+        if form["sender_code"]:
+            data["sender_code"] = form["sender_code"]
+        if form["direction"] == "down":
+            data.update(answers_code=form["answers_code"] or None,
+                        home_programme=form["home_programme"] or None)
+        elif form["answers_code"]:
+            data["answers_code"] = form["answers_code"]
+        try:
+            created = ops.create_referral(session, data, principal=g.user, now=utcnow(),
+                                          today=today(), send=form["send"])
+            session.commit()
+        except Invalid as exc:
+            session.rollback()
+            errors = {}
+            for e in exc.errors:
+                key = FORM_FIELD.get(e.get("field"), e.get("field"))
+                errors.setdefault(key, messages.translate(e.get("rule", "")))
+        except DomainError as exc:
+            session.rollback()
+            errors = {"receiver_code": messages.translate(exc.detail)}
+        else:
+            flash(_("Referral %(code)s is sent.", code=created.code) if form["send"] else
+                  _("Referral %(code)s is saved as a draft; send it from its page.",
+                    code=created.code), "success")
+            return redirect(url_for("referral_pages.referral", code=created.code), code=303)
+    return _new_page(session, form, errors, 422)
+
+
+# --- notifications ------------------------------------------------------------------------------
+@bp.get("/notifications")
+def notifications():
+    session = get_session()
+    rows = list(session.scalars(ops.notifications_for(g.user).limit(NOTIFICATION_ROWS)))
+    total = session.scalar(select(func.count()).select_from(
+        ops.notifications_for(g.user).order_by(None).subquery()))
+    return render_template("referrals/notifications.html", rows=rows, total=total,
+                           limit=NOTIFICATION_ROWS)
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+def notification_read(notification_id: int):
+    """Mark one notification read (for everyone it went to: the facility or the region)."""
+    session = get_session()
+    mine = ops.notifications_for(g.user).where(Notification.id == notification_id)
+    if session.scalar(mine) is None:
+        raise NotFound(f"There is no notification {notification_id}.")
+    session.execute(update(Notification).where(Notification.id == notification_id,
+                                               Notification.read_at.is_(None))
+                    .values(read_at=utcnow()))
+    session.commit()
+    flash(_("The notification is marked read."), "success")
+    return redirect(url_for("referral_pages.notifications"), code=303)
+
+
+@bp.post("/notifications/read")
+def notifications_read_all():
+    session = get_session()
+    unread = ops.notifications_for(g.user, unread_only=True).order_by(None).subquery()
+    done = session.execute(update(Notification).where(
+        Notification.id.in_(select(unread.c.id)), Notification.read_at.is_(None))
+        .values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    flash(_("All notifications are marked read (%(n)d).", n=done), "success")
+    return redirect(url_for("referral_pages.notifications"), code=303)

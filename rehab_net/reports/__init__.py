@@ -1,0 +1,1 @@
+"""Quarterly statistics (统计季报)."""

@@ -1,0 +1,8 @@
+"""The quarterly report as a scheduler job: on the first day of each quarter, for the quarter just
+ended; quarters missed while no scheduler ran are made up at its next start."""
+from __future__ import annotations
+
+from rehab_net.jobs import Job, register
+
+QUARTERLY = register(Job.quarterly("quarterly_report", "rehab_net.reports.quarterly:job",
+                                   hour=1))

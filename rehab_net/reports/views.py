@@ -1,0 +1,104 @@
+"""The quarterly reports over the API and as pages (browse, print, download as XLSX)."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint as PageBlueprint
+from flask import Response, g, render_template
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from rehab_net.clock import today
+from rehab_net.db import get_session
+from rehab_net.errors import NotFound
+from rehab_net.reports import quarterly
+from rehab_net.reports.models import QuarterlyReport
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1",
+                description="Quarterly statistics (统计季报), small cells suppressed")
+pages = PageBlueprint("report_pages", __name__)
+
+
+class ReportSchema(Schema):
+    quarter = fields.String()
+    generated_at = fields.AwareDateTime()
+    generated_by = fields.String()
+    data = fields.Dict()
+
+
+def get_report(session, quarter: str) -> QuarterlyReport:
+    quarterly.quarter_bounds(quarter)  # 422 for a malformed quarter
+    report = session.scalar(select(QuarterlyReport).where(QuarterlyReport.quarter == quarter))
+    if report is None:
+        raise NotFound(f"There is no report for {quarter} yet.")
+    return report
+
+
+@blp.route("/reports/quarterly")
+class Reports(MethodView):
+    @blp.response(200, ReportSchema(many=True))
+    def get(self):
+        """Every stored quarterly report, newest first."""
+        return list(get_session().scalars(select(QuarterlyReport)
+                                          .order_by(QuarterlyReport.quarter.desc())))
+
+
+@blp.route("/reports/quarterly/<quarter>")
+class ReportItem(MethodView):
+    @blp.response(200, ReportSchema)
+    def get(self, quarter):
+        """One quarter's report."""
+        return get_report(get_session(), quarter)
+
+    @blp.response(200, ReportSchema)
+    def put(self, quarter):
+        """(Re)generate the report of any quarter that has ended."""
+        session = get_session()
+        report = quarterly.generate(session, quarter, today=today(), actor=g.user.username)
+        session.commit()
+        return report
+
+
+def xlsx(report: QuarterlyReport) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "totals"
+    sheet.append(["quarter", report.quarter, "from", report.data["from"], "to", report.data["to"]])
+    sheet.append([])
+    for key, value in report.data["totals"].items():
+        sheet.append([key, value])
+    for block in ("by_district", "by_category", "by_priority", "referrals_by_district"):
+        ws = book.create_sheet(block)
+        rows = report.data.get(block) or {}
+        columns = sorted({c for v in rows.values() for c in v})
+        ws.append([block.removeprefix("by_").split("_")[0]] + columns)
+        for key, values in rows.items():
+            ws.append([key] + [values.get(c, 0) for c in columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pages.get("/reports")
+def reports_page():
+    rows = list(get_session().scalars(select(QuarterlyReport)
+                                      .order_by(QuarterlyReport.quarter.desc())))
+    return render_template("reports/list.html", reports=rows)
+
+
+@pages.get("/reports/<quarter>")
+def report_page(quarter: str):
+    return render_template("reports/report.html", r=get_report(get_session(), quarter))
+
+
+@pages.get("/reports/<quarter>.xlsx")
+def report_xlsx(quarter: str):
+    report = get_report(get_session(), quarter)
+    return Response(xlsx(report), mimetype="application/vnd.openxmlformats-officedocument."
+                                            "spreadsheetml.sheet",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="rehab-net-{quarter}.xlsx"'})

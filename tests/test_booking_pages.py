@@ -1,0 +1,161 @@
+"""Booking pages through the test client: the week calendars, booking from a referral (hold,
+confirm, a full slot, reschedule), the waitlist, the day's list, the iCalendar file, scope."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from rehab_net.booking import operations as ops
+from rehab_net.booking.models import Appointment, WaitlistEntry
+from tests.factories import log_in
+from tests.test_booking_world import (
+    at,
+    booking_world,  # noqa: F401  (the fixture `w`)
+    make_slot,
+    next_monday,
+)
+
+NOW = datetime.now(UTC)
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _key(html: str) -> str:
+    return re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def coord(app, w):
+    client = app.test_client()
+    log_in(client, w["users"]["coord"])
+    return client
+
+
+def test_the_pages_answer_and_link_each_other(coord, w, session):
+    monday = next_monday()
+    slot = make_slot(session, w, at(monday, 9))
+    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
+                       principal=None, now=NOW)
+    session.commit()
+    start = monday.isoformat()
+    for url in ("/booking", f"/booking/facilities/CT01/week?start={start}",
+                f"/booking/practitioners/DR1/week?start={start}", f"/booking/slots/{slot.id}",
+                f"/appointments/{appt.code}", "/booking/waitlist?facility=CT01",
+                f"/booking/day?facility=CT01&date={start}",
+                f"/referrals/{w['referrals'][1].code}/book?start={start}"):
+        got = coord.get(url)
+        assert got.status_code == 200, url
+    week = coord.get(f"/booking/facilities/CT01/week?start={start}").get_data(as_text=True)
+    assert f'href="/booking/slots/{slot.id}"' in week and "<caption>" in week
+    assert 'rel="next"' in week and 'rel="prev"' in week
+    day = coord.get(f"/booking/day?facility=CT01&date={start}").get_data(as_text=True)
+    assert w["referrals"][0].case.code in day and "李医生" in day
+    ics = coord.get("/booking/practitioners/DR1/calendar.ics")
+    assert ics.mimetype == "text/calendar" and b"BEGIN:VEVENT" in ics.data
+
+
+def test_book_from_the_referral_page_hold_then_confirm(coord, w, session):
+    monday = next_monday()
+    slot = make_slot(session, w, at(monday, 9))
+    session.commit()
+    code = w["referrals"][0].code
+    page = coord.get(f"/referrals/{code}/book?start={monday.isoformat()}")
+    html = page.get_data(as_text=True)
+    assert f'name="slot_id" value="{slot.id}"' in html
+    form = {"csrf_token": _csrf(html), "idempotency_key": _key(html), "mode": "hold",
+            "slot_id": str(slot.id), "start": monday.isoformat()}
+    done = coord.post(f"/referrals/{code}/book", data=form)
+    assert done.status_code == 303
+    again = coord.post(f"/referrals/{code}/book", data=form)  # a double submit
+    assert again.status_code == 303 and again.headers["Location"] == done.headers["Location"]
+    appt = session.scalar(select(Appointment))
+    assert appt.status == "pending"
+    page = coord.get(done.headers["Location"]).get_data(as_text=True)
+    confirm = coord.post(f"/appointments/{appt.code}/confirm",
+                         data={"csrf_token": _csrf(page)})
+    assert confirm.status_code == 303
+    session.expire_all()
+    assert session.get(Appointment, appt.id).status == "booked"
+
+
+def test_a_full_slot_says_so_and_offers_the_waitlist(coord, w, session):
+    monday = next_monday()
+    slot = make_slot(session, w, at(monday, 9))
+    session.commit()
+    code = w["referrals"][1].code
+    html = coord.get(f"/referrals/{code}/book?start={monday.isoformat()}").get_data(as_text=True)
+    ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False, principal=None,
+             now=NOW)
+    session.commit()  # taken meanwhile by someone else
+    got = coord.post(f"/referrals/{code}/book", data={
+        "csrf_token": _csrf(html), "idempotency_key": _key(html), "mode": "book",
+        "slot_id": str(slot.id), "start": monday.isoformat()})
+    assert got.status_code == 409
+    text = got.get_data(as_text=True)
+    assert 'role="alert"' in text and 'id="add-to-waitlist"' in text
+    added = coord.post(f"/referrals/{code}/waitlist", data={"csrf_token": _csrf(text),
+                                                          "note": "mornings"})
+    assert added.status_code == 303
+    entry = session.scalar(select(WaitlistEntry))
+    assert entry.status == "waiting" and entry.note == "mornings"
+    listed = coord.get("/booking/waitlist?facility=CT01").get_data(as_text=True)
+    assert code in listed
+
+
+def test_reschedule_and_cancel_from_the_pages(coord, w, session):
+    monday = next_monday()
+    a = make_slot(session, w, at(monday, 9))
+    b = make_slot(session, w, at(monday, 10))
+    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=a.id, hold=False,
+                       principal=None, now=NOW)
+    session.commit()
+    code = w["referrals"][0].code
+    html = coord.get(f"/referrals/{code}/book?reschedule={appt.code}&start={monday}") \
+        .get_data(as_text=True)
+    assert f'name="reschedule" value="{appt.code}"' in html
+    moved = coord.post(f"/referrals/{code}/book", data={
+        "csrf_token": _csrf(html), "idempotency_key": _key(html), "reschedule": appt.code,
+        "slot_id": str(b.id)})
+    assert moved.status_code == 303
+    new_code = moved.headers["Location"].rsplit("/", 1)[1]
+    page = coord.get(f"/appointments/{new_code}").get_data(as_text=True)
+    refused = coord.post(f"/appointments/{new_code}/cancel", data={"csrf_token": _csrf(page)})
+    assert refused.status_code == 422 and 'id="cancel-reason-error"' in \
+        refused.get_data(as_text=True)
+    done = coord.post(f"/appointments/{new_code}/cancel", data={
+        "csrf_token": _csrf(page), "reason": "family_request", "note": "ill"})
+    assert done.status_code == 303
+    session.expire_all()
+    assert [x.status for x in session.scalars(select(Appointment).order_by(Appointment.id))] \
+        == ["cancelled", "cancelled"]
+
+
+def test_pages_outside_the_scope_are_404(app, w, session):
+    slot = make_slot(session, w, at(next_monday(), 9))
+    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
+                       principal=None, now=NOW)
+    session.commit()
+    staff = app.test_client()
+    log_in(staff, w["users"]["staff"])
+    assert staff.get(f"/appointments/{appt.code}").status_code == 404
+    assert staff.get(f"/referrals/{w['referrals'][0].code}/book").status_code == 404
+    assert staff.get("/booking/waitlist?facility=CT01").status_code == 422
+    planner = app.test_client()
+    log_in(planner, w["users"]["planner"])
+    assert planner.get(f"/appointments/{appt.code}").status_code == 200
+    assert planner.get(f"/referrals/{w['referrals'][0].code}/book").status_code == 403
+    auditor = app.test_client()
+    log_in(auditor, w["users"]["auditor"])
+    assert auditor.get("/booking").status_code == 403
+
+
+def test_the_navigation_shows_booking_to_those_who_may(app, w):
+    client = app.test_client()
+    log_in(client, w["users"]["coord"])
+    html = client.get("/booking").get_data(as_text=True)
+    assert 'href="/booking" aria-current="page"' in html and 'href="/booking/waitlist"' in html
