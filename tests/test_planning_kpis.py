@@ -93,3 +93,15 @@ def test_changes_never_touch_the_input_and_do_what_they_say():
     assert out["policy"] == {"wait_cost_per_week": 1.0}
     with pytest.raises(changes.ChangeError, match=r"changes\[0\].facility: X is not"):
         changes.apply(INSTANCE, [{"kind": "close_facility", "facility": "X"}], attrs)
+
+
+
+def test_a_policy_change_merges_weight_tables_key_by_key():
+    from rehab_net.planning import changes
+
+    base = dict(INSTANCE, policy={"priority_weights": {"child": 8, "severe": 4},
+                                  "wait_cost_per_week": 100.0})
+    out, _ = changes.apply(base, [{"kind": "policy", "values": {
+        "priority_weights": {"child": 12}}}], {})
+    assert out["policy"] == {"priority_weights": {"child": 12, "severe": 4},
+                             "wait_cost_per_week": 100.0}

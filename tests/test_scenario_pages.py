@@ -155,6 +155,8 @@ def test_adding_and_removing_changes(client, net, session):
       "places": "2"}, "outreach-week", None),
     ({"kind": "open_facility", "code": "CT01", "tier": "station", "lat": "49", "lon": "120"},
      "open_facility-code", "CT01"),
+    ({"kind": "open_facility", "code": "a b", "tier": "station", "lat": "49", "lon": "120"},
+     "open_facility-code", None),
     ({"kind": "open_facility", "code": "N1", "tier": "station", "lat": "49", "lon": "120",
       "service": "autism_training"}, "open_facility-intakes", None),
     ({"kind": "demand", "percent": "10", "count": "3"}, "demand-percent", None),

@@ -75,8 +75,10 @@ def apply(instance: dict, changes: list[dict], case_attrs: dict[str, dict]
             f["capacity"][change["service"]] = weeks
         elif kind == "demand":
             _demand(out, attrs, change, i)
-        elif kind == "policy":
-            out["policy"] = {**out["policy"], **change.get("values", {})}
+        elif kind == "policy":  # the nested weight tables merge key by key
+            for key, value in change.get("values", {}).items():
+                out["policy"][key] = ({**out["policy"].get(key, {}), **value}
+                                      if isinstance(value, dict) else value)
         else:
             raise ChangeError(i, "kind", f"must be one of {', '.join(KINDS)}")
     # Cases whose current place is at a closed facility lose it (they must be placed anew).

@@ -21,10 +21,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from rehab_net.auth.pages import translate_rule
 from rehab_net.clock import today
+from rehab_net.csvimport import CODE
 from rehab_net.db import get_session
 from rehab_net.errors import Conflict, Invalid, NotFound
 from rehab_net.i18n import local_name
@@ -140,6 +142,8 @@ def _parse_change(kind: str, form) -> tuple[dict, dict[str, str], dict[str, str]
         errors["to_week"] = _("The last week cannot come before the first.")
     if kind == "demand" and not errors and ("percent" in change) == ("count" in change):
         errors["percent"] = _("Give either a percentage or a number of cases, not both.")
+    if kind == "open_facility" and "code" in change and not re.match(CODE, change["code"]):
+        errors["code"] = _("Enter a code of 1-32 letters, digits, _ or -.")
     if kind == "open_facility" and not errors:
         service, intakes = change.pop("service", None), change.pop("intakes", None)
         if (service is None) != (intakes is None):
@@ -155,7 +159,7 @@ def _parse_change(kind: str, form) -> tuple[dict, dict[str, str], dict[str, str]
             values_ = {group: {member: value}} if member else {group: value}
             try:
                 PolicyOverridesSchema().load(values_)
-            except Exception:  # marshmallow's ValidationError: out of the weight's range
+            except ValidationError:  # out of the weight's range
                 errors["value"] = _("This value is outside the weight's allowed range.")
             change["values"] = values_
     return change, errors, values
@@ -187,7 +191,7 @@ def _change_errors(exc: Invalid, kind: str, index: int, change: dict) -> dict[st
         m = _PATH.match(e.get("field", ""))
         if m and int(m.group(1)) == index:
             name = DOMAIN_FIELD.get((kind, m.group(2)), m.group(2))
-            if name not in dict((n, t) for n, t, _r in CHANGE_FORMS[kind]):
+            if name not in {n for n, _t, _r in CHANGE_FORMS[kind]}:
                 name = CHANGE_FORMS[kind][0][0]
             errors[f"{kind}-{name}"] = _domain_message(m.group(2), e.get("rule", ""), change)
         elif m:

@@ -12,7 +12,7 @@ from rehab_net.network.models import Facility, Region, Service
 from rehab_net.planning import changes as change_rules
 from rehab_net.planning import kpis
 from rehab_net.planning.models import Plan, Scenario
-from rehab_net.planning.operations import create_plan
+from rehab_net.planning.operations import create_plan, merge_policy
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS
 
 NUMBER_RULES = {  # kind -> {field: (type, minimum, maximum)}
@@ -130,11 +130,11 @@ def copy_scenario(session: Session, scenario: Scenario, name: str, *, actor: str
 def run_scenario(session: Session, scenario: Scenario, data: dict, *, today: date,
                  default_time_limit: float) -> Plan:
     """A queued plan solving the live network with the scenario's changes (frozen into it)."""
-    policy = {}
-    for change in scenario.changes:
+    policy: dict = {}
+    for change in scenario.changes:  # nested weight tables merge key by key
         if change["kind"] == "policy":
-            policy.update(change["values"])
-    plan = create_plan(session, {**data, "policy": {**policy, **(data.get("policy") or {})}},
+            policy = merge_policy(policy, change["values"])
+    plan = create_plan(session, {**data, "policy": merge_policy(policy, data.get("policy") or {})},
                        today=today, default_time_limit=default_time_limit)
     plan.scenario_id = scenario.id
     plan.parameters = {**plan.parameters, "changes": list(scenario.changes),
