@@ -84,11 +84,11 @@ class RoleGrant(Base):
         referral inbox will narrow this to the cases actually referred to the centre)."""
         if self.facility is None:
             return self.region_id
-        region = self.facility.region
         if self.role == "coordinator":
-            while region.level not in ("district", "city") and region.parent is not None:
-                region = region.parent
-        return region.id
+            from rehab_net.network.operations import district_of
+
+            return district_of(self.facility.region).id
+        return self.facility.region_id
 
 
 class ApiToken(Base):

@@ -62,6 +62,31 @@ def subtree_ids(region_id: int):
 
 
 
+DISTRICT_LEVELS = ("district", "city")
+
+
+def district_of(region: Region) -> Region:
+    """The district (banner, county-level city) a region lies in; the city for the city."""
+    while region.level not in DISTRICT_LEVELS and region.parent is not None:
+        region = region.parent
+    return region
+
+
+def district_codes(session: Session) -> dict[int, str | None]:
+    """Every region's id -> the code of its district, from one query (for bulk work)."""
+    rows = session.execute(select(Region.id, Region.parent_id, Region.level, Region.code)).all()
+    parent = {r.id: r.parent_id for r in rows}
+    level = {r.id: r.level for r in rows}
+    code = {r.id: r.code for r in rows}
+    out: dict[int, str | None] = {}
+    for region_id in parent:
+        current = region_id
+        while current is not None and level[current] not in DISTRICT_LEVELS:
+            current = parent[current]
+        out[region_id] = code.get(current)
+    return out
+
+
 def _reference(session, getter, code: str, field: str):
     """Resolve a code given in a request body; a missing one is the client's error (422)."""
     try:

@@ -301,23 +301,16 @@ def _shadow_row(built: BuiltInstance, p: dict, plan_id: int) -> dict:
 def describe_for_kpis(session: Session, built: BuiltInstance) -> None:
     """Fill in the district (and category) of every case and facility of the instance, by code:
     what the KPIs group by."""
-    from rehab_net.network.models import Facility, Region
+    from rehab_net.network.models import Facility
+    from rehab_net.network.operations import district_codes
     from rehab_net.people.models import Case as CaseRow
 
-    codes = dict(session.execute(select(Region.id, Region.code)).all())
+    districts = district_codes(session)
     categories = dict(session.execute(select(CaseRow.code, CaseRow.category)).all())
-    built.case_attrs = {code: {"district": codes.get(ref.district_id),
+    built.case_attrs = {code: {"district": districts.get(ref.district_id),
                                "category": categories.get(code)}
                         for code, ref in built.cases.items()}
-    parents = dict(session.execute(select(Region.id, Region.parent_id)).all())
-    levels = dict(session.execute(select(Region.id, Region.level)).all())
-
-    def district(region_id):
-        while region_id is not None and levels.get(region_id) not in ("district", "city"):
-            region_id = parents.get(region_id)
-        return codes.get(region_id)
-
-    built.facility_districts = {code: district(region_id) for code, region_id in
+    built.facility_districts = {code: districts.get(region_id) for code, region_id in
                                 session.execute(select(Facility.code, Facility.region_id))}
 
 

@@ -14,7 +14,7 @@ from rehab_net.auth import audit
 from rehab_net.auth.guard import Principal
 from rehab_net.errors import Conflict, DomainError, NotFound, field_error
 from rehab_net.network import operations as network
-from rehab_net.network.models import Facility, Region
+from rehab_net.network.models import Facility
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import child_birth_cutoff
@@ -332,13 +332,6 @@ def pending_deliveries(session: Session, limit: int = 100) -> list[Notification]
 
 
 # --- deadlines (the scheduler's job) ------------------------------------------------------------
-def _district_of(session: Session, facility: Facility) -> Region:
-    region = facility.region
-    while region.level not in ("district", "city") and region.parent is not None:
-        region = region.parent
-    return region
-
-
 def check_deadlines(session: Session, now: datetime) -> dict:
     """Mark overdue referrals and tell the receiving facility; escalate to the district's planners
     after the second deadline; expire referrals never received or answered. Idempotent: each
@@ -362,7 +355,7 @@ def check_deadlines(session: Session, now: datetime) -> dict:
             Referral.escalated_at.is_(None))):
         referral.escalated_at = now
         notify(session, referral, "referral_escalated", now,
-               region_id=_district_of(session, referral.receiver).id)
+               region_id=network.district_of(referral.receiver.region).id)
         counts["escalated"] += 1
     session.flush()
     return counts

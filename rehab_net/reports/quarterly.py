@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
 from rehab_net.errors import field_error
-from rehab_net.network.models import Region
+from rehab_net.network import operations as network
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import child_birth_cutoff, priority_class
 from rehab_net.reports.models import QuarterlyReport
@@ -55,21 +55,6 @@ def _suppress_tree(tree):
 NOT_PEOPLE = {"plan_id", "offered", "quarter", "from", "to"}  # numbers that count no one
 
 
-def _district_of(session: Session):
-    """region id -> district code, for every region."""
-    rows = session.execute(select(Region.id, Region.parent_id, Region.level, Region.code)).all()
-    parent = {r.id: r.parent_id for r in rows}
-    level = {r.id: r.level for r in rows}
-    code = {r.id: r.code for r in rows}
-    out = {}
-    for rid in parent:
-        cur = rid
-        while cur is not None and level[cur] not in ("district", "city"):
-            cur = parent[cur]
-        out[rid] = code.get(cur)
-    return out
-
-
 def build(session: Session, quarter: str, *, today: date) -> dict:
     start, end = quarter_bounds(quarter)
     if end > today:
@@ -79,7 +64,7 @@ def build(session: Session, quarter: str, *, today: date) -> dict:
 
     start_utc = datetime.combine(start, time(0), ZONE).astimezone(UTC)
     end_utc = datetime.combine(end, time(0), ZONE).astimezone(UTC)
-    district_of = _district_of(session)
+    district_of = network.district_codes(session)
     last_day = end - timedelta(days=1)
     # served: a referral of the case started (in_progress) during the quarter
     started = dict(session.execute(
