@@ -393,3 +393,14 @@ def test_a_decline_needs_a_known_reason_code_and_keeps_it_in_the_history(anonymo
     got = api(anonymous, net, "coord", "POST", url, {"reason_code": "no_capacity",
                                                      "reason": "full until March"})
     assert got.json["events"][-1]["reason"] == "no_capacity: full until March"
+
+
+def test_public_holidays_do_not_count(session, net):
+    """2026-09-30 (Wed) + 2 working days skips the National Day holiday (Oct 1-7, 2026)."""
+    from rehab_net.booking.holidays import is_working_day
+
+    referral = drive(session, net, "draft")
+    before_holiday = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
+    ops.transition(session, referral, "send", principal=None, now=before_holiday)
+    due = referral.due_at.date()
+    assert due > date(2026, 10, 7) and is_working_day(due)

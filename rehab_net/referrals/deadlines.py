@@ -1,5 +1,5 @@
-"""Deadlines of the open referral states, in working days (Monday to Friday in Asia/Shanghai;
-public holidays join with the holiday calendar of the booking work).
+"""Deadlines of the open referral states, in working days (Asia/Shanghai; China's public holidays
+and make-up working days from the holiday calendar, rehab_net/booking/holidays.py).
 
 A state's deadline runs from the moment the referral entered it. Past the deadline the receiving
 facility is told (overdue); past a second deadline as long again, the district's planners are told
@@ -9,7 +9,7 @@ told, so it can be sent elsewhere. Children aged 0-6 are never handled slower th
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -48,18 +48,12 @@ def effective_urgency(urgency: str, is_child: bool) -> str:
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
-    """``days`` Monday-to-Friday days after ``start`` (local), at the same local time; a start at
-    the weekend counts from the next Monday morning."""
-    local = start.astimezone(ZONE)
-    if local.weekday() >= 5:
-        local = (local + timedelta(days=7 - local.weekday())).replace(hour=8, minute=0, second=0,
-                                                                      microsecond=0)
-    added = 0
-    while added < days:
-        local += timedelta(days=1)
-        if local.weekday() < 5:
-            added += 1
-    return local.astimezone(start.tzinfo)
+    """``days`` working days after ``start`` (local), at the same local time: weekends, public
+    holidays and make-up working days from the holiday calendar (rehab_net/booking/holidays.py);
+    a start on a day off counts from 08:00 of the next working day."""
+    from rehab_net.booking.holidays import add_working_days as working_days_after
+
+    return working_days_after(start, days)
 
 
 def deadlines_for(state: str, urgency: str, is_child: bool, entered: datetime,
