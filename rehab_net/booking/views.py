@@ -184,6 +184,18 @@ class PractitionerSites(MethodView):
 
 
 # --- schedules ----------------------------------------------------------------------------------
+def _of_place(session, stmt, model, args):
+    """Narrow a list of rules or exceptions to the `facility` and `practitioner` asked for."""
+    if args.get("facility"):
+        facility = query_ref(session, network.get_facility, args["facility"], "facility")
+        stmt = stmt.where(model.facility_id == facility.id)
+    if args.get("practitioner"):
+        practitioner = query_ref(session, schedules.get_practitioner, args["practitioner"],
+                                 "practitioner")
+        stmt = stmt.where(model.practitioner_id == practitioner.id)
+    return stmt
+
+
 @blp.route("/schedule-rules")
 class ScheduleRules(MethodView):
     @blp.arguments(s.RuleListArgs, location="query")
@@ -192,14 +204,7 @@ class ScheduleRules(MethodView):
     def get(self, args, pagination_parameters):
         """Weekly rules and one-off sessions."""
         session = get_session()
-        stmt = select(ScheduleRule)
-        if args.get("facility"):
-            facility = query_ref(session, network.get_facility, args["facility"], "facility")
-            stmt = stmt.where(ScheduleRule.facility_id == facility.id)
-        if args.get("practitioner"):
-            practitioner = query_ref(session, schedules.get_practitioner, args["practitioner"],
-                                     "practitioner")
-            stmt = stmt.where(ScheduleRule.practitioner_id == practitioner.id)
+        stmt = _of_place(session, select(ScheduleRule), ScheduleRule, args)
         if "active" in args:
             stmt = stmt.where(ScheduleRule.active == args["active"])
         stmt = apply_sort(stmt, args.get("sort"), {"id": ScheduleRule.id,
@@ -251,14 +256,7 @@ class ScheduleExceptions(MethodView):
     def get(self, args, pagination_parameters):
         """Leave of practitioners and closures of facilities."""
         session = get_session()
-        stmt = select(ScheduleException)
-        if args.get("facility"):
-            facility = query_ref(session, network.get_facility, args["facility"], "facility")
-            stmt = stmt.where(ScheduleException.facility_id == facility.id)
-        if args.get("practitioner"):
-            practitioner = query_ref(session, schedules.get_practitioner, args["practitioner"],
-                                     "practitioner")
-            stmt = stmt.where(ScheduleException.practitioner_id == practitioner.id)
+        stmt = _of_place(session, select(ScheduleException), ScheduleException, args)
         return page_of(session, stmt.order_by(ScheduleException.starts_at.desc(),
                                               ScheduleException.id), pagination_parameters)
 
