@@ -168,13 +168,15 @@ class AuditEvents(MethodView):
 
 
 def audit_csv(events) -> str:
+    from rehab_net import spreadsheet
+
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(AUDIT_COLUMNS)
+    writer.writerow(spreadsheet.row(AUDIT_COLUMNS))
     for e in events:
-        writer.writerow([e.id, e.at.isoformat(), e.actor, e.action, e.object_type,
+        writer.writerow(spreadsheet.row([e.id, e.at.isoformat(), e.actor, e.action, e.object_type,
                          e.object_code or "", e.remote_addr or "", e.reason or "",
-                         json.dumps(e.detail, ensure_ascii=False) if e.detail else ""])
+                         json.dumps(e.detail, ensure_ascii=False) if e.detail else ""]))
     return out.getvalue()
 
 

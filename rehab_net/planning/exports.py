@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rehab_net import spreadsheet
 from rehab_net.i18n import local_name
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.planning import scenarios
@@ -231,8 +232,8 @@ def table_rows(cmp: Comparison, table: str) -> tuple[list[str], list[list]]:
 def _csv(header: list, rows: list[list]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerow(spreadsheet.row(header))
+    writer.writerows(spreadsheet.row("" if v is None else v for v in row) for row in rows)
     # A byte order mark, so spreadsheet programs read the Chinese names as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -262,11 +263,11 @@ def comparison_xlsx(cmp: Comparison) -> bytes:
     for table in TABLES:
         sheet = book.create_sheet(SHEETS[table])
         header, rows = table_rows(cmp, table)
-        sheet.append(header)
+        sheet.append(spreadsheet.row(header))
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append(row)
+            sheet.append(spreadsheet.row(row))
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

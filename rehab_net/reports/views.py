@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from rehab_net import spreadsheet
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import NotFound
@@ -67,17 +68,18 @@ def xlsx(report: QuarterlyReport) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "totals"
-    sheet.append(["quarter", report.quarter, "from", report.data["from"], "to", report.data["to"]])
+    sheet.append(spreadsheet.row(["quarter", report.quarter, "from", report.data["from"], "to",
+                                  report.data["to"]]))
     sheet.append([])
     for key, value in report.data["totals"].items():
-        sheet.append([key, value])
+        sheet.append(spreadsheet.row([key, value]))
     for block in ("by_district", "by_category", "by_priority", "referrals_by_district"):
         ws = book.create_sheet(block)
         rows = report.data.get(block) or {}
         columns = sorted({c for v in rows.values() for c in v})
-        ws.append([block.removeprefix("by_").split("_")[0]] + columns)
+        ws.append(spreadsheet.row([block.removeprefix("by_").split("_")[0]] + columns))
         for key, values in rows.items():
-            ws.append([key] + [values.get(c, 0) for c in columns])
+            ws.append(spreadsheet.row([key] + [values.get(c, 0) for c in columns]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
