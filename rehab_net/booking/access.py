@@ -55,3 +55,12 @@ def my_facilities(session, principal: Principal | None) -> list[Facility]:
     else:
         stmt = stmt.where(Facility.status == "open")
     return list(session.scalars(stmt))
+
+
+def require_practitioner_writable(principal: Principal | None, practitioner) -> None:
+    """404 unless the user books for a facility where the practitioner already practises: only
+    such a user changes the practitioner or adds a site of theirs (one more site does not hand
+    over another facility's practitioner)."""
+    mine = writable_facilities(principal)
+    if mine is not None and not ({s.facility_id for s in practitioner.sites} & mine):
+        raise NotFound(f"There is no practitioner {practitioner.code} at your facilities.")

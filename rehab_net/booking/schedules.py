@@ -57,13 +57,13 @@ def create_practitioner(session: Session, data: dict, *, principal: Principal | 
     session.add(practitioner)
     session.flush()
     for code in dict.fromkeys(codes):
-        add_site(session, practitioner, code, principal=principal, today=today)
+        _add_site(session, practitioner, code, principal=principal, today=today)
     return practitioner
 
 
 def update_practitioner(session: Session, practitioner: Practitioner, data: dict, *,
                         principal: Principal | None, today: date, now: datetime) -> Practitioner:
-    _require_some_site(practitioner, principal)
+    access.require_practitioner_writable(principal, practitioner)
     for key in ("name", "profession", "active"):
         if key in data:
             setattr(practitioner, key, data[key])
@@ -78,15 +78,16 @@ def update_practitioner(session: Session, practitioner: Practitioner, data: dict
     return practitioner
 
 
-def _require_some_site(practitioner: Practitioner, principal: Principal | None) -> None:
-    mine = access.writable_facilities(principal)
-    if mine is not None and not ({s.facility_id for s in practitioner.sites} & mine):
-        raise NotFound(f"There is no practitioner {practitioner.code} at your facilities.")
-
-
 def add_site(session: Session, practitioner: Practitioner, facility_code: str, *,
              principal: Principal | None, today: date) -> PractitionerFacility:
-    """Record that the practitioner also practises at a facility (multi-site practice)."""
+    """Record that the practitioner also practises at a facility (multi-site practice): for a
+    user who books at one of their sites already, and at the new one."""
+    access.require_practitioner_writable(principal, practitioner)
+    return _add_site(session, practitioner, facility_code, principal=principal, today=today)
+
+
+def _add_site(session: Session, practitioner: Practitioner, facility_code: str, *,
+              principal: Principal | None, today: date) -> PractitionerFacility:
     facility = _facility(session, facility_code, "facility_code", principal)
     site = session.get(PractitionerFacility, (practitioner.id, facility.id))
     if site is None:
@@ -240,7 +241,7 @@ def create_exception(session: Session, data: dict, *, principal: Principal | Non
         except NotFound:
             raise field_error("practitioner_code",
                               f"{data['practitioner_code']} does not exist") from None
-        _require_some_site(practitioner, principal)
+        access.require_practitioner_writable(principal, practitioner)
         exc.practitioner = practitioner
         scope = {"practitioner_ids": [practitioner.id]}
         inside = {"practitioner_id": practitioner.id}
@@ -265,7 +266,7 @@ def delete_exception(session: Session, exc: ScheduleException, *, principal: Pri
         access.require_writable(principal, exc.facility_id, "exception")
         scope = {"facility_ids": [exc.facility_id]}
     else:
-        _require_some_site(exc.practitioner, principal)
+        access.require_practitioner_writable(principal, exc.practitioner)
         scope = {"practitioner_ids": [exc.practitioner_id]}
     session.delete(exc)
     session.flush()
