@@ -94,7 +94,7 @@ ENDPOINT_PERMISSIONS: dict[str, str | dict[str, str]] = {
     "booking.WaitlistRemove": "booking.write",
     # quarterly reports
     "reports.Reports": "plan.read",
-    "reports.ReportItem": {"GET": "plan.read", "PUT": "plan.read"},
+    "reports.ReportItem": {"GET": "plan.read", "PUT": "plan.run"},  # writing: network-wide
     "report_pages.reports_page": "plan.read",
     "report_pages.report_page": "plan.read",
     "report_pages.report_xlsx": "plan.read",

@@ -121,3 +121,21 @@ def deltas(base: dict, other: dict) -> dict:
                 and not isinstance(value, bool):
             out[key] = round(value - b, 4)
     return out
+
+
+def for_districts(figures: dict | None, codes: set[str] | None) -> dict | None:
+    """The figures a planner of the districts ``codes`` sees (None: a network-wide planner, who
+    sees them all): the rows of those districts only, and no network-level total (cases, placed,
+    objective, utilisation by tier, facility loads, a scale-up's ranking), which would tell of
+    the other districts."""
+    if codes is None or not figures:
+        return figures
+
+    def mine(rows):
+        return {k: v for k, v in (rows or {}).items() if k in codes}
+
+    return {"status": figures.get("status"),
+            "districts": mine(figures.get("districts")),
+            "unplaced_by_district": mine(figures.get("unplaced_by_district")),
+            "utilisation": {"district": mine((figures.get("utilisation") or {})
+                                             .get("district"))}}

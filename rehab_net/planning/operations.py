@@ -366,3 +366,38 @@ def district_summary(session: Session, plan: Plan, *, scope: Scope | None = None
                     "name_en": region.name_en if region else None, **f,
                     "median_road_km": round(statistics.median(kms), 1) if kms else None})
     return sorted(out, key=lambda d: (d["district_code"] is None, d["district_code"] or ""))
+
+
+# --- what a planner of some districts sees -------------------------------------------------------
+def district_codes_in(session: Session, scope: Scope) -> set[str] | None:
+    """The codes of the districts whose rows a scope shows (None: all, and network totals): the
+    same rule as the plan's assignments and districts, a district region inside the scope."""
+    if scope.everywhere:
+        return None
+    from rehab_net.network.operations import DISTRICT_LEVELS
+
+    return set(session.scalars(select(Region.code).where(
+        Region.level.in_(DISTRICT_LEVELS), scope.region_filter(Region.id))))
+
+
+class ScopedPlan:
+    """A plan as a planner of some districts sees it: its KPIs cut to their districts, none of
+    the network totals (cases, placed, objective, bound, solver statistics); every other
+    attribute is the plan's."""
+
+    def __init__(self, plan: Plan, codes: set[str]):
+        from rehab_net.planning import kpis
+
+        self._plan = plan
+        self.kpis = kpis.for_districts(plan.kpis, codes)
+        self.objective = self.bound = self.case_count = self.assigned_count = None
+        self.stats = {}
+
+    def __getattr__(self, name):
+        return getattr(self._plan, name)
+
+
+def scoped_plan(session: Session, plan: Plan, scope: Scope):
+    """``plan`` for a reader with ``scope`` (plan.read): itself for a network-wide planner."""
+    codes = district_codes_in(session, scope)
+    return plan if codes is None else ScopedPlan(plan, codes)

@@ -63,7 +63,9 @@ class Plans(MethodView):
         stmt = apply_sort(ops.list_plans(status=args.get("status")), args.get("sort"), {
             "id": Plan.id, "created_at": Plan.created_at, "status": Plan.status,
             "start_date": Plan.start_date}, (Plan.id.desc(),))
-        return page_of(get_session(), stmt, pagination_parameters)
+        session = get_session()
+        return [ops.scoped_plan(session, p, scope("plan.read"))
+                for p in page_of(session, stmt, pagination_parameters)]
 
     @blp.arguments(s.CreatePlanSchema, required=False)
     @blp.response(202, s.PlanSchema, headers={"Location": {
@@ -84,8 +86,10 @@ class PlanItem(MethodView):
     @blp.etag
     @blp.response(200, s.PlanSchema)
     def get(self, plan_id):
-        """One plan: its status, and once finished its objective and figures."""
-        return ops.get_plan(get_session(), plan_id)
+        """One plan: its status, and once finished its objective and figures (a district
+        planner's: those of its districts only)."""
+        session = get_session()
+        return ops.scoped_plan(session, ops.get_plan(session, plan_id), scope("plan.read"))
 
 
 @blp.route("/plans/<int:plan_id>/cancel")
@@ -332,7 +336,8 @@ def _local_time(value) -> str:
 @pages.get("/plans")
 def plans_page():
     session = get_session()
-    plans = session.scalars(select(Plan).order_by(Plan.id.desc()).limit(PAGE_PLANS)).all()
+    plans = [ops.scoped_plan(session, p, scope("plan.read")) for p in session.scalars(
+        select(Plan).order_by(Plan.id.desc()).limit(PAGE_PLANS))]
     total = session.scalar(select(func.count()).select_from(Plan))
     return render_template("planning/plans.html", plans=plans, total=total, limit=PAGE_PLANS)
 
@@ -347,7 +352,8 @@ def plan_page(plan_id: int):
                                 .where(PlanLoad.plan_id == plan.id))
     shadow = session.scalars(ops.list_shadow_prices(plan).order_by(
         PlanShadowPrice.value.desc()).limit(PAGE_SHADOW_PRICES)).all()
-    return render_template("planning/plan.html", plan=plan,
+    return render_template("planning/plan.html", plan=ops.scoped_plan(session, plan,
+                                                                       scope("plan.read")),
                            districts=ops.district_summary(session, plan,
                                                           scope=scope("plan.read")), loads=loads,
                            load_total=load_total, load_limit=PAGE_LOADS, shadow_prices=shadow)

@@ -152,3 +152,14 @@ def job(session: Session, now: datetime) -> dict:
     report = generate(session, quarter, today=now.astimezone(ZONE).date(),
                       actor="system:scheduler")
     return {"quarter": report.quarter}
+
+
+def for_districts(data: dict, codes: set[str] | None) -> dict:
+    """What a planner of the districts ``codes`` reads of a report (None: network-wide, all):
+    the rows of those districts; no network total, category, priority or plan figure."""
+    if codes is None:
+        return data
+    return {"quarter": data.get("quarter"), "from": data.get("from"), "to": data.get("to"),
+            "totals": {}, "by_category": {}, "by_priority": {}, "plan": None,
+            **{block: {k: v for k, v in (data.get(block) or {}).items() if k in codes}
+               for block in ("by_district", "referrals_by_district")}}

@@ -29,12 +29,32 @@ class ReportSchema(Schema):
     data = fields.Dict()
 
 
-def get_report(session, quarter: str) -> QuarterlyReport:
+class ScopedReport:
+    """A report as a planner of some districts reads it (``quarterly.for_districts``)."""
+
+    def __init__(self, report: QuarterlyReport, codes: set[str]):
+        self._report = report
+        self.data = quarterly.for_districts(report.data, codes)
+
+    def __getattr__(self, name):
+        return getattr(self._report, name)
+
+
+def scoped(session, report: QuarterlyReport):
+    """``report`` for the current user: its districts' rows only, unless network-wide."""
+    from rehab_net.auth.guard import scope
+    from rehab_net.planning.operations import district_codes_in
+
+    codes = district_codes_in(session, scope("plan.read"))
+    return report if codes is None else ScopedReport(report, codes)
+
+
+def get_report(session, quarter: str):
     quarterly.quarter_bounds(quarter)  # 422 for a malformed quarter
     report = session.scalar(select(QuarterlyReport).where(QuarterlyReport.quarter == quarter))
     if report is None:
         raise NotFound(f"There is no report for {quarter} yet.")
-    return report
+    return scoped(session, report)
 
 
 @blp.route("/reports/quarterly")
@@ -42,8 +62,9 @@ class Reports(MethodView):
     @blp.response(200, ReportSchema(many=True))
     def get(self):
         """Every stored quarterly report, newest first."""
-        return list(get_session().scalars(select(QuarterlyReport)
-                                          .order_by(QuarterlyReport.quarter.desc())))
+        session = get_session()
+        return [scoped(session, r) for r in session.scalars(
+            select(QuarterlyReport).order_by(QuarterlyReport.quarter.desc()))]
 
 
 @blp.route("/reports/quarterly/<quarter>")
@@ -59,7 +80,7 @@ class ReportItem(MethodView):
         session = get_session()
         report = quarterly.generate(session, quarter, today=today(), actor=g.user.username)
         session.commit()
-        return report
+        return scoped(session, report)
 
 
 def xlsx(report: QuarterlyReport) -> bytes:

@@ -1,0 +1,107 @@
+"""A district planner sees the figures of its districts only, in a plan (API and pages) as in
+the quarterly report, with no network-wide total; only a network-wide planner (plan.run)
+regenerates a report. Two districts: Hailar 150702 (the district planner's) and 150727."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rehab_net.clock import today
+from rehab_net.planning import operations as plans
+from rehab_net.reports import quarterly
+from tests.factories import create_user, log_in, token_for
+from tests.test_permissions import call, world  # noqa: F401  (the fixture `world`)
+from tests.test_planning_api import solve_here
+
+
+@pytest.fixture
+def both(world, session):  # noqa: F811
+    world["users"]["nplanner"] = user = create_user(session, "nplanner",
+                                                    grants=[("planner", None)])
+    session.commit()
+    world["tokens"]["nplanner"] = token_for(session, user)
+    return world
+
+
+@pytest.fixture
+def plan_id(both, session):
+    plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+    session.commit()
+    solve_here(session, plan.id)
+    return plan.id
+
+
+def test_a_district_planner_reads_only_its_districts_kpis(anonymous, both, plan_id):
+    full = call(anonymous, both, "nplanner", "GET", f"/api/v1/plans/{plan_id}").json
+    assert set(full["kpis"]["districts"]) == {"150702", "150727"}
+    assert "cases" in full["kpis"] and full["objective"] is not None
+    mine = call(anonymous, both, "planner", "GET", f"/api/v1/plans/{plan_id}")
+    assert mine.status_code == 200
+    kpis = mine.json["kpis"]
+    assert set(kpis["districts"]) == {"150702"}
+    assert set(kpis["unplaced_by_district"]) <= {"150702"}
+    assert set(kpis["utilisation"]) == {"district"}
+    assert set(kpis["utilisation"]["district"]) <= {"150702"}
+    for total in ("cases", "placed", "objective", "by_priority", "facility_load"):
+        assert total not in kpis
+    assert mine.json["objective"] is None and mine.json["assigned"] is None
+    listed = call(anonymous, both, "planner", "GET", "/api/v1/plans").json
+    assert [set(p["kpis"]["districts"]) for p in listed] == [{"150702"}]
+    assert "cases" in call(anonymous, both, "nplanner", "GET", "/api/v1/plans").json[0]["kpis"]
+
+
+def test_the_plan_pages_hide_network_totals_from_a_district_planner(app, both, plan_id):
+    client = app.test_client()
+    log_in(client, both["users"]["nplanner"])
+    objective = "{:,.2f}".format(
+        call(app.test_client(), both, "nplanner", "GET", f"/api/v1/plans/{plan_id}")
+        .json["objective"])
+    assert objective in client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    client = app.test_client()
+    log_in(client, both["users"]["planner"])
+    for url in (f"/plans/{plan_id}", "/plans"):
+        page = client.get(url)
+        assert page.status_code == 200 and objective not in page.get_data(as_text=True), url
+        assert "150727" not in page.get_data(as_text=True), url
+
+
+def test_a_district_planner_reads_its_rows_of_the_report_and_cannot_write_one(
+        anonymous, both, session):
+    quarter = f"{date.today().year}-Q{(date.today().month - 1) // 3 + 1}"
+    quarterly.generate(session, quarter, today=date(2100, 1, 1), actor="test")
+    session.commit()
+    url = f"/api/v1/reports/quarterly/{quarter}"
+    full = call(anonymous, both, "nplanner", "GET", url).json["data"]
+    assert set(full["by_district"]) == {"150702", "150727"} and full["totals"]
+    mine = call(anonymous, both, "planner", "GET", url)
+    assert mine.status_code == 200
+    data = mine.json["data"]
+    assert set(data["by_district"]) == {"150702"} and data["totals"] == {}
+    assert data["by_category"] == {} and data["by_priority"] == {} and data["plan"] is None
+    assert set(data["referrals_by_district"]) <= {"150702"}
+    (listed,) = call(anonymous, both, "planner", "GET", "/api/v1/reports/quarterly").json
+    assert set(listed["data"]["by_district"]) == {"150702"}
+    assert call(anonymous, both, "planner", "PUT", "/api/v1/reports/quarterly/2026-Q3") \
+        .status_code == 403
+    assert call(anonymous, both, "nplanner", "PUT", "/api/v1/reports/quarterly/2026-Q3") \
+        .status_code == 200
+
+
+def test_the_report_page_and_download_show_a_district_planner_its_rows(app, both, session):
+    import io
+
+    from openpyxl import load_workbook
+
+    quarter = f"{date.today().year}-Q{(date.today().month - 1) // 3 + 1}"
+    quarterly.generate(session, quarter, today=date(2100, 1, 1), actor="test")
+    session.commit()
+    client = app.test_client()
+    log_in(client, both["users"]["planner"])
+    page = client.get(f"/reports/{quarter}")
+    assert page.status_code == 200
+    assert "150702" in page.get_data(as_text=True)
+    assert "150727" not in page.get_data(as_text=True)
+    book = load_workbook(io.BytesIO(client.get(f"/reports/{quarter}.xlsx").data))
+    assert [r[0] for r in book["by_district"].iter_rows(min_row=2, values_only=True)] \
+        == ["150702"]
