@@ -13,6 +13,7 @@ from rehab_net.reports import quarterly
 from tests.factories import create_user, log_in, token_for
 from tests.test_permissions import call, world  # noqa: F401  (the fixture `world`)
 from tests.test_planning_api import solve_here
+from tests.test_referrals import net  # noqa: F401  (the fixture `net`, referrals' world)
 
 
 @pytest.fixture
@@ -105,3 +106,30 @@ def test_the_report_page_and_download_show_a_district_planner_its_rows(app, both
     book = load_workbook(io.BytesIO(client.get(f"/reports/{quarter}.xlsx").data))
     assert [r[0] for r in book["by_district"].iter_rows(min_row=2, values_only=True)] \
         == ["150702"]
+
+
+def test_only_staff_of_the_two_facilities_download_a_referral_attachment(app, session, net):  # noqa: F811
+    """A planner reads referrals (received in its region), not their clinical documents."""
+    from rehab_net.referrals import operations as referrals
+    from tests.test_referrals import drive
+
+    net["users"]["nplanner"] = create_user(session, "nplanner2", grants=[("planner", None)])
+    session.commit()
+    net["tokens"]["nplanner"] = token_for(session, net["users"]["nplanner"])
+    referral = drive(session, net, "sent")
+    attachment = referrals.add_attachment(session, referral, "summary.pdf", b"%PDF-1.7 x",
+                                          principal=None)
+    session.commit()
+    api_url = f"/api/v1/referrals/{referral.code}/attachments/{attachment.id}"
+    page_url = f"/referrals/{referral.code}/attachments/{attachment.id}"
+    for who, status in (("staff", 200), ("coord", 200), ("planner", 404), ("nplanner", 404)):
+        client = app.test_client()
+        assert client.get(f"/api/v1/referrals/{referral.code}", headers={
+            "Authorization": f"Bearer {net['tokens'][who]}"}).status_code == 200, who
+        got = client.get(api_url, headers={"Authorization": f"Bearer {net['tokens'][who]}"})
+        assert got.status_code == status, (who, got.status_code)
+        if status == 200:
+            assert got.data == b"%PDF-1.7 x"
+        client = app.test_client()
+        log_in(client, net["users"][who])
+        assert client.get(page_url).status_code == status, who

@@ -484,6 +484,19 @@ def add_attachment(session: Session, referral: Referral, filename: str, data: by
     return attachment
 
 
+def get_attachment(session: Session, referral: Referral, attachment_id: int, *,
+                   viewer: Principal | None) -> ReferralAttachment:
+    """One attachment of a referral, for staff of its sending or receiving facility only: a
+    clinical document is not a planner's to read (planners see the referral, not its files).
+    For anyone else it does not exist (404)."""
+    facilities = acting_facilities(viewer)
+    found = next((a for a in referral.attachments if a.id == attachment_id), None)
+    if found is None or (facilities is not None and referral.sender_id not in facilities
+                         and referral.receiver_id not in facilities):
+        raise NotFound(f"Referral {referral.code} has no attachment {attachment_id}.")
+    return found
+
+
 
 # --- FHIR ---------------------------------------------------------------------------------------
 def fhir_facts(referral: Referral):

@@ -313,9 +313,7 @@ def attachment(code: str, attachment_id: int):
     """An attachment for a browser (the API's download needs a token); the read is audited."""
     session = get_session()
     referral = ops.get_referral(session, code, viewer=g.user)
-    found = next((a for a in referral.attachments if a.id == attachment_id), None)
-    if found is None:
-        raise NotFound(f"Referral {code} has no attachment {attachment_id}.")
+    found = ops.get_attachment(session, referral, attachment_id, viewer=g.user)
     audit.record_read(session, "referral_attachment", f"{referral.code}/{attachment_id}")
     return send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
                      download_name=_download_name(found.filename, found.id), etag=False)

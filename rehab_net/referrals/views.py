@@ -168,9 +168,7 @@ class ReferralAttachmentItem(MethodView):
         """Download an attachment (the read is audited)."""
         session = get_session()
         referral = ops.get_referral(session, code, viewer=g.user)
-        attachment = next((a for a in referral.attachments if a.id == attachment_id), None)
-        if attachment is None:
-            raise NotFound(f"Referral {code} has no attachment {attachment_id}.")
+        attachment = ops.get_attachment(session, referral, attachment_id, viewer=g.user)
         audit.record_read(session, "referral_attachment", f"{code}/{attachment_id}")
         return Response(attachment.data, mimetype=attachment.content_type, headers={
             "Content-Disposition": f'attachment; filename="{attachment.id}"',
