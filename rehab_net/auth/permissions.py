@@ -61,7 +61,7 @@ class Scope:
             return false()
         from rehab_net.network.operations import subtree_ids
 
-        return or_(*(column.in_(subtree_ids(r)) for r in sorted(self.region_ids)))
+        return column.in_(subtree_ids(self.region_ids))
 
     def covers(self, session: Session, region_id: int | None) -> bool:
         if self.everywhere:

@@ -2,6 +2,7 @@
 facilities, services and capacities, and the summary. Operations flush; the caller commits."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import func, or_, select
@@ -53,9 +54,11 @@ def get_service(session: Session, code: str) -> Service:
     return service
 
 
-def subtree_ids(region_id: int):
-    """A select of the ids of a region and all regions below it (recursive CTE, both dialects)."""
-    tree = select(Region.id).where(Region.id == region_id).cte("tree", recursive=True)
+def subtree_ids(region_id: int | Iterable[int]):
+    """A select of the ids of a region (or of several) and all regions below it (one recursive
+    CTE, both dialects: a condition built from several would repeat the CTE's name)."""
+    seeds = [region_id] if isinstance(region_id, int) else sorted(region_id)
+    tree = select(Region.id).where(Region.id.in_(seeds)).cte("tree", recursive=True)
     child = aliased(Region)
     tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
     return select(tree.c.id)
