@@ -19,11 +19,19 @@ class DomainError(Exception):
     title = "Bad request"
     type_ = "about:blank"
 
-    def __init__(self, detail: str, errors: list[dict] | None = None, headers: dict | None = None):
+    def __init__(self, detail: str, errors: list[dict] | None = None, headers: dict | None = None,
+                 audit: list[dict] | None = None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
         self.headers = headers or {}
+        # Audit events the refusal itself must leave (keyword arguments of audit.record): the
+        # handler writes them after the rollback, so the attempt is logged and nothing else is.
+        self.audit = audit or []
+
+
+class Forbidden(DomainError):
+    status, title = 403, "Forbidden"
 
 
 class NotFound(DomainError):
@@ -96,10 +104,23 @@ def _rollback() -> None:
         session.rollback()
 
 
+def _record_refusal(err: DomainError) -> None:
+    if not err.audit:
+        return
+    from rehab_net.auth import audit
+    from rehab_net.db import get_session
+
+    session = get_session()
+    for event in err.audit:
+        audit.record(session, **event)
+    session.commit()
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
         _rollback()
+        _record_refusal(err)
         if _wants_problem():
             return problem(err.status, err.title, err.detail, err.errors, err.headers)
         return render_template("error.html", status=err.status, title=err.title,

@@ -106,7 +106,8 @@ ROLES = ("coordinator", "clinic", "planner", "admin", "auditor")
 FACILITY_ROLES = ("coordinator", "clinic")
 # Actions recorded in the audit log.
 AUDIT_ACTIONS = ("read", "list", "reveal", "create", "update", "delete", "import", "export",
-                 "login", "login_failed", "logout", "token_create", "token_revoke")
+                 "login", "login_failed", "logout", "token_create", "token_revoke", "grant",
+                 "revoke", "duplicate_id")
 
 # Referrals (rehab_net/referrals/states.py holds the transitions).
 REFERRAL_STATES = ("draft", "sent", "received", "accepted", "declined", "returned",

@@ -109,8 +109,12 @@ TABLE = [
     # users: admins manage users whose roles lie in their region
     ("admin", "GET", ("/api/v1/users/managed", "/api/v1/users/unmanaged"), None, 200, 404),
     ("admin", "POST", ("/api/v1/users/managed/grants", "/api/v1/users/managed/grants"),
-     ({"role": "clinic", "place": "ST150702001"}, {"role": "clinic", "place": "ST150727001"}),
-     409, 422),
+     ({"role": "planner", "place": "150702001"}, {"role": "planner", "place": "150727001"}),
+     201, 422),
+    # ... and never a role that reads personal data (only a network administrator grants it)
+    ("admin", "POST", ("/api/v1/users/managed/grants", "/api/v1/users/managed/grants"),
+     ({"role": "clinic", "place": "ST150702001"}, {"role": "auditor", "place": "150702"}),
+     422, 422),
     ("planner", "GET", ("/api/v1/users/managed", "/api/v1/users/unmanaged"), None, 403, 403),
     # the audit log: auditors only
     ("auditor", "GET", ("/api/v1/audit-events", "/api/v1/audit-events"), None, 200, 200),

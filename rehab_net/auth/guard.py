@@ -19,7 +19,7 @@ from rehab_net.auth import operations as ops
 from rehab_net.auth.models import RoleGrant, User
 from rehab_net.auth.permissions import NOWHERE, ROLE_PERMISSIONS, Scope, scope_of
 from rehab_net.db import get_session
-from rehab_net.errors import DomainError
+from rehab_net.errors import DomainError, Forbidden  # noqa: F401  (Forbidden re-exported)
 
 PUBLIC = frozenset({"static", "auth.login", "auth.logout", "i18n.switch_language",
                     "api-docs.openapi_json"})
@@ -234,10 +234,6 @@ def scope(permission: str) -> Scope:
 
 class Unauthenticated(DomainError):
     status, title = 401, "Unauthorized"
-
-
-class Forbidden(DomainError):
-    status, title = 403, "Forbidden"
 
 
 def _principal(user: User | None, via: str) -> Principal | None:

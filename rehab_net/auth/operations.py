@@ -14,7 +14,7 @@ from rehab_net.auth import audit
 from rehab_net.auth.models import ApiToken, LoginAttempt, RoleGrant, User
 from rehab_net.auth.permissions import Scope
 from rehab_net.db import utcnow
-from rehab_net.errors import Conflict, DomainError, NotFound, field_error
+from rehab_net.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from rehab_net.network import operations as network
 from rehab_net.vocab import FACILITY_ROLES, ROLES
 
@@ -125,14 +125,39 @@ def parse_place(session: Session, role: str, place: str | None) -> dict:
         raise field_error("place", f"region {place} does not exist") from None
 
 
+# Roles whose holder reads personal records or other people's audit trail. Only an administrator
+# of the whole network grants them, so a regional administrator cannot reach personal data by
+# granting such a role to an account it controls (itself, or one it just created).
+PERSONAL_DATA_ROLES = frozenset({"coordinator", "clinic", "auditor"})
+
+
+def _grant_place_label(grant_: RoleGrant) -> str | None:
+    place = grant_.facility or grant_.region
+    return place.code if place is not None else None
+
+
+def check_may_grant(session: Session, by: User | None, target: User, role: str,
+                    region_id: int | None, within: Scope | None) -> None:
+    """The grant rules (docs/security.md): nobody grants to themselves; an administrator grants
+    only inside the region it administers; a role that reads personal data, or the audit log,
+    only an administrator of the whole network grants. ``by``/``within`` None: the command line
+    (whoever runs it owns the server)."""
+    if by is not None and by.id == target.id:
+        raise Forbidden("Nobody grants a role to themselves: ask another administrator.")
+    if within is None or within.everywhere:
+        return
+    if region_id is None or not within.covers(session, region_id):
+        raise field_error("place", "is outside the region you administer")
+    if role in PERSONAL_DATA_ROLES:
+        raise field_error("role", "only an administrator of the whole network grants this role")
+
+
 def grant(session: Session, user: User, role: str, place: str | None,
-          *, within: Scope | None = None) -> RoleGrant:
+          *, within: Scope | None = None, by: User | None = None) -> RoleGrant:
     where = parse_place(session, role, place)
     region_id = (where["facility"].region_id if "facility" in where
                  else where["region"].id if "region" in where else None)
-    if within is not None and not (within.everywhere or (
-            region_id is not None and within.covers(session, region_id))):
-        raise field_error("place", "is outside the region you administer")
+    check_may_grant(session, by, user, role, region_id, within)
     for g_ in user.grants:
         if (g_.role == role and g_.facility is where.get("facility")
                 and g_.region is where.get("region")):
@@ -141,16 +166,35 @@ def grant(session: Session, user: User, role: str, place: str | None,
     user.grants.append(new)
     user.session_epoch += 1  # the new rights show from the next login
     session.flush()
+    audit.record(session, "grant", "user", user.username,
+                 detail={"role": role, "place": _grant_place_label(new)})
     return new
 
 
-def revoke_grant(session: Session, user: User, grant_id: int) -> None:
+def revoke_grant(session: Session, user: User, grant_id: int, *, by: User | None = None) -> None:
     match = next((g_ for g_ in user.grants if g_.id == grant_id), None)
     if match is None:
         raise NotFound(f"{user.username} has no grant {grant_id}.")
+    if by is not None and by.id == user.id and match.role == "admin":
+        # An administrator's own last word on users: another administrator takes it away.
+        raise Forbidden("You cannot take away your own administrator role.")
+    audit.record(session, "revoke", "user", user.username,
+                 detail={"role": match.role, "place": _grant_place_label(match)})
     user.grants.remove(match)
     user.session_epoch += 1
     session.flush()
+
+
+def check_may_take_over(session: Session, by: User | None, target: User,
+                        within: Scope | None) -> None:
+    """Setting someone's password hands their account over: an administrator may do it only to
+    accounts whose every role it could have granted itself (otherwise a regional administrator
+    would reach personal data by resetting a clinic worker's password)."""
+    if within is None or within.everywhere or (by is not None and by.id == target.id):
+        return
+    if any(g_.role in PERSONAL_DATA_ROLES for g_ in target.grants):
+        raise Forbidden("Only an administrator of the whole network sets the password of a "
+                        "user who reads personal data.")
 
 
 # --- logins -------------------------------------------------------------------------------------
@@ -244,10 +288,14 @@ def user_for_token(session: Session, plain: str) -> User | None:
 
 # --- the audit log ------------------------------------------------------------------------------
 def list_audit_events(*, actor=None, action=None, object_type=None, object_code=None,
-                      since=None, until=None):
+                      since=None, until=None, scope: Scope | None = None):
+    """Audit events, newest last unless sorted. With a regional ``scope`` (an auditor of a
+    region): the events of that region's staff and about its persons, cases and users."""
     from rehab_net.auth.models import AuditEvent
 
     stmt = select(AuditEvent)
+    if scope is not None and not scope.everywhere:
+        stmt = stmt.where(_audit_in_scope(AuditEvent, scope))
     for column, value in ((AuditEvent.actor, actor), (AuditEvent.action, action),
                           (AuditEvent.object_type, object_type),
                           (AuditEvent.object_code, object_code)):
@@ -258,6 +306,26 @@ def list_audit_events(*, actor=None, action=None, object_type=None, object_code=
     if until:
         stmt = stmt.where(AuditEvent.at < until)
     return stmt
+
+
+def _audit_in_scope(event, scope: Scope):
+    """SQL: an event belongs to the region: done by one of its staff (a user whose every grant
+    lies in it), or about one of its persons, cases or staff accounts. Events of users working
+    in several regions, and of anonymous callers, are for the network's auditors."""
+    from sqlalchemy import and_, or_
+
+    from rehab_net.people import operations as people
+
+    staff = list_users(scope=scope).where(
+        select(RoleGrant.id).where(RoleGrant.user_id == User.id).exists())
+    staff_ids = staff.with_only_columns(User.id).order_by(None)
+    staff_names = staff.with_only_columns(User.username).order_by(None)
+    return or_(
+        event.user_id.in_(staff_ids),
+        and_(event.object_type == "person", event.object_code.in_(people.person_codes_in(scope))),
+        and_(event.object_type == "case", event.object_code.in_(people.case_codes_in(scope))),
+        and_(event.object_type == "user", event.object_code.in_(staff_names)),
+    )
 
 
 def count_of(stmt):

@@ -24,7 +24,7 @@ from rehab_net.auth import operations as ops
 from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import DomainError, Invalid
+from rehab_net.errors import DomainError, Invalid, NotFound
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 bp = Blueprint("auth", __name__)
@@ -172,7 +172,7 @@ def new_user():
                                    display_name=form["display_name"],
                                    password=form.get("password", ""))
             ops.grant(s, user, form["role"], form.get("place", "").strip() or None,
-                      within=guard.scope("user.manage"))
+                      within=guard.scope("user.manage"), by=guard.current_principal().user)
             s.commit()
             flash(_("User %(name)s is created.", name=user.username), "info")
             return redirect(url_for("auth.user", username=user.username), code=303)
@@ -189,6 +189,7 @@ def new_user():
 def user(username: str):
     s = get_session()
     target = managed_user(username)
+    me = guard.current_principal().user
     errors: dict[str, str] = {}
     if request.method == "POST":
         action = request.form.get("action")
@@ -196,10 +197,13 @@ def user(username: str):
             if action == "grant":
                 ops.grant(s, target, request.form.get("role", ""),
                           request.form.get("place", "").strip() or None,
-                          within=guard.scope("user.manage"))
+                          within=guard.scope("user.manage"), by=me)
                 flash(_("The role is granted."), "info")
             elif action == "revoke":
-                ops.revoke_grant(s, target, int(request.form.get("grant_id", "0") or 0))
+                grant_id = request.form.get("grant_id", "")
+                if not grant_id.isdigit() or len(grant_id) > 18:
+                    raise NotFound("There is no such grant.")
+                ops.revoke_grant(s, target, int(grant_id), by=me)
                 flash(_("The role is taken away."), "info")
             elif action in ("activate", "deactivate"):
                 ops.set_active(s, target, action == "activate")
@@ -207,6 +211,7 @@ def user(username: str):
                       else _("The account is deactivated; its sessions and tokens ended."),
                       "info")
             elif action == "password":
+                ops.check_may_take_over(s, me, target, guard.scope("user.manage"))
                 ops.set_password(s, target, request.form.get("password", ""))
                 flash(_("The password is changed; the user's sessions ended."), "info")
             else:
@@ -260,8 +265,10 @@ def audit_log():
     args, errors = _audit_args()
     s = get_session()
     events = [] if errors else list(s.scalars(
-        ops.list_audit_events(**args).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE_ROWS)))
-    total = None if errors else s.scalar(select(ops.count_of(ops.list_audit_events(**args))))
+        ops.list_audit_events(**args, scope=guard.scope("audit.read"))
+        .order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE_ROWS)))
+    total = None if errors else s.scalar(select(ops.count_of(
+        ops.list_audit_events(**args, scope=guard.scope("audit.read")))))
     return render_template("auth/audit.html", events=events, errors=errors, args=request.args,
                            actions=AUDIT_ACTIONS, total=total, limit=AUDIT_PAGE_ROWS), \
         (422 if errors else 200)

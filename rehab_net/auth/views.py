@@ -98,7 +98,7 @@ class Users(MethodView):
                                display_name=data["display_name"], password=data["password"])
         for grant in data["grants"]:
             ops.grant(session, user, grant["role"], grant["place"],
-                      within=scope("user.manage"))
+                      within=scope("user.manage"), by=g.user.user)
         session.commit()
         return user
 
@@ -119,6 +119,7 @@ class UserItem(MethodView):
         if "display_name" in data:
             user.display_name = data["display_name"]
         if "password" in data:
+            ops.check_may_take_over(session, g.user.user, user, scope("user.manage"))
             ops.set_password(session, user, data["password"])
         if "active" in data:
             ops.set_active(session, user, data["active"])
@@ -134,7 +135,7 @@ class UserGrants(MethodView):
         """Grant a role at a place (inside the region you administer)."""
         session = get_session()
         grant = ops.grant(session, managed_user(username), data["role"], data["place"],
-                          within=scope("user.manage"))
+                          within=scope("user.manage"), by=g.user.user)
         session.commit()
         return grant
 
@@ -145,14 +146,14 @@ class UserGrantItem(MethodView):
     def delete(self, username, grant_id):
         """Take a role away."""
         session = get_session()
-        ops.revoke_grant(session, managed_user(username), grant_id)
+        ops.revoke_grant(session, managed_user(username), grant_id, by=g.user.user)
         session.commit()
 
 
 def _audit_query(args):
     filters = {k: args.get(k) for k in ("actor", "action", "object_type", "object_code",
                                         "since", "until")}
-    stmt = ops.list_audit_events(**filters)
+    stmt = ops.list_audit_events(**filters, scope=scope("audit.read"))
     return apply_sort(stmt, args.get("sort"), {"at": AuditEvent.at, "id": AuditEvent.id},
                       (AuditEvent.id.desc(),))
 

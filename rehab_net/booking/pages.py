@@ -43,7 +43,7 @@ bp = Blueprint("booking_pages", __name__)
 
 
 def _render(template: str, **context):
-    from rehab_net.people.pages import mask_name
+    from rehab_net.people.identifiers import mask_name
 
     return render_template(template, mask_name=mask_name, **context)
 DAY_ROWS = 200

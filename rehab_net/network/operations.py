@@ -56,9 +56,10 @@ def get_service(session: Session, code: str) -> Service:
 
 def subtree_ids(region_id: int | Iterable[int]):
     """A select of the ids of a region (or of several) and all regions below it (one recursive
-    CTE, both dialects: a condition built from several would repeat the CTE's name)."""
+    CTE, both dialects). The CTE is anonymous: one statement may hold several (a scope and a
+    region filter, or a scope used twice), and named ones would clash."""
     seeds = [region_id] if isinstance(region_id, int) else sorted(region_id)
-    tree = select(Region.id).where(Region.id.in_(seeds)).cte("tree", recursive=True)
+    tree = select(Region.id).where(Region.id.in_(seeds)).cte(recursive=True)
     child = aliased(Region)
     tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
     return select(tree.c.id)

@@ -93,7 +93,34 @@ def list_persons(session: Session, *, region=None, poverty_status=None, sex=None
     return stmt
 
 
-def _apply_identity(session: Session, person: Person, data: dict) -> None:
+def person_codes_in(scope: Scope):
+    """SQL: the codes of the persons living in a scope (for other modules' filters)."""
+    return select(Person.code).where(scope.region_filter(Person.home_region_id))
+
+
+def case_codes_in(scope: Scope):
+    """SQL: the codes of the cases of persons living in a scope."""
+    return (select(Case.code).join(Person, Case.person_id == Person.id)
+            .where(scope.region_filter(Person.home_region_id)))
+
+
+def _refuse_duplicate(session: Session, person: Person, number: str, scope: Scope | None) -> None:
+    """One person per resident ID number. The refusal names the existing record only to someone
+    who may read it; to anyone else it says no more than "registered already" (it must refuse,
+    but must not tell where or as whom), and the attempt is audited so probing shows up."""
+    other = session.scalar(select(Person).where(
+        Person.resident_id_index == blind_index(number), Person.id != person.id))
+    if other is None:
+        return
+    attempt = [{"action": "duplicate_id", "object_type": "person",
+                "object_code": other.code, "detail": {"attempted_code": person.code}}]
+    if scope is None or scope.covers(session, other.home_region_id):
+        raise Conflict(f"Person {other.code} has this resident ID number already.", audit=attempt)
+    raise Conflict("This resident ID number is registered already.", audit=attempt)
+
+
+def _apply_identity(session: Session, person: Person, data: dict,
+                    scope: Scope | None = None) -> None:
     """Check the resident ID against birth date and sex (derived when not given) and uniqueness."""
     try:
         rid = parse_resident_id(data.get("resident_id", person.resident_id))
@@ -105,10 +132,7 @@ def _apply_identity(session: Session, person: Person, data: dict) -> None:
         raise field_error("birth_date", "does not match the birth date in resident_id")
     if sex != rid.sex:
         raise field_error("sex", "does not match resident_id (its 17th digit: odd = M)")
-    other = session.scalar(select(Person.id).where(
-        Person.resident_id_index == blind_index(rid.number), Person.id != person.id))
-    if other is not None:
-        raise Conflict("A person with this resident ID number is registered already.")
+    _refuse_duplicate(session, person, rid.number, scope)
     person.resident_id, person.birth_date, person.sex = rid.number, birth, sex
 
 
@@ -137,7 +161,7 @@ def create_person(session: Session, data: dict, *, scope: Scope | None = None) -
                     poverty_status=data.get("poverty_status", "none"),
                     home_region=_home_region(session, data["home_region_code"]))
     _require_in_scope(session, scope, person.home_region.id, "home_region_code")
-    _apply_identity(session, person, data)
+    _apply_identity(session, person, data, scope)
     session.add(person)
     session.flush()
     return person
@@ -151,7 +175,7 @@ def update_person(session: Session, person: Person, data: dict, *,
         _require_in_scope(session, scope, person.home_region.id, "home_region_code")
     identity = {k: data.pop(k) for k in ("resident_id", "birth_date", "sex") if k in data}
     if identity:
-        _apply_identity(session, person, identity)
+        _apply_identity(session, person, identity, scope)
         for case in person.cases:  # certificates embed the ID number
             _check_certificate(case.certificate_number, person, case.category, case.grade)
     for key, value in data.items():

@@ -15,20 +15,13 @@ from rehab_net.errors import DomainError, Invalid
 from rehab_net.network import operations as network
 from rehab_net.network.models import Service
 from rehab_net.people import operations as ops
-from rehab_net.people.identifiers import mask
+from rehab_net.people.identifiers import mask, mask_name
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class
 from rehab_net.vocab import CASE_STATUSES, CATEGORIES, PRIORITY_CLASSES
 
 bp = Blueprint("people_pages", __name__)
 PAGE_ROWS = 50
-
-
-def mask_name(name: str | None) -> str:
-    """张三丰 -> 张**: enough to tell records apart in a list, not to identify a child."""
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, len(name) - 1)
 
 
 @bp.app_template_global()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from rehab_net.clock import today
+from rehab_net.people.identifiers import mask_name
 from rehab_net.people.importer import PHONE
 from rehab_net.people.rules import age_on, priority_class
 from rehab_net.schemas import Code, Input, ListArgs, StrictInt, mask
@@ -27,6 +28,15 @@ class PersonSchema(Schema):
     poverty_status = fields.String()
     case_codes = fields.Function(lambda p: [c.code for c in p.cases])
     version = fields.Integer()
+
+
+class PersonListItemSchema(PersonSchema):
+    """A person in a list: names show the surname only (as on the pages); the full names are in
+    ``GET /persons/{code}``, whose read is audited one by one."""
+    name = fields.Function(lambda p: mask_name(p.name),
+                           metadata={"description": "masked: surname only"})
+    guardian_name = fields.Function(lambda p: mask_name(p.guardian_name), allow_none=True,
+                                    metadata={"description": "masked: surname only"})
 
 
 class RevealedSchema(Schema):

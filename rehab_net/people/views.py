@@ -28,10 +28,10 @@ def _filters(args: dict) -> dict:
 @blp.route("/persons")
 class Persons(MethodView):
     @blp.arguments(s.PersonListArgs, location="query")
-    @blp.response(200, s.PersonSchema(many=True))
+    @blp.response(200, s.PersonListItemSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """List persons (identifiers masked)."""
+        """List persons (identifiers masked, names surname only)."""
         session = get_session()
         region = (query_ref(get_session(), network.get_region, args["region"], "region")
                   if "region" in args else None)
@@ -103,9 +103,11 @@ class Cases(MethodView):
         """List cases; sort=priority puts children 0-6 first, then severe, poor, standard."""
         session = get_session()
         on = today()
+        # The person filter resolves within the reader's scope: a code of another area is as
+        # unknown as a code that does not exist (same 422), so codes cannot be probed.
         refs = {
             "service": (network.get_service, "service"), "region": (network.get_region, "region"),
-            "person": (ops.get_person, "person"),
+            "person": (lambda se, c: ops.get_person(se, c, scope=scope("case.read")), "person"),
         }
         resolved = {k: query_ref(get_session(), g, args[k], n)
                     for k, (g, n) in refs.items() if k in args}
