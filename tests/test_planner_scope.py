@@ -133,3 +133,57 @@ def test_only_staff_of_the_two_facilities_download_a_referral_attachment(app, se
         client = app.test_client()
         log_in(client, net["users"][who])
         assert client.get(page_url).status_code == status, who
+
+
+@pytest.fixture
+def two_plans(both, session):
+    """Two finished plans of a network with capacity in both districts (so each district has
+    facility loads and shadow prices of its own)."""
+    from rehab_net.network import operations as network
+
+    network.set_capacity(session, both["station2"], dict(
+        service_code="physical_follow_up", effective_from=date(2026, 1, 1), weekly_intake=5,
+        concurrent_places=10))
+    session.commit()
+    ids = []
+    for _ in range(2):
+        plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+        session.commit()
+        solve_here(session, plan.id)
+        ids.append(plan.id)
+    return ids
+
+
+def test_a_district_planner_sees_the_loads_of_its_own_facilities_only(anonymous, both,
+                                                                      two_plans):
+    plan_id = two_plans[0]
+    for path in ("facilities", "shadow-prices"):
+        url = f"/api/v1/plans/{plan_id}/{path}?per_page=100"
+        full = {r["facility_code"] for r in call(anonymous, both, "nplanner", "GET", url).json}
+        mine = {r["facility_code"] for r in call(anonymous, both, "planner", "GET", url).json}
+        if path == "facilities":
+            assert "ST150727001" in full, full
+        assert "ST150727001" not in mine and mine <= full, (path, mine)
+
+
+def test_the_comparison_shows_a_district_planner_its_districts_only(app, anonymous, both,
+                                                                     two_plans):
+    ids = ",".join(map(str, two_plans))
+    full = call(anonymous, both, "nplanner", "GET", f"/api/v1/plans/compare?plans={ids}").json
+    assert "150727" in full["plans"][0]["kpis"]["districts"]
+    mine = call(anonymous, both, "planner", "GET", f"/api/v1/plans/compare?plans={ids}")
+    assert mine.status_code == 200
+    for entry in mine.json["plans"]:
+        assert set(entry["kpis"]["districts"]) == {"150702"}
+        assert "cases" not in entry["kpis"] and "facility_load" not in entry["kpis"]
+    client = app.test_client()
+    log_in(client, both["users"]["planner"])
+    for url in (f"/compare?plans={ids}", f"/compare.csv?plans={ids}",
+                f"/compare.csv?plans={ids}&table=facility_load"):
+        got = client.get(url)
+        assert got.status_code == 200, url
+        assert "150727" not in got.get_data(as_text=True), url
+    client = app.test_client()
+    log_in(client, both["users"]["nplanner"])
+    assert "150727" in client.get(f"/compare.csv?plans={ids}&table=districts").get_data(
+        as_text=True)

@@ -306,9 +306,17 @@ def list_assignments(plan: Plan, *, facility=None, district=None, service=None, 
     return stmt
 
 
-def list_loads(plan: Plan, *, facility=None, service=None, tier=None):
+def _facilities_in(scope: Scope | None):
+    """SQL: a plan row's facility lies in the reader's scope. A planner of some districts sees
+    the loads and shadow prices of its own facilities; the others' are network-level figures
+    (kpis.for_districts hides them from the plan's KPIs for the same reason)."""
+    return true() if scope is None else scope.region_filter(Facility.region_id)
+
+
+def list_loads(plan: Plan, *, facility=None, service=None, tier=None,
+               scope: Scope | None = None):
     stmt = (select(PlanLoad).join(Facility, PlanLoad.facility_id == Facility.id)
-            .where(PlanLoad.plan_id == plan.id)
+            .where(PlanLoad.plan_id == plan.id, _facilities_in(scope))
             .options(joinedload(PlanLoad.facility), joinedload(PlanLoad.service)))
     if facility is not None:
         stmt = stmt.where(PlanLoad.facility_id == facility.id)
@@ -319,9 +327,9 @@ def list_loads(plan: Plan, *, facility=None, service=None, tier=None):
     return stmt
 
 
-def list_shadow_prices(plan: Plan, *, facility=None, service=None):
+def list_shadow_prices(plan: Plan, *, facility=None, service=None, scope: Scope | None = None):
     stmt = (select(PlanShadowPrice).join(Facility, PlanShadowPrice.facility_id == Facility.id)
-            .where(PlanShadowPrice.plan_id == plan.id)
+            .where(PlanShadowPrice.plan_id == plan.id, _facilities_in(scope))
             .options(joinedload(PlanShadowPrice.facility), joinedload(PlanShadowPrice.service)))
     if facility is not None:
         stmt = stmt.where(PlanShadowPrice.facility_id == facility.id)
@@ -401,3 +409,8 @@ def scoped_plan(session: Session, plan: Plan, scope: Scope):
     """``plan`` for a reader with ``scope`` (plan.read): itself for a network-wide planner."""
     codes = district_codes_in(session, scope)
     return plan if codes is None else ScopedPlan(plan, codes)
+
+
+def scoped_plans(session: Session, plan_ids: list[int], scope: Scope) -> list:
+    """Several plans as a reader with ``scope`` sees them (the comparison's input)."""
+    return [scoped_plan(session, get_plan(session, i), scope) for i in plan_ids]

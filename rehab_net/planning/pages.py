@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from rehab_net.auth.guard import scope
 from rehab_net.auth.pages import translate_rule
 from rehab_net.clock import today
 from rehab_net.csvimport import CODE
@@ -470,7 +471,7 @@ def _plan_ids() -> tuple[list[int], str | None]:
 
 def _comparison(ids: list[int]):
     session = get_session()
-    return exports.build(session, [ops.get_plan(session, i) for i in ids])
+    return exports.build(session, ops.scoped_plans(session, ids, scope("plan.read")))
 
 
 def _pickable(session) -> list[Plan]:

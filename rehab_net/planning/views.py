@@ -203,7 +203,7 @@ class PlanCompare(MethodView):
         """KPIs of 2-8 finished plans side by side, with deltas against the first."""
         session = get_session()
         ids = [int(i) for i in args["plans"].split(",")]
-        return scenarios.compare(session, [ops.get_plan(session, i) for i in ids])
+        return scenarios.compare(session, ops.scoped_plans(session, ids, scope("plan.read")))
 
 
 @blp.route("/plans/<int:plan_id>/apply")
@@ -264,7 +264,8 @@ class PlanFacilities(MethodView):
         session = get_session()
         plan = ops.get_plan(session, plan_id)
         refs = _refs(session, args, facility=network.get_facility, service=network.get_service)
-        stmt = apply_sort(ops.list_loads(plan, tier=args.get("tier"), **refs), args.get("sort"), {
+        stmt = apply_sort(ops.list_loads(plan, tier=args.get("tier"), scope=scope("plan.read"),
+                                         **refs), args.get("sort"), {
             "facility": Facility.code, "utilisation": PlanLoad.utilisation,
             "assigned": PlanLoad.assigned_total, "capacity": PlanLoad.capacity_total},
             (Facility.code, PlanLoad.service_id))
@@ -292,7 +293,8 @@ class PlanShadowPrices(MethodView):
         session = get_session()
         plan = ops.get_plan(session, plan_id)
         refs = _refs(session, args, facility=network.get_facility, service=network.get_service)
-        stmt = apply_sort(ops.list_shadow_prices(plan, **refs), args.get("sort"), {
+        stmt = apply_sort(ops.list_shadow_prices(plan, scope=scope("plan.read"), **refs),
+                          args.get("sort"), {
             "value": PlanShadowPrice.value, "week": PlanShadowPrice.week,
             "facility": Facility.code}, (PlanShadowPrice.value.desc(),))
         return page_of(session, stmt, pagination_parameters)
@@ -346,11 +348,13 @@ def plans_page():
 def plan_page(plan_id: int):
     session = get_session()
     plan = ops.get_plan(session, plan_id)
-    loads = session.scalars(ops.list_loads(plan).order_by(
+    readable = scope("plan.read")
+    loads_stmt = ops.list_loads(plan, scope=readable)
+    loads = session.scalars(loads_stmt.order_by(
         PlanLoad.utilisation.desc().nulls_last(), Facility.code).limit(PAGE_LOADS)).all()
-    load_total = session.scalar(select(func.count()).select_from(PlanLoad)
-                                .where(PlanLoad.plan_id == plan.id))
-    shadow = session.scalars(ops.list_shadow_prices(plan).order_by(
+    load_total = session.scalar(select(func.count()).select_from(
+        loads_stmt.order_by(None).subquery()))
+    shadow = session.scalars(ops.list_shadow_prices(plan, scope=readable).order_by(
         PlanShadowPrice.value.desc()).limit(PAGE_SHADOW_PRICES)).all()
     return render_template("planning/plan.html", plan=ops.scoped_plan(session, plan,
                                                                        scope("plan.read")),
