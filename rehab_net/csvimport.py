@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import io
 import re
 from collections.abc import Callable, Iterable
@@ -135,11 +136,16 @@ _LINE_BREAK = re.compile("\r\n|\r|\n")  # what csv (and io with newline="") coun
 
 
 class _Lines:
-    """Offsets in the text <-> physical lines (1-based) and characters within them (1-based)."""
+    """Offsets in the text <-> physical lines (1-based) and characters within them (1-based).
+    The line starts are found only when a problem needs them (most files have none)."""
 
     def __init__(self, text: str):
-        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        self.text = text
         self.end = len(text)
+
+    @functools.cached_property
+    def starts(self) -> list[int]:
+        return [0] + [m.end() for m in _LINE_BREAK.finditer(self.text)]
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset)
@@ -159,8 +165,8 @@ class _BadBytes:
     by position at the end."""
 
     def __init__(self, text: str, lines: _Lines):
-        self.found = [(*lines.position(m.start()), ord(m.group()) - 0xDC00)
-                      for m in _BAD_BYTE.finditer(text)]
+        self.found = ([(*lines.position(m.start()), ord(m.group()) - 0xDC00)
+                       for m in _BAD_BYTE.finditer(text)] if _BAD_BYTE.search(text) else [])
         self.next = 0
 
     def __bool__(self) -> bool:
