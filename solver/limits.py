@@ -59,10 +59,13 @@ def largest_case_cost(policy: Policy, horizon_weeks: int) -> float:
 
 def network_nodes(cases: int, capacity: np.ndarray, groups: int | None = None) -> int:
     """The most nodes model.build_network can create: the sink, one per group (at most one per
-    case) and, per (facility, service, week) with capacity, a place and a chain node per priority
-    class (1 + len(PRIORITIES) nodes)."""
-    places = int(np.count_nonzero(capacity))
-    return 1 + (cases if groups is None else groups) + (1 + len(PRIORITIES)) * places
+    case), a place per (facility, service, week) with capacity, and a chain node per priority
+    class and week for each (facility, service) with capacity in some week (a chain runs to the
+    horizon's end through weeks without capacity too)."""
+    places = int(np.count_nonzero(capacity))  # capacity[facility, service, week]
+    offered = int(np.count_nonzero(capacity.any(axis=2)))
+    horizon = capacity.shape[2]
+    return 1 + (cases if groups is None else groups) + places + len(PRIORITIES) * horizon * offered
 
 
 def cost_multiplier(cases: int, nodes: int) -> int:
