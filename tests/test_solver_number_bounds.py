@@ -13,7 +13,6 @@ import pytest
 
 from rehab_net.planning import worker
 from rehab_net.planning.models import Plan, Scenario
-from solver.instance import Solution
 from solver.io import InstanceError, parse_instance, read_solution, write_solution
 from solver.limits import MAX_AMOUNT
 from solver.solve import solve
@@ -109,11 +108,12 @@ def test_an_instance_built_around_the_validation_is_an_error_not_an_optimum():
 def test_no_solution_file_claims_a_status_without_an_objective(tmp_path):
     inst = parse_instance(small({}))
     solution = solve(inst)
-    bad = dataclasses.replace(solution, objective=float("inf"))
-    with pytest.raises(ValueError, match="only status error may lack one"):
-        write_solution(bad, inst, tmp_path / "s.json")
-    assert not (tmp_path / "s.json").exists()
-    assert isinstance(solution, Solution) and solution.status == "optimal"
+    assert solution.status == "optimal"
+    for objective in (None, float("inf"), float("nan")):
+        bad = dataclasses.replace(solution, objective=objective)
+        with pytest.raises(ValueError, match="only status error may lack one"):
+            write_solution(bad, inst, tmp_path / "s.json")
+        assert not (tmp_path / "s.json").exists()
 
 
 # --- the app ----------------------------------------------------------------------------------
