@@ -6,7 +6,9 @@ cross-file checks and write only when no problem is left (all-or-nothing).
 """
 from __future__ import annotations
 
+import bisect
 import csv
+import functools
 import io
 import re
 from collections.abc import Callable, Iterable
@@ -127,24 +129,140 @@ class FileSpec:
         return [c.name for c in self.columns]
 
 
+# Bytes that are not UTF-8 are decoded as lone surrogates (errors="surrogateescape"), one per
+# byte, so the file is still parsed and each bad byte is reported in its cell, at its own line.
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+_LINE_BREAK = re.compile("\r\n|\r|\n")  # what csv (and io with newline="") count as lines
+
+
+class _Lines:
+    """Offsets in the text <-> physical lines (1-based) and characters within them (1-based).
+    The line starts are found only when a problem needs them (most files have none)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.end = len(text)
+
+    @functools.cached_property
+    def starts(self) -> list[int]:
+        return [0] + [m.end() for m in _LINE_BREAK.finditer(self.text)]
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def start_of(self, line: int) -> int:
+        """Where `line` starts; past the last line: the end of the text."""
+        return self.starts[line - 1] if line <= len(self.starts) else self.end
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = self.line_of(offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+class _BadBytes:
+    """The undecodable bytes of a file in file order, handed out as the cells holding them are
+    read (each cell holds as many as it has surrogates); whatever no cell claimed is reported
+    by position at the end."""
+
+    def __init__(self, text: str, lines: _Lines):
+        self.found = ([(*lines.position(m.start()), ord(m.group()) - 0xDC00)
+                       for m in _BAD_BYTE.finditer(text)] if _BAD_BYTE.search(text) else [])
+        self.next = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def take(self, cell: str) -> list[tuple[int, int, int]]:
+        n = len(_BAD_BYTE.findall(cell)) if self.found else 0
+        taken = self.found[self.next:self.next + n]
+        self.next += n
+        return taken
+
+    def rest(self) -> list[tuple[int, int, int]]:
+        taken, self.next = self.found[self.next:], len(self.found)
+        return taken
+
+
+def _not_utf8(line: int, char: int, byte: int, more: int = 0) -> str:
+    """One problem per value (or line) however many of its bytes are bad: a cut or foreign
+    character is often two or three bytes."""
+    also = f" (and {more} more byte{'s' if more > 1 else ''} after it)" if more else ""
+    return (f"is not UTF-8 text: byte 0x{byte:02X} at character {char} of line {line} cannot be "
+            f"decoded{also}; save the file as UTF-8")
+
+
+def _open_quote(text: str, offset: int, end: int) -> tuple[int, int] | None:
+    """Where a quoted value still open at `end` opens, reading a record from `offset`: (its
+    offset, the index of its cell in the record), or None if no quote is open there. Quotes open
+    a value only as its first character and are escaped by doubling (RFC 4180, csv's default
+    dialect)."""
+    cell, i, n = 0, offset, end
+    at_start = True
+    while i < n:
+        ch = text[i]
+        if at_start and ch == '"':
+            opened, i = i, i + 1
+            while True:
+                j = text.find('"', i, end)
+                if j < 0:
+                    return opened, cell
+                if text.startswith('""', j, end):
+                    i = j + 2
+                    continue
+                i = j + 1
+                break
+            at_start = False
+            continue
+        if ch == ",":
+            cell, at_start = cell + 1, True
+        elif ch in "\r\n":
+            cell, at_start = 0, True
+        else:
+            at_start = False
+        i += 1
+    return None
+
+
 def read_table(spec: FileSpec, path: Path, problems: list[Problem]) -> Table:
-    """Parse one file. Cells that break a rule are reported and left out of the row."""
+    """Parse one file. Cells that break a rule are reported and left out of the row. Every
+    problem names the physical line it is on: a row's first line (a quoted value may span
+    several), the line of an undecodable byte, the line where an unclosed quote opens."""
     table = Table(spec.name)
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(spec.name, 1, "-", f"is not UTF-8 (byte {exc.start})"))
-        return table
+        raw = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(spec.name, 0, "-", f"cannot be read: {exc.strerror}"))
         return table
-    reader = csv.reader(io.StringIO(raw, newline=""), strict=True)
+    text = raw.decode("utf-8-sig", errors="surrogateescape")
+    del raw
+    lines = _Lines(text)
+    bad = _BadBytes(text, lines)
+    header_names: list[str] = []
     try:
-        header = next(reader, None)
-        if not header:
+        _read_records(spec, text, lines, bad, table, header_names, problems)
+    finally:
+        by_line: dict[int, list[tuple[int, int, int]]] = {}
+        for found in bad.rest():
+            by_line.setdefault(found[0], []).append(found)
+        for line, taken in by_line.items():
+            _, char, byte = taken[0]
+            problems.append(Problem(spec.name, line, "-",
+                                    _not_utf8(line, char, byte, len(taken) - 1)))
+    return table
+
+
+def _read_records(spec: FileSpec, text: str, lines: _Lines, bad: _BadBytes, table: Table,
+                  header: list[str], problems: list[Problem]) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1  # the physical line the next record starts on
+    try:
+        first = next(reader, None)
+        if not first:
             problems.append(Problem(spec.name, 1, "-", "is empty; a header line is required"))
-            return table
-        header = [h.strip() for h in header]
+            return
+        if bad and any(_BAD_BYTE.search(h) for h in first):
+            return  # the header itself cannot be read: its bytes are reported by position
+        header.extend(h.strip() for h in first)
         missing = [c for c in spec.column_names if c not in header]
         unknown = [h for h in header if h not in spec.column_names]
         dupes = sorted({h for h in header if header.count(h) > 1})
@@ -155,18 +273,31 @@ def read_table(spec: FileSpec, path: Path, problems: list[Problem]) -> Table:
         for h in dupes:
             problems.append(Problem(spec.name, 1, h, "column appears more than once"))
         if missing or unknown or dupes:
-            return table
+            return
         index = {name: header.index(name) for name in spec.column_names}
-        for record in reader:
-            line = reader.line_num
+        while True:
+            start = reader.line_num + 1
+            record = next(reader, None)
+            if record is None:
+                break
+            line = start
             if not any(cell.strip() for cell in record):
                 continue  # a blank line, e.g. at the end of the file
+            undecodable = ({i: taken for i, cell in enumerate(record) if (taken := bad.take(cell))}
+                           if bad else {})
+            for i, taken in undecodable.items():
+                where = header[i] if i < len(header) else "-"
+                at_line, char, byte = taken[0]
+                problems.append(Problem(spec.name, at_line, where,
+                                        _not_utf8(at_line, char, byte, len(taken) - 1)))
             if len(record) != len(header):
                 problems.append(Problem(spec.name, line, "-",
                                         f"has {len(record)} cells, the header has {len(header)}"))
                 continue
-            row, ok = {}, True
+            row, ok = {}, not undecodable
             for col in spec.columns:
+                if index[col.name] in undecodable:
+                    continue
                 value = record[index[col.name]].strip()
                 if value == "":
                     if not col.optional:
@@ -183,8 +314,23 @@ def read_table(spec: FileSpec, path: Path, problems: list[Problem]) -> Table:
                 table.rows.append(row)
                 table.lines.append(line)
     except csv.Error as exc:
-        problems.append(Problem(spec.name, reader.line_num, "-", f"is not valid CSV: {exc}"))
-    return table
+        problems.append(_csv_problem(spec, text, lines, start, header, reader.line_num, exc))
+
+
+def _csv_problem(spec: FileSpec, text: str, lines: _Lines, start: int, header: list[str],
+                 line_num: int, exc: csv.Error) -> Problem:
+    """A record csv cannot parse. csv says where it gave up, which for a quote never closed is
+    the end of the file (or wherever the value grew past csv's field limit): name the line where
+    that quote opens instead."""
+    opened = _open_quote(text, lines.start_of(start), lines.start_of(line_num + 1))
+    if opened is None:
+        return Problem(spec.name, line_num, "-", f"is not valid CSV: {exc}")
+    offset, cell = opened
+    line, char = lines.position(offset)
+    where = header[cell] if cell < len(header) else "-"
+    return Problem(spec.name, line, where,
+                   f'is not valid CSV: the quote (") at character {char} of line {line} is '
+                   f"never closed ({exc})")
 
 
 def check_unique(table: Table, column: str, problems: list[Problem]) -> None:

@@ -39,6 +39,15 @@ from solver.instance import (
     Policy,
     Solution,
 )
+from solver.limits import (
+    COST_HEADROOM,
+    MAX_AMOUNT,
+    case_cost_terms,
+    cost_multiplier,
+    fits,
+    largest_case_cost,
+    network_nodes,
+)
 
 try:  # Optional: about 10x faster to write and 25% faster to read than the json module.
     import orjson
@@ -134,9 +143,10 @@ def _integer(value, lo: int, hi: int, rule: str, over: str | None = None):
 
 
 def _number(value, lo: float, hi: float, rule: str, *, type_rule: str | None = None,
-            above_lo: bool = False):
+            above_lo: bool = False, over: str | None = None):
     """A finite number in lo..hi (lo < x when above_lo); booleans are not numbers. `rule` words a
-    value out of range, `type_rule` (default: `rule`) a value that is not a number."""
+    value out of range, `type_rule` (default: `rule`) a value that is not a number, `over`
+    (default: `rule`) a value above hi."""
     if value is _MISSING:
         return None, "required"
     if not _is_number(value):
@@ -144,12 +154,23 @@ def _number(value, lo: float, hi: float, rule: str, *, type_rule: str | None = N
     try:
         number = float(value)
     except OverflowError:  # an integer too large for a double
-        return None, rule
+        return None, over or rule
     if not math.isfinite(number):
         return None, "must be a finite number"
-    if number < lo or number > hi or (above_lo and number == lo):
+    if number < lo or (above_lo and number == lo):
         return None, rule
+    if number > hi:
+        return None, over or rule
     return number, None
+
+
+# Every policy number enters the objective: at most limits.MAX_AMOUNT (2^53), see there why.
+_OVER_AMOUNT = (f"must be at most {MAX_AMOUNT:.0f} (2^53: a larger amount cannot become an "
+                "exact integer cost)")
+
+
+def _amount(value, rule: str = "must be a number >= 0", *, above_lo: bool = False):
+    return _number(value, 0.0, MAX_AMOUNT, rule, above_lo=above_lo, over=_OVER_AMOUNT)
 
 
 def _text(value, rule: str = "must be a non-empty string"):
@@ -232,6 +253,14 @@ def _loads(raw: bytes, path: Path):
             except UnicodeDecodeError as utf:
                 line, column = _line_column(raw, utf.start)
                 raise InstanceError([f"{path}:{line}:{column}: not UTF-8 text"]) from None
+        if orjson is not None:
+            # The json module also reads the tokens NaN and Infinity (and integers beyond 64
+            # bits), which orjson refuses without saying which value; parsed, the validation
+            # names their JSON path and the rule.
+            try:
+                return json.loads(raw.decode("utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                pass
         raise InstanceError([f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"]) \
             from None
 
@@ -273,9 +302,29 @@ def _parse(data, consume: bool) -> Instance:
     if out:
         raise InstanceError(out.texts())
     services = sorted(set(facilities.services) | cases.services)
-    return Instance(name=name, horizon_weeks=horizon, policy=policy, services=services,
-                    facilities=facilities.build(services, horizon),
-                    cases=cases.build(services))
+    instance = Instance(name=name, horizon_weeks=horizon, policy=policy, services=services,
+                        facilities=facilities.build(services, horizon),
+                        cases=cases.build(services))
+    _check_cost_range(instance)
+    return instance
+
+
+def _check_cost_range(instance: Instance) -> None:
+    """Each number may be fine and their combination not: the largest cost of one case times the
+    size of the network must fit OR-Tools' int64 costs at scale 1 (limits.py). Names the input
+    that contributes most."""
+    policy, horizon = instance.policy, instance.horizon_weeks
+    cases = len(instance.cases)
+    nodes = network_nodes(cases, instance.facilities.capacity)
+    multiplier = cost_multiplier(cases, nodes)
+    max_cost = largest_case_cost(policy, horizon)
+    if fits(max_cost, 1, multiplier):
+        return
+    path, _ = max(case_cost_terms(policy, horizon), key=itemgetter(1))
+    raise InstanceError([
+        f"{path}: too large for this instance: a case can cost up to {max_cost:.6g}, and with "
+        f"{cases} cases and up to {nodes} network nodes the optimiser's 64-bit integer costs "
+        f"allow at most {COST_HEADROOM / multiplier:.6g}"])
 
 
 def _parse_policy(policy, out: _Problems) -> Policy | None:
@@ -299,17 +348,16 @@ def _parse_policy(policy, out: _Problems) -> Policy | None:
             values[name] = {}
             for m, sub in enumerate(names):
                 if sub in value:
-                    number, rule = _number(value[sub], 0.0, math.inf, "must be a number >= 0")
+                    number, rule = _amount(value[sub])
                     if rule:
                         out.add(key + (n, m), f"{path}.{sub}", rule)
                     values[name][sub] = number
         elif name == "road_factor":
-            values[name], rule = _number(value, 0.0, math.inf, "must be a number > 0",
-                                         above_lo=True)
+            values[name], rule = _amount(value, "must be a number > 0", above_lo=True)
             if rule:
                 out.add(key + (n,), path, rule)
         else:
-            values[name], rule = _number(value, 0.0, math.inf, "must be a number >= 0")
+            values[name], rule = _amount(value)
             if rule:
                 out.add(key + (n,), path, rule)
     return None if out else Policy.from_mapping(values)
@@ -778,6 +826,12 @@ def read_solution(path) -> dict:
 def _solution_head(solution: Solution, instance: Instance) -> dict:
     def number(value):
         return None if value is None or not math.isfinite(value) else float(value)
+
+    if solution.status != "error" and number(solution.objective) is None:
+        # The contract requires an objective unless the status is error: such a file would fail
+        # `check`, so it is not written at all.
+        raise ValueError(f"a solution with status {solution.status} and objective "
+                         f"{solution.objective} (only status error may lack one)")
 
     return {"format": FORMAT_SOLUTION, "instance": instance.name, "status": solution.status,
             "objective": number(solution.objective), "bound": number(solution.bound)}

@@ -27,10 +27,9 @@ from ortools.graph.python import min_cost_flow
 from solver.costs import haversine_km
 from solver.groups import Groups, has_current
 from solver.instance import PRIORITIES, Instance
+from solver.limits import cost_multiplier, fits, largest_case_cost, network_nodes
 
 INFINITE = np.iinfo(np.int64).max // 4
-# OR-Tools multiplies costs by (nodes + 1) inside its cost scaling; keep that within int64.
-COST_HEADROOM = 2**62
 TAIL, HEAD, UPPER, COST = range(4)  # rows of Network.arcs: tail, head, capacity (upper bound), cost
 
 
@@ -40,21 +39,19 @@ class SolverFailure(RuntimeError):
 
 def choose_scale(instance: Instance, num_groups: int) -> int:
     """The largest power of ten up to 10^6 by which every cost can be multiplied and stay exact
-    integers within OR-Tools' range. The larger the scale, the smaller the rounding error."""
-    p = instance.policy
-    heaviest = max(p.priority_weights)
-    longest_road = p.road_factor * np.pi * 6371.0088  # half the Earth's circumference
-    max_cost = max(heaviest * p.unassigned_cost,
-                   heaviest * p.wait_cost_per_week * instance.horizon_weeks
-                   + p.travel_cost_per_km * longest_road + max(p.tier_cost)) + p.reassign_cost
-    capacity = instance.facilities.capacity
-    nodes = 1 + num_groups + 5 * int(np.count_nonzero(capacity))
-    cases = max(1, len(instance.cases))
+    integers within OR-Tools' range. The larger the scale, the smaller the rounding error.
+    io.py refuses instances for which not even scale 1 fits (limits.py); one built some other way
+    is a SolverFailure here rather than an overflow later."""
+    max_cost = largest_case_cost(instance.policy, instance.horizon_weeks)
+    cases = len(instance.cases)
+    multiplier = cost_multiplier(cases, network_nodes(cases, instance.facilities.capacity,
+                                                      groups=num_groups))
     for exponent in range(6, -1, -1):
         scale = 10**exponent
-        if max(max_cost, 1.0) * scale * max(nodes + 1, cases) < COST_HEADROOM:
+        if fits(max_cost, scale, multiplier):
             return scale
-    return 1
+    raise SolverFailure(f"costs too large for int64 arithmetic: a case can cost up to "
+                        f"{max_cost:.6g} and the network multiplies costs by up to {multiplier}")
 
 
 @dataclass

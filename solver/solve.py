@@ -9,6 +9,7 @@
 4. Split each group's flow back into its cases and weeks (this file)."""
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -364,6 +365,11 @@ def finish(instance: Instance, groups: Groups, prices: Prices, facility: np.ndar
     cases = len(instance.cases)
     costs = case_costs(instance, facility, week)
     objective = float(np.sum(costs))
+    if not math.isfinite(objective):
+        # Not reachable for an instance io.py accepted (limits.py); for any other, no plan rather
+        # than an "optimal" one without an objective.
+        return error_solution(instance, f"the objective is not a finite number ({objective}): "
+                              "the costs are too large", started)
     # The bound in money: the scaled bound can exceed the true one by the rounding of each grouped
     # case; cases that can never start are left out of the flow and cost exactly their penalty.
     outside = groups.of_case < 0

@@ -132,7 +132,8 @@ def test_unknown_column_and_not_utf8(app, session, tiny):
     result = run(app, "import", "network", str(tiny))
     assert result.exit_code == 2
     assert "services.csv:1:colour: unknown column" in result.output
-    assert "regions.csv:1:-: is not UTF-8 (byte 12)" in result.output
+    assert ("regions.csv:2:-: is not UTF-8 text: byte 0xFF at character 3 of line 2 cannot be "
+            "decoded; save the file as UTF-8") in result.output
 
 
 def test_unknown_file_name(app, tmp_path):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.errors import Conflict, NotFound, field_error, flatten_messages
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.planning import changes as change_rules
 from rehab_net.planning import kpis
 from rehab_net.planning.models import Plan, Scenario
 from rehab_net.planning.operations import create_plan, merge_policy
+from rehab_net.planning.schemas import PolicyOverridesSchema
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS
 
 NUMBER_RULES = {  # kind -> {field: (type, minimum, maximum)}
@@ -77,9 +79,21 @@ def validate_changes(session: Session, items) -> list[dict]:
                                   ("priority", set(PRIORITY_CLASSES))):
                 if c.get(name) is not None and c[name] not in allowed:
                     raise field_error(f"{where}.{name}", f"{c[name]} is not a known {name}")
-        if kind == "policy" and not isinstance(c["values"], dict):
-            raise field_error(f"{where}.values", "must be an object of policy weights")
+        if kind == "policy":
+            _check_policy_values(c["values"], f"{where}.values")
     return items
+
+
+def _check_policy_values(values, where: str) -> None:
+    """A scenario's policy weights obey the same ranges as the saved policy's (the schema's),
+    which keep the optimiser's integer costs far from overflow."""
+    if not isinstance(values, dict):
+        raise field_error(where, "must be an object of policy weights")
+    try:
+        PolicyOverridesSchema().load(values)
+    except ValidationError as exc:
+        first = flatten_messages(exc.messages)[0]
+        raise field_error(f"{where}.{first['field']}", first["rule"]) from None
 
 
 def get_scenario(session: Session, scenario_id: int) -> Scenario:

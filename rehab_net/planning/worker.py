@@ -219,10 +219,15 @@ def _run_scaleup(app: Flask, plan_id: int, built: adapters.BuiltInstance, spec: 
             ops.record_progress(s, plan_id, done, total)
             s.commit()
 
+    from solver.io import InstanceError
+
     try:
         result = scaleup.rank(built.data, spec["service"], candidates, progress=progress)
     except (BrokenProcessPool, MemoryError) as exc:
         _give_up(app, plan_id, f"The scale-up sweep failed: {type(exc).__name__}")
+        return "error"
+    except InstanceError as exc:  # e.g. weights too large for the optimiser: say which
+        _give_up(app, plan_id, describe_exception(exc))
         return "error"
     with app.app_context():
         session = get_session()
