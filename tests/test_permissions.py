@@ -229,3 +229,47 @@ def test_every_endpoint_declares_a_permission(app):
     assert undeclared == []
     stale = sorted(set(ENDPOINT_PERMISSIONS) - {r.endpoint for r in app.url_map.iter_rules()})
     assert stale == []
+
+
+# --- users with two and three grants of different roles and places -------------------------------
+@pytest.fixture
+def multi(world, session):
+    """``two``: clinic staff at both stations (Hailar and New Barag). ``three``: clinic staff in
+    Hailar, planner of New Barag, auditor of Hailar: each permission has its own scope."""
+    world["users"]["two"] = create_user(session, "two", grants=[
+        ("clinic", world["station"]), ("clinic", world["station2"])])
+    world["users"]["three"] = create_user(session, "three", grants=[
+        ("clinic", world["station"]), ("planner", world["district2"]),
+        ("auditor", world["district"])])
+    session.commit()
+    for name in ("two", "three"):
+        world["tokens"][name] = token_for(session, world["users"][name])
+    return world
+
+
+@pytest.mark.parametrize("who,method,url,body,status", [
+    ("two", "GET", "/api/v1/persons/PIN", None, 200),
+    ("two", "GET", "/api/v1/persons/POUT", None, 200),
+    ("two", "GET", "/api/v1/cases/KOUT", None, 200),
+    ("two", "GET", "/api/v1/cases?region=150727", None, 200),
+    ("two", "POST", "/api/v1/cases", case_body("KNEW9", "POUT"), 201),
+    ("three", "GET", "/api/v1/persons/PIN", None, 200),
+    ("three", "GET", "/api/v1/persons/POUT", None, 404),   # a planner there reads no persons
+    ("three", "GET", "/api/v1/cases/KOUT", None, 404),
+    ("three", "GET", "/api/v1/persons?region=150702", None, 200),
+    ("three", "POST", "/api/v1/cases", case_body("KNEW9", "POUT"), 422),
+    ("three", "GET", "/api/v1/plans", None, 200),
+    ("three", "POST", "/api/v1/plans", {}, 403),            # plan.run: network-wide only
+    ("three", "GET", "/api/v1/audit-events", None, 200),
+    ("three", "GET", "/api/v1/users", None, 403),
+])
+def test_users_with_several_grants(anonymous, multi, who, method, url, body, status):
+    got = call(anonymous, multi, who, method, url, body)
+    assert got.status_code == status, got.get_json()
+
+
+def test_several_grants_give_the_union_of_their_areas_in_lists(anonymous, multi):
+    persons = {p["code"] for p in call(anonymous, multi, "two", "GET", "/api/v1/persons").json}
+    assert persons == {"PIN", "POUT"}
+    persons = {p["code"] for p in call(anonymous, multi, "three", "GET", "/api/v1/persons").json}
+    assert persons == {"PIN"}
