@@ -25,17 +25,11 @@ from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, Invalid
+from rehab_net.redirects import safe_redirect_target
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 bp = Blueprint("auth", __name__)
 AUDIT_PAGE_ROWS = 200
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a local path: never an open redirect to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def _field_errors(exc: DomainError) -> dict[str, str]:
@@ -47,7 +41,8 @@ def login():
     if request.method == "GET":
         if g.get("user") is not None:
             return redirect(url_for("auth.home"))
-        return render_template("auth/login.html", next=_safe_next(request.args.get("next")))
+        return render_template("auth/login.html",
+                               next=safe_redirect_target(request.args.get("next"), None))
     session_ = get_session()
     cfg = current_app.config
     username = request.form.get("username", "")
@@ -61,15 +56,15 @@ def login():
         return render_template("auth/login.html", username=username,
                                error=_("Too many failed attempts. Wait %(minutes)s minutes and "
                                        "try again.", minutes=cfg["LOGIN_WINDOW_MINUTES"]),
-                               next=_safe_next(request.form.get("next"))), 429
+                               next=safe_redirect_target(request.form.get("next"), None)), 429
     except ops.LoginFailed:
         session_.commit()  # the failure is counted and audited
         return render_template("auth/login.html", username=username,
                                error=_("Wrong username or password."),
-                               next=_safe_next(request.form.get("next"))), 401
+                               next=safe_redirect_target(request.form.get("next"), None)), 401
     session_.commit()
     guard.start_session(user)
-    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"), code=303)
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("auth.home")), code=303)
 
 
 @bp.post("/logout")
