@@ -2,6 +2,7 @@
 (auditor). Forms post back to the same address; every form carries a CSRF token."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,12 +20,13 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from rehab_net.auth import audit, guard
+from rehab_net.auth import audit, guard, throttle
 from rehab_net.auth import operations as ops
 from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, Invalid
+from rehab_net.i18n import local_datetime
 from rehab_net.redirects import safe_redirect_target
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
@@ -44,27 +46,38 @@ def login():
         return render_template("auth/login.html",
                                next=safe_redirect_target(request.args.get("next"), None))
     session_ = get_session()
-    cfg = current_app.config
     username = request.form.get("username", "")
+    next_ = safe_redirect_target(request.form.get("next"), None)
     try:
-        user = ops.authenticate(session_, username, request.form.get("password", ""),
-                                request.remote_addr or "-",
-                                max_failures=cfg["LOGIN_MAX_FAILURES"],
-                                window=timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"]))
-    except ops.TooManyAttempts:
-        session_.commit()
-        return render_template("auth/login.html", username=username,
-                               error=_("Too many failed attempts. Wait %(minutes)s minutes and "
-                                       "try again.", minutes=cfg["LOGIN_WINDOW_MINUTES"]),
-                               next=safe_redirect_target(request.form.get("next"), None)), 429
+        user, missed = ops.authenticate(session_, username, request.form.get("password", ""),
+                                        request.remote_addr or "-",
+                                        rules=throttle.Rules.from_config(current_app.config))
+    except ops.TooManyAttempts as exc:
+        session_.commit()  # ends the transaction (and the address's lock)
+        message = (_("Too many failed logins from your network address. Try again in "
+                     "%(wait)s.", wait=_duration(exc.retry_after)) if exc.reason == "address"
+                   else _("Too many failed logins for this username from your network address. "
+                          "Wait %(wait)s and try again.", wait=_duration(exc.retry_after)))
+        return render_template("auth/login.html", username=username, error=message,
+                               next=next_), 429, exc.headers
     except ops.LoginFailed:
         session_.commit()  # the failure is counted and audited
         return render_template("auth/login.html", username=username,
-                               error=_("Wrong username or password."),
-                               next=safe_redirect_target(request.form.get("next"), None)), 401
+                               error=_("Wrong username or password."), next=next_), 401
     session_.commit()
     guard.start_session(user)
-    return redirect(safe_redirect_target(request.form.get("next"), url_for("auth.home")), code=303)
+    if missed is not None:
+        flash(_("Failed login attempts since your last login: %(count)s. The last one: "
+                "%(when)s, from %(where)s.", count=missed.count,
+                when=local_datetime(missed.last_at), where=throttle.mask_address(missed.last_addr)),
+              "warning")
+    return redirect(next_ or url_for("auth.home"), code=303)
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return _("%(n)s seconds", n=seconds)
+    return _("%(n)s minutes", n=math.ceil(seconds / 60))
 
 
 @bp.post("/logout")
