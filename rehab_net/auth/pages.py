@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from rehab_net.auth import audit, guard, throttle
@@ -75,9 +76,10 @@ def login():
 
 
 def _duration(seconds: int) -> str:
+    """How long to wait, as people say it: seconds up to two minutes, then whole minutes."""
     if seconds < 120:
-        return _("%(n)s seconds", n=seconds)
-    return _("%(n)s minutes", n=math.ceil(seconds / 60))
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60))
 
 
 @bp.post("/logout")
