@@ -24,15 +24,23 @@ class Config:
     SESSION_COOKIE_SECURE = ""  # empty = secure unless in demo mode; "true" / "false" to force
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    # Login throttling: this many failures for one username (or one address) within the window
-    # lock further attempts until the window has passed.
     # Referral deadlines in working days, JSON overriding rehab_net/referrals/deadlines.py, e.g.
     # {"sent": {"urgent": 2}, "received": {"urgent": 5}}.
     REFERRAL_DEADLINES = ""
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0 = none).
     TRUSTED_PROXIES = 0
-    LOGIN_MAX_FAILURES = 5
+    # Login throttling (rehab_net/auth/throttle.py, docs/security.md). Per (username, address),
+    # over LOGIN_DELAY_WINDOW_HOURS and since the pair's last success: the first
+    # LOGIN_FREE_FAILURES failures are free, then each next attempt waits LOGIN_DELAY_SECONDS,
+    # doubling per failure, at most LOGIN_MAX_DELAY_SECONDS. Per address:
+    # LOGIN_ADDRESS_MAX_FAILURES within LOGIN_WINDOW_MINUTES refuse it until they leave the
+    # window. A username as such is never locked.
     LOGIN_WINDOW_MINUTES = 15
+    LOGIN_DELAY_WINDOW_HOURS = 24
+    LOGIN_FREE_FAILURES = 3
+    LOGIN_DELAY_SECONDS = 1.0
+    LOGIN_MAX_DELAY_SECONDS = 300.0
+    LOGIN_ADDRESS_MAX_FAILURES = 30
     # The date "today" is read in this zone: a child's 7th birthday is a local date.
     TIMEZONE = "Asia/Shanghai"
     SQL_ECHO = False

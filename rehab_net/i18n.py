@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, g, has_request_context, redirect, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
 from flask_babel import lazy_gettext as _l
+
+from rehab_net.redirects import safe_redirect_target
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # Our language code -> the Babel locale whose catalogue exists -> the value of <html lang>.
@@ -88,25 +89,13 @@ def http_title(status: int, fallback: str = "") -> str:
     return str(title) if title is not None else fallback
 
 
-def safe_next(target: str | None) -> str:
-    """Only a local path ("/...", not "//host" or "/\\host") is a place to go back to."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return "/"
-    return target
-
-
 @bp.post("/language")
 def switch_language():
     lang = request.form.get("lang", "")
     if lang not in LOCALES:
         abort(400, description="lang must be zh or en.")
     session["lang"] = lang
-    return redirect(safe_next(request.form.get("next")), code=303)
+    return redirect(safe_redirect_target(request.form.get("next"), "/"), code=303)
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from rehab_net.auth import audit
+from rehab_net.auth import audit, throttle
 from rehab_net.auth.models import ApiToken, LoginAttempt, RoleGrant, User
 from rehab_net.auth.permissions import Scope
 from rehab_net.db import utcnow
@@ -26,7 +26,13 @@ TOKEN_PREFIX = "rn_"
 
 
 class TooManyAttempts(DomainError):
+    """``reason`` is "address" (too many failures from there) or "username" (from there, for
+    that name); ``retry_after`` is in seconds."""
     status, title = 429, "Too many requests"
+
+    def __init__(self, detail: str, *, reason: str, retry_after: int):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        self.reason, self.retry_after = reason, retry_after
 
 
 class LoginFailed(DomainError):
@@ -199,33 +205,33 @@ def check_may_take_over(session: Session, by: User | None, target: User,
 
 # --- logins -------------------------------------------------------------------------------------
 def authenticate(session: Session, username: str, password: str, remote_addr: str, *,
-                 max_failures: int, window: timedelta) -> User:
-    """The user, if the password is right and neither the name nor the address is throttled.
-    Every attempt is stored; the caller commits even on failure (so failures count)."""
+                 rules: throttle.Rules, now: datetime | None = None
+                 ) -> tuple[User, throttle.MissedFailures | None]:
+    """The user, if the password is right and this address may try now (rehab_net/auth/throttle.py),
+    with the failed logins for the name since its previous login. Every checked attempt is stored;
+    the caller commits even on failure (so failures count)."""
     username = (username or "").strip().lower()[:64]
-    since = utcnow() - window
-    failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= since, ~LoginAttempt.succeeded,
-        (LoginAttempt.username == username) | (LoginAttempt.remote_addr == remote_addr)))
-    if failures >= max_failures * 4 or session.scalar(
-            select(func.count()).select_from(LoginAttempt).where(
-                LoginAttempt.at >= since, ~LoginAttempt.succeeded,
-                LoginAttempt.username == username)) >= max_failures:
-        raise TooManyAttempts("Too many failed logins. Try again later.",
-                              headers={"Retry-After": str(int(window.total_seconds()))})
+    remote_addr = (remote_addr or "-")[:64]
+    now = now or utcnow()
+    throttle.serialize(session, remote_addr)
+    refused = throttle.refusal(session, username, remote_addr, now, rules)
+    if refused is not None:
+        raise TooManyAttempts("Too many failed logins. Try again later.", reason=refused.reason,
+                              retry_after=refused.seconds)
     user = session.scalar(select(User).where(User.username == username))
     ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     ok = ok and user.active
-    session.add(LoginAttempt(username=username, remote_addr=remote_addr, succeeded=ok))
+    session.add(LoginAttempt(username=username, remote_addr=remote_addr, succeeded=ok, at=now))
     if not ok:
         audit.record(session, "login_failed", "user", username, actor=username or "anonymous")
         raise LoginFailed("Wrong username or password.")
+    missed = throttle.missed_failures(session, username, user.last_login_at or user.created_at)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = now
     audit.record(session, "login", "user", username, actor=username, user_id=user.id)
     session.flush()
-    return user
+    return user, missed
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -2,6 +2,7 @@
 (auditor). Forms post back to the same address; every form carries a CSRF token."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,25 +18,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
-from rehab_net.auth import audit, guard
+from rehab_net.auth import audit, guard, throttle
 from rehab_net.auth import operations as ops
 from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, Invalid, NotFound
+from rehab_net.i18n import local_datetime
+from rehab_net.redirects import safe_redirect_target
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 bp = Blueprint("auth", __name__)
 AUDIT_PAGE_ROWS = 200
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a local path: never an open redirect to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def _field_errors(exc: DomainError) -> dict[str, str]:
@@ -47,29 +44,42 @@ def login():
     if request.method == "GET":
         if g.get("user") is not None:
             return redirect(url_for("auth.home"))
-        return render_template("auth/login.html", next=_safe_next(request.args.get("next")))
+        return render_template("auth/login.html",
+                               next=safe_redirect_target(request.args.get("next"), None))
     session_ = get_session()
-    cfg = current_app.config
     username = request.form.get("username", "")
+    next_ = safe_redirect_target(request.form.get("next"), None)
     try:
-        user = ops.authenticate(session_, username, request.form.get("password", ""),
-                                request.remote_addr or "-",
-                                max_failures=cfg["LOGIN_MAX_FAILURES"],
-                                window=timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"]))
-    except ops.TooManyAttempts:
-        session_.commit()
-        return render_template("auth/login.html", username=username,
-                               error=_("Too many failed attempts. Wait %(minutes)s minutes and "
-                                       "try again.", minutes=cfg["LOGIN_WINDOW_MINUTES"]),
-                               next=_safe_next(request.form.get("next"))), 429
+        user, missed = ops.authenticate(session_, username, request.form.get("password", ""),
+                                        request.remote_addr or "-",
+                                        rules=throttle.Rules.from_config(current_app.config))
+    except ops.TooManyAttempts as exc:
+        session_.commit()  # ends the transaction (and the address's lock)
+        message = (_("Too many failed logins from your network address. Try again in "
+                     "%(wait)s.", wait=_duration(exc.retry_after)) if exc.reason == "address"
+                   else _("Too many failed logins for this username from your network address. "
+                          "Wait %(wait)s and try again.", wait=_duration(exc.retry_after)))
+        return render_template("auth/login.html", username=username, error=message,
+                               next=next_), 429, exc.headers
     except ops.LoginFailed:
         session_.commit()  # the failure is counted and audited
         return render_template("auth/login.html", username=username,
-                               error=_("Wrong username or password."),
-                               next=_safe_next(request.form.get("next"))), 401
+                               error=_("Wrong username or password."), next=next_), 401
     session_.commit()
     guard.start_session(user)
-    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"), code=303)
+    if missed is not None:
+        flash(_("Failed login attempts since your last login: %(count)s. The last one: "
+                "%(when)s, from %(where)s.", count=missed.count,
+                when=local_datetime(missed.last_at), where=throttle.mask_address(missed.last_addr)),
+              "warning")
+    return redirect(next_ or url_for("auth.home"), code=303)
+
+
+def _duration(seconds: int) -> str:
+    """How long to wait, as people say it: seconds up to two minutes, then whole minutes."""
+    if seconds < 120:
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60))
 
 
 @bp.post("/logout")
