@@ -59,3 +59,9 @@ class RehabApi(Api):
 
     def _register_pagination_header(self):
         self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
+
+
+# Bodies that are not JSON: flask-smorest documents a content type only with a schema.
+TEXT_BODY = {"type": "string"}
+FILE_BODY = {"type": "string", "format": "binary"}
+FHIR_BUNDLE = {"type": "object", "description": "a FHIR R4 Bundle (resourceType Bundle)"}

@@ -61,9 +61,9 @@ ROWS = {
     reports_v.ReportSchema: reports_m.QuarterlyReport,
 }
 # Output schemas of computed dicts, not rows: their None-able keys are declared by hand.
-NOT_ROWS = {"MeSchema", "HolidaySchema", "GenerateResultSchema", "IdempotencyHeaders",
-            "DistrictSchema", "AppliedPlanSchema", "ComparisonSchema", "BoxCountsSchema",
-            "SuggestionSchema", "ProblemSchema", "ProblemItemSchema"}
+NOT_ROWS = {"MeSchema", "SummarySchema", "HolidaySchema", "GenerateResultSchema",
+            "IdempotencyHeaders", "DistrictSchema", "AppliedPlanSchema", "ComparisonSchema",
+            "BoxCountsSchema", "SuggestionSchema", "ProblemSchema", "ProblemItemSchema"}
 
 
 def output_schemas() -> list[type[Schema]]:
@@ -136,6 +136,21 @@ def test_pagination_header_is_described_as_json_text(spec):
     assert "total_pages" in header["description"]
     listing = spec["paths"]["/api/v1/facilities"]["get"]["responses"]["200"]
     assert resolve(spec, listing["headers"]["X-Pagination"]) == header
+
+
+def test_files_and_non_json_bodies_name_their_content_type(spec):
+    paths = spec["paths"]
+
+    def content(path):
+        return set(paths[path]["get"]["responses"]["200"]["content"])
+
+    assert content("/api/v1/audit-events/export") == {"text/csv"}
+    assert content("/api/v1/practitioners/{code}/calendar.ics") == {"text/calendar"}
+    assert content("/api/v1/referrals/{code}/fhir") == {"application/fhir+json"}
+    assert content("/api/v1/referrals/{code}/attachments/{attachment_id}") == {
+        "application/pdf", "image/png", "image/jpeg"}
+    summary = paths["/api/v1/summary"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert summary["schema"] == {"$ref": "#/components/schemas/Summary"}
 
 
 def test_a_nullable_column_is_nullable_in_the_spec(spec):
