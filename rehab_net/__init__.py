@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
-from flask_smorest import Api
 
 from rehab_net import db, errors
 from rehab_net.config import Config
@@ -38,7 +37,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from rehab_net import auth
 
     auth.init_app(app)
-    api = Api(app)
+    from rehab_net.openapi import RehabApi
+
+    api = RehabApi(app)
     from rehab_net.auth.pages import bp as auth_pages
     from rehab_net.auth.views import blp as auth_api
     from rehab_net.booking.pages import bp as booking_pages

@@ -1,8 +1,10 @@
 """Property-based fuzzing of the whole API from its own OpenAPI description (schemathesis): no
-input a client can send may produce a 500, and every error is problem+json."""
+input a client can send may produce a 500, every error is problem+json, and every response
+(without a token: the 401s) is what the description says it is."""
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.conformance import violations
 from tests.factories import create_case, tiny_network
 
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
@@ -31,5 +33,6 @@ def fuzz_operation(operation):
         if response.status_code >= 400 and response.status_code != 304:
             headers = {k.lower(): v for k, v in response.headers.items()}
             assert headers["content-type"][0].startswith("application/problem+json"), where
+        assert not violations(case, response), (where, violations(case, response))
 
     fuzz()

@@ -1,7 +1,8 @@
 """Fuzzing as each kind of user: schemathesis over the whole API with a real token of every role,
 on a seeded world (referrals in several states, slots, a booked appointment, a waitlist entry).
 Without a token a fuzzer only ever meets 401; with one it reaches the code that reads input.
-No input from any role may produce a server error, and every error is problem+json.
+No input from any role may produce a server error, every error is problem+json, and every
+response (status, content type, headers, body) is what /api/v1/openapi.json says it is.
 
 Bounded (a few examples per operation and role, PostgreSQL only: production's database) so
 `make test` stays well inside CI's limit; tests/test_api_fuzz.py covers SQLite without a token."""
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from rehab_net.booking import operations as booking
 from rehab_net.booking import waitlist
 from rehab_net.referrals import operations as referrals
+from tests.conformance import violations
 from tests.factories import create_user, token_for
 from tests.test_booking_world import (
     at,
@@ -71,7 +73,8 @@ def test_no_role_meets_a_server_error(app, seeded, role):
     failures = []
     for operation in operations:
         failures.extend(fuzz_operation(operation, headers))
-    assert not failures, failures[:10]
+    distinct = sorted({f"{where[0]} {where[1]} {where[2]}: {what}" for where, *what in failures})
+    assert not distinct, f"{len(distinct)} distinct failures:\n" + "\n".join(distinct)
 
 
 def fuzz_operation(operation, headers) -> list:
@@ -81,7 +84,7 @@ def fuzz_operation(operation, headers) -> list:
     @given(case=operation.as_strategy())
     def fuzz(case):
         response = case.call(headers=headers)
-        where = (operation.method.upper(), case.formatted_path, response.status_code)
+        where = (operation.method.upper(), operation.path, response.status_code)
         if response.status_code >= 500:
             found.append((where, response.text[:200]))
         elif response.status_code >= 400 and response.status_code != 304:
@@ -89,6 +92,7 @@ def fuzz_operation(operation, headers) -> list:
             kind = kind[0] if isinstance(kind, list) else kind
             if not kind.startswith("application/problem+json"):
                 found.append((where, "not problem+json", kind))
+        found.extend((where, v) for v in violations(case, response))
 
     fuzz()
     return found

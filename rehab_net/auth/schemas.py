@@ -37,7 +37,7 @@ class UserSchema(Schema):
     display_name = fields.String()
     active = fields.Boolean()
     created_at = fields.AwareDateTime()
-    last_login_at = fields.AwareDateTime()
+    last_login_at = fields.AwareDateTime(allow_none=True)
     grants = fields.List(fields.Nested(GrantSchema))
     version = fields.Integer()
 
@@ -62,9 +62,9 @@ class TokenSchema(Schema):
     name = fields.String()
     prefix = fields.String()
     created_at = fields.AwareDateTime()
-    expires_at = fields.AwareDateTime()
-    last_used_at = fields.AwareDateTime()
-    revoked_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(allow_none=True)
+    last_used_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):
@@ -84,10 +84,10 @@ class AuditEventSchema(Schema):
     actor = fields.String()
     action = fields.String()
     object_type = fields.String()
-    object_code = fields.String()
-    remote_addr = fields.String()
-    reason = fields.String()
-    detail = fields.Dict()
+    object_code = fields.String(allow_none=True)
+    remote_addr = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    detail = fields.Dict(allow_none=True)
 
 
 class AuditListArgs(ListArgs):

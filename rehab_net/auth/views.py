@@ -20,6 +20,7 @@ from rehab_net.auth.permissions import permissions_of
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import NotFound
 from rehab_net.listing import apply_sort, page_of
+from rehab_net.openapi import TEXT_BODY
 from rehab_net.schemas import ListArgs
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1",
@@ -198,7 +199,7 @@ def export_response(args) -> Response:
 @blp.route("/audit-events/export")
 class AuditExport(MethodView):
     @blp.arguments(s.AuditListArgs, location="query")
-    @blp.response(200, content_type="text/csv")
+    @blp.response(200, TEXT_BODY, content_type="text/csv")
     def get(self, args):
         """The filtered audit log as a CSV file (up to 100,000 events)."""
         return export_response(args)

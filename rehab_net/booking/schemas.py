@@ -55,7 +55,7 @@ def _to_time(text: str) -> time:
 # --- practitioners ------------------------------------------------------------------------------
 class SiteSchema(Schema):
     facility_code = fields.Function(lambda s: s.facility.code)
-    since = fields.Date()
+    since = fields.Date(allow_none=True)
 
 
 class PractitionerSchema(Schema):
@@ -103,10 +103,10 @@ class RuleSchema(Schema):
     slot_minutes = fields.Integer()
     places = fields.Integer()
     valid_from = fields.Date()
-    valid_until = fields.Date()
+    valid_until = fields.Date(allow_none=True)
     makeup_days = fields.Boolean()
     active = fields.Boolean()
-    note = fields.String()
+    note = fields.String(allow_none=True)
     version = fields.Integer()
 
 
@@ -183,7 +183,7 @@ class ExceptionSchema(Schema):
     facility_code = fields.Function(lambda e: e.facility.code if e.facility else None)
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
-    reason = fields.String()
+    reason = fields.String(allow_none=True)
     created_by = fields.String()
 
 
@@ -296,19 +296,19 @@ class AppointmentSchema(Schema):
     service_code = fields.Function(lambda a: a.service.code)
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
-    hold_expires_at = fields.AwareDateTime(metadata={
+    hold_expires_at = fields.AwareDateTime(allow_none=True, metadata={
         "description": "a hold (pending) or waitlist offer (proposed) lapses then"})
-    waitlist_entry_id = fields.Integer()
+    waitlist_entry_id = fields.Integer(allow_none=True)
     rescheduled_from = fields.Function(lambda a: a.rescheduled_from.code if a.rescheduled_from
                                        else None)
     created_by = fields.String()
     created_at = fields.AwareDateTime()
-    booked_at = fields.AwareDateTime()
-    arrived_at = fields.AwareDateTime()
-    attended_at = fields.AwareDateTime()
-    cancelled_at = fields.AwareDateTime()
-    cancel_reason = fields.String()
-    cancel_note = fields.String()
+    booked_at = fields.AwareDateTime(allow_none=True)
+    arrived_at = fields.AwareDateTime(allow_none=True)
+    attended_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    cancel_note = fields.String(allow_none=True)
     version = fields.Integer()
 
 
@@ -356,10 +356,10 @@ class WaitlistEntrySchema(Schema):
                                     if e.referral.waiting_since else None)
     offers = fields.Integer()
     offer = fields.Function(lambda e: e.offer_code)
-    note = fields.String()
+    note = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     created_by = fields.String()
-    removed_reason = fields.String()
+    removed_reason = fields.String(allow_none=True)
     version = fields.Integer()
 
 

@@ -36,6 +36,7 @@ from rehab_net.db import get_session, utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as network
+from rehab_net.openapi import TEXT_BODY
 from rehab_net.people.rules import priority_class
 from rehab_net.referrals import operations as referrals
 
@@ -578,7 +579,7 @@ class WaitlistRemove(MethodView):
 
 @blp.route("/practitioners/<code>/calendar.ics")
 class PractitionerCalendar(MethodView):
-    @blp.response(200, content_type="text/calendar")
+    @blp.response(200, TEXT_BODY, content_type="text/calendar")
     def get(self, code):
         """The practitioner's slots of the booking window as iCalendar (RFC 5545); appointment
         details only for your facilities' appointments, and by code (no names)."""

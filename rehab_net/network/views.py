@@ -223,7 +223,7 @@ class ServiceItem(MethodView):
 
 @blp.route("/summary")
 class Summary(MethodView):
-    @blp.response(200)
+    @blp.response(200, s.SummarySchema)
     def get(self):
         """The network's size per tier and district, and case counts by priority."""
         from rehab_net.people import operations as people

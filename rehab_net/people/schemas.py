@@ -23,7 +23,7 @@ class PersonSchema(Schema):
     age = fields.Function(lambda p: age_on(p.birth_date, today()))
     sex = fields.String()
     home_region_code = fields.Function(lambda p: p.home_region.code)
-    guardian_name = fields.String()
+    guardian_name = fields.String(allow_none=True)
     guardian_phone = fields.Function(lambda p: mask(p.guardian_phone))
     poverty_status = fields.String()
     case_codes = fields.Function(lambda p: [c.code for c in p.cases])

@@ -52,7 +52,8 @@ class PolicySchema(Schema):
     unassigned_cost = fields.Float(attribute="values.unassigned_cost")
     tier_cost = fields.Dict(attribute="values.tier_cost")
     reassign_cost = fields.Float(attribute="values.reassign_cost")
-    updated_at = fields.DateTime(metadata={"description": "null while the defaults apply"})
+    updated_at = fields.DateTime(allow_none=True,
+                                 metadata={"description": "null while the defaults apply"})
     version = fields.Integer(metadata={"description": "0 while the defaults apply"})
 
 
@@ -71,27 +72,29 @@ class PlanSchema(Schema):
     id = fields.Integer()
     status = fields.String(metadata={"description": ", ".join(PLAN_STATUSES)})
     created_at = fields.DateTime()
-    started_at = fields.DateTime()
-    finished_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
     cancel_requested = fields.Boolean()
     start_date = fields.Date()
     horizon_weeks = fields.Integer()
     time_limit = fields.Function(lambda p: p.parameters.get("time_limit"))
     policy = fields.Function(lambda p: p.parameters.get("policy"))
-    fingerprint = fields.String(metadata={"description": "sha256 of the instance's canonical "
-                                                         "JSON (rehab-net export-instance)"})
-    cases = fields.Integer(attribute="case_count")
-    facilities = fields.Integer(attribute="facility_count")
-    assigned = fields.Integer(attribute="assigned_count")
-    objective = fields.Float()
-    bound = fields.Float()
-    wall_seconds = fields.Float()
-    stats = fields.Dict()
-    message = fields.String(metadata={"description": "why, when error or cancelled"})
-    scenario_id = fields.Integer(metadata={"description": "set for a scenario's run"})
+    fingerprint = fields.String(allow_none=True, metadata={
+        "description": "sha256 of the instance's canonical JSON (rehab-net export-instance)"})
+    cases = fields.Integer(allow_none=True, attribute="case_count")
+    facilities = fields.Integer(allow_none=True, attribute="facility_count")
+    assigned = fields.Integer(allow_none=True, attribute="assigned_count")
+    objective = fields.Float(allow_none=True)
+    bound = fields.Float(allow_none=True)
+    wall_seconds = fields.Float(allow_none=True)
+    stats = fields.Dict(allow_none=True)
+    message = fields.String(allow_none=True,
+                            metadata={"description": "why, when error or cancelled"})
+    scenario_id = fields.Integer(allow_none=True,
+                                 metadata={"description": "set for a scenario's run"})
     scenario = fields.Function(lambda p: p.parameters.get("scenario"))
-    kpis = fields.Dict(metadata={"description": "the planners' figures, once finished "
-                                                "(docs/scenarios.md)"})
+    kpis = fields.Dict(allow_none=True, metadata={
+        "description": "the planners' figures, once finished (docs/scenarios.md)"})
 
 
 class PlanListArgs(ListArgs):
@@ -104,11 +107,12 @@ class AssignmentSchema(Schema):
     district_code = fields.Function(lambda a: a.district.code if a.district else None)
     priority = fields.String(metadata={"description": "on the plan's start date"})
     facility_code = fields.Function(lambda a: a.facility.code if a.facility else None)
-    week = fields.Integer()
-    start_date = fields.Date(metadata={"description": "the Monday of the proposed week"})
-    road_km = fields.Float()
-    reason = fields.String(metadata={"description": "why there is no place: "
-                                                    + ", ".join(UNASSIGNED_REASONS)})
+    week = fields.Integer(allow_none=True)
+    start_date = fields.Date(allow_none=True,
+                             metadata={"description": "the Monday of the proposed week"})
+    road_km = fields.Float(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={
+        "description": "why there is no place: " + ", ".join(UNASSIGNED_REASONS)})
 
 
 class AssignmentListArgs(ListArgs):
@@ -130,7 +134,8 @@ class LoadSchema(Schema):
     assigned = fields.List(fields.Integer(), metadata={"description": "proposed intakes per week"})
     capacity_total = fields.Integer()
     assigned_total = fields.Integer()
-    utilisation = fields.Float(metadata={"description": "assigned / capacity over the horizon"})
+    utilisation = fields.Float(allow_none=True, metadata={
+        "description": "assigned / capacity over the horizon; null without capacity"})
 
 
 class LoadListArgs(ListArgs):
@@ -164,7 +169,7 @@ class DistrictSchema(Schema):
     no_eligible_facility = fields.Integer()
     children = fields.Integer()
     children_placed_within_4_weeks = fields.Integer()
-    median_road_km = fields.Float()
+    median_road_km = fields.Float(allow_none=True, metadata={"description": "null: none placed"})
 
 
 class ApplyPlanSchema(Input):
@@ -182,9 +187,9 @@ class AppliedPlanSchema(Schema):
 class ScenarioSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    description = fields.String()
+    description = fields.String(allow_none=True)
     changes = fields.List(fields.Dict())
-    copied_from_id = fields.Integer()
+    copied_from_id = fields.Integer(allow_none=True)
     created_by = fields.String()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()

@@ -15,6 +15,7 @@ from rehab_net.db import get_session, utcnow
 from rehab_net.errors import NotFound, field_error
 from rehab_net.listing import apply_sort, page_of
 from rehab_net.network import operations as network
+from rehab_net.openapi import FHIR_BUNDLE, FILE_BODY
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals import schemas as s
 from rehab_net.referrals.fhir import referral_bundle
@@ -163,7 +164,10 @@ class ReferralAttachments(MethodView):
 
 @blp.route("/referrals/<code>/attachments/<int:attachment_id>")
 class ReferralAttachmentItem(MethodView):
-    @blp.response(200, content_type="application/octet-stream")
+    @blp.response(200, FILE_BODY, content_type="application/pdf")
+    @blp.doc(responses={"200": {  # served with the content type it was stored with
+        "description": "the file", "content": {t: {"schema": FILE_BODY}
+                                               for t in ops.ATTACHMENT_TYPES.values()}}})
     def get(self, code, attachment_id):
         """Download an attachment (the read is audited)."""
         session = get_session()
@@ -177,7 +181,7 @@ class ReferralAttachmentItem(MethodView):
 
 @blp.route("/referrals/<code>/fhir")
 class ReferralFhir(MethodView):
-    @blp.response(200, content_type="application/fhir+json")
+    @blp.response(200, FHIR_BUNDLE, content_type="application/fhir+json")
     def get(self, code):
         """The referral as a FHIR R4 Bundle: ServiceRequest + Task, references to the Patient
         (by code only) and the two Organizations."""
