@@ -63,7 +63,7 @@ def test_exact_lookup_and_uniqueness_work_through_the_blind_index(client, net):
     assert dup.status_code == 409
 
 
-def test_a_tampered_or_foreign_ciphertext_does_not_decrypt():
+def test_a_tampered_or_foreign_ciphertext_does_not_decrypt(app):  # app: configures the keys
     sealed = protection.encrypt(NUMBER, "person.resident_id")
     with pytest.raises(protection.KeyError_):
         protection.decrypt(sealed, "case.certificate_number")  # moved to another column
