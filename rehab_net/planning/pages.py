@@ -367,7 +367,7 @@ def add_change(scenario_id: int):
     return _scenario_page(scenario_id, errors=errors, form_kind=kind, values=values, status=422)
 
 
-@bp.post("/scenarios/<int:scenario_id>/changes/<int:index>/remove")
+@bp.post("/scenarios/<int:scenario_id>/changes/<int(min=0):index>/remove")
 def remove_change(scenario_id: int, index: int):
     session = get_session()
     found = scenarios.get_scenario(session, scenario_id)
