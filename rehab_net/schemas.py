@@ -118,6 +118,14 @@ def query_page(args) -> int:
     return loaded.get("page", 1)
 
 
+def form_id(value: str | None) -> int | None:
+    """An id posted by a page's form (a slot, a grant): the int, or None unless it is digits
+    from 1 to MAX_ID, so a tampered form meets the same bound as the API, not the database."""
+    if value is None or not re.fullmatch(r"[0-9]{1,10}", value) or not 1 <= int(value) <= MAX_ID:
+        return None
+    return int(value)
+
+
 class SortArgs(QueryArgs):
     sort = fields.String(metadata={"description": "comma list of fields, '-' for descending"})
 

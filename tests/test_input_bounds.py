@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from rehab_net import create_app
 from rehab_net.config import TestConfig
+from tests.test_booking_world import booking_world  # noqa: F401  (the fixture `w`)
 
 HUGE = 2**63  # past SQLite's INTEGER: OverflowError before the fix
 PAST_INT4 = 2**31  # past PostgreSQL's INTEGER, the type of every id column
@@ -147,3 +148,18 @@ def test_an_unknown_query_parameter_is_a_422_naming_it(client, path):
     resp = client.get(_fill(path), query_string={"bogus": "1"})
     assert resp.status_code == 422, (path, resp.status_code)
     assert "bogus" in _fields(resp)
+
+
+@pytest.mark.parametrize("slot_id", [str(HUGE), str(PAST_INT4), "0", "-1", "1.5", " 7"])
+def test_a_booking_form_with_an_id_out_of_range_is_a_422(app, w, slot_id):
+    from tests.factories import log_in
+    from tests.test_booking_pages import _csrf, _key
+
+    coord = app.test_client()
+    log_in(coord, w["users"]["coord"])
+    code = w["referrals"][0].code
+    html = coord.get(f"/referrals/{code}/book").get_data(as_text=True)
+    got = coord.post(f"/referrals/{code}/book", data={
+        "csrf_token": _csrf(html), "idempotency_key": _key(html), "mode": "book",
+        "slot_id": slot_id})
+    assert got.status_code == 422

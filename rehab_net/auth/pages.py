@@ -25,6 +25,7 @@ from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, Invalid
+from rehab_net.schemas import form_id
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 bp = Blueprint("auth", __name__)
@@ -199,7 +200,7 @@ def user(username: str):
                           within=guard.scope("user.manage"))
                 flash(_("The role is granted."), "info")
             elif action == "revoke":
-                ops.revoke_grant(s, target, int(request.form.get("grant_id", "0") or 0))
+                ops.revoke_grant(s, target, form_id(request.form.get("grant_id")) or 0)
                 flash(_("The role is taken away."), "info")
             elif action in ("activate", "deactivate"):
                 ops.set_active(s, target, action == "activate")
