@@ -197,3 +197,9 @@ def test_every_documented_query_parameter_is_taken(client):
             errors = resp.get_json().get("errors", [])
             assert not [e for e in errors if e.get("field") == name and (
                 "Unknown" in e["rule"] or "integer" in e["rule"])], (path, name, errors)
+
+
+def test_the_comparison_page_takes_no_id_it_cannot_look_up(client):
+    for query in ("base=²", "plan=²&plan=1", f"base={HUGE}", f"plan={HUGE}&compare=1",
+                  f"plans=1,{HUGE}"):
+        assert client.get(f"/compare?{query}").status_code < 500, query
