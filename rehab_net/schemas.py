@@ -107,6 +107,13 @@ class PageArgs(QueryArgs):
         return data
 
 
+class _PageOnly(QueryArgs):
+    page = PositiveInt()
+
+
+_PAGE = _PageOnly()
+
+
 def query_page(args) -> int:
     """The page number of a server-rendered list (request.args), bounded like the API's: a page
     out of range is a 422 naming `page`, as on the API."""
@@ -132,10 +139,3 @@ class SortArgs(QueryArgs):
 
 class ListArgs(SortArgs, PageArgs):
     """The query string of a paged, sortable list."""
-
-
-class _PageOnly(QueryArgs):
-    page = PositiveInt()
-
-
-_PAGE = _PageOnly()
