@@ -212,7 +212,7 @@ class CreateExceptionSchema(Input):
     reason = fields.String(validate=validate.Length(1, 2000))
 
 
-class ExceptionListArgs(ListArgs):
+class ExceptionListArgs(PageArgs):  # a fixed order (newest first): no sort
     facility = Code()
     practitioner = Code()
 
@@ -260,7 +260,7 @@ class SlotSchema(Schema):
     road_km = fields.Float(allow_none=True)
 
 
-class SlotListArgs(ListArgs):
+class SlotListArgs(PageArgs):  # a fixed order (by start): no sort
     facility = Code()
     practitioner = Code()
     service = Code()
