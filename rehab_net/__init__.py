@@ -30,6 +30,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
+    from rehab_net.converters import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: ids bounded app-wide
     db.init_app(app)
     from rehab_net import i18n
 

@@ -179,7 +179,7 @@ def test_a_regional_auditor_reads_only_its_regions_events(anonymous, world, sess
     for who, code in (("staff_in", "PIN"), ("staff_out", "POUT")):
         assert api(anonymous, world, who, "GET", f"/api/v1/persons/{code}").status_code == 200
 
-    def seen(who, url="/api/v1/audit-events?per_page=100"):
+    def seen(who, url="/api/v1/audit-events?page_size=100"):
         got = api(anonymous, world, who, "GET", url)
         assert got.status_code == 200, got.get_json()
         return {(e["actor"], e["action"], e["object_code"]) for e in got.get_json()}

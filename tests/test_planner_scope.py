@@ -158,7 +158,7 @@ def test_a_district_planner_sees_the_loads_of_its_own_facilities_only(anonymous,
                                                                       two_plans):
     plan_id = two_plans[0]
     for path in ("facilities", "shadow-prices"):
-        url = f"/api/v1/plans/{plan_id}/{path}?per_page=100"
+        url = f"/api/v1/plans/{plan_id}/{path}?page_size=100"
         full = {r["facility_code"] for r in call(anonymous, both, "nplanner", "GET", url).json}
         mine = {r["facility_code"] for r in call(anonymous, both, "planner", "GET", url).json}
         if path == "facilities":

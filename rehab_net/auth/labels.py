@@ -29,7 +29,6 @@ GRANT_RULES = (
     _l("You cannot take away your own administrator role."),
     _l("Only an administrator of the whole network sets the password of a user who reads "
        "personal data."),
-    _l("There is no such grant."),
 )
 
 

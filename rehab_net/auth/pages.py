@@ -26,9 +26,10 @@ from rehab_net.auth import operations as ops
 from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import DomainError, Invalid, NotFound
+from rehab_net.errors import DomainError, Invalid
 from rehab_net.i18n import local_datetime
 from rehab_net.redirects import safe_redirect_target
+from rehab_net.schemas import form_id
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 bp = Blueprint("auth", __name__)
@@ -210,10 +211,7 @@ def user(username: str):
                           within=guard.scope("user.manage"), by=me)
                 flash(_("The role is granted."), "info")
             elif action == "revoke":
-                grant_id = request.form.get("grant_id", "")
-                if not grant_id.isdigit() or len(grant_id) > 18:
-                    raise NotFound("There is no such grant.")
-                ops.revoke_grant(s, target, int(grant_id), by=me)
+                ops.revoke_grant(s, target, form_id(request.form.get("grant_id")) or 0, by=me)
                 flash(_("The role is taken away."), "info")
             elif action in ("activate", "deactivate"):
                 ops.set_active(s, target, action == "activate")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from rehab_net.schemas import Input, ListArgs, StrictInt
+from rehab_net.schemas import Input, PageArgs, SortArgs, StrictInt
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 USERNAME = r"^[a-z0-9][a-z0-9._-]{1,63}$"
@@ -90,13 +90,17 @@ class AuditEventSchema(Schema):
     detail = fields.Dict(allow_none=True)
 
 
-class AuditListArgs(ListArgs):
+class AuditFilterArgs(SortArgs):
     actor = fields.String(validate=validate.Length(1, 80))
     action = fields.String(validate=validate.OneOf(AUDIT_ACTIONS))
     object_type = fields.String(validate=validate.Length(1, 32))
     object_code = fields.String(validate=validate.Length(1, 64))
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
+
+
+class AuditListArgs(AuditFilterArgs, PageArgs):
+    pass
 
 
 class RevealSchema(Input):

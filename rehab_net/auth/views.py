@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from flask import Response, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.auth import operations as ops
 from rehab_net.auth import schemas as s
@@ -21,7 +21,7 @@ from rehab_net.db import get_session, utcnow
 from rehab_net.errors import NotFound
 from rehab_net.listing import apply_sort, page_of
 from rehab_net.openapi import TEXT_BODY
-from rehab_net.schemas import ListArgs
+from rehab_net.schemas import PageArgs
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1",
                 description="Accounts: tokens, users and role grants, the audit log")
@@ -81,7 +81,7 @@ class TokenItem(MethodView):
 
 @blp.route("/users")
 class Users(MethodView):
-    @blp.arguments(ListArgs, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, s.UserSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
@@ -198,7 +198,7 @@ def export_response(args) -> Response:
 
 @blp.route("/audit-events/export")
 class AuditExport(MethodView):
-    @blp.arguments(s.AuditListArgs, location="query")
+    @blp.arguments(s.AuditFilterArgs, location="query")
     @blp.response(200, TEXT_BODY, content_type="text/csv")
     def get(self, args):
         """The filtered audit log as a CSV file (up to 100,000 events)."""

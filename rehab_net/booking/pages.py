@@ -38,6 +38,7 @@ from rehab_net.i18n import local_name
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.referrals import operations as referrals
+from rehab_net.schemas import form_id
 
 bp = Blueprint("booking_pages", __name__)
 
@@ -236,9 +237,8 @@ def book(code: str):
         return _book_page(code)
     session = get_session()
     referral = _bookable_referral(session, code)
-    try:
-        slot_id = int(request.form.get("slot_id", ""))
-    except ValueError:
+    slot_id = form_id(request.form.get("slot_id"))
+    if slot_id is None:
         return _book_page(code, errors={"slot": _("Choose a free slot.")}, status=422)
     key = (request.form.get("idempotency_key") or "")[:80] or None
     now = utcnow()

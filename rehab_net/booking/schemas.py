@@ -7,7 +7,19 @@ from datetime import UTC, date, datetime, time
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from rehab_net.schemas import Code, Input, Lat, ListArgs, Lon, StrictInt
+from rehab_net.schemas import (
+    MAX_YEAR,
+    MIN_YEAR,
+    Code,
+    Input,
+    Lat,
+    ListArgs,
+    Lon,
+    PageArgs,
+    PositiveInt,
+    QueryArgs,
+    StrictInt,
+)
 from rehab_net.vocab import (
     APPOINTMENT_STATUSES,
     EXCEPTION_KINDS,
@@ -200,7 +212,7 @@ class CreateExceptionSchema(Input):
     reason = fields.String(validate=validate.Length(1, 2000))
 
 
-class ExceptionListArgs(ListArgs):
+class ExceptionListArgs(PageArgs):  # a fixed order (newest first): no sort
     facility = Code()
     practitioner = Code()
 
@@ -212,8 +224,8 @@ class HolidaySchema(Schema):
     source = fields.String()
 
 
-class HolidayArgs(Input):
-    year = StrictInt(validate=validate.Range(2000, 2100))
+class HolidayArgs(QueryArgs):
+    year = StrictInt(validate=validate.Range(MIN_YEAR, MAX_YEAR))
 
 
 class GenerateSchema(Input):
@@ -248,7 +260,7 @@ class SlotSchema(Schema):
     road_km = fields.Float(allow_none=True)
 
 
-class SlotListArgs(ListArgs):
+class SlotListArgs(PageArgs):  # a fixed order (by start): no sort
     facility = Code()
     practitioner = Code()
     service = Code()
@@ -257,7 +269,7 @@ class SlotListArgs(ListArgs):
     status = fields.String(validate=validate.OneOf(SLOT_FHIR_STATUSES))
 
 
-class AvailabilityArgs(Input):
+class AvailabilityArgs(PageArgs):
     service = Code(required=True)
     start = Day(data_key="from", metadata={"description": "first local date (default today)"})
     end = Day(data_key="to", metadata={"description": "last local date (default: the window)"})
@@ -314,7 +326,7 @@ class AppointmentSchema(Schema):
 
 class CreateAppointmentSchema(Input):
     referral_code = Code(required=True)
-    slot_id = StrictInt(required=True, validate=validate.Range(1, 2**31 - 1))
+    slot_id = PositiveInt(required=True)
     hold = fields.Boolean(load_default=False, metadata={
         "description": "hold the place (pending) for BOOKING_HOLD_MINUTES, to be confirmed; "
                        "false books at once"})
@@ -330,8 +342,7 @@ class AppointmentActionSchema(Input):
     reason = fields.String(validate=validate.OneOf(USER_CANCEL_REASONS),
                            metadata={"description": "cancel: why"})
     note = fields.String(validate=validate.Length(1, 2000))
-    slot_id = StrictInt(validate=validate.Range(1, 2**31 - 1),
-                        metadata={"description": "reschedule: the new slot"})
+    slot_id = PositiveInt(metadata={"description": "reschedule: the new slot"})
 
 
 class AppointmentListArgs(ListArgs):

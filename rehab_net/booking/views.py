@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
+from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.booking import access, generation, holidays, schedules
 from rehab_net.booking import jobs as _jobs  # noqa: F401  (registers the scheduler's jobs)

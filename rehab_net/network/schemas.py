@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from rehab_net.schemas import Code, Input, Lat, ListArgs, Lon, StrictInt
+from rehab_net.schemas import Code, Input, Lat, ListArgs, Lon, QueryArgs, StrictInt
 from rehab_net.vocab import (
     CATEGORIES,
     FACILITY_STATUSES,
@@ -172,7 +172,7 @@ class CreateCapacitySchema(Input):
     concurrent_places = StrictInt(required=True, validate=validate.Range(0, 100000))
 
 
-class CapacityArgs(Input):
+class CapacityArgs(QueryArgs):
     on = fields.Date(metadata={"description": "only the capacities in force on this date"})
     service = fields.String()
 

@@ -18,6 +18,7 @@ from rehab_net.people import operations as ops
 from rehab_net.people.identifiers import mask, mask_name
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class
+from rehab_net.schemas import query_page
 from rehab_net.vocab import CASE_STATUSES, CATEGORIES, PRIORITY_CLASSES
 
 bp = Blueprint("people_pages", __name__)
@@ -32,10 +33,9 @@ def priority_of(case: Case) -> str:
 
 
 def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    """?page= of a list page, through the API's bounded field: 1 when absent, a 422 when out of
+    range (an offset past what the database can count was a 500)."""
+    return query_page(request.args)
 
 
 @bp.get("/persons")

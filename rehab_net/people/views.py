@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
 from rehab_net.auth.schemas import RevealSchema

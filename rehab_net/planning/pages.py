@@ -36,6 +36,7 @@ from rehab_net.planning import exports, queue, scenarios, svg
 from rehab_net.planning import operations as ops
 from rehab_net.planning.models import MAX_HORIZON_WEEKS, Plan, Scenario
 from rehab_net.planning.schemas import PolicyOverridesSchema
+from rehab_net.schemas import form_id
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS, label
 
 bp = Blueprint("scenario_pages", __name__)
@@ -368,7 +369,7 @@ def add_change(scenario_id: int):
     return _scenario_page(scenario_id, errors=errors, form_kind=kind, values=values, status=422)
 
 
-@bp.post("/scenarios/<int:scenario_id>/changes/<int:index>/remove")
+@bp.post("/scenarios/<int:scenario_id>/changes/<int(min=0):index>/remove")
 def remove_change(scenario_id: int, index: int):
     session = get_session()
     found = scenarios.get_scenario(session, scenario_id)
@@ -454,9 +455,10 @@ def _plan_ids() -> tuple[list[int], str | None]:
             return [], _("Give the plans as numbers separated by commas.")
         ids = [int(i) for i in raw.split(",")]
     else:
-        checked = [int(i) for i in request.args.getlist("plan") if i.isdigit()]
-        base = request.args.get("base", "")
-        ids = ([int(base)] if base.isdigit() else []) + checked
+        # form_id, not str.isdigit: "²" is a digit to Python but no int() (a 500 it was)
+        checked = [i for i in map(form_id, request.args.getlist("plan")) if i]
+        base = form_id(request.args.get("base"))
+        ids = ([base] if base else []) + checked
     ids = list(dict.fromkeys(ids))  # each once, in order
     if not ids and "compare" in request.args:  # the form sent with nothing chosen
         return [], _("Choose from 2 to %(n)d plans: a baseline and at least one other.",

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from rehab_net.planning.adapters import week_start
 from rehab_net.planning.models import MAX_HORIZON_WEEKS, PLAN_STATUSES, UNASSIGNED_REASONS
-from rehab_net.schemas import Input, ListArgs, StrictInt
+from rehab_net.schemas import Input, ListArgs, QueryArgs, StrictInt
 from rehab_net.vocab import PRIORITY_CLASSES, TIERS
 
 # Bounds that keep the optimiser's integer costs far from overflow and the weights meaningful.
@@ -214,7 +214,7 @@ class CopyScenarioSchema(Input):
     name = fields.String(required=True, validate=validate.Length(1, 120))
 
 
-class CompareArgs(Input):
+class CompareArgs(QueryArgs):
     plans = fields.String(required=True, validate=validate.Regexp(
         r"^\d{1,9}(,\d{1,9}){1,7}$", error="2 to 8 plan ids, comma-separated; the first is "
                                             "the baseline"))

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint as PageBlueprint
 from flask import current_app, render_template, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
+from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.db import get_session
@@ -23,7 +23,7 @@ from rehab_net.planning import queue, scenarios
 from rehab_net.planning import schemas as s
 from rehab_net.planning.adapters import week_start
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice, Scenario
-from rehab_net.schemas import ListArgs
+from rehab_net.schemas import PageArgs
 
 blp = Blueprint("planning", __name__, url_prefix="/api/v1",
                 description="Plans: optimiser runs over the live data, and the policy weights")
@@ -105,7 +105,7 @@ class PlanCancel(MethodView):
 
 @blp.route("/scenarios")
 class Scenarios(MethodView):
-    @blp.arguments(ListArgs, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, s.ScenarioSchema(many=True))
     @blp.paginate()
     def get(self, _args, pagination_parameters):

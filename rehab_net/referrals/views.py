@@ -6,9 +6,9 @@ import json
 
 from flask import Response, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import func, select, update
 
+from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.clock import today
 from rehab_net.db import get_session, utcnow
@@ -20,7 +20,7 @@ from rehab_net.referrals import operations as ops
 from rehab_net.referrals import schemas as s
 from rehab_net.referrals.fhir import referral_bundle
 from rehab_net.referrals.models import Notification, Referral
-from rehab_net.schemas import ListArgs
+from rehab_net.schemas import PageArgs
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1",
                 description="Two-way referrals: up to a centre and back down, until the loop "
@@ -194,7 +194,7 @@ class ReferralFhir(MethodView):
 
 @blp.route("/notifications")
 class Notifications(MethodView):
-    @blp.arguments(ListArgs, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, s.NotificationSchema(many=True))
     @blp.paginate()
     def get(self, _args, pagination_parameters):

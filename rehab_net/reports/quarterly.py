@@ -5,6 +5,7 @@ plan of the quarter). Aggregates never reveal an individual: every count from 1 
 "<5" (and totals that would let one recompute it are kept, the suppressed cell is not)."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from rehab_net.network import operations as network
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import child_birth_cutoff, priority_class
 from rehab_net.reports.models import QuarterlyReport
+from rehab_net.schemas import MAX_YEAR, MIN_YEAR
 from rehab_net.vocab import OPEN_CASE_STATUSES
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -26,14 +28,18 @@ SUPPRESSED = "<5"
 CHILD_FAST_DAYS = 28
 
 
+QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+
+
 def quarter_bounds(quarter: str) -> tuple[date, date]:
-    """'2026-Q3' -> (2026-07-01, 2026-10-01): the first day in, the first day after."""
-    try:
-        year, q = int(quarter[:4]), int(quarter[6])
-        if quarter[4:6] != "-Q" or not 1 <= q <= 4 or len(quarter) != 7:
-            raise ValueError
-    except (ValueError, IndexError):
-        raise field_error("quarter", "must look like 2026-Q3") from None
+    """'2026-Q3' -> (2026-07-01, 2026-10-01): the first day in, the first day after. The one
+    parser of a quarter in a request (API and pages): a year outside MIN_YEAR..MAX_YEAR is a 422
+    like a malformed one, never a date() error (9999-Q4 has no first day after, 0000-Q1 no day)."""
+    match = QUARTER.fullmatch(quarter)
+    if not match or not MIN_YEAR <= int(match[1]) <= MAX_YEAR:
+        raise field_error("quarter", f"must look like 2026-Q3, a year from {MIN_YEAR} to "
+                                     f"{MAX_YEAR}", location="path")
+    year, q = int(match[1]), int(match[2])
     start = date(year, 3 * q - 2, 1)
     end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
     return start, end

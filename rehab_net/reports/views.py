@@ -6,11 +6,11 @@ import io
 from flask import Blueprint as PageBlueprint
 from flask import Response, g, render_template
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from rehab_net import spreadsheet
+from rehab_net.api import Blueprint
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import NotFound
