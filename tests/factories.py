@@ -53,6 +53,27 @@ def tiny_network(session) -> dict:
     return r
 
 
+def two_district_network(session) -> dict:
+    """tiny_network (Hailar 150702: the centre CT01, the station ST150702001) and a second
+    district, New Barag 150727, with township 150727001, village 150727001001 (``village3``)
+    and the station ST150727001 (``station2``): for in-scope / out-of-scope tests."""
+    r = tiny_network(session)
+    r["district2"] = network.create_region(session, dict(
+        code="150727", parent_code="150700", level="district", kind="banner", name_zh="新右旗",
+        name_en="New Barag Right Banner", lat=48.67, lon=116.82))
+    r["township2"] = network.create_region(session, dict(
+        code="150727001", parent_code="150727", level="township", kind="sumu", name_zh="示例苏木",
+        name_en="Shili Sumu", lat=48.5, lon=116.5))
+    r["village3"] = network.create_region(session, dict(
+        code="150727001001", parent_code="150727001", level="village", kind="gacha",
+        name_zh="示例嘎查", name_en="Shili Gacha", lat=48.45, lon=116.4))
+    r["station2"] = network.create_facility(session, dict(
+        code="ST150727001", name_zh="示例苏木康复站", name_en="Shili Sumu Station", tier="station",
+        region_code="150727001", lat=48.5, lon=116.5, ownership="public", designated=False,
+        status="open"))
+    return r
+
+
 def create_person(session, **overrides):
     n = next(_seq)
     birth = overrides.pop("birth_date", date(1980, 5, 17))

@@ -9,9 +9,15 @@ import pytest
 from sqlalchemy import select
 
 from rehab_net.auth.models import AuditEvent, User
-from rehab_net.network import operations as network
 from rehab_net.people.identifiers import make_resident_id
-from tests.factories import create_case, create_person, create_user, log_in, tiny_network, token_for
+from tests.factories import (
+    create_case,
+    create_person,
+    create_user,
+    log_in,
+    token_for,
+    two_district_network,
+)
 
 
 @pytest.fixture
@@ -19,20 +25,7 @@ def world(app, session):
     """Hailar (150702) with the centre CT01 and station ST150702001; New Barag (150727) with the
     station ST150727001. A network admin, a Hailar admin, a Hailar auditor and a network
     auditor; a clinic worker in each district; one person in each district."""
-    r = tiny_network(session)
-    network.create_region(session, dict(
-        code="150727", parent_code="150700", level="district", kind="banner", name_zh="新右旗",
-        name_en="New Barag Right Banner", lat=48.67, lon=116.82))
-    network.create_region(session, dict(
-        code="150727001", parent_code="150727", level="township", kind="sumu", name_zh="示例苏木",
-        name_en="Shili Sumu", lat=48.5, lon=116.5))
-    network.create_region(session, dict(
-        code="150727001001", parent_code="150727001", level="village", kind="gacha",
-        name_zh="示例嘎查", name_en="Shili Gacha", lat=48.45, lon=116.4))
-    r["station2"] = network.create_facility(session, dict(
-        code="ST150727001", name_zh="示例苏木康复站", name_en="Shili Sumu Station", tier="station",
-        region_code="150727001", lat=48.5, lon=116.5, ownership="public", designated=False,
-        status="open"))
+    r = two_district_network(session)
     r["in"] = create_person(session, code="PIN", name="张三丰", guardian_name="张大山",
                             home_region_code="150702001001")
     r["out"] = create_person(session, code="POUT", name="巴特尔",

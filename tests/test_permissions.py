@@ -7,28 +7,21 @@ from datetime import date
 import pytest
 
 from rehab_net.auth.guard import ENDPOINT_PERMISSIONS, PUBLIC
-from rehab_net.network import operations as network
-from tests.factories import create_case, create_person, create_user, log_in, tiny_network, token_for
+from tests.factories import (
+    create_case,
+    create_person,
+    create_user,
+    log_in,
+    token_for,
+    two_district_network,
+)
 
 
 @pytest.fixture
 def world(app, session):
     """Two districts. Hailar (150702) holds the centre CT01, the station ST150702001 and person
     IN; New Barag (150727) holds the station ST150727001 and person OUT."""
-    r = tiny_network(session)
-    r["district2"] = network.create_region(session, dict(
-        code="150727", parent_code="150700", level="district", kind="banner", name_zh="新右旗",
-        name_en="New Barag Right Banner", lat=48.67, lon=116.82))
-    r["township2"] = network.create_region(session, dict(
-        code="150727001", parent_code="150727", level="township", kind="sumu", name_zh="示例苏木",
-        name_en="Shili Sumu", lat=48.5, lon=116.5))
-    r["village3"] = network.create_region(session, dict(
-        code="150727001001", parent_code="150727001", level="village", kind="gacha",
-        name_zh="示例嘎查", name_en="Shili Gacha", lat=48.45, lon=116.4))
-    r["station2"] = network.create_facility(session, dict(
-        code="ST150727001", name_zh="示例苏木康复站", name_en="Shili Sumu Station", tier="station",
-        region_code="150727001", lat=48.5, lon=116.5, ownership="public", designated=False,
-        status="open"))
+    r = two_district_network(session)
     r["in"] = create_person(session, code="PIN", home_region_code="150702001001")
     r["out"] = create_person(session, code="POUT", home_region_code="150727001001")
     r["case_in"] = create_case(session, r["in"], code="KIN")
