@@ -27,6 +27,7 @@ from rehab_net.booking import access
 from rehab_net.booking.constraints import IDEMPOTENCY, conflict_for, constraint_of
 from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry
 from rehab_net.booking.settings import setting
+from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
@@ -221,8 +222,8 @@ def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
                                 Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)))
             .scalar_subquery(),
             exists().where(Appointment.person_id == person_id, live(now),
-                           Appointment.starts_at < slot.ends_at,
-                           slot.starts_at < Appointment.ends_at),
+                           overlaps(Appointment.starts_at, Appointment.ends_at,
+                                    slot.starts_at, slot.ends_at)),
             exists().where(WaitlistEntry.referral_id == referral.id,
                            WaitlistEntry.status == "waiting"))).one()
         if place is None:

@@ -28,6 +28,7 @@ from rehab_net.booking.operations import (
     take_place,
 )
 from rehab_net.booking.settings import setting, zone
+from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound
 from rehab_net.people.models import Case, Person
 from rehab_net.people.operations import priority_rank
@@ -149,8 +150,8 @@ def _candidates(slot: Slot, now: datetime):
         ~exists().where(Appointment.waitlist_entry_id == WaitlistEntry.id,
                         Appointment.slot_id == slot.id),
         ~exists().where(Appointment.person_id == WaitlistEntry.person_id, live(now),
-                        Appointment.starts_at < slot.ends_at,
-                        slot.starts_at < Appointment.ends_at)), _today(now))
+                        overlaps(Appointment.starts_at, Appointment.ends_at,
+                                 slot.starts_at, slot.ends_at))), _today(now))
 
 
 def offer_slot(session: Session, slot_id: int, now: datetime) -> Appointment | None:
@@ -207,8 +208,8 @@ def fill(session: Session, now: datetime, limit: int = FILL_LIMIT) -> int:
             ~exists().where(Appointment.waitlist_entry_id == entry.id,
                             Appointment.slot_id == Slot.id),
             ~exists().where(Appointment.person_id == entry.person_id, live(now),
-                            Appointment.starts_at < Slot.ends_at,
-                            Slot.starts_at < Appointment.ends_at))
+                            overlaps(Appointment.starts_at, Appointment.ends_at,
+                                     Slot.starts_at, Slot.ends_at)))
             .order_by(Slot.starts_at, Slot.id).limit(20)))
         taken = taken_places(session, [s.id for s in slots], now)
         for slot in slots:
