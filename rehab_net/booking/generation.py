@@ -30,7 +30,8 @@ from rehab_net.booking.models import (
     Slot,
     SlotPlace,
 )
-from rehab_net.booking.settings import setting, zone
+from rehab_net.booking.settings import setting
+from rehab_net.clock import zone
 from rehab_net.db import overlaps
 from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES
 

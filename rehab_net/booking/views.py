@@ -30,8 +30,8 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
-from rehab_net.booking.settings import setting, zone
-from rehab_net.clock import today
+from rehab_net.booking.settings import setting
+from rehab_net.clock import today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
