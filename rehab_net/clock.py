@@ -1,18 +1,34 @@
-"""Local dates. Ages and deadlines are local (Asia/Shanghai) dates; storage is UTC."""
+"""Local time. Storage is UTC; ages, deadlines, working days, report quarters, the scheduler and
+the times on pages are read in one configured zone (TIMEZONE, REHAB_TIMEZONE; Asia/Shanghai by
+default), which `zone()` is the only place to ask for."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def zone(app: Flask | None = None) -> ZoneInfo:
+    """The configured zone of `app` (default: the current app); outside an app context (a
+    script, a unit test of pure code) the default zone."""
+    if app is None and has_app_context():
+        app = current_app
+    name = app.config.get("TIMEZONE") if app is not None else None
+    return ZoneInfo(name or DEFAULT_ZONE)
+
+
+def day_of(moment: datetime) -> date:
+    """The local date of an aware moment: 2026-09-30 20:00 UTC is 1 October in Shanghai."""
+    return moment.astimezone(zone()).date()
 
 
 def today() -> date:
     """Today in the configured zone; REHAB_TODAY (ISO date) pins it for demos and tests."""
-    zone = "Asia/Shanghai"
     if has_app_context():
         pinned = current_app.config.get("TODAY")
         if pinned:
             return pinned if isinstance(pinned, date) else date.fromisoformat(pinned)
-        zone = current_app.config.get("TIMEZONE", zone)
-    return datetime.now(ZoneInfo(zone)).date()
+    return datetime.now(zone()).date()

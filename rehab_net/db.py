@@ -49,6 +49,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def overlaps(start_a, end_a, start_b, end_b):
+    """Whether the half-open periods [start_a, end_a) and [start_b, end_b) share a moment: two
+    periods that only touch (one ends when the other starts) do not overlap. Works on columns
+    (an SQL condition) and on plain values (a bool) alike, so a query and the Python code beside
+    it say the same thing; the database's exclusion constraints and triggers agree."""
+    return (start_a < end_b) & (start_b < end_a)
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30},

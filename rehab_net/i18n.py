@@ -8,7 +8,8 @@ The Chinese catalogue lives under translations/zh_Hans_CN: Babel parses "zh_CN" 
 (it adds the likely script), and gettext then looks for zh_Hans_CN or zh, never zh_CN. So the
 selector returns the same "zh_Hans_CN" the catalogue was made with (`pybabel init -l zh_Hans_CN`).
 
-Times are stored in UTC and shown in Asia/Shanghai (BABEL_DEFAULT_TIMEZONE, from TIMEZONE)."""
+Times are stored in UTC and shown in the configured zone (BABEL_DEFAULT_TIMEZONE, from
+clock.zone())."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from flask import Blueprint, Flask, abort, g, has_request_context, redirect, req
 from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
 from flask_babel import lazy_gettext as _l
 
+from rehab_net.clock import zone
 from rehab_net.redirects import safe_redirect_target
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -64,7 +66,7 @@ def language() -> str:
 
 
 def local_datetime(value: datetime | None, fmt: str = DATETIME_FORMAT) -> str:
-    """A UTC datetime as local time (Asia/Shanghai), to the minute: 2026-11-23 20:15."""
+    """A UTC datetime as local time (the configured zone), to the minute: 2026-11-23 20:15."""
     if value is None:
         return "—"
     return format_datetime(value, fmt)
@@ -102,7 +104,7 @@ def init_app(app: Flask) -> None:
     from rehab_net.vocab import label
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LOCALES[DEFAULT_LANGUAGE])
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "Asia/Shanghai"))
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", zone(app).key)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)

@@ -37,22 +37,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from rehab_net.clock import zone
 from rehab_net.db import Base, UTCDateTime, get_session, utcnow
 from rehab_net.vocab import sql_in
 
 log = logging.getLogger(__name__)
 
 JOB_RUN_STATUSES = ("running", "done", "failed")
-DEFAULT_ZONE = "Asia/Shanghai"
 # APScheduler's defaults would skip a run the scheduler was a second late for (PITFALLS).
 JOB_DEFAULTS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
 STALE_AFTER = timedelta(hours=1)
@@ -84,19 +83,13 @@ class JobRun(Base):
 
 
 # --- time and periods ---------------------------------------------------------------------------
-def local_zone() -> ZoneInfo:
-    """The configured zone (TIMEZONE) inside an app context, else Asia/Shanghai."""
-    name = current_app.config.get("TIMEZONE", DEFAULT_ZONE) if has_app_context() else DEFAULT_ZONE
-    return ZoneInfo(name)
-
-
 def minute_slot(minutes: int) -> Callable[[datetime], str]:
     """period_of for a job every `minutes`: the local slot a moment falls in, '2026-11-23T08:15'."""
     if minutes < 1 or 60 % minutes:
         raise ValueError("minutes must divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)")
 
     def period_of(now: datetime) -> str:
-        local = now.astimezone(local_zone())
+        local = now.astimezone(zone())
         return local.replace(minute=local.minute - local.minute % minutes).strftime(
             "%Y-%m-%dT%H:%M")
 
@@ -123,14 +116,14 @@ def _parse_quarter(period: str) -> tuple[int, int]:
 def previous_quarter(now: datetime) -> str:
     """period_of of a quarterly report: the last quarter that has ended (local dates), '2026-Q3'
     from 2026-10-01 to 2026-12-31."""
-    year, q = _previous_quarter(*_quarter(now.astimezone(local_zone()).date()))
+    year, q = _previous_quarter(*_quarter(now.astimezone(zone()).date()))
     return f"{year}-Q{q}"
 
 
 def quarter_due(period: str) -> datetime:
     """The moment a quarter's report falls due: the first instant of the next quarter (local)."""
     year, q = _next_quarter(*_parse_quarter(period))
-    return datetime(year, 3 * q - 2, 1, tzinfo=local_zone()).astimezone(UTC)
+    return datetime(year, 3 * q - 2, 1, tzinfo=zone()).astimezone(UTC)
 
 
 def missed_quarters(last_done: str | None, now: datetime, limit: int = CATCH_UP_LIMIT
@@ -396,10 +389,10 @@ def build_scheduler(app: Flask, jobs: Iterable[Job], report: Callable[..., None]
     with every job added; each tick runs `run_job` at the clock's now."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    zone = ZoneInfo(app.config.get("TIMEZONE", DEFAULT_ZONE))
-    scheduler = BlockingScheduler(timezone=zone, job_defaults=dict(JOB_DEFAULTS))
+    local = zone(app)
+    scheduler = BlockingScheduler(timezone=local, job_defaults=dict(JOB_DEFAULTS))
     for job in jobs:
-        scheduler.add_job(_tick, trigger=job.trigger_factory(zone), args=(app, job, report),
+        scheduler.add_job(_tick, trigger=job.trigger_factory(local), args=(app, job, report),
                           id=job.id, name=job.id, replace_existing=True)
     return scheduler
 

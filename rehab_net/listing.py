@@ -1,11 +1,22 @@
-"""Listing helpers shared by every collection endpoint: a whitelisted sort parameter and
-paging of a select() with its total count."""
+"""Lookup and listing helpers shared by the endpoints: one row by its integer id (else 404), a
+whitelisted sort parameter, and paging of a select() with its total count."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rehab_net.errors import Invalid, NotFound, field_error
+from rehab_net.schemas import MAX_ID
+
+
+def get_or_404(session: Session, model, id_: int, what: str):
+    """The row of `model` whose integer primary key is `id_`, else a 404 "There is no <what>
+    <id_>.". An id outside 1..MAX_ID names no row and never reaches the database (a CLI argument
+    or a stored reference is not bounded by the URL converter)."""
+    found = session.get(model, id_) if 1 <= id_ <= MAX_ID else None
+    if found is None:
+        raise NotFound(f"There is no {what} {id_}.")
+    return found
 
 
 def apply_sort(stmt, sort: str | None, columns: dict, default: tuple):

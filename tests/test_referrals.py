@@ -151,6 +151,28 @@ def test_the_full_loop_up_and_back_down(anonymous, session, net):
     assert {"referral_answered", "referral_completed", "referral_received"} <= set(kinds)
 
 
+def test_the_api_marks_a_notification_read_once_and_only_for_whom_it_went_to(
+        anonymous, session, net):
+    drive(session, net, "sent")
+    note = session.query(Notification).filter_by(facility_id=net["centre"].id).one()
+    url = f"/api/v1/notifications/{note.id}/read"
+    assert api(anonymous, net, "stranger", "POST", url).status_code == 404
+    session.expire_all()
+    assert session.get(Notification, note.id).read_at is None
+    session.rollback()  # end the read: on SQLite it holds the write lock (BEGIN IMMEDIATE)
+    assert api(anonymous, net, "coord", "POST", url).status_code == 204
+    session.expire_all()
+    first = session.get(Notification, note.id).read_at
+    assert first is not None
+    session.rollback()
+    assert api(anonymous, net, "coord2", "POST", url).status_code == 204  # again: no change
+    session.expire_all()
+    assert session.get(Notification, note.id).read_at == first
+    missing = api(anonymous, net, "coord", "POST", f"/api/v1/notifications/{note.id + 99}/read")
+    assert missing.status_code == 404
+    assert missing.json["detail"] == f"There is no notification {note.id + 99}."
+
+
 def test_two_coordinators_accept_at_once_exactly_one_wins(app, anonymous, session, net):
     referral = drive(session, net, "received")
     barrier = threading.Barrier(2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -25,6 +24,7 @@ from rehab_net.auth import audit, guard, throttle
 from rehab_net.auth import operations as ops
 from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
+from rehab_net.clock import zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, Invalid
 from rehab_net.i18n import local_datetime
@@ -244,7 +244,7 @@ def translate_rule(rule: str) -> str:
 
 # --- the audit log (auditor) --------------------------------------------------------------------
 def _audit_args() -> tuple[dict, dict[str, str]]:
-    """Filters from the query string, dates read as Asia/Shanghai days."""
+    """Filters from the query string, dates read as local days (the configured zone)."""
     args, errors = {}, {}
     for key in ("actor", "object_type", "object_code"):
         value = request.args.get(key, "").strip()
@@ -256,13 +256,13 @@ def _audit_args() -> tuple[dict, dict[str, str]]:
             args["action"] = action
         else:
             errors["action"] = _("Choose an action from the list.")
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    local = zone()
     for key, shift in (("since", 0), ("until", 1)):
         value = request.args.get(key, "")
         if value:
             try:
                 day = datetime.strptime(value, "%Y-%m-%d").date() + timedelta(days=shift)
-                args[key] = datetime.combine(day, time(0), tzinfo=zone)
+                args[key] = datetime.combine(day, time(0), tzinfo=local)
             except ValueError:
                 errors[key] = _("Enter a date as YYYY-MM-DD.")
     return args, errors

@@ -30,7 +30,9 @@ from rehab_net.booking.models import (
     Slot,
     SlotPlace,
 )
-from rehab_net.booking.settings import setting, zone
+from rehab_net.booking.settings import setting
+from rehab_net.clock import zone
+from rehab_net.db import overlaps
 from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES
 
 
@@ -115,12 +117,12 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
     facilities = {r.facility_id for r in rules}
 
     exceptions = list(session.scalars(select(ScheduleException).where(
-        ScheduleException.ends_at > window_start, ScheduleException.starts_at < window_end,
+        overlaps(ScheduleException.starts_at, ScheduleException.ends_at, window_start, window_end),
         or_(ScheduleException.practitioner_id.in_(practitioners),
             ScheduleException.facility_id.in_(facilities)))))
 
     def blocked(rule: ScheduleRule, start: datetime, finish: datetime) -> bool:
-        return any(e.starts_at < finish and start < e.ends_at
+        return any(overlaps(e.starts_at, e.ends_at, start, finish)
                    and (e.practitioner_id == rule.practitioner_id
                         or e.facility_id == rule.facility_id) for e in exceptions)
 
@@ -174,7 +176,7 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
     for p_id, start, finish in session.execute(select(
             Slot.practitioner_id, Slot.starts_at, Slot.ends_at).where(
             Slot.practitioner_id.in_(practitioners), Slot.status == "open",
-            Slot.ends_at > window_start, Slot.starts_at < window_end)):
+            overlaps(Slot.starts_at, Slot.ends_at, window_start, window_end))):
         busy.add(p_id, start, finish)
     new_rows = []
     for key in sorted(wanted, key=lambda k: (k[1], k[0])):
@@ -222,8 +224,8 @@ def appointments_inside(session: Session, *, starts_at: datetime, ends_at: datet
     """Active appointments in [starts_at, ends_at) of a practitioner or at a facility: what a
     new leave or closure leaves to be moved."""
     stmt = select(Appointment).where(Appointment.status.in_(("proposed", "pending", "booked")),
-                                     Appointment.starts_at < ends_at,
-                                     starts_at < Appointment.ends_at)
+                                     overlaps(Appointment.starts_at, Appointment.ends_at,
+                                              starts_at, ends_at))
     if practitioner_id is not None:
         stmt = stmt.where(Appointment.practitioner_id == practitioner_id)
     if facility_id is not None:

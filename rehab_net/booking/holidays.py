@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+from rehab_net.clock import zone
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "holidays_cn.csv"
 KINDS = ("holiday", "workday")
 COLUMNS = ("date", "kind", "name")
-ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -114,15 +114,16 @@ class Calendar:
         counts from 08:00 of the next working day (as referrals/deadlines.py does for
         weekends)."""
         if isinstance(start, datetime):
-            local = start.astimezone(ZONE)
+            tz = zone()
+            local = start.astimezone(tz)
             if not self.is_working_day(local.date()):
                 nxt = local.date() + timedelta(days=1)
                 while not self.is_working_day(nxt):
                     nxt += timedelta(days=1)
-                local = datetime(nxt.year, nxt.month, nxt.day, 8, 0, tzinfo=ZONE)
+                local = datetime(nxt.year, nxt.month, nxt.day, 8, 0, tzinfo=tz)
                 # the next working day's morning counts as "the start"
             day = self.add_working_days(local.date(), days)
-            moved = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=ZONE)
+            moved = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz)
             return moved.astimezone(start.tzinfo)
         current, added = start, 0
         while added < days:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from rehab_net import jobs
+from rehab_net.clock import day_of
 
 
 def expire(session: Session, now: datetime) -> dict:
@@ -18,9 +19,7 @@ def expire(session: Session, now: datetime) -> dict:
 
 def generate(session: Session, now: datetime) -> dict:
     from rehab_net.booking import generation
-    from rehab_net.booking.settings import zone
-
-    counts = generation.generate(session, today=now.astimezone(zone()).date(), now=now)
+    counts = generation.generate(session, today=day_of(now), now=now)
     counts["booked_outside"] = len(counts["booked_outside"])
     return counts
 
@@ -32,7 +31,7 @@ def _nightly(hour: int):
         return CronTrigger(hour=hour, minute=0, timezone=zone)
 
     def period_of(now: datetime) -> str:
-        return now.astimezone(jobs.local_zone()).date().isoformat()
+        return day_of(now).isoformat()
 
     return trigger, period_of
 

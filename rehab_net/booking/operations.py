@@ -27,6 +27,8 @@ from rehab_net.booking import access
 from rehab_net.booking.constraints import IDEMPOTENCY, conflict_for, constraint_of
 from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry
 from rehab_net.booking.settings import setting
+from rehab_net.clock import day_of
+from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
@@ -221,8 +223,8 @@ def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
                                 Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)))
             .scalar_subquery(),
             exists().where(Appointment.person_id == person_id, live(now),
-                           Appointment.starts_at < slot.ends_at,
-                           slot.starts_at < Appointment.ends_at),
+                           overlaps(Appointment.starts_at, Appointment.ends_at,
+                                    slot.starts_at, slot.ends_at)),
             exists().where(WaitlistEntry.referral_id == referral.id,
                            WaitlistEntry.status == "waiting"))).one()
         if place is None:
@@ -419,16 +421,10 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
     return new, True
 
 
-def _local_day(moment: datetime):
-    from rehab_net.booking.settings import zone
-
-    return moment.astimezone(zone()).date()
-
-
 def arrive(session: Session, appointment: Appointment, *, principal: Principal | None,
            now: datetime) -> Appointment:
     access.require_writable(principal, appointment.facility_id)
-    if _local_day(appointment.starts_at) > _local_day(now):
+    if day_of(appointment.starts_at) > day_of(now):
         raise Conflict("Arrival is recorded on the day of the appointment.",
                        errors=[{"field": "status", "rule": "is on a later day"}])
     return _move(session, appointment, ("booked",), "arrived", now, "marked arrived",
@@ -439,7 +435,7 @@ def fulfil(session: Session, appointment: Appointment, *, principal: Principal |
            now: datetime) -> Appointment:
     """Attended. The referral follows: an accepted referral is now in rehabilitation."""
     access.require_writable(principal, appointment.facility_id)
-    if _local_day(appointment.starts_at) > _local_day(now):
+    if day_of(appointment.starts_at) > day_of(now):
         raise Conflict("Attendance is recorded on the day of the appointment or later.",
                        errors=[{"field": "status", "rule": "is on a later day"}])
     _move(session, appointment, ("booked", "arrived"), "fulfilled", now, "marked attended",

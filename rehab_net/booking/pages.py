@@ -29,9 +29,9 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
-from rehab_net.booking.settings import setting, zone
+from rehab_net.booking.settings import setting
 from rehab_net.booking.views import decorate_entries, decorate_slots
-from rehab_net.clock import today
+from rehab_net.clock import day_of, today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, NotFound
 from rehab_net.i18n import local_name
@@ -376,7 +376,7 @@ def appointment_action(code: str, action: str):
     back = request.form.get("back")
     if back == "day":
         return redirect(url_for("booking_pages.day", facility=appt.facility.code,
-                                date=appt.starts_at.astimezone(zone()).date().isoformat()),
+                                date=day_of(appt.starts_at).isoformat()),
                         code=303)
     return redirect(url_for("booking_pages.appointment", code=appt.code), code=303)
 

@@ -20,6 +20,7 @@ from rehab_net.booking.models import (
     ScheduleRule,
 )
 from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.listing import get_or_404
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility, Service
 
@@ -216,10 +217,7 @@ def update_rule(session: Session, rule: ScheduleRule, data: dict, *, principal: 
 
 
 def get_rule(session: Session, rule_id: int, principal: Principal | None) -> ScheduleRule:
-    rule = session.get(ScheduleRule, rule_id)
-    if rule is None:
-        raise NotFound(f"There is no schedule rule {rule_id}.")
-    return rule
+    return get_or_404(session, ScheduleRule, rule_id, "schedule rule")
 
 
 # --- exceptions ---------------------------------------------------------------------------------

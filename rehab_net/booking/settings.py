@@ -3,7 +3,6 @@ default (the type of the default decides how a variable is read)."""
 from __future__ import annotations
 
 import os
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
@@ -29,9 +28,3 @@ def setting(name: str, default=None):
     if isinstance(default, int | float) and not isinstance(value, int | float):
         return type(default)(value)
     return value
-
-
-def zone() -> ZoneInfo:
-    name = current_app.config.get("TIMEZONE", "Asia/Shanghai") if has_app_context() \
-        else "Asia/Shanghai"
-    return ZoneInfo(name)

@@ -30,11 +30,11 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
-from rehab_net.booking.settings import setting, zone
-from rehab_net.clock import today
+from rehab_net.booking.settings import setting
+from rehab_net.clock import today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
-from rehab_net.listing import apply_sort, page_of, query_ref
+from rehab_net.listing import apply_sort, get_or_404, page_of, query_ref
 from rehab_net.network import operations as network
 from rehab_net.openapi import TEXT_BODY
 from rehab_net.people.rules import priority_class
@@ -279,19 +279,14 @@ class ScheduleExceptions(MethodView):
 class ScheduleExceptionItem(MethodView):
     @blp.response(200, s.ExceptionSchema)
     def get(self, exception_id):
-        found = get_session().get(ScheduleException, exception_id)
-        if found is None:
-            raise NotFound(f"There is no schedule exception {exception_id}.")
-        return found
+        return get_or_404(get_session(), ScheduleException, exception_id, "schedule exception")
 
     @blp.response(204)
     @atomic
     def delete(self, exception_id):
         """Withdraw a leave or closure: the slots come back."""
         session = get_session()
-        found = session.get(ScheduleException, exception_id)
-        if found is None:
-            raise NotFound(f"There is no schedule exception {exception_id}.")
+        found = get_or_404(session, ScheduleException, exception_id, "schedule exception")
         schedules.delete_exception(session, found, principal=g.user, today=today(),
                                    now=utcnow())
         commit()
@@ -374,9 +369,7 @@ class SlotItem(MethodView):
     @blp.response(200, s.SlotSchema)
     def get(self, slot_id):
         session = get_session()
-        slot = session.get(Slot, slot_id)
-        if slot is None:
-            raise NotFound(f"There is no slot {slot_id}.")
+        slot = get_or_404(session, Slot, slot_id, "slot")
         return decorate_slots(session, [slot], utcnow())[0]
 
 

@@ -27,17 +27,15 @@ from rehab_net.booking.operations import (
     lock_slot,
     take_place,
 )
-from rehab_net.booking.settings import setting, zone
+from rehab_net.booking.settings import setting
+from rehab_net.clock import day_of
+from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound
 from rehab_net.people.models import Case, Person
 from rehab_net.people.operations import priority_rank
 from rehab_net.referrals.models import Referral
 
 FILL_LIMIT = 200  # waiting entries looked at per clean-up run
-
-
-def _today(now: datetime):
-    return now.astimezone(zone()).date()
 
 
 def add(session: Session, referral: Referral, *, note: str | None, principal: Principal | None,
@@ -149,8 +147,8 @@ def _candidates(slot: Slot, now: datetime):
         ~exists().where(Appointment.waitlist_entry_id == WaitlistEntry.id,
                         Appointment.slot_id == slot.id),
         ~exists().where(Appointment.person_id == WaitlistEntry.person_id, live(now),
-                        Appointment.starts_at < slot.ends_at,
-                        slot.starts_at < Appointment.ends_at)), _today(now))
+                        overlaps(Appointment.starts_at, Appointment.ends_at,
+                                 slot.starts_at, slot.ends_at))), day_of(now))
 
 
 def offer_slot(session: Session, slot_id: int, now: datetime) -> Appointment | None:
@@ -197,7 +195,7 @@ def fill(session: Session, now: datetime, limit: int = FILL_LIMIT) -> int:
     offered = 0
     waiting = list(session.scalars(ordered(select(WaitlistEntry).where(
         WaitlistEntry.status == "waiting", Referral.state.in_(BOOKABLE_REFERRAL_STATES)),
-        _today(now)).limit(limit)))
+        day_of(now)).limit(limit)))
     horizon = now + timedelta(weeks=setting("BOOKING_WINDOW_WEEKS"))
     lead = now + timedelta(hours=setting("BOOKING_OFFER_LEAD_HOURS"))
     for entry in waiting:
@@ -207,8 +205,8 @@ def fill(session: Session, now: datetime, limit: int = FILL_LIMIT) -> int:
             ~exists().where(Appointment.waitlist_entry_id == entry.id,
                             Appointment.slot_id == Slot.id),
             ~exists().where(Appointment.person_id == entry.person_id, live(now),
-                            Appointment.starts_at < Slot.ends_at,
-                            Slot.starts_at < Appointment.ends_at))
+                            overlaps(Appointment.starts_at, Appointment.ends_at,
+                                     Slot.starts_at, Slot.ends_at)))
             .order_by(Slot.starts_at, Slot.id).limit(20)))
         taken = taken_places(session, [s.id for s in slots], now)
         for slot in slots:

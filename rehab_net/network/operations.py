@@ -99,6 +99,13 @@ def _reference(session, getter, code: str, field: str):
         raise field_error(field, f"{code} does not exist") from None
 
 
+def _text_match(model, q: str):
+    """The `q` search of regions and facilities: a part of the Chinese or (any case) English name,
+    or the start of the code."""
+    like = f"%{q}%"
+    return or_(model.name_zh.like(like), model.name_en.ilike(like), model.code.like(f"{q}%"))
+
+
 # --- regions ------------------------------------------------------------------------------------
 def list_regions(*, level=None, parent=None, q=None):
     stmt = select(Region)
@@ -107,9 +114,7 @@ def list_regions(*, level=None, parent=None, q=None):
     if parent is not None:
         stmt = stmt.where(Region.parent_id == parent.id)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Region.name_zh.like(like), Region.name_en.ilike(like),
-                              Region.code.like(f"{q}%")))
+        stmt = stmt.where(_text_match(Region, q))
     return stmt
 
 
@@ -162,9 +167,7 @@ def list_facilities(session: Session, *, tier=None, region=None, status=None, de
         offering = select(Capacity.facility_id).where(Capacity.service_id == service.id)
         stmt = stmt.where(Facility.id.in_(offering))
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Facility.name_zh.like(like), Facility.name_en.ilike(like),
-                              Facility.code.like(f"{q}%")))
+        stmt = stmt.where(_text_match(Facility, q))
     return stmt
 
 

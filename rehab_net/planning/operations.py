@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from rehab_net.auth.permissions import Scope
 from rehab_net.db import utcnow
-from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.errors import Conflict, field_error
+from rehab_net.listing import get_or_404
 from rehab_net.network.models import Facility, Region
 from rehab_net.planning import adapters
 from rehab_net.planning.models import (
@@ -107,10 +108,7 @@ def create_plan(session: Session, data: dict, *, today: date, default_time_limit
 
 
 def get_plan(session: Session, plan_id: int) -> Plan:
-    plan = session.get(Plan, plan_id) if 0 < plan_id < 2**31 else None
-    if plan is None:
-        raise NotFound(f"There is no plan {plan_id}.")
-    return plan
+    return get_or_404(session, Plan, plan_id, "plan")
 
 
 def reload(session: Session, plan_id: int) -> Plan:

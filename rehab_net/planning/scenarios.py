@@ -8,7 +8,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rehab_net.errors import Conflict, NotFound, field_error, flatten_messages
+from rehab_net.errors import Conflict, field_error, flatten_messages
+from rehab_net.listing import get_or_404
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.planning import changes as change_rules
 from rehab_net.planning import kpis
@@ -97,10 +98,7 @@ def _check_policy_values(values, where: str) -> None:
 
 
 def get_scenario(session: Session, scenario_id: int) -> Scenario:
-    found = session.get(Scenario, scenario_id) if 0 < scenario_id < 2**31 else None
-    if found is None:
-        raise NotFound(f"There is no scenario {scenario_id}.")
-    return found
+    return get_or_404(session, Scenario, scenario_id, "scenario")
 
 
 def _unique_name(session: Session, name: str, own_id: int | None = None) -> str:

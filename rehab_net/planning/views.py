@@ -2,8 +2,6 @@
 202 at once: a worker runs it (see worker.py), and the client polls the plan's URL."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint as PageBlueprint
 from flask import current_app, render_template, url_for
 from flask.views import MethodView
@@ -11,7 +9,7 @@ from sqlalchemy import func, select
 
 from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
-from rehab_net.clock import today
+from rehab_net.clock import today, zone
 from rehab_net.db import get_session
 from rehab_net.errors import Conflict, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
@@ -328,11 +326,10 @@ def _page_helpers():
 
 @pages.app_template_filter("local_time")
 def _local_time(value) -> str:
-    """A UTC timestamp as local time (Asia/Shanghai unless configured), to the minute."""
+    """A UTC timestamp as local time (the configured zone), to the minute."""
     if value is None:
         return "—"
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
 
 
 @pages.get("/plans")

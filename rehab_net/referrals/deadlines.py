@@ -1,5 +1,5 @@
-"""Deadlines of the open referral states, in working days (Asia/Shanghai; China's public holidays
-and make-up working days from the holiday calendar, rehab_net/booking/holidays.py).
+"""Deadlines of the open referral states, in working days (local days, clock.zone(); China's
+public holidays and make-up working days from the holiday calendar, rehab_net/booking/holidays.py).
 
 A state's deadline runs from the moment the referral entered it. Past the deadline the receiving
 facility is told (overdue); past a second deadline as long again, the district's planners are told
@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-ZONE = ZoneInfo("Asia/Shanghai")
 # state -> urgency -> working days to leave it (None: no deadline)
 DEFAULT_DEADLINES: dict[str, dict[str, int]] = {
     "sent": {"emergency": 1, "urgent": 2, "routine": 5},          # to be received

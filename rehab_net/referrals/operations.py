@@ -325,6 +325,26 @@ def notifications_for(principal: Principal | None, *, unread_only: bool = False)
     return stmt.order_by(Notification.id.desc())
 
 
+def mark_read(session: Session, principal: Principal | None, notification_id: int,
+              now: datetime) -> None:
+    """Mark one notification read, for everyone it went to (the facility or the region); one the
+    principal cannot see is a 404. Marking it again keeps the first time."""
+    visible = notifications_for(principal).where(Notification.id == notification_id)
+    if session.scalar(visible) is None:
+        raise NotFound(f"There is no notification {notification_id}.")
+    session.execute(update(Notification).where(Notification.id == notification_id,
+                                               Notification.read_at.is_(None))
+                    .values(read_at=now))
+
+
+def mark_all_read(session: Session, principal: Principal | None, now: datetime) -> int:
+    """Mark every unread notification the principal sees read; how many were."""
+    unread = notifications_for(principal, unread_only=True).order_by(None).subquery()
+    return session.execute(update(Notification).where(
+        Notification.id.in_(select(unread.c.id)), Notification.read_at.is_(None))
+        .values(read_at=now).execution_options(synchronize_session=False)).rowcount
+
+
 def pending_deliveries(session: Session, limit: int = 100) -> list[Notification]:
     """The outbox: notifications no SMS or e-mail sender has delivered yet, oldest first."""
     return list(session.scalars(select(Notification).where(Notification.delivered_at.is_(None))

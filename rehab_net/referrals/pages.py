@@ -25,7 +25,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import contains_eager
 
@@ -40,7 +40,7 @@ from rehab_net.people import operations as people
 from rehab_net.people.models import Case
 from rehab_net.referrals import messages
 from rehab_net.referrals import operations as ops
-from rehab_net.referrals.models import Notification, Referral
+from rehab_net.referrals.models import Referral
 from rehab_net.referrals.states import ACTIONS, USER_ACTIONS, allowed_actions
 from rehab_net.vocab import (
     DECLINE_REASONS,
@@ -454,12 +454,7 @@ def notifications():
 def notification_read(notification_id: int):
     """Mark one notification read (for everyone it went to: the facility or the region)."""
     session = get_session()
-    mine = ops.notifications_for(g.user).where(Notification.id == notification_id)
-    if session.scalar(mine) is None:
-        raise NotFound(f"There is no notification {notification_id}.")
-    session.execute(update(Notification).where(Notification.id == notification_id,
-                                               Notification.read_at.is_(None))
-                    .values(read_at=utcnow()))
+    ops.mark_read(session, g.user, notification_id, utcnow())
     session.commit()
     flash(_("The notification is marked read."), "success")
     return redirect(url_for("referral_pages.notifications"), code=303)
@@ -468,10 +463,7 @@ def notification_read(notification_id: int):
 @bp.post("/notifications/read")
 def notifications_read_all():
     session = get_session()
-    unread = ops.notifications_for(g.user, unread_only=True).order_by(None).subquery()
-    done = session.execute(update(Notification).where(
-        Notification.id.in_(select(unread.c.id)), Notification.read_at.is_(None))
-        .values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    done = ops.mark_all_read(session, g.user, utcnow())
     session.commit()
     flash(_("All notifications are marked read (%(n)d).", n=done), "success")
     return redirect(url_for("referral_pages.notifications"), code=303)

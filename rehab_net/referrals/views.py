@@ -6,20 +6,20 @@ import json
 
 from flask import Response, g, request
 from flask.views import MethodView
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.clock import today
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import NotFound, field_error
+from rehab_net.errors import field_error
 from rehab_net.listing import apply_sort, page_of
 from rehab_net.network import operations as network
 from rehab_net.openapi import FHIR_BUNDLE, FILE_BODY
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals import schemas as s
 from rehab_net.referrals.fhir import referral_bundle
-from rehab_net.referrals.models import Notification, Referral
+from rehab_net.referrals.models import Referral
 from rehab_net.schemas import PageArgs
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1",
@@ -208,10 +208,5 @@ class NotificationRead(MethodView):
     def post(self, notification_id):
         """Mark a notification read (for everyone at the facility)."""
         session = get_session()
-        visible = ops.notifications_for(g.user).where(Notification.id == notification_id)
-        if session.scalar(visible) is None:
-            raise NotFound(f"There is no notification {notification_id}.")
-        session.execute(update(Notification).where(Notification.id == notification_id,
-                                                   Notification.read_at.is_(None))
-                        .values(read_at=utcnow()))
+        ops.mark_read(session, g.user, notification_id, utcnow())
         session.commit()

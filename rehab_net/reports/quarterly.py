@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
+from rehab_net.clock import day_of, zone
 from rehab_net.errors import field_error
 from rehab_net.network import operations as network
 from rehab_net.people.models import Case, Person
@@ -22,7 +22,6 @@ from rehab_net.reports.models import QuarterlyReport
 from rehab_net.schemas import MAX_YEAR, MIN_YEAR
 from rehab_net.vocab import OPEN_CASE_STATUSES
 
-ZONE = ZoneInfo("Asia/Shanghai")
 SMALL = 5  # counts 1..SMALL-1 are suppressed
 SUPPRESSED = "<5"
 CHILD_FAST_DAYS = 28
@@ -68,8 +67,9 @@ def build(session: Session, quarter: str, *, today: date) -> dict:
     from rehab_net.referrals import stats
     from rehab_net.referrals.models import Referral, ReferralEvent
 
-    start_utc = datetime.combine(start, time(0), ZONE).astimezone(UTC)
-    end_utc = datetime.combine(end, time(0), ZONE).astimezone(UTC)
+    local = zone()
+    start_utc = datetime.combine(start, time(0), local).astimezone(UTC)
+    end_utc = datetime.combine(end, time(0), local).astimezone(UTC)
     district_of = network.district_codes(session)
     last_day = end - timedelta(days=1)
     # served: a referral of the case started (in_progress) during the quarter
@@ -101,7 +101,7 @@ def build(session: Session, quarter: str, *, today: date) -> dict:
             figures.append("served")
             since = first_referred.get(r.id)
             if (r.birth_date > child_cutoff and since is not None
-                    and (started[r.id].astimezone(ZONE).date() - since).days <= CHILD_FAST_DAYS):
+                    and (day_of(started[r.id]) - since).days <= CHILD_FAST_DAYS):
                 figures.append("children_served_within_4_weeks")
         if r.status in OPEN_CASE_STATUSES and r.id not in started:
             figures.append("waiting")
@@ -155,7 +155,7 @@ def job(session: Session, now: datetime) -> dict:
     from rehab_net.jobs import previous_quarter
 
     quarter = previous_quarter(now)
-    report = generate(session, quarter, today=now.astimezone(ZONE).date(),
+    report = generate(session, quarter, today=day_of(now),
                       actor="system:scheduler")
     return {"quarter": report.quarter}
 
