@@ -74,6 +74,8 @@ class Offsets:
     group_class: np.ndarray  # per group: row in its service's matrix
     matrix: list[np.ndarray]  # by service: (classes, facilities of the service) int64
     prices: Prices
+    week: list[np.ndarray]  # like matrix: the (earliest) start week of that cheapest value
+    place_value: np.ndarray  # the prices they were computed with, (facility, service, week)
 
 
 def service_ranges(groups: Groups, num_services: int) -> np.ndarray:
@@ -119,6 +121,7 @@ def offsets(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
     horizon = instance.horizon_weeks
     weeks = np.arange(horizon)
     matrices = [np.zeros((0, f.size), np.int64) for f in reach.facilities]
+    best_weeks = [np.zeros((0, f.size), np.int64) for f in reach.facilities]
     for s, keys in classes.classes.items():
         facilities = reach.facilities[s]
         value = np.where(capacity[facilities, s, :] > 0, place_value[facilities, s, :], INFINITE)
@@ -129,24 +132,33 @@ def offsets(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
         later = np.where((weeks[None, :] >= release[:, None]) & (weeks[None, :] <= last[:, None]),
                          wait[:, None] * (weeks[None, :] - release[:, None]), INFINITE)
         matrix = np.empty((keys.shape[0], facilities.size), dtype=np.int64)
+        best_week = np.empty((keys.shape[0], facilities.size), dtype=np.int64)
         step = max(1, OFFSET_VALUES // max(1, facilities.size * horizon))
         for lo in range(0, keys.shape[0], step):
             hi = min(lo + step, keys.shape[0])
             both = value[None, :, :] + later[lo:hi, None, :]
-            matrix[lo:hi] = np.minimum(both.min(axis=2, initial=INFINITE), INFINITE)
-        matrices[s] = matrix
-    return Offsets(reach.facilities, classes.column, classes.group_class, matrices, prices)
+            best_week[lo:hi] = both.argmin(axis=2)
+            matrix[lo:hi] = np.minimum(np.take_along_axis(both, best_week[lo:hi, :, None],
+                                                          axis=2)[:, :, 0], INFINITE)
+        matrices[s], best_weeks[s] = matrix, best_week
+    return Offsets(reach.facilities, classes.column, classes.group_class, matrices, prices,
+                   best_weeks, place_value)
 
 
 def pair_values(groups: Groups, offs: Offsets, g: np.ndarray, f: np.ndarray,
-                cost: np.ndarray) -> np.ndarray:
-    """entry cost + wait + place price of candidate pairs (INFINITE if no week is possible)."""
+                cost: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """entry cost + wait + place price of candidate pairs (INFINITE if no week is possible): over
+    every start week of the pair, or at its own week where it has one (week >= 0)."""
     s = groups.service[g]
     value = np.full(g.size, INFINITE, dtype=np.int64)
     for service in np.unique(s):
         on = s == service
         m = offs.matrix[service][offs.group_class[g[on]], offs.column[service, f[on]]]
         value[on] = np.minimum(cost[on] + m, INFINITE)
+    one = np.flatnonzero(week >= 0)
+    gw, fw, tw = g[one], f[one], week[one]
+    value[one] = (cost[one] + offs.prices.wait[groups.priority[gw]] * (tw - groups.release[gw])
+                  + offs.place_value[fw, groups.service[gw], tw])
     return value
 
 
@@ -170,6 +182,7 @@ class Scan:
     new_group: np.ndarray  # pairs cheaper than `limit`, at most `per_group` per group
     new_facility: np.ndarray
     new_cost: np.ndarray  # their entry cost (travel + tier + reassign), scaled
+    new_week: np.ndarray  # the start week of their value (the earliest when several)
 
 
 def scan(instance: Instance, groups: Groups, entries: EntryCosts, offs: Offsets,
@@ -179,7 +192,7 @@ def scan(instance: Instance, groups: Groups, entries: EntryCosts, offs: Offsets,
     bounds = service_ranges(groups, len(instance.services))
     best = outside.copy()
     any_eligible = np.zeros(len(groups), dtype=bool)
-    found_g, found_f, found_c = [], [], []
+    found_g, found_f, found_c, found_w = [], [], [], []
     for s in range(len(instance.services)):
         facilities = offs.facilities[s]
         if facilities.size == 0 or bounds[s] == bounds[s + 1]:
@@ -197,21 +210,24 @@ def scan(instance: Instance, groups: Groups, entries: EntryCosts, offs: Offsets,
             below = value < limit[g][:, None]
             if not below.any():
                 continue
-            if per_group < facilities.size:
-                # Keep only the `per_group` cheapest of each group.
-                keep = np.argpartition(value, per_group - 1, axis=1)[:, :per_group]
-                mask = np.zeros_like(below)
+            many = np.flatnonzero(np.count_nonzero(below, axis=1) > per_group)
+            if many.size:
+                # Keep only the `per_group` cheapest of each group that has more.
+                keep = np.argpartition(value[many], per_group - 1, axis=1)[:, :per_group]
+                mask = np.zeros((many.size, facilities.size), dtype=bool)
                 np.put_along_axis(mask, keep, True, axis=1)
-                below &= mask
+                below[many] &= mask
             rows, cols = np.nonzero(below)
             found_g.append(g[rows])
             found_f.append(facilities[cols])
             found_c.append(cost[rows, cols])
+            found_w.append(offs.week[s][offs.group_class[g[rows]], cols])
     empty = np.zeros(0, dtype=np.int64)
     return Scan(best, any_eligible,
                 np.concatenate(found_g) if found_g else empty,
                 np.concatenate(found_f) if found_f else empty,
-                np.concatenate(found_c) if found_c else empty)
+                np.concatenate(found_c) if found_c else empty,
+                np.concatenate(found_w) if found_w else empty)
 
 
 def eligible_current(instance: Instance, groups: Groups,

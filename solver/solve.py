@@ -180,7 +180,8 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
                  per_group=FIRST_PER_GROUP)
     any_eligible = first.any_eligible
     any_eligible[current[0]] = True
-    pairs = (first.new_group, first.new_facility, first.new_cost)
+    direct = abundant(instance, groups)
+    pairs = added(empty_pairs(), first, direct)
     if cheapest_fits(instance, groups, prices, offs, outside, current, pairs, facility, week):
         # Everyone at their cheapest choice fits within capacity: the bound with zero prices
         # is met, so this is optimal without any flow.
@@ -211,17 +212,42 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
-        pairs = tuple(np.concatenate([a, b]) for a, b in zip(
-            pairs, (priced.new_group, priced.new_facility, priced.new_cost), strict=True))
+        pairs = added(pairs, priced, direct)
 
     network, flow, smallest, pairs, solves, complete = full_smallest_duals(
-        instance, groups, prices, reach, (entries, classes), current, pairs, network, flow,
-        deadline)
+        instance, groups, prices, reach, (entries, classes, direct), current, pairs, network,
+        flow, deadline)
     split_into_cases(groups, network, flow, facility, week)
     return Part(bound, converged and complete, any_eligible,
                 binding_places(network, flow, smallest, prices.scale),
                 rounds=rounds + solves, arcs=int(network.arcs.shape[1]),
                 pairs=int(pairs[0].size))
+
+
+# A service with at least this many places per case over the horizon: its places are rarely
+# full, so a candidate is a (group, facility, week) with one direct arc rather than a (group,
+# facility) pair entering the facility's weekly chain, whose nodes cost more than they save.
+ABUNDANT_PLACES_PER_CASE = 4.0
+
+
+def abundant(instance: Instance, groups: Groups) -> bool:
+    services = np.unique(groups.service)
+    places = int(instance.facilities.capacity[:, services, :].sum(dtype=np.int64))
+    return places >= ABUNDANT_PLACES_PER_CASE * int(groups.size.sum())
+
+
+def empty_pairs() -> tuple:
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, empty, empty
+
+
+def added(pairs: tuple, priced, direct: bool) -> tuple:
+    """The candidates with those a scan found: (group, facility, entry cost, week), week -1 for a
+    pair over all its weeks (a chain entry, or a direct arc per week for a deadline group), or
+    the week of the scan's value when candidates are single direct arcs."""
+    week = priced.new_week if direct else np.full(priced.new_group.size, -1, dtype=np.int64)
+    return tuple(np.concatenate([a, b]) for a, b in zip(
+        pairs, (priced.new_group, priced.new_facility, priced.new_cost, week), strict=True))
 
 
 def full_smallest_duals(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
@@ -236,7 +262,7 @@ def full_smallest_duals(instance: Instance, groups: Groups, prices: Prices, reac
     the new pairs close a negative cycle (the flow was within the stopping gap but not optimal)
     is the flow solved again. Returns the final network, its flow, the duals (dense, scaled),
     the pairs, the number of flow solves and whether it finished before the deadline."""
-    entries, classes = static
+    entries, classes, direct = static
     solves = 0
     while True:
         try:
@@ -255,8 +281,7 @@ def full_smallest_duals(instance: Instance, groups: Groups, prices: Prices, reac
             return network, flow, place_value, pairs, solves, True
         if deadline is not None and time.perf_counter() > deadline:
             return network, flow, place_value, pairs, solves, False
-        pairs = tuple(np.concatenate([a, b]) for a, b in zip(
-            pairs, (priced.new_group, priced.new_facility, priced.new_cost), strict=True))
+        pairs = added(pairs, priced, direct)
         larger = build_network(instance, groups, prices, *arcs_of(instance, groups, prices,
                                                                   pairs, current))
         flow = carry_flow(network, flow, larger)
@@ -291,8 +316,8 @@ def cheapest_fits(instance: Instance, groups: Groups, prices: Prices, offs: Offs
                   week: np.ndarray) -> bool:
     """Give every group its cheapest choice (with places free of charge); if no capacity is
     exceeded, write it and say so."""
-    g, f, cost = pairs
-    value = pair_values(groups, offs, g, f, cost)
+    g, f, cost, _ = pairs
+    value = pair_values(groups, offs, *pairs)
     order = np.lexsort((f, value, g))
     g, f, value = g[order], f[order], value[order]
     firsts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if g.size else np.zeros(0, np.int64)
@@ -334,20 +359,25 @@ def earliest_week(instance: Instance, groups: Groups, g: np.ndarray, f: np.ndarr
 
 def arcs_of(instance: Instance, groups: Groups, prices: Prices, pairs: tuple,
             current: tuple) -> tuple[tuple, tuple]:
-    """Candidate pairs as network arcs: a chain entry for groups that can wait to the horizon's
-    end; one direct arc per eligible week for the others; a direct arc for each current place."""
-    g, f, cost = pairs
-    chained = groups.uses_chain[g]
+    """Candidates as network arcs: a chain entry for pairs of groups that can wait to the
+    horizon's end; one direct arc per eligible week for pairs of the others; one direct arc for
+    a candidate with its own week and for each current place."""
+    g, f, cost, one_week = pairs
+    chained = groups.uses_chain[g] & (one_week < 0)
     entry = (g[chained], f[chained], cost[chained])
 
-    g, f, cost = g[~chained], f[~chained], cost[~chained]
+    single = one_week >= 0
+    sg, sf, sweek, scost = g[single], f[single], one_week[single], cost[single]
+    every = ~chained & ~single
+    g, f, cost = g[every], f[every], cost[every]
     span = (groups.last[g] - groups.release[g] + 1).astype(np.int64)
     pick = np.repeat(np.arange(g.size), span)
     first_of = np.repeat(np.cumsum(span) - span, span)
     week = groups.release[g][pick] + (np.arange(pick.size) - first_of)
     g, f, cost = g[pick], f[pick], cost[pick]
     open_ = instance.facilities.capacity[f, groups.service[g], week] > 0
-    g, f, week, cost = g[open_], f[open_], week[open_], cost[open_]
+    g, f, week, cost = (np.concatenate([a[open_], b]) for a, b in
+                        ((g, sg), (f, sf), (week, sweek), (cost, scost)))
     cost = cost + prices.wait[groups.priority[g]] * (week - groups.release[g])
 
     cg, ccost = current
@@ -414,7 +444,7 @@ def split_into_cases(groups: Groups, network: Network, flow: np.ndarray, facilit
     # units; cutting at both sets of boundaries gives pieces that are one entry and one start.
     e_end, x_end = np.cumsum(e_units), np.cumsum(x_units)
     cuts = np.union1d(e_end, x_end)
-    piece_start = np.concatenate([[0], cuts[:-1]])
+    piece_start = np.concatenate([[0], cuts[:-1]])[:cuts.size]  # none without chains
     e_at = np.searchsorted(e_end, piece_start, side="right")
     x_at = np.searchsorted(x_end, piece_start, side="right")
     pieces_g.append(e_group[e_at])

@@ -20,12 +20,16 @@ from tests.solver.test_optimality import binding_places, close, cpsat_optimum
 SEEDS = [0, 2, 4, 7, 9, 13, 21, 33]
 
 
-@pytest.fixture
-def few_candidates(monkeypatch):
+@pytest.fixture(params=["chains", "direct arcs"])
+def few_candidates(monkeypatch, request):
     """One candidate facility per group to start with and one more per group and round: the
-    network starts far from the full problem, so the rounds and their certificate do the work."""
+    network starts far from the full problem, so the rounds and their certificate do the work.
+    Once with weekly chains for every service, once with candidates as single direct arcs (what
+    services with abundant places get)."""
     monkeypatch.setattr(solve_module, "FIRST_PER_GROUP", 1)
     monkeypatch.setattr(solve_module, "ADDED_PER_GROUP", 1)
+    monkeypatch.setattr(solve_module, "ABUNDANT_PLACES_PER_CASE",
+                        0.0 if request.param == "direct arcs" else float("inf"))
 
 
 @pytest.fixture
