@@ -382,12 +382,6 @@ def check_deadlines(session: Session, now: datetime) -> dict:
 
 
 # --- inboxes ------------------------------------------------------------------------------------
-def _priority_rank(on: date):
-    cutoff = child_birth_cutoff(on)
-    return case((Person.birth_date > cutoff, 0), (Case.grade.in_((1, 2)), 1),
-                (Person.poverty_status != "none", 2), else_=3)
-
-
 URGENCY_ORDER = case((Referral.urgency == "emergency", 0), (Referral.urgency == "urgent", 1),
                      else_=2)
 
@@ -419,7 +413,7 @@ def box(session: Session, facility_ids: set[int] | None, name: str, *, incoming:
         raise field_error("box", "must be needs_action, awaiting_others, overdue or "
                                  "recently_closed", location="query")
     order = ((Referral.updated_at.desc(),) if name == "recently_closed" else
-             (URGENCY_ORDER, _priority_rank(now.date()), Referral.created_at, Referral.id))
+             (URGENCY_ORDER, people.priority_rank(now.date()), Referral.created_at, Referral.id))
     return stmt.order_by(*order)
 
 
