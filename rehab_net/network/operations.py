@@ -76,19 +76,26 @@ def district_of(region: Region) -> Region:
     return region
 
 
-def district_codes(session: Session) -> dict[int, str | None]:
-    """Every region's id -> the code of its district, from one query (for bulk work)."""
-    rows = session.execute(select(Region.id, Region.parent_id, Region.level, Region.code)).all()
+def district_ids(session: Session) -> dict[int, int | None]:
+    """Every region's id -> the id of its district (as district_of), from one query of the region
+    tree walked in memory (for bulk work)."""
+    rows = session.execute(select(Region.id, Region.parent_id, Region.level)).all()
     parent = {r.id: r.parent_id for r in rows}
     level = {r.id: r.level for r in rows}
-    code = {r.id: r.code for r in rows}
-    out: dict[int, str | None] = {}
+    out: dict[int, int | None] = {}
     for region_id in parent:
         current = region_id
         while current is not None and level[current] not in DISTRICT_LEVELS:
             current = parent[current]
-        out[region_id] = code.get(current)
+        out[region_id] = current
     return out
+
+
+def district_codes(session: Session) -> dict[int, str | None]:
+    """Every region's id -> the code of its district, from two queries (for bulk work)."""
+    code = dict(session.execute(select(Region.id, Region.code)).all())
+    return {region_id: code.get(district) for region_id, district in
+            district_ids(session).items()}
 
 
 def _reference(session, getter, code: str, field: str):

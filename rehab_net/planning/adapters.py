@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rehab_net.network import operations as network
 from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class, seventh_birthday
@@ -157,7 +158,7 @@ def _compact(values: list[int]) -> int | list[int]:
 # --- cases --------------------------------------------------------------------------------------
 def _cases(session: Session, built: BuiltInstance, service_codes: dict[int, str],
            start_date: date) -> list[dict]:
-    districts = district_of_regions(session)
+    districts = network.district_ids(session)
     stmt = (select(Case.id, Case.code, Case.service_id, Case.registered_on, Case.grade,
                    Person.birth_date, Person.poverty_status, Person.home_region_id, Region.lat,
                    Region.lon)
@@ -193,22 +194,6 @@ def deadline_week(birth_date: date, start_date: date) -> int:
     Only asked for children (under 7 on start_date), so it is >= 0."""
     days = (seventh_birthday(birth_date) - start_date).days
     return (days - 1) // 7
-
-
-def district_of_regions(session: Session) -> dict[int, int]:
-    """region id -> the id of the district it lies in (itself for a district). One select of the
-    region tree (about 1,500 rows in a city), walked in memory."""
-    rows = session.execute(select(Region.id, Region.parent_id, Region.level)).all()
-    parent = {r.id: r.parent_id for r in rows}
-    level = {r.id: r.level for r in rows}
-    out: dict[int, int] = {}
-    for region_id in parent:
-        node, seen = region_id, 0
-        while node is not None and level.get(node) != "district" and seen < 8:
-            node, seen = parent.get(node), seen + 1
-        if node is not None and level.get(node) == "district":
-            out[region_id] = node
-    return out
 
 
 # --- the solution, back to rows -----------------------------------------------------------------
@@ -302,10 +287,9 @@ def describe_for_kpis(session: Session, built: BuiltInstance) -> None:
     """Fill in the district (and category) of every case and facility of the instance, by code:
     what the KPIs group by."""
     from rehab_net.network.models import Facility
-    from rehab_net.network.operations import district_codes
     from rehab_net.people.models import Case as CaseRow
 
-    districts = district_codes(session)
+    districts = network.district_codes(session)
     categories = dict(session.execute(select(CaseRow.code, CaseRow.category)).all())
     built.case_attrs = {code: {"district": districts.get(ref.district_id),
                                "category": categories.get(code)}
