@@ -27,6 +27,15 @@ class Config:
     # Referral deadlines in working days, JSON overriding rehab_net/referrals/deadlines.py, e.g.
     # {"sent": {"urgent": 2}, "received": {"urgent": 5}}.
     REFERRAL_DEADLINES = ""
+    # Booking (docs/booking.md). A hold (pending appointment) lapses unconfirmed after
+    # BOOKING_HOLD_MINUTES; a waitlist offer after BOOKING_OFFER_HOURS, and no slot starting
+    # within BOOKING_OFFER_LEAD_HOURS is offered; slots are generated BOOKING_WINDOW_WEEKS ahead.
+    BOOKING_HOLD_MINUTES = 10
+    BOOKING_OFFER_HOURS = 24
+    BOOKING_OFFER_LEAD_HOURS = 2
+    BOOKING_WINDOW_WEEKS = 8
+    # Extra holiday CSV files (after the bundled one), separated by ':'.
+    BOOKING_HOLIDAY_FILES = ""
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0 = none).
     TRUSTED_PROXIES = 0
     # Login throttling (rehab_net/auth/throttle.py, docs/security.md). Per (username, address),

@@ -18,6 +18,7 @@ import bisect
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,6 @@ from rehab_net.booking.models import (
     Slot,
     SlotPlace,
 )
-from rehab_net.booking.settings import setting
 from rehab_net.clock import zone
 from rehab_net.db import overlaps
 from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES
@@ -93,7 +93,7 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
     [today, today + weeks). Returns counts: created, deleted, withdrawn, kept_booked,
     skipped_overlap, and `booked_outside` (codes of active appointments in slots their rule no
     longer wants)."""
-    weeks = weeks or setting("BOOKING_WINDOW_WEEKS")
+    weeks = weeks or current_app.config["BOOKING_WINDOW_WEEKS"]
     end = today + timedelta(weeks=weeks)
     tz = zone()
     window_start = max(now, datetime.combine(today, datetime.min.time(), tzinfo=tz))

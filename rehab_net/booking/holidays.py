@@ -21,7 +21,10 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
+
 from rehab_net.clock import zone
+from rehab_net.config import Config
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "holidays_cn.csv"
 KINDS = ("holiday", "workday")
@@ -142,9 +145,9 @@ class Calendar:
 
 def configured_files() -> list[Path]:
     """The bundled file, then those of BOOKING_HOLIDAY_FILES (app config or environment)."""
-    from rehab_net.booking.settings import setting
-
-    extra = setting("BOOKING_HOLIDAY_FILES", "")
+    # Working days are also counted outside an app (referral deadlines in scripts and tests).
+    config = current_app.config if has_app_context() else Config.from_env()
+    extra = config.get("BOOKING_HOLIDAY_FILES") or ""
     return [BUNDLED, *(Path(p) for p in str(extra).split(os.pathsep) if p.strip())]
 
 

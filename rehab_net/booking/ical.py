@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Response
+from flask import Response, current_app
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
@@ -13,7 +13,6 @@ from rehab_net.auth.guard import Principal
 from rehab_net.booking import access
 from rehab_net.booking.models import Appointment, Practitioner, Slot
 from rehab_net.booking.operations import live
-from rehab_net.booking.settings import setting
 
 PRODID = "-//rehab-net//booking//ZH"
 
@@ -21,7 +20,7 @@ PRODID = "-//rehab-net//booking//ZH"
 def practitioner_calendar(session, practitioner: Practitioner, *, viewer: Principal | None,
                           now: datetime, days_back: int = 7) -> Response:
     start = now - timedelta(days=days_back)
-    end = now + timedelta(weeks=setting("BOOKING_WINDOW_WEEKS"))
+    end = now + timedelta(weeks=current_app.config["BOOKING_WINDOW_WEEKS"])
     slots = list(session.scalars(select(Slot).where(
         Slot.practitioner_id == practitioner.id, Slot.status == "open",
         Slot.starts_at >= start, Slot.starts_at < end).order_by(Slot.starts_at)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -26,7 +27,6 @@ from rehab_net.auth.guard import Principal
 from rehab_net.booking import access
 from rehab_net.booking.constraints import IDEMPOTENCY, conflict_for, constraint_of
 from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry
-from rehab_net.booking.settings import setting
 from rehab_net.clock import day_of
 from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound, field_error
@@ -284,7 +284,8 @@ def book(session: Session, *, referral: Referral, slot_id: int, hold: bool,
     if found is not None:
         return _replay(found, fingerprint), False
     check_bookable(referral, slot, now)
-    hold_until = now + timedelta(minutes=setting("BOOKING_HOLD_MINUTES")) if hold else None
+    hold_until = (now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"]) if hold
+                  else None)
     appointment = take_place(session, referral=referral, slot=slot,
                              status="pending" if hold else "booked", now=now,
                              principal=principal, hold_until=hold_until, key=key,
@@ -407,7 +408,7 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
     if status == "pending" and appointment.hold_expires_at <= now:
         raise Conflict("The hold expired before it was confirmed; book again.",
                        errors=[{"field": "status", "rule": "hold expired"}])
-    hold_until = (now + timedelta(minutes=setting("BOOKING_HOLD_MINUTES"))
+    hold_until = (now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"])
                   if status == "pending" else None)
     old_slot_id = appointment.slot_id
     _move(session, appointment, ("pending", "booked"), "cancelled", now, "rescheduled",

@@ -10,7 +10,17 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,7 +39,6 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
-from rehab_net.booking.settings import setting
 from rehab_net.booking.views import decorate_entries, decorate_slots
 from rehab_net.clock import day_of, today, zone
 from rehab_net.db import get_session, utcnow
@@ -226,7 +235,7 @@ def _book_page(code: str, *, errors=None, status: int = 200):
         "booking/book.html", r=referral, grid=week_grid(slots, monday), nav=week_nav(monday),
         endpoint="booking_pages.book", code=referral.code, moving=moving, current=current,
         entry=entry, errors=errors or {}, key=uuid.uuid4().hex,
-        hold_minutes=setting("BOOKING_HOLD_MINUTES"), any_free=any(
+        hold_minutes=current_app.config["BOOKING_HOLD_MINUTES"], any_free=any(
             s.free_places for s in slots),
         bookable=referral.state in ops.BOOKABLE_REFERRAL_STATES), status
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -30,7 +30,6 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
-from rehab_net.booking.settings import setting
 from rehab_net.clock import today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
@@ -386,7 +385,7 @@ class Availability(MethodView):
         now = utcnow()
         service = query_ref(session, network.get_service, args["service"], "service")
         first, last = local_range(args.get("start"), args.get("end"),
-                                  7 * setting("BOOKING_WINDOW_WEEKS"))
+                                  7 * current_app.config["BOOKING_WINDOW_WEEKS"])
         near = None
         if "lat" in args:
             near = Near(args["lat"], args["lon"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,6 @@ from rehab_net.booking.operations import (
     lock_slot,
     take_place,
 )
-from rehab_net.booking.settings import setting
 from rehab_net.clock import day_of
 from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound
@@ -131,10 +131,10 @@ def get_entry(session: Session, entry_id: int, *, viewer: Principal | None) -> W
 
 
 def _offer_until(slot: Slot, now: datetime) -> datetime | None:
-    latest = slot.starts_at - timedelta(hours=setting("BOOKING_OFFER_LEAD_HOURS"))
+    latest = slot.starts_at - timedelta(hours=current_app.config["BOOKING_OFFER_LEAD_HOURS"])
     if latest <= now:
         return None
-    return min(now + timedelta(hours=setting("BOOKING_OFFER_HOURS")), latest)
+    return min(now + timedelta(hours=current_app.config["BOOKING_OFFER_HOURS"]), latest)
 
 
 def _candidates(slot: Slot, now: datetime):
@@ -196,8 +196,8 @@ def fill(session: Session, now: datetime, limit: int = FILL_LIMIT) -> int:
     waiting = list(session.scalars(ordered(select(WaitlistEntry).where(
         WaitlistEntry.status == "waiting", Referral.state.in_(BOOKABLE_REFERRAL_STATES)),
         day_of(now)).limit(limit)))
-    horizon = now + timedelta(weeks=setting("BOOKING_WINDOW_WEEKS"))
-    lead = now + timedelta(hours=setting("BOOKING_OFFER_LEAD_HOURS"))
+    horizon = now + timedelta(weeks=current_app.config["BOOKING_WINDOW_WEEKS"])
+    lead = now + timedelta(hours=current_app.config["BOOKING_OFFER_LEAD_HOURS"])
     for entry in waiting:
         slots = list(session.scalars(select(Slot).where(
             Slot.facility_id == entry.facility_id, Slot.service_id == entry.service_id,
