@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from flask import (
@@ -50,6 +51,16 @@ from rehab_net.referrals import operations as referrals
 from rehab_net.schemas import form_id
 
 bp = Blueprint("booking_pages", __name__)
+
+
+@contextmanager
+def _or_404():
+    """A record named in the URL or form that is missing or out of the viewer's reach: the plain
+    404 page (abort), not the domain error's page."""
+    try:
+        yield
+    except NotFound:
+        abort(404)
 
 
 def _render(template: str, **context):
@@ -141,10 +152,8 @@ def index():
 @bp.get("/booking/facilities/<code>/week")
 def facility_week(code: str):
     session = get_session()
-    try:
+    with _or_404():
         facility = network.get_facility(session, code)
-    except NotFound:
-        abort(404)
     monday = week_start(request.args.get("start"))
     first, last = week_bounds(monday)
     slots = decorate_slots(session, _slots_between(session, first, last,
@@ -157,10 +166,8 @@ def facility_week(code: str):
 @bp.get("/booking/practitioners/<code>/week")
 def practitioner_week(code: str):
     session = get_session()
-    try:
+    with _or_404():
         practitioner = schedules.get_practitioner(session, code)
-    except NotFound:
-        abort(404)
     monday = week_start(request.args.get("start"))
     first, last = week_bounds(monday)
     slots = decorate_slots(session, _slots_between(session, first, last,
@@ -175,10 +182,8 @@ def practitioner_ical(code: str):
     from rehab_net.booking.ical import practitioner_calendar
 
     session = get_session()
-    try:
+    with _or_404():
         practitioner = schedules.get_practitioner(session, code)
-    except NotFound:
-        abort(404)
     return practitioner_calendar(session, practitioner, viewer=g.user, now=utcnow())
 
 
@@ -201,11 +206,9 @@ def slot(slot_id: int):
 
 # --- booking from a referral --------------------------------------------------------------------
 def _bookable_referral(session, code: str):
-    try:
+    with _or_404():
         referral = referrals.get_referral(session, code, viewer=g.user)
         access.require_writable(g.user, referral.receiver_id, "referral")
-    except NotFound:
-        abort(404)
     return referral
 
 
@@ -220,11 +223,9 @@ def _book_page(code: str, *, errors=None, status: int = 200):
         service_id=referral.service_id) if s.starts_at > now], now)
     moving = None
     if request.values.get("reschedule"):
-        try:
+        with _or_404():
             moving = ops.get_appointment(session, appointment_id_of(
                 request.values["reschedule"][:16]), viewer=g.user)
-        except NotFound:
-            abort(404)
         if moving.referral_id != referral.id:
             abort(404)
     current = list(session.scalars(select(Appointment).where(
@@ -328,10 +329,8 @@ def add_to_waitlist(code: str):
 
 # --- one appointment ----------------------------------------------------------------------------
 def _appointment_or_404(session, code: str) -> Appointment:
-    try:
+    with _or_404():
         return ops.get_appointment(session, appointment_id_of(code[:16]), viewer=g.user)
-    except NotFound:
-        abort(404)
 
 
 def _appointment_page(code: str, *, errors=None, status: int = 200):
@@ -433,10 +432,8 @@ def waitlist():
 @bp.post("/booking/waitlist/<int:entry_id>/remove")
 def remove_from_waitlist(entry_id: int):
     session = get_session()
-    try:
+    with _or_404():
         entry = wl.get_entry(session, entry_id, viewer=g.user)
-    except NotFound:
-        abort(404)
     reason = (request.form.get("reason") or "").strip()[:2000]
     if not reason:
         flash(_("Say why the referral leaves the waitlist."), "error")
