@@ -13,8 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from rehab_net.network.models import Facility, Region
-
-DISTRICT_LEVELS = ("district", "city")
+from rehab_net.network.operations import DISTRICT_LEVELS
 
 
 def _district_column():
