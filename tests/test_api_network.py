@@ -1,6 +1,7 @@
 """The network API on both databases: listing, filters, sorting, pagination, creation, updates
 with If-Match, and problem+json for every failure."""
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -51,6 +52,15 @@ def test_list_regions_by_level_and_parent(client, net):
     assert [r["code"] for r in client.get("/api/v1/regions?parent=150700").get_json()] == \
         ["150702"]
     assert client.get("/api/v1/regions?q=Hailar").get_json()[0]["code"] == "150702"
+
+
+@pytest.mark.parametrize("q", ["%", "_", "Hail_r", "1507%", "\\"])
+def test_search_wildcards_are_letters(client, net, q):
+    """`%` and `_` in a search match themselves: `q=%` is not "everything"."""
+    for url in (f"/api/v1/regions?q={quote(q)}", f"/api/v1/facilities?q={quote(q)}"):
+        got = client.get(url)
+        assert got.status_code == 200 and got.get_json() == [], (url, got.get_json())
+    assert client.get("/api/v1/regions?q=1507").get_json()
 
 
 @pytest.mark.parametrize("query, field", [

@@ -108,9 +108,10 @@ def _reference(session, getter, code: str, field: str):
 
 def _text_match(model, q: str):
     """The `q` search of regions and facilities: a part of the Chinese or (any case) English name,
-    or the start of the code."""
-    like = f"%{q}%"
-    return or_(model.name_zh.like(like), model.name_en.ilike(like), model.code.like(f"{q}%"))
+    or the start of the code. `%` and `_` in `q` are letters, not wildcards (autoescape)."""
+    return or_(model.name_zh.contains(q, autoescape=True),
+               model.name_en.icontains(q, autoescape=True),
+               model.code.startswith(q, autoescape=True))
 
 
 # --- regions ------------------------------------------------------------------------------------
