@@ -124,17 +124,6 @@ def entry_costs(instance: Instance, groups: Groups, prices: Prices, g: np.ndarra
     return cost, road <= groups.max_travel_km[g][:, None]
 
 
-def start_offsets(capacity_row: np.ndarray, place_value: np.ndarray, wait: int, release: int,
-                  last: int) -> np.ndarray:
-    """Per facility: the cheapest wait + place value over the start weeks release..last with
-    capacity > 0 (INFINITE when none). `place_value[j, t]` is the scaled dual price of a place."""
-    weeks = np.arange(release, last + 1)
-    value = np.where(capacity_row[:, release:last + 1] > 0,
-                     place_value[:, release:last + 1] + wait * (weeks - release)[None, :],
-                     INFINITE)
-    return value.min(axis=1, initial=INFINITE)
-
-
 @dataclass
 class Network:
     """One min cost flow network over the current candidate arcs, and what each arc means."""
@@ -161,6 +150,10 @@ class Network:
     place_service: np.ndarray
     place_week: np.ndarray
     num_nodes: int
+    # Per node, an id that names what it stands for (the sink, a group, a place, a chain and
+    # week) the same way in every network of the same groups: how a flow is carried over to a
+    # network with more arcs.
+    node_key: np.ndarray
 
     def solve(self) -> np.ndarray:
         """The flow on every arc, optimal for this network."""
@@ -254,6 +247,11 @@ def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tup
     bounds = np.cumsum([0] + [len(part[0]) for part in parts])
     kinds = [slice(bounds[i], bounds[i + 1]) for i in range(len(parts))]
 
+    all_places = capacity.size  # (facility, service, week) keys are below this
+    node_key = np.concatenate([np.arange(place_node0), place_node0 + place_keys,
+                               place_node0 + all_places + chain_keys[node_chain] * horizon
+                               + node_week]).astype(np.int64)
+
     supplies = np.zeros(num_nodes, dtype=np.int64)
     supplies[group_node0:place_node0] = groups.size
     supplies[sink] = -int(groups.size.sum())
@@ -265,5 +263,5 @@ def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tup
         place_arcs=kinds[5],
         chain_facility=chain_facility, chain_priority=chain_priority, chain_first=chain_first,
         place_facility=place_facility, place_service=place_service, place_week=place_week,
-        num_nodes=num_nodes,
+        num_nodes=num_nodes, node_key=node_key,
     )

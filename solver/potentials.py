@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 UNREACHABLE = np.iinfo(np.int64).max // 4
+FIRST_CYCLE_CHECK = 64  # rounds of relaxation before the first look for a negative cycle
 
 
 class NegativeCycle(RuntimeError):
@@ -36,12 +37,20 @@ def distances_from(root: int, num_nodes: int, src, dst, weight) -> np.ndarray:
 
     dist = np.full(num_nodes, UNREACHABLE, dtype=np.int64)
     dist[root] = 0
+    parent = np.full(num_nodes, -1, dtype=np.int64)  # the node each distance was reached from
     active = np.array([root], dtype=np.int64)
-    rounds = 0
+    rounds, next_check = 0, FIRST_CYCLE_CHECK
+    seen = np.zeros(num_nodes, dtype=bool)
     while active.size:
         rounds += 1
         if rounds > num_nodes + 1:
             raise NegativeCycle("the residual graph has a negative cycle")
+        if rounds == next_check:
+            # Without a negative cycle a shortest path rarely needs this many rounds: look for
+            # one (cheaply) rather than wait for num_nodes rounds.
+            next_check *= 2
+            if parents_have_cycle(parent, root):
+                raise NegativeCycle("the residual graph has a negative cycle")
         starts = indptr[active]
         counts = indptr[active + 1] - starts
         total = int(counts.sum())
@@ -55,7 +64,22 @@ def distances_from(root: int, num_nodes: int, src, dst, weight) -> np.ndarray:
         better = candidate < dist[heads]
         if not better.any():
             break
-        heads, candidate = heads[better], candidate[better]
+        heads, candidate, tails = heads[better], candidate[better], src[arcs][better]
         np.minimum.at(dist, heads, candidate)
-        active = np.unique(heads)
+        won = candidate == dist[heads]
+        parent[heads[won]] = tails[won]
+        seen[heads] = True  # the distinct heads, in node order, without sorting
+        active = np.flatnonzero(seen)
+        seen[active] = False
     return dist
+
+
+def parents_have_cycle(parent: np.ndarray, root: int) -> bool:
+    """Whether the nodes' parent pointers (-1: not reached) contain a cycle, which during
+    Bellman-Ford means a negative cycle (every parent was set by a strict improvement). Pointer
+    doubling: after 2^k >= n steps every node not on or behind a cycle has reached the root."""
+    up = np.where(parent < 0, root, parent)
+    up[root] = root
+    for _ in range(max(1, int(up.size).bit_length())):
+        up = up[up]
+    return bool(np.any(up != root))

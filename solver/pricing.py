@@ -18,9 +18,50 @@ import numpy as np
 from solver.costs import haversine_km
 from solver.groups import Groups, has_current
 from solver.instance import Instance
-from solver.model import INFINITE, Prices, Reach, entry_costs, start_offsets
+from solver.model import INFINITE, Prices, Reach, entry_costs
 
 PAIRS_PER_CHUNK = 2_000_000  # group x facility values held at once
+CACHED_PAIRS = 25_000_000  # group x facility entry costs kept between rounds (8 bytes each)
+
+
+class EntryCosts:
+    """The scaled entry cost (travel + tier + reassign) of every (group, facility of its service)
+    pair, INFINITE where the road is beyond the group's travel limit. These do not depend on the
+    prices, so they are computed once per solve (a haversine per distinct place and facility) and
+    every pricing round is integer adds and a minimum. Services beyond CACHED_PAIRS pairs in all
+    are computed again in each round instead, chunk by chunk, to bound the memory."""
+
+    def __init__(self, instance: Instance, groups: Groups, prices: Prices, reach: Reach):
+        self.instance, self.groups, self.prices = instance, groups, prices
+        self.facilities = reach.facilities
+        self.bounds = service_ranges(groups, len(instance.services))
+        self.cached: dict[int, np.ndarray] = {}
+        budget = CACHED_PAIRS
+        for s in range(len(instance.services)):
+            lo, hi = int(self.bounds[s]), int(self.bounds[s + 1])
+            size = (hi - lo) * self.facilities[s].size
+            if size == 0 or size > budget:
+                continue
+            budget -= size
+            matrix = np.empty((hi - lo, self.facilities[s].size), dtype=np.int64)
+            step = max(1, PAIRS_PER_CHUNK // self.facilities[s].size)
+            for a in range(lo, hi, step):
+                b = min(a + step, hi)
+                matrix[a - lo:b - lo] = self.computed(s, np.arange(a, b))
+            self.cached[s] = matrix
+
+    def computed(self, s: int, g: np.ndarray) -> np.ndarray:
+        cost, within = entry_costs(self.instance, self.groups, self.prices, g, self.facilities[s])
+        cost[~within] = INFINITE
+        return cost
+
+    def of(self, s: int, lo: int, hi: int) -> np.ndarray:
+        """Groups lo..hi-1 (all of service s) x the facilities of s. Read only when cached."""
+        matrix = self.cached.get(s)
+        if matrix is None:
+            return self.computed(s, np.arange(lo, hi))
+        first = int(self.bounds[s])
+        return matrix[lo - first:hi - first]
 
 
 @dataclass
@@ -33,6 +74,8 @@ class Offsets:
     group_class: np.ndarray  # per group: row in its service's matrix
     matrix: list[np.ndarray]  # by service: (classes, facilities of the service) int64
     prices: Prices
+    week: list[np.ndarray]  # like matrix: the (earliest) start week of that cheapest value
+    place_value: np.ndarray  # the prices they were computed with, (facility, service, week)
 
 
 def service_ranges(groups: Groups, num_services: int) -> np.ndarray:
@@ -40,37 +83,82 @@ def service_ranges(groups: Groups, num_services: int) -> np.ndarray:
     return np.searchsorted(groups.service, np.arange(num_services + 1))
 
 
-def offsets(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
-            place_value: np.ndarray) -> Offsets:
+@dataclass
+class StartClasses:
+    """What the offsets need that does not change between rounds: per service, the distinct
+    start classes (priority, release, last week) of its groups, and each group's class."""
+
+    column: np.ndarray  # (services, facilities) column of a facility in its service's matrix
+    group_class: np.ndarray  # per group: row in its service's matrix
+    classes: dict[int, np.ndarray]  # by service with groups: (classes, 3) priority, release, last
+
+
+def start_classes(instance: Instance, groups: Groups, reach: Reach) -> StartClasses:
     num_services = len(instance.services)
-    capacity = instance.facilities.capacity
     bounds = service_ranges(groups, num_services)
     column = np.full((num_services, len(instance.facilities)), -1, dtype=np.int64)
     group_class = np.zeros(len(groups), dtype=np.int64)
-    matrices = []
+    classes = {}
     for s in range(num_services):
-        facilities = reach.facilities[s]
-        column[s, facilities] = np.arange(facilities.size)
+        column[s, reach.facilities[s]] = np.arange(reach.facilities[s].size)
+        if bounds[s] == bounds[s + 1]:
+            continue
         g = np.arange(bounds[s], bounds[s + 1])
         keys = np.stack([groups.priority[g], groups.release[g], groups.last[g]], axis=1)
-        classes, which = np.unique(keys, axis=0, return_inverse=True)
+        classes[s], which = np.unique(keys.astype(np.int64), axis=0, return_inverse=True)
         group_class[g] = which.ravel()
-        rows = [start_offsets(capacity[facilities, s, :], place_value[facilities, s, :],
-                              int(prices.wait[p]), int(r), int(last))
-                for p, r, last in classes]
-        matrices.append(np.stack(rows) if rows else np.zeros((0, facilities.size), np.int64))
-    return Offsets(reach.facilities, column, group_class, matrices, prices)
+    return StartClasses(column, group_class, classes)
+
+
+OFFSET_VALUES = 4_000_000  # class x facility x week values held at once
+
+
+def offsets(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
+            place_value: np.ndarray, classes: StartClasses | None = None) -> Offsets:
+    if classes is None:
+        classes = start_classes(instance, groups, reach)
+    capacity = instance.facilities.capacity
+    horizon = instance.horizon_weeks
+    weeks = np.arange(horizon)
+    matrices = [np.zeros((0, f.size), np.int64) for f in reach.facilities]
+    best_weeks = [np.zeros((0, f.size), np.int64) for f in reach.facilities]
+    for s, keys in classes.classes.items():
+        facilities = reach.facilities[s]
+        value = np.where(capacity[facilities, s, :] > 0, place_value[facilities, s, :], INFINITE)
+        wait = prices.wait[keys[:, 0]]
+        release, last = keys[:, 1], keys[:, 2]
+        # For every class at once: the cheapest wait + place value over the start weeks
+        # release..last with capacity (INFINITE when none).
+        later = np.where((weeks[None, :] >= release[:, None]) & (weeks[None, :] <= last[:, None]),
+                         wait[:, None] * (weeks[None, :] - release[:, None]), INFINITE)
+        matrix = np.empty((keys.shape[0], facilities.size), dtype=np.int64)
+        best_week = np.empty((keys.shape[0], facilities.size), dtype=np.int64)
+        step = max(1, OFFSET_VALUES // max(1, facilities.size * horizon))
+        for lo in range(0, keys.shape[0], step):
+            hi = min(lo + step, keys.shape[0])
+            both = value[None, :, :] + later[lo:hi, None, :]
+            best_week[lo:hi] = both.argmin(axis=2)
+            matrix[lo:hi] = np.minimum(np.take_along_axis(both, best_week[lo:hi, :, None],
+                                                          axis=2)[:, :, 0], INFINITE)
+        matrices[s], best_weeks[s] = matrix, best_week
+    return Offsets(reach.facilities, classes.column, classes.group_class, matrices, prices,
+                   best_weeks, place_value)
 
 
 def pair_values(groups: Groups, offs: Offsets, g: np.ndarray, f: np.ndarray,
-                cost: np.ndarray) -> np.ndarray:
-    """entry cost + wait + place price of candidate pairs (INFINITE if no week is possible)."""
+                cost: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """entry cost + wait + place price of candidate pairs (INFINITE if no week is possible): over
+    every start week of the pair, or at its own week where it has one (week >= 0)."""
     s = groups.service[g]
     value = np.full(g.size, INFINITE, dtype=np.int64)
     for service in np.unique(s):
         on = s == service
         m = offs.matrix[service][offs.group_class[g[on]], offs.column[service, f[on]]]
         value[on] = np.minimum(cost[on] + m, INFINITE)
+    one = np.flatnonzero(week >= 0)
+    gw, fw, tw = g[one], f[one], week[one]
+    value[one] = (cost[one] + offs.prices.wait[groups.priority[gw]] * (tw - groups.release[gw])
+                  + offs.place_value[fw, groups.service[gw], tw])
     return value
 
 
@@ -94,47 +182,52 @@ class Scan:
     new_group: np.ndarray  # pairs cheaper than `limit`, at most `per_group` per group
     new_facility: np.ndarray
     new_cost: np.ndarray  # their entry cost (travel + tier + reassign), scaled
+    new_week: np.ndarray  # the start week of their value (the earliest when several)
 
 
-def scan(instance: Instance, groups: Groups, offs: Offsets, outside: np.ndarray,
-         limit: np.ndarray, per_group: int) -> Scan:
+def scan(instance: Instance, groups: Groups, entries: EntryCosts, offs: Offsets,
+         outside: np.ndarray, limit: np.ndarray, per_group: int) -> Scan:
     """Every eligible (group, facility) pair, in chunks of groups of one service. `outside` is
     each group's value of the options that are not pairs: unassigned, or its current place."""
     bounds = service_ranges(groups, len(instance.services))
     best = outside.copy()
     any_eligible = np.zeros(len(groups), dtype=bool)
-    found_g, found_f, found_c = [], [], []
+    found_g, found_f, found_c, found_w = [], [], [], []
     for s in range(len(instance.services)):
         facilities = offs.facilities[s]
         if facilities.size == 0 or bounds[s] == bounds[s + 1]:
             continue
         step = max(1, PAIRS_PER_CHUNK // facilities.size)
         for lo in range(bounds[s], bounds[s + 1], step):
-            g = np.arange(lo, min(lo + step, bounds[s + 1]))
-            cost, within = entry_costs(instance, groups, offs.prices, g, facilities)
+            hi = min(lo + step, bounds[s + 1])
+            g = np.arange(lo, hi)
+            cost = entries.of(s, lo, hi)
             value = cost + offs.matrix[s][offs.group_class[g]]
-            value[~within | (value >= INFINITE)] = INFINITE
+            np.minimum(value, INFINITE, out=value)
             row_min = value.min(axis=1)
             any_eligible[g] |= row_min < INFINITE
             best[g] = np.minimum(best[g], row_min)
             below = value < limit[g][:, None]
             if not below.any():
                 continue
-            if per_group < facilities.size:
-                # Keep only the `per_group` cheapest of each group.
-                keep = np.argpartition(value, per_group - 1, axis=1)[:, :per_group]
-                mask = np.zeros_like(below)
+            many = np.flatnonzero(np.count_nonzero(below, axis=1) > per_group)
+            if many.size:
+                # Keep only the `per_group` cheapest of each group that has more.
+                keep = np.argpartition(value[many], per_group - 1, axis=1)[:, :per_group]
+                mask = np.zeros((many.size, facilities.size), dtype=bool)
                 np.put_along_axis(mask, keep, True, axis=1)
-                below &= mask
+                below[many] &= mask
             rows, cols = np.nonzero(below)
             found_g.append(g[rows])
             found_f.append(facilities[cols])
             found_c.append(cost[rows, cols])
+            found_w.append(offs.week[s][offs.group_class[g[rows]], cols])
     empty = np.zeros(0, dtype=np.int64)
     return Scan(best, any_eligible,
                 np.concatenate(found_g) if found_g else empty,
                 np.concatenate(found_f) if found_f else empty,
-                np.concatenate(found_c) if found_c else empty)
+                np.concatenate(found_c) if found_c else empty,
+                np.concatenate(found_w) if found_w else empty)
 
 
 def eligible_current(instance: Instance, groups: Groups,

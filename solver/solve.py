@@ -2,11 +2,12 @@
 
 1. Group interchangeable cases (groups.py).
 2. Start from each group's few cheapest facilities (travel + tier + earliest possible wait).
-3. Solve the min cost flow over those pairs (model.py), read the capacity duals from the residual
-   graph (potentials.py), scan ALL eligible pairs with them (pricing.py): the scan gives a lower
-   bound of the full problem and every pair that could still lower the cost. Add those and repeat
-   until the bound meets the flow's cost: that is the proof of optimality.
-4. Split each group's flow back into its cases and weeks (this file)."""
+3. Solve the min cost flow over those pairs (model.py), read the largest capacity duals from the
+   residual graph (potentials.py), scan ALL eligible pairs with them (pricing.py): the scan gives
+   a lower bound of the full problem and every pair that could still lower the cost. Add those
+   and repeat until the bound is within STOP_GAP of the flow's cost: that is the proof.
+4. The shadow prices: the smallest duals of the full problem (full_smallest_duals).
+5. Split each group's flow back into its cases and weeks (this file)."""
 from __future__ import annotations
 
 import math
@@ -31,7 +32,9 @@ from solver.instance import (
 )
 from solver.model import (
     COST,
+    HEAD,
     INFINITE,
+    TAIL,
     UPPER,
     Network,
     Prices,
@@ -41,6 +44,7 @@ from solver.model import (
 )
 from solver.potentials import UNREACHABLE, NegativeCycle, distances_from, residual_arcs
 from solver.pricing import (
+    EntryCosts,
     Offsets,
     current_values,
     eligible_current,
@@ -48,11 +52,15 @@ from solver.pricing import (
     pair_values,
     scan,
     service_ranges,
+    start_classes,
 )
 
 FIRST_PER_GROUP = 16  # candidate facilities per group before any pricing
 ADDED_PER_GROUP = 16  # at most this many pairs added per group and round
 OPTIMALITY_GAP = 1e-4  # the contract's 0.01%
+# The pricing rounds of a service stop once its certified gap is within this fraction of its
+# cost: half the contract's, leaving the other half for the rounding of scaled costs.
+STOP_GAP = OPTIMALITY_GAP / 2
 PARALLEL_FROM_CASES = 5_000  # below this, forking costs more than it saves
 
 
@@ -164,14 +172,17 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
     """Solve the groups of one service; write their cases' facility and week."""
     place_value = np.zeros(instance.facilities.capacity.shape, dtype=np.int64)
     current = eligible_current(instance, groups, prices)
-    offs = offsets(instance, groups, prices, reach, place_value)
+    entries = EntryCosts(instance, groups, prices, reach)
+    classes = start_classes(instance, groups, reach)
+    offs = offsets(instance, groups, prices, reach, place_value, classes)
     outside = np.minimum(prices.unassigned,
                          current_values(instance, groups, prices, place_value, current))
-    first = scan(instance, groups, offs, outside, limit=np.full(len(groups), INFINITE),
+    first = scan(instance, groups, entries, offs, outside, limit=np.full(len(groups), INFINITE),
                  per_group=FIRST_PER_GROUP)
     any_eligible = first.any_eligible
     any_eligible[current[0]] = True
-    pairs = (first.new_group, first.new_facility, first.new_cost)
+    direct = abundant(instance, groups)
+    pairs = added(empty_pairs(), first, direct)
     if cheapest_fits(instance, groups, prices, offs, outside, current, pairs, facility, week):
         # Everyone at their cheapest choice fits within capacity: the bound with zero prices
         # is met, so this is optimal without any flow.
@@ -185,27 +196,120 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
                                                                    pairs, current))
         flow = network.solve()
         primal = int(np.dot(flow, network.arcs[COST]))
-        place_value = capacity_duals(instance, groups, network, flow)
-        offs = offsets(instance, groups, prices, reach, place_value)
+        # Any prices v >= 0 give a lower bound; the network's largest optimal duals give a far
+        # tighter one than its smallest (they price its full places highest, so fewer pairs
+        # outside it look cheaper), and the pairs they find missing are the ones to add.
+        place_value = capacity_duals(instance, groups, network, flow, largest=True)
+        offs = offsets(instance, groups, prices, reach, place_value, classes)
         outside = np.minimum(prices.unassigned,
                              current_values(instance, groups, prices, place_value, current))
         limit = outside.copy()
         np.minimum.at(limit, pairs[0], pair_values(groups, offs, *pairs))
-        priced = scan(instance, groups, offs, outside, limit, per_group=ADDED_PER_GROUP)
+        priced = scan(instance, groups, entries, offs, outside, limit, per_group=ADDED_PER_GROUP)
         bound = (int(np.dot(groups.size, priced.best))
                  - int(np.sum(instance.facilities.capacity * place_value, dtype=np.int64)))
-        converged = bound >= primal
+        converged = primal - bound <= STOP_GAP * abs(primal)
         if converged or priced.new_group.size == 0:
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
-        pairs = tuple(np.concatenate([a, b]) for a, b in zip(
-            pairs, (priced.new_group, priced.new_facility, priced.new_cost), strict=True))
+        pairs = added(pairs, priced, direct)
 
+    network, flow, smallest, pairs, solves, complete = full_smallest_duals(
+        instance, groups, prices, reach, (entries, classes, direct), current, pairs, network,
+        flow, deadline)
     split_into_cases(groups, network, flow, facility, week)
-    return Part(bound, converged, any_eligible,
-                binding_places(network, flow, place_value, prices.scale),
-                rounds=rounds, arcs=int(network.arcs.shape[1]), pairs=int(pairs[0].size))
+    return Part(bound, converged and complete, any_eligible,
+                binding_places(network, flow, smallest, prices.scale),
+                rounds=rounds + solves, arcs=int(network.arcs.shape[1]),
+                pairs=int(pairs[0].size))
+
+
+# A service with at least this many places per case over the horizon: its places are rarely
+# full, so a candidate is a (group, facility, week) with one direct arc rather than a (group,
+# facility) pair entering the facility's weekly chain, whose nodes cost more than they save.
+ABUNDANT_PLACES_PER_CASE = 4.0
+
+
+def abundant(instance: Instance, groups: Groups) -> bool:
+    services = np.unique(groups.service)
+    places = int(instance.facilities.capacity[:, services, :].sum(dtype=np.int64))
+    return places >= ABUNDANT_PLACES_PER_CASE * int(groups.size.sum())
+
+
+def empty_pairs() -> tuple:
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, empty, empty
+
+
+def added(pairs: tuple, priced, direct: bool) -> tuple:
+    """The candidates with those a scan found: (group, facility, entry cost, week), week -1 for a
+    pair over all its weeks (a chain entry, or a direct arc per week for a deadline group), or
+    the week of the scan's value when candidates are single direct arcs."""
+    week = priced.new_week if direct else np.full(priced.new_group.size, -1, dtype=np.int64)
+    return tuple(np.concatenate([a, b]) for a, b in zip(
+        pairs, (priced.new_group, priced.new_facility, priced.new_cost, week), strict=True))
+
+
+def full_smallest_duals(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
+                        static: tuple, current: tuple, pairs: tuple, network: Network,
+                        flow: np.ndarray, deadline: float | None) -> tuple:
+    """The shadow prices: the smallest optimal duals of the FULL problem, i.e. minus the shortest
+    distance from T to each place in the residual graph over ALL eligible pairs, not only the
+    network's (whose own smallest duals can be lower: a pair outside it may be what one more
+    place would be used for). The network's smallest duals price every eligible pair; pairs
+    below their group's value (negative reduced cost) join the network with no flow on them and
+    the distances are taken again, without solving the flow again, until none is left. Only if
+    the new pairs close a negative cycle (the flow was within the stopping gap but not optimal)
+    is the flow solved again. Returns the final network, its flow, the duals (dense, scaled),
+    the pairs, the number of flow solves and whether it finished before the deadline."""
+    entries, classes, direct = static
+    solves = 0
+    while True:
+        try:
+            place_value = capacity_duals(instance, groups, network, flow)
+        except NegativeCycle:
+            flow = network.solve()
+            solves += 1
+            continue
+        offs = offsets(instance, groups, prices, reach, place_value, classes)
+        outside = np.minimum(prices.unassigned,
+                             current_values(instance, groups, prices, place_value, current))
+        limit = outside.copy()
+        np.minimum.at(limit, pairs[0], pair_values(groups, offs, *pairs))
+        priced = scan(instance, groups, entries, offs, outside, limit, per_group=ADDED_PER_GROUP)
+        if priced.new_group.size == 0:
+            return network, flow, place_value, pairs, solves, True
+        if deadline is not None and time.perf_counter() > deadline:
+            return network, flow, place_value, pairs, solves, False
+        pairs = added(pairs, priced, direct)
+        larger = build_network(instance, groups, prices, *arcs_of(instance, groups, prices,
+                                                                  pairs, current))
+        flow = carry_flow(network, flow, larger)
+        network = larger
+
+
+def carry_flow(network: Network, flow: np.ndarray, larger: Network) -> np.ndarray:
+    """The flow of `network` on `larger`, a network of the same groups over more pairs: every arc
+    of the first is an arc of the second (the same ends and cost); the others get no flow."""
+    n = larger.arcs.shape[1]
+    tail, head, cost = (np.concatenate([a, b]) for a, b in zip(
+        (larger.node_key[larger.arcs[TAIL]], larger.node_key[larger.arcs[HEAD]], larger.arcs[COST]),
+        (network.node_key[network.arcs[TAIL]], network.node_key[network.arcs[HEAD]],
+         network.arcs[COST]), strict=True))
+    old = np.arange(tail.size) >= n
+    # Equal arcs sort together, the larger network's first: each old arc takes the flow to the
+    # first arc of its run.
+    order = np.lexsort((old, cost, head, tail))
+    tail, head, cost, old = tail[order], head[order], cost[order], old[order]
+    starts = np.r_[True, (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+                   | (cost[1:] != cost[:-1])]
+    first = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+    if np.any(first[old] >= n):
+        raise SolverFailure("an arc of the network is missing from the larger one")
+    carried = np.zeros(n, dtype=np.int64)
+    np.add.at(carried, first[old], flow[order[old] - n])
+    return carried
 
 
 def cheapest_fits(instance: Instance, groups: Groups, prices: Prices, offs: Offsets,
@@ -213,8 +317,8 @@ def cheapest_fits(instance: Instance, groups: Groups, prices: Prices, offs: Offs
                   week: np.ndarray) -> bool:
     """Give every group its cheapest choice (with places free of charge); if no capacity is
     exceeded, write it and say so."""
-    g, f, cost = pairs
-    value = pair_values(groups, offs, g, f, cost)
+    g, f, cost, _ = pairs
+    value = pair_values(groups, offs, *pairs)
     order = np.lexsort((f, value, g))
     g, f, value = g[order], f[order], value[order]
     firsts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if g.size else np.zeros(0, np.int64)
@@ -256,20 +360,25 @@ def earliest_week(instance: Instance, groups: Groups, g: np.ndarray, f: np.ndarr
 
 def arcs_of(instance: Instance, groups: Groups, prices: Prices, pairs: tuple,
             current: tuple) -> tuple[tuple, tuple]:
-    """Candidate pairs as network arcs: a chain entry for groups that can wait to the horizon's
-    end; one direct arc per eligible week for the others; a direct arc for each current place."""
-    g, f, cost = pairs
-    chained = groups.uses_chain[g]
+    """Candidates as network arcs: a chain entry for pairs of groups that can wait to the
+    horizon's end; one direct arc per eligible week for pairs of the others; one direct arc for
+    a candidate with its own week and for each current place."""
+    g, f, cost, one_week = pairs
+    chained = groups.uses_chain[g] & (one_week < 0)
     entry = (g[chained], f[chained], cost[chained])
 
-    g, f, cost = g[~chained], f[~chained], cost[~chained]
+    single = one_week >= 0
+    sg, sf, sweek, scost = g[single], f[single], one_week[single], cost[single]
+    every = ~chained & ~single
+    g, f, cost = g[every], f[every], cost[every]
     span = (groups.last[g] - groups.release[g] + 1).astype(np.int64)
     pick = np.repeat(np.arange(g.size), span)
     first_of = np.repeat(np.cumsum(span) - span, span)
     week = groups.release[g][pick] + (np.arange(pick.size) - first_of)
     g, f, cost = g[pick], f[pick], cost[pick]
     open_ = instance.facilities.capacity[f, groups.service[g], week] > 0
-    g, f, week, cost = g[open_], f[open_], week[open_], cost[open_]
+    g, f, week, cost = (np.concatenate([a[open_], b]) for a, b in
+                        ((g, sg), (f, sf), (week, sweek), (cost, scost)))
     cost = cost + prices.wait[groups.priority[g]] * (week - groups.release[g])
 
     cg, ccost = current
@@ -280,16 +389,21 @@ def arcs_of(instance: Instance, groups: Groups, prices: Prices, pairs: tuple,
     return entry, direct
 
 
-def capacity_duals(instance: Instance, groups: Groups, network: Network,
-                   flow: np.ndarray) -> np.ndarray:
-    """The price of one more place at each (facility, service, week), scaled: minus the shortest
-    distance from T to the place in the residual graph, i.e. the most the total cost falls when
-    that place gets one more intake. Zero where the place is not full."""
+def capacity_duals(instance: Instance, groups: Groups, network: Network, flow: np.ndarray,
+                   largest: bool = False) -> np.ndarray:
+    """Optimal dual prices of the places (facility, service, week) of this network, scaled; zero
+    where the place is not full. The smallest: minus the shortest distance from T to the place
+    in the residual graph, i.e. how much the network's cost falls when that place gets one more
+    intake. With `largest`, the shortest distance from the place to T: how much it rises with
+    one place fewer."""
     src, dst, weight = residual_arcs(*network.arcs[:3], network.arcs[COST], flow)
-    dist = distances_from(0, network.num_nodes, src, dst, weight)
+    if largest:
+        dist = distances_from(0, network.num_nodes, dst, src, weight)
+    else:
+        dist = -distances_from(0, network.num_nodes, src, dst, weight)
     place_nodes = 1 + len(groups) + np.arange(network.place_facility.size)
     d = dist[place_nodes]
-    value = np.where(d == UNREACHABLE, 0, np.maximum(0, -d))
+    value = np.where(np.abs(d) == UNREACHABLE, 0, np.maximum(0, d))
     dense = np.zeros(instance.facilities.capacity.shape, dtype=np.int64)
     dense[network.place_facility, network.place_service, network.place_week] = value
     return dense
@@ -331,7 +445,7 @@ def split_into_cases(groups: Groups, network: Network, flow: np.ndarray, facilit
     # units; cutting at both sets of boundaries gives pieces that are one entry and one start.
     e_end, x_end = np.cumsum(e_units), np.cumsum(x_units)
     cuts = np.union1d(e_end, x_end)
-    piece_start = np.concatenate([[0], cuts[:-1]])
+    piece_start = np.concatenate([[0], cuts[:-1]])[:cuts.size]  # none without chains
     e_at = np.searchsorted(e_end, piece_start, side="right")
     x_at = np.searchsorted(x_end, piece_start, side="right")
     pieces_g.append(e_group[e_at])
