@@ -2,11 +2,12 @@
 
 1. Group interchangeable cases (groups.py).
 2. Start from each group's few cheapest facilities (travel + tier + earliest possible wait).
-3. Solve the min cost flow over those pairs (model.py), read the capacity duals from the residual
-   graph (potentials.py), scan ALL eligible pairs with them (pricing.py): the scan gives a lower
-   bound of the full problem and every pair that could still lower the cost. Add those and repeat
-   until the bound meets the flow's cost: that is the proof of optimality.
-4. Split each group's flow back into its cases and weeks (this file)."""
+3. Solve the min cost flow over those pairs (model.py), read the largest capacity duals from the
+   residual graph (potentials.py), scan ALL eligible pairs with them (pricing.py): the scan gives
+   a lower bound of the full problem and every pair that could still lower the cost. Add those
+   and repeat until the bound is within STOP_GAP of the flow's cost: that is the proof.
+4. The shadow prices: the smallest duals of the full problem (full_smallest_duals).
+5. Split each group's flow back into its cases and weeks (this file)."""
 from __future__ import annotations
 
 import math
