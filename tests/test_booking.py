@@ -14,15 +14,15 @@ from rehab_net.booking import operations as ops
 from rehab_net.booking.models import Appointment, Slot, WaitlistEntry
 from rehab_net.errors import Conflict
 from rehab_net.referrals.models import Referral
-from tests.test_booking_world import (
+from tests.booking_world import (
     ZONE,
     api,
     at,
-    booking_world,  # noqa: F401  (the fixture `w`)
     invariants,
     make_slot,
     new_child_referral,
     next_monday,
+    rule_body,
 )
 
 NOW = datetime.now(UTC)
@@ -69,13 +69,6 @@ def test_an_extra_file_adds_a_year(app, tmp_path):
 
 
 # --- schedules make slots -----------------------------------------------------------------------
-def rule_body(**over):
-    return {"practitioner_code": "DR1", "facility_code": "CT01",
-            "service_code": "autism_training", "weekdays": [1, 2, 3, 4, 5],
-            "start_time": "09:00", "end_time": "12:00", "slot_minutes": 60, "places": 1,
-            **over}
-
-
 def test_weekly_rule_skips_holidays_and_works_make_up_days_when_asked(w, session):
     start = datetime(2026, 9, 27, 0, 0, tzinfo=UTC)
     data = dict(rule_body(makeup_days=True), valid_from=date(2026, 9, 28))

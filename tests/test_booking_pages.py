@@ -2,7 +2,6 @@
 confirm, a full slot, reschedule), the waitlist, the day's list, the iCalendar file, scope."""
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -10,23 +9,16 @@ from sqlalchemy import select
 
 from rehab_net.booking import operations as ops
 from rehab_net.booking.models import Appointment, WaitlistEntry
-from tests.factories import log_in
-from tests.test_booking_world import (
+from tests.booking_world import (
     at,
-    booking_world,  # noqa: F401  (the fixture `w`)
     make_slot,
     next_monday,
 )
+from tests.factories import log_in
+from tests.responses import csrf_token as _csrf
+from tests.responses import idempotency_key as _key
 
 NOW = datetime.now(UTC)
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def _key(html: str) -> str:
-    return re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
