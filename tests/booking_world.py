@@ -13,8 +13,14 @@ from sqlalchemy import text
 
 from rehab_net.booking import generation, schedules
 from rehab_net.network import operations as network
-from rehab_net.referrals import operations as referrals
-from tests.factories import create_case, create_person, create_user, tiny_network, token_for
+from tests.factories import (
+    create_case,
+    create_person,
+    create_referral,
+    create_user,
+    tiny_network,
+    token_for,
+)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 _seq = itertools.count(1)
@@ -35,14 +41,10 @@ def at(day: date, hh: int, mm: int = 0) -> datetime:
 
 
 def accepted_referral(session, case, *, sender, receiver, service_code="autism_training"):
-    now = datetime.now(UTC)
-    referral = referrals.create_referral(session, dict(
-        case_code=case.code, sender_code=sender.code, receiver_code=receiver.code,
-        service_code=service_code, direction="up", urgency="routine", reason="assessment"),
-        principal=None, now=now, today=local_today(), send=True)
-    for step in ("receive", "accept"):
-        referrals.transition(session, referral, step, principal=None, now=now)
-    return referral
+    return create_referral(session, "accepted", now=datetime.now(UTC), today=local_today(),
+                           case_code=case.code, sender_code=sender.code,
+                           receiver_code=receiver.code, service_code=service_code,
+                           reason="assessment")
 
 
 def new_child_referral(session, w, **person):

@@ -9,9 +9,16 @@ from datetime import UTC, date, datetime
 import pytest
 
 from rehab_net.network import operations as network
-from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
-from tests.factories import create_case, create_person, create_user, tiny_network, token_for
+from tests.factories import (
+    REFERRAL_STEP_TEXT,
+    create_case,
+    create_person,
+    create_referral,
+    create_user,
+    tiny_network,
+    token_for,
+)
 
 MONDAY_9 = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
 
@@ -45,26 +52,13 @@ def up_body(**over):
             "urgency": "routine", "reason": "needs an autism assessment", **over}
 
 
-PATHS = {  # how to reach each state: (action, side) from a new draft
-    "draft": [], "sent": ["send"], "received": ["send", "receive"],
-    "accepted": ["send", "receive", "accept"], "declined": ["send", "receive", "decline"],
-    "returned": ["send", "receive", "return"],
-    "in_progress": ["send", "receive", "accept", "start"],
-    "completed": ["send", "receive", "accept", "start", "complete"],
-    "closed": ["send", "receive", "accept", "start", "complete", "acknowledge"],
-    "cancelled": ["cancel"], "expired": ["send", "expire"],
-}
-GOOD = {"reason": "a reason given", "reason_code": "no_capacity", "outcome": "assessed; 12 weeks"}
+GOOD = REFERRAL_STEP_TEXT  # what the steps that need words are given
 
 
 def drive(session, net, state) -> Referral:
-    referral = ops.create_referral(session, dict(up_body(), sender_code="ST150702001"),
-                                   principal=None, now=MONDAY_9, today=date(2026, 11, 16))
-    needs = {"return": ("reason",), "cancel": ("reason",), "decline": ("reason", "reason_code"),
-             "complete": ("outcome",)}
-    for step in PATHS[state]:
-        ops.transition(session, referral, step, principal=None, now=MONDAY_9,
-                       **{k: GOOD[k] for k in needs.get(step, ())})
+    """A referral of KCHILD from the station up to the centre, in ``state``, committed."""
+    referral = create_referral(session, state, now=MONDAY_9, today=date(2026, 11, 16),
+                               **up_body(), sender_code="ST150702001")
     session.commit()
     assert referral.state == state
     return referral

@@ -8,6 +8,7 @@ import pytest
 
 from rehab_net.auth.guard import ENDPOINT_PERMISSIONS, PUBLIC
 from tests.factories import (
+    create_plan,
     create_user,
     log_in,
     token_for,
@@ -138,9 +139,8 @@ def test_lookup_by_id_number_outside_the_area_is_not_found(anonymous, world):
 
 def test_district_planner_sees_only_the_district_in_plan_results(anonymous, world, session):
     from rehab_net.clock import today
-    from rehab_net.planning import operations as plans
 
-    plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+    plan = create_plan(session, today=today())
     session.commit()
     plan_id = plan.id
     solve_here(session, plan_id)

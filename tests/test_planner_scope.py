@@ -8,9 +8,8 @@ from datetime import date
 import pytest
 
 from rehab_net.clock import today
-from rehab_net.planning import operations as plans
 from rehab_net.reports import quarterly
-from tests.factories import create_user, log_in, token_for
+from tests.factories import create_plan, create_user, log_in, token_for
 from tests.permission_world import call
 from tests.planning_helpers import solve_here
 from tests.referral_world import drive
@@ -27,7 +26,7 @@ def both(world, session):
 
 @pytest.fixture
 def plan_id(both, session):
-    plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+    plan = create_plan(session, today=today())
     session.commit()
     solve_here(session, plan.id)
     return plan.id
@@ -146,7 +145,7 @@ def two_plans(both, session):
     session.commit()
     ids = []
     for _ in range(2):
-        plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+        plan = create_plan(session, today=today())
         session.commit()
         solve_here(session, plan.id)
         ids.append(plan.id)

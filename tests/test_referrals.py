@@ -12,7 +12,7 @@ from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Notification, Referral
 from rehab_net.referrals.states import ACTIONS, USER_ACTIONS
 from rehab_net.vocab import REFERRAL_STATES
-from tests.factories import create_case, create_person
+from tests.factories import create_case, create_person, create_plan
 from tests.fhir_schema import piecewise_errors, root_errors
 from tests.planning_helpers import solve_here, waiting_list
 from tests.referral_world import GOOD, MONDAY_9, drive, up_body
@@ -276,10 +276,9 @@ def test_the_fhir_view_validates_against_the_r4_schema(anonymous, session, net):
 
 def test_a_plans_proposals_become_referrals_from_the_home_clinic(client, session):
     from rehab_net.clock import today
-    from rehab_net.planning import operations as plans
 
     waiting_list(session)
-    plan = plans.create_plan(session, {"horizon_weeks": 1}, today=today(), default_time_limit=10)
+    plan = create_plan(session, today=today(), horizon_weeks=1)
     session.commit()
     solve_here(session, plan.id)
     got = client.post(f"/api/v1/plans/{plan.id}/apply", json={})
