@@ -16,6 +16,11 @@ from tests import pg
 TODAY = date(2026, 11, 16)
 DIALECTS = ("sqlite", "postgresql")
 
+# The worlds several test modules share, each a fixture of its own module (a test module never
+# imports another): `w` (booking), `world` (permissions), `net` (referrals; a module's own `net`
+# overrides it).
+pytest_plugins = ("tests.booking_world", "tests.permission_world", "tests.referral_world")
+
 
 @pytest.fixture(scope="session")
 def pg_admin_url():

@@ -1,5 +1,6 @@
 """Factories with overrides: each builds a valid object through the operations (so the rules
-apply) and flushes. `tiny_network` gives the smallest tree that has every level."""
+apply) and flushes. `tiny_network` gives the smallest tree that has every level; referrals,
+appointments, schedule rules and plans are made as a user's request would make them."""
 from __future__ import annotations
 
 import functools
@@ -91,6 +92,67 @@ def create_case(session, person=None, **overrides):
                 service_code="autism_training", registered_on=date(2026, 10, 1))
     data.update(overrides)
     return people.create_case(session, data, today=date(2026, 11, 16))
+
+
+# --- referrals, appointments, schedules, plans -------------------------------------------------
+REFERRAL_PATHS = {  # how to reach each state from a new draft
+    "draft": [], "sent": ["send"], "received": ["send", "receive"],
+    "accepted": ["send", "receive", "accept"], "declined": ["send", "receive", "decline"],
+    "returned": ["send", "receive", "return"],
+    "in_progress": ["send", "receive", "accept", "start"],
+    "completed": ["send", "receive", "accept", "start", "complete"],
+    "closed": ["send", "receive", "accept", "start", "complete", "acknowledge"],
+    "cancelled": ["cancel"], "expired": ["send", "expire"],
+}
+# What the steps that need words are given.
+REFERRAL_STEP_TEXT = {"reason": "a reason given", "reason_code": "no_capacity",
+                      "outcome": "assessed; 12 weeks"}
+_STEP_NEEDS = {"return": ("reason",), "cancel": ("reason",), "decline": ("reason", "reason_code"),
+               "complete": ("outcome",)}
+
+
+def create_referral(session, state="draft", *, now, today, **overrides):
+    """A referral created and walked into ``state`` through the operations, all at ``now``.
+    ``overrides`` are its fields: case_code, sender_code and receiver_code at least."""
+    from rehab_net.referrals import operations as referrals
+
+    data = dict(direction="up", urgency="routine", reason="needs an autism assessment")
+    data.update(overrides)
+    referral = referrals.create_referral(session, data, principal=None, now=now, today=today)
+    for step in REFERRAL_PATHS[state]:
+        referrals.transition(session, referral, step, principal=None, now=now,
+                             **{k: REFERRAL_STEP_TEXT[k] for k in _STEP_NEEDS.get(step, ())})
+    return referral
+
+
+def create_appointment(session, referral, slot, *, now, hold=False):
+    """A place of ``slot`` booked (or, with ``hold``, held) for ``referral``."""
+    from rehab_net.booking import operations as booking
+
+    appointment, _created = booking.book(session, referral=referral, slot_id=slot.id, hold=hold,
+                                         principal=None, now=now)
+    return appointment
+
+
+def create_schedule(session, *, today, now, **overrides):
+    """A weekly rule of DR1 at CT01, autism training, Monday to Friday 09:00-12:00 in 60-minute
+    slots of one place, and its slots: returns (rule, counts) as the operation does."""
+    from datetime import time
+
+    from rehab_net.booking import schedules
+
+    data = dict(practitioner_code="DR1", facility_code="CT01", service_code="autism_training",
+                weekdays=[1, 2, 3, 4, 5], start_time=time(9), end_time=time(12), slot_minutes=60,
+                places=1)
+    data.update(overrides)
+    return schedules.create_rule(session, data, principal=None, today=today, now=now)
+
+
+def create_plan(session, *, today, **overrides):
+    """A queued plan; ``overrides`` are the request's fields (horizon_weeks, policy, ...)."""
+    from rehab_net.planning import operations as plans
+
+    return plans.create_plan(session, overrides, today=today, default_time_limit=10)
 
 
 # --- users ----------------------------------------------------------------------------------------

@@ -87,3 +87,18 @@ def waiting_list(session, n: int = 6) -> dict:
                                                              birth_date=date(2020, 1, 15)))
     net["cases"] = [net["child"]] + [create_case(session) for _ in range(n - 1)]
     return net
+
+
+def solve_here(session, plan_id: int) -> None:
+    """What a worker does, minus the child process: claim, build, answer (greedy), store."""
+    from rehab_net.planning import adapters
+    from rehab_net.planning import operations as ops
+
+    assert ops.claim(session, plan_id)
+    plan = ops.reload(session, plan_id)
+    built = adapters.build_instance(session, start_date=plan.start_date,
+                                    horizon_weeks=plan.horizon_weeks,
+                                    policy=plan.parameters["policy"])
+    ops.record_instance(session, plan_id, built)
+    assert ops.store_results(session, plan_id, built, greedy_solver(built.data, 10), {})
+    session.commit()

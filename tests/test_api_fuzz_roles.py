@@ -17,15 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from rehab_net.booking import operations as booking
 from rehab_net.booking import waitlist
 from rehab_net.referrals import operations as referrals
-from tests.conformance import violations
-from tests.factories import create_user, token_for
-from tests.test_booking_world import (
+from tests.booking_world import (
     at,
-    booking_world,  # noqa: F401  (the fixture `w`)
     make_slot,
     new_child_referral,
     next_monday,
 )
+from tests.conformance import violations
+from tests.factories import create_user, token_for
 
 FUZZ = settings(max_examples=4, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))

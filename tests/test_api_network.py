@@ -6,6 +6,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.factories import tiny_network
+from tests.responses import fields_of, problem
 
 
 @pytest.fixture
@@ -13,18 +14,6 @@ def net(session):
     r = tiny_network(session)
     session.commit()
     return r
-
-
-def problem(resp, status):
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    assert resp.mimetype == "application/problem+json"
-    body = resp.get_json()
-    assert body["status"] == status and body["title"]
-    return body
-
-
-def fields_of(body):
-    return {e["field"]: e["rule"] for e in body.get("errors", [])}
 
 
 def test_list_facilities_with_filters_sort_and_pagination(client, net):

@@ -6,7 +6,7 @@ import pytest
 
 from rehab_net.people.identifiers import make_certificate, make_resident_id
 from tests.factories import create_case, create_person, tiny_network
-from tests.test_api_network import fields_of, problem
+from tests.responses import fields_of, problem
 
 CHILD_ID = make_resident_id("150702", date(2021, 4, 5), 31)  # 5 years old on 2026-11-16
 

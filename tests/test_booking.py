@@ -14,16 +14,17 @@ from rehab_net.booking import operations as ops
 from rehab_net.booking.models import Appointment, Slot, WaitlistEntry
 from rehab_net.errors import Conflict
 from rehab_net.referrals.models import Referral
-from tests.test_booking_world import (
+from tests.booking_world import (
     ZONE,
     api,
     at,
-    booking_world,  # noqa: F401  (the fixture `w`)
     invariants,
     make_slot,
     new_child_referral,
     next_monday,
+    rule_body,
 )
+from tests.factories import create_appointment, create_schedule
 
 NOW = datetime.now(UTC)
 
@@ -69,19 +70,10 @@ def test_an_extra_file_adds_a_year(app, tmp_path):
 
 
 # --- schedules make slots -----------------------------------------------------------------------
-def rule_body(**over):
-    return {"practitioner_code": "DR1", "facility_code": "CT01",
-            "service_code": "autism_training", "weekdays": [1, 2, 3, 4, 5],
-            "start_time": "09:00", "end_time": "12:00", "slot_minutes": 60, "places": 1,
-            **over}
-
-
 def test_weekly_rule_skips_holidays_and_works_make_up_days_when_asked(w, session):
     start = datetime(2026, 9, 27, 0, 0, tzinfo=UTC)
-    data = dict(rule_body(makeup_days=True), valid_from=date(2026, 9, 28))
-    data["start_time"], data["end_time"] = time(9), time(12)
-    rule, counts = schedules.create_rule(session, data, principal=None, today=date(2026, 9, 28),
-                                         now=start)
+    rule, counts = create_schedule(session, today=date(2026, 9, 28), now=start, makeup_days=True,
+                                   valid_from=date(2026, 9, 28))
     days = sorted({s.starts_at.astimezone(ZONE).date() for s in session.scalars(
         select(Slot).where(Slot.rule_id == rule.id))})
     # Mon 28 Sep - Wed 30 Sep; 1-7 Oct off; Thu 8, Fri 9, Sat 10 (make-up day)
@@ -95,14 +87,11 @@ def test_weekly_rule_skips_holidays_and_works_make_up_days_when_asked(w, session
 
 def test_a_rule_change_regenerates_free_slots_and_never_touches_booked_ones(w, session):
     monday = next_monday()
-    data = dict(rule_body(), valid_from=monday, valid_until=monday + timedelta(days=4))
-    data["start_time"], data["end_time"] = time(9), time(12)
-    rule, counts = schedules.create_rule(session, data, principal=None, today=monday,
-                                         now=NOW)
+    rule, counts = create_schedule(session, today=monday, now=NOW, valid_from=monday,
+                                   valid_until=monday + timedelta(days=4))
     assert counts["created"] == 15
     first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
-    booked, _ = ops.book(session, referral=w["referrals"][0], slot_id=first.id, hold=False,
-                         principal=None, now=NOW)
+    booked = create_appointment(session, w["referrals"][0], first, now=NOW)
     session.commit()
     _, counts = schedules.update_rule(session, rule, {"start_time": time(14),
                                                       "end_time": time(16)},
@@ -116,12 +105,10 @@ def test_a_rule_change_regenerates_free_slots_and_never_touches_booked_ones(w, s
 
 def test_leave_removes_free_slots_and_lists_booked_ones_to_move(w, session):
     monday = next_monday()
-    data = dict(rule_body(), valid_from=monday, valid_until=monday)
-    data["start_time"], data["end_time"] = time(9), time(12)
-    rule, _ = schedules.create_rule(session, data, principal=None, today=monday, now=NOW)
+    rule, _ = create_schedule(session, today=monday, now=NOW, valid_from=monday,
+                              valid_until=monday)
     first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
-    booked, _ = ops.book(session, referral=w["referrals"][0], slot_id=first.id, hold=False,
-                         principal=None, now=NOW)
+    booked = create_appointment(session, w["referrals"][0], first, now=NOW)
     exc, counts = schedules.create_exception(session, dict(
         kind="leave", practitioner_code="DR1", starts_at=at(monday, 0),
         ends_at=at(monday + timedelta(days=1), 0), reason="training course"), principal=None,
@@ -205,16 +192,14 @@ def test_a_full_slot_and_a_busy_person_are_409(anonymous, w, session):
 
 def test_an_expired_hold_never_blocks_anyone(w, session):
     slot = make_slot(session, w, at(next_monday(), 9), places=1)
-    held, _ = ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=True,
-                       principal=None, now=NOW)
+    held = create_appointment(session, w["referrals"][0], slot, now=NOW, hold=True)
     session.commit()
     with pytest.raises(Conflict):
         ops.book(session, referral=w["referrals"][1], slot_id=slot.id, hold=False,
                  principal=None, now=NOW + timedelta(minutes=5))
     session.rollback()
     later = NOW + timedelta(minutes=11)
-    taken, _ = ops.book(session, referral=w["referrals"][1], slot_id=slot.id, hold=False,
-                        principal=None, now=later)
+    taken = create_appointment(session, w["referrals"][1], slot, now=later)
     session.commit()
     session.refresh(held)
     assert held.status == "cancelled" and held.cancel_reason == "hold_expired"
@@ -225,8 +210,7 @@ def test_an_expired_hold_never_blocks_anyone(w, session):
 
 def test_the_periodic_clean_up_expires_holds(w, session):
     slot = make_slot(session, w, at(next_monday(), 9))
-    held, _ = ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=True,
-                       principal=None, now=NOW)
+    held = create_appointment(session, w["referrals"][0], slot, now=NOW, hold=True)
     assert ops.expire_and_offer(session, NOW + timedelta(minutes=9))["expired"] == 0
     assert ops.expire_and_offer(session, NOW + timedelta(minutes=10))["expired"] == 1
     session.refresh(held)
@@ -239,7 +223,7 @@ def test_reschedule_is_atomic(anonymous, w, session):
     b = make_slot(session, w, at(monday, 10))
     c = make_slot(session, w, at(monday, 11))
     r0, r1 = w["referrals"][:2]
-    mine, _ = ops.book(session, referral=r0, slot_id=a.id, hold=False, principal=None, now=NOW)
+    mine = create_appointment(session, r0, a, now=NOW)
     ops.book(session, referral=r1, slot_id=b.id, hold=False, principal=None, now=NOW)
     session.commit()
     refused = api(anonymous, w, "coord", "POST", f"/api/v1/appointments/{mine.code}/reschedule",
@@ -261,16 +245,14 @@ def test_reschedule_is_atomic(anonymous, w, session):
 def test_attendance_starts_the_referral_and_no_show_frees_nothing_to_conflict(w, session):
     slot = make_slot(session, w, at(next_monday(), 9))
     r0 = w["referrals"][0]
-    appt, _ = ops.book(session, referral=r0, slot_id=slot.id, hold=False, principal=None,
-                       now=NOW)
+    appt = create_appointment(session, r0, slot, now=NOW)
     later = slot.starts_at + timedelta(minutes=5)
     ops.arrive(session, appt, principal=None, now=later)
     ops.fulfil(session, appt, principal=None, now=later)
     session.commit()
     assert session.get(Referral, r0.id).state == "in_progress"
     second = make_slot(session, w, at(next_monday() + timedelta(days=1), 9))
-    missed, _ = ops.book(session, referral=w["referrals"][1], slot_id=second.id, hold=False,
-                         principal=None, now=NOW)
+    missed = create_appointment(session, w["referrals"][1], second, now=NOW)
     with pytest.raises(Conflict, match="begun"):
         ops.noshow(session, missed, principal=None, now=NOW)
     ops.noshow(session, missed, principal=None, now=second.starts_at + timedelta(minutes=20))
@@ -287,8 +269,7 @@ def test_a_freed_place_is_offered_to_the_best_placed_waiting_case(w, session):
     holder, adult_ref, child_ref = w["referrals"][0], None, None
     adult_ref = new_child_referral(session, w, birth_date=date(1980, 1, 1))
     child_ref = new_child_referral(session, w)
-    taken, _ = ops.book(session, referral=holder, slot_id=slot.id, hold=False, principal=None,
-                        now=NOW)
+    taken = create_appointment(session, holder, slot, now=NOW)
     adult, _ = waitlist.add(session, adult_ref, note=None, principal=None, now=NOW)
     child, _ = waitlist.add(session, child_ref, note=None, principal=None, now=NOW)
     again, created = waitlist.add(session, child_ref, note=None, principal=None, now=NOW)
@@ -348,8 +329,7 @@ def test_availability_soonest_first_near_and_at_allowed_tiers(anonymous, w, sess
 
 def test_scope_staff_see_their_facilities_only(anonymous, w, session):
     slot = make_slot(session, w, at(next_monday(), 9))
-    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
-                       principal=None, now=NOW)
+    appt = create_appointment(session, w["referrals"][0], slot, now=NOW)
     session.commit()
     url = f"/api/v1/appointments/{appt.code}"
     assert api(anonymous, w, "coord", "GET", url).status_code == 200
@@ -371,8 +351,7 @@ def test_ical_export_of_a_practitioner(anonymous, w, session):
 
     slot = make_slot(session, w, at(next_monday(), 9))
     make_slot(session, w, at(next_monday(), 14), facility=w["station"])
-    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
-                       principal=None, now=NOW)
+    appt = create_appointment(session, w["referrals"][0], slot, now=NOW)
     session.commit()
     got = api(anonymous, w, "coord", "GET", "/api/v1/practitioners/DR1/calendar.ics")
     assert got.status_code == 200 and got.mimetype == "text/calendar"
@@ -434,9 +413,8 @@ def test_the_database_refuses_overlapping_times(w, session):
 # --- the command line and the scheduler's jobs --------------------------------------------------
 def test_cli_generates_slots_idempotently_and_checks_holiday_files(app, w, session, tmp_path):
     monday = next_monday()
-    data = dict(rule_body(), valid_from=monday, valid_until=monday + timedelta(days=1))
-    data["start_time"], data["end_time"] = time(9), time(10)
-    schedules.create_rule(session, data, principal=None, today=monday, now=NOW)
+    create_schedule(session, today=monday, now=NOW, valid_from=monday,
+                    valid_until=monday + timedelta(days=1), end_time=time(10))
     session.commit()
     runner = app.test_cli_runner()
     first = runner.invoke(args=["slots", "generate", "--weeks", "2"])

@@ -15,15 +15,14 @@ from sqlalchemy import func, select
 
 from rehab_net.booking import operations as ops
 from rehab_net.booking.models import Appointment, ScheduleRule
-from tests.factories import create_user, secrets_env, token_for
-from tests.test_booking_world import (
+from tests.booking_world import (
     at,
-    booking_world,  # noqa: F401  (the fixture `w`)
     invariants,
     make_slot,
     new_child_referral,
     next_monday,
 )
+from tests.factories import create_user, secrets_env, token_for
 
 NOW = datetime.now(UTC)
 THREADS = 50

@@ -2,7 +2,6 @@
 confirm, a full slot, reschedule), the waitlist, the day's list, the iCalendar file, scope."""
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -10,23 +9,16 @@ from sqlalchemy import select
 
 from rehab_net.booking import operations as ops
 from rehab_net.booking.models import Appointment, WaitlistEntry
-from tests.factories import log_in
-from tests.test_booking_world import (
+from tests.booking_world import (
     at,
-    booking_world,  # noqa: F401  (the fixture `w`)
     make_slot,
     next_monday,
 )
+from tests.factories import create_appointment, log_in
+from tests.responses import csrf_token as _csrf
+from tests.responses import idempotency_key as _key
 
 NOW = datetime.now(UTC)
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def _key(html: str) -> str:
-    return re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -39,8 +31,7 @@ def coord(app, w):
 def test_the_pages_answer_and_link_each_other(coord, w, session):
     monday = next_monday()
     slot = make_slot(session, w, at(monday, 9))
-    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
-                       principal=None, now=NOW)
+    appt = create_appointment(session, w["referrals"][0], slot, now=NOW)
     session.commit()
     start = monday.isoformat()
     for url in ("/booking", f"/booking/facilities/CT01/week?start={start}",
@@ -111,8 +102,7 @@ def test_reschedule_and_cancel_from_the_pages(coord, w, session):
     monday = next_monday()
     a = make_slot(session, w, at(monday, 9))
     b = make_slot(session, w, at(monday, 10))
-    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=a.id, hold=False,
-                       principal=None, now=NOW)
+    appt = create_appointment(session, w["referrals"][0], a, now=NOW)
     session.commit()
     code = w["referrals"][0].code
     html = coord.get(f"/referrals/{code}/book?reschedule={appt.code}&start={monday}") \
@@ -137,8 +127,7 @@ def test_reschedule_and_cancel_from_the_pages(coord, w, session):
 
 def test_pages_outside_the_scope_are_404(app, w, session):
     slot = make_slot(session, w, at(next_monday(), 9))
-    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
-                       principal=None, now=NOW)
+    appt = create_appointment(session, w["referrals"][0], slot, now=NOW)
     session.commit()
     staff = app.test_client()
     log_in(staff, w["users"]["staff"])

@@ -18,9 +18,8 @@ from rehab_net.booking import schedules
 from rehab_net.booking.models import Appointment
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError
-from tests.test_booking_world import (
+from tests.booking_world import (
     at,
-    booking_world,  # noqa: F401  (the fixture `w`)
     invariants,
     make_slot,
     new_child_referral,

@@ -14,7 +14,6 @@ from werkzeug.routing import IntegerConverter
 
 from rehab_net import create_app
 from rehab_net.config import TestConfig
-from tests.test_booking_world import booking_world  # noqa: F401  (the fixture `w`)
 
 HUGE = 2**63  # past SQLite's INTEGER: OverflowError before the fix
 PAST_INT4 = 2**31  # past PostgreSQL's INTEGER, the type of every id column
@@ -156,7 +155,8 @@ def test_an_unknown_query_parameter_is_a_422_naming_it(client):
 
 def test_a_booking_form_with_an_id_out_of_range_is_a_422(app, w):
     from tests.factories import log_in
-    from tests.test_booking_pages import _csrf, _key
+    from tests.responses import csrf_token as _csrf
+    from tests.responses import idempotency_key as _key
 
     coord = app.test_client()
     log_in(coord, w["users"]["coord"])

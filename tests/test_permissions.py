@@ -8,43 +8,13 @@ import pytest
 
 from rehab_net.auth.guard import ENDPOINT_PERMISSIONS, PUBLIC
 from tests.factories import (
-    create_case,
-    create_person,
+    create_plan,
     create_user,
     log_in,
     token_for,
-    two_district_network,
 )
-
-
-@pytest.fixture
-def world(app, session):
-    """Two districts. Hailar (150702) holds the centre CT01, the station ST150702001 and person
-    IN; New Barag (150727) holds the station ST150727001 and person OUT."""
-    r = two_district_network(session)
-    r["in"] = create_person(session, code="PIN", home_region_code="150702001001")
-    r["out"] = create_person(session, code="POUT", home_region_code="150727001001")
-    r["case_in"] = create_case(session, r["in"], code="KIN")
-    r["case_out"] = create_case(session, r["out"], code="KOUT")
-    users = {
-        "coordinator": create_user(session, "coord", grants=[("coordinator", r["centre"])]),
-        "clinic": create_user(session, "staff", grants=[("clinic", r["station"])]),
-        "planner": create_user(session, "dplanner", grants=[("planner", r["district"])]),
-        "admin": create_user(session, "dadmin", grants=[("admin", r["district"])]),
-        "auditor": create_user(session, "auditor1", grants=[("auditor", None)]),
-    }
-    # Users the district admin may (in) and may not (out) manage.
-    users["managed"] = create_user(session, "managed", grants=[("clinic", r["station"])])
-    users["unmanaged"] = create_user(session, "unmanaged", grants=[("clinic", r["station2"])])
-    session.commit()
-    r["tokens"] = {name: token_for(session, u) for name, u in users.items()}
-    r["users"] = users
-    return r
-
-
-def call(client, world, role, method, url, body=None):
-    headers = {"Authorization": f"Bearer {world['tokens'][role]}"}
-    return client.open(url, method=method, json=body, headers=headers)
+from tests.permission_world import call
+from tests.planning_helpers import solve_here
 
 
 def facility_body(code, region):
@@ -169,10 +139,8 @@ def test_lookup_by_id_number_outside_the_area_is_not_found(anonymous, world):
 
 def test_district_planner_sees_only_the_district_in_plan_results(anonymous, world, session):
     from rehab_net.clock import today
-    from rehab_net.planning import operations as plans
-    from tests.test_planning_api import solve_here
 
-    plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+    plan = create_plan(session, today=today())
     session.commit()
     plan_id = plan.id
     solve_here(session, plan_id)

@@ -8,16 +8,15 @@ from datetime import date
 import pytest
 
 from rehab_net.clock import today
-from rehab_net.planning import operations as plans
 from rehab_net.reports import quarterly
-from tests.factories import create_user, log_in, token_for
-from tests.test_permissions import call, world  # noqa: F401  (the fixture `world`)
-from tests.test_planning_api import solve_here
-from tests.test_referrals import net  # noqa: F401  (the fixture `net`, referrals' world)
+from tests.factories import create_plan, create_user, log_in, token_for
+from tests.permission_world import call
+from tests.planning_helpers import solve_here
+from tests.referral_world import drive
 
 
 @pytest.fixture
-def both(world, session):  # noqa: F811
+def both(world, session):
     world["users"]["nplanner"] = user = create_user(session, "nplanner",
                                                     grants=[("planner", None)])
     session.commit()
@@ -27,7 +26,7 @@ def both(world, session):  # noqa: F811
 
 @pytest.fixture
 def plan_id(both, session):
-    plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+    plan = create_plan(session, today=today())
     session.commit()
     solve_here(session, plan.id)
     return plan.id
@@ -108,10 +107,9 @@ def test_the_report_page_and_download_show_a_district_planner_its_rows(app, both
         == ["150702"]
 
 
-def test_only_staff_of_the_two_facilities_download_a_referral_attachment(app, session, net):  # noqa: F811
+def test_only_staff_of_the_two_facilities_download_a_referral_attachment(app, session, net):
     """A planner reads referrals (received in its region), not their clinical documents."""
     from rehab_net.referrals import operations as referrals
-    from tests.test_referrals import drive
 
     net["users"]["nplanner"] = create_user(session, "nplanner2", grants=[("planner", None)])
     session.commit()
@@ -147,7 +145,7 @@ def two_plans(both, session):
     session.commit()
     ids = []
     for _ in range(2):
-        plan = plans.create_plan(session, {}, today=today(), default_time_limit=10)
+        plan = create_plan(session, today=today())
         session.commit()
         solve_here(session, plan.id)
         ids.append(plan.id)

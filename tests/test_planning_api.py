@@ -6,10 +6,9 @@ from datetime import date
 
 import pytest
 
-from rehab_net.planning import adapters
 from rehab_net.planning import operations as ops
-from tests.planning_helpers import greedy_solver, waiting_list
-from tests.test_api_network import fields_of, problem
+from tests.planning_helpers import solve_here, waiting_list
+from tests.responses import fields_of, problem
 
 
 @pytest.fixture
@@ -23,18 +22,6 @@ def start_plan(client, **body):
     resp = client.post("/api/v1/plans", json=body)
     assert resp.status_code == 202, resp.get_json()
     return resp.get_json()
-
-
-def solve_here(session, plan_id: int) -> None:
-    """What a worker does, minus the child process: claim, build, answer (greedy), store."""
-    assert ops.claim(session, plan_id)
-    plan = ops.reload(session, plan_id)
-    built = adapters.build_instance(session, start_date=plan.start_date,
-                                    horizon_weeks=plan.horizon_weeks,
-                                    policy=plan.parameters["policy"])
-    ops.record_instance(session, plan_id, built)
-    assert ops.store_results(session, plan_id, built, greedy_solver(built.data, 10), {})
-    session.commit()
 
 
 def test_start_a_plan_answers_202_with_location_and_defaults(client, net, app):

@@ -4,9 +4,8 @@ for what lies outside a user's facilities. TH1 practises at the centre CT01 only
 from __future__ import annotations
 
 from rehab_net.booking.models import ScheduleRule
+from tests.booking_world import api, rule_body
 from tests.factories import create_user, token_for
-from tests.test_booking import rule_body
-from tests.test_booking_world import api, booking_world  # noqa: F401  (the fixture `w`)
 
 SITES = "/api/v1/practitioners/TH1/facilities"
 ITEM = "/api/v1/practitioners/TH1"

@@ -16,7 +16,7 @@ from rehab_net.network import operations as network
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Notification, Referral
 from tests.factories import create_case, create_person, create_user, log_in, tiny_network
-from tests.test_referrals import MONDAY_9, drive
+from tests.referral_world import MONDAY_9, drive
 
 
 @pytest.fixture

@@ -12,67 +12,15 @@ from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Notification, Referral
 from rehab_net.referrals.states import ACTIONS, USER_ACTIONS
 from rehab_net.vocab import REFERRAL_STATES
-from tests.factories import create_case, create_person, create_user, tiny_network, token_for
-
-MONDAY_9 = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
-
-
-@pytest.fixture
-def net(session):
-    r = tiny_network(session)
-    network.set_capacity(session, r["station"], dict(
-        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=5,
-        concurrent_places=10))
-    r["other_station"] = network.create_facility(session, dict(
-        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
-        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
-        status="open"))
-    r["child"] = create_person(session, code="PCHILD", birth_date=date(2022, 5, 1))
-    r["case"] = create_case(session, r["child"], code="KCHILD")
-    users = {"staff": create_user(session, "staff", grants=[("clinic", r["station"])]),
-             "coord": create_user(session, "coord", grants=[("coordinator", r["centre"])]),
-             "coord2": create_user(session, "coord2", grants=[("coordinator", r["centre"])]),
-             "stranger": create_user(session, "stranger", grants=[("clinic", r["other_station"])]),
-             "planner": create_user(session, "planner", grants=[("planner", r["district"])])}
-    session.commit()
-    r["users"] = users
-    r["tokens"] = {k: token_for(session, u) for k, u in users.items()}
-    return r
+from tests.factories import create_case, create_person, create_plan
+from tests.fhir_schema import piecewise_errors, root_errors
+from tests.planning_helpers import solve_here, waiting_list
+from tests.referral_world import GOOD, MONDAY_9, drive, up_body
 
 
 def api(anonymous, net, who, method, url, body=None):
     return anonymous.open(url, method=method, json=body,
                           headers={"Authorization": f"Bearer {net['tokens'][who]}"})
-
-
-def up_body(**over):
-    return {"case_code": "KCHILD", "receiver_code": "CT01", "direction": "up",
-            "urgency": "routine", "reason": "needs an autism assessment", **over}
-
-
-PATHS = {  # how to reach each state: (action, side) from a new draft
-    "draft": [], "sent": ["send"], "received": ["send", "receive"],
-    "accepted": ["send", "receive", "accept"], "declined": ["send", "receive", "decline"],
-    "returned": ["send", "receive", "return"],
-    "in_progress": ["send", "receive", "accept", "start"],
-    "completed": ["send", "receive", "accept", "start", "complete"],
-    "closed": ["send", "receive", "accept", "start", "complete", "acknowledge"],
-    "cancelled": ["cancel"], "expired": ["send", "expire"],
-}
-GOOD = {"reason": "a reason given", "reason_code": "no_capacity", "outcome": "assessed; 12 weeks"}
-
-
-def drive(session, net, state) -> Referral:
-    referral = ops.create_referral(session, dict(up_body(), sender_code="ST150702001"),
-                                   principal=None, now=MONDAY_9, today=date(2026, 11, 16))
-    needs = {"return": ("reason",), "cancel": ("reason",), "decline": ("reason", "reason_code"),
-             "complete": ("outcome",)}
-    for step in PATHS[state]:
-        ops.transition(session, referral, step, principal=None, now=MONDAY_9,
-                       **{k: GOOD[k] for k in needs.get(step, ())})
-    session.commit()
-    assert referral.state == state
-    return referral
 
 
 @pytest.mark.parametrize("state", REFERRAL_STATES)
@@ -314,8 +262,6 @@ def test_quarterly_figures_by_district(session, net):
 
 
 def test_the_fhir_view_validates_against_the_r4_schema(anonymous, session, net):
-    from tests.test_referrals_fhir import piecewise_errors, root_errors
-
     referral = drive(session, net, "declined")
     got = api(anonymous, net, "staff", "GET", f"/api/v1/referrals/{referral.code}/fhir")
     assert got.status_code == 200 and got.mimetype == "application/fhir+json"
@@ -330,12 +276,9 @@ def test_the_fhir_view_validates_against_the_r4_schema(anonymous, session, net):
 
 def test_a_plans_proposals_become_referrals_from_the_home_clinic(client, session):
     from rehab_net.clock import today
-    from rehab_net.planning import operations as plans
-    from tests.planning_helpers import waiting_list
-    from tests.test_planning_api import solve_here
 
     waiting_list(session)
-    plan = plans.create_plan(session, {"horizon_weeks": 1}, today=today(), default_time_limit=10)
+    plan = create_plan(session, today=today(), horizon_weeks=1)
     session.commit()
     solve_here(session, plan.id)
     got = client.post(f"/api/v1/plans/{plan.id}/apply", json={})

@@ -10,18 +10,17 @@ from sqlalchemy import select
 from rehab_net.booking import operations as ops
 from rehab_net.booking import waitlist
 from rehab_net.booking.models import Appointment
+from tests.booking_world import (
+    at,
+    make_slot,
+    next_monday,
+)
 from tests.browser.helpers import (
     assert_focus_visible,
     assert_no_axe_violations,
     focused,
     sqlite_only,
     tab_to,
-)
-from tests.test_booking_world import (
-    at,
-    booking_world,  # noqa: F401  (the fixture `w`)
-    make_slot,
-    next_monday,
 )
 
 NOW = datetime.now(UTC)

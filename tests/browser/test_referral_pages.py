@@ -17,7 +17,7 @@ from tests.browser.helpers import (
     tab_to,
 )
 from tests.factories import TEST_PASSWORD, create_case, create_person, create_user, tiny_network
-from tests.test_referrals import drive
+from tests.referral_world import drive
 
 
 @pytest.fixture

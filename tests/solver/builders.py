@@ -95,3 +95,16 @@ def random_document(seed: int) -> dict:
 
 def random_instance(seed: int) -> Instance:
     return parse_instance(copy.deepcopy(random_document(seed)))
+
+
+def assert_instances_equal(a: Instance, b: Instance) -> None:
+    assert (a.name, a.horizon_weeks, a.policy, a.services) == (b.name, b.horizon_weeks,
+                                                               b.policy, b.services)
+    for part in ("facilities", "cases"):
+        x, y = getattr(a, part), getattr(b, part)
+        assert x.ids == y.ids
+        for field in vars(x):
+            if field != "ids":
+                u, v = getattr(x, field), getattr(y, field)
+                assert u.dtype == v.dtype, (part, field)
+                np.testing.assert_array_equal(u, v, err_msg=f"{part}.{field}")

@@ -7,7 +7,7 @@ from benchmarks.generate_instances import HORIZON, generate, main
 from solver.check import check_solution
 from solver.greedy import greedy
 from solver.io import read_instance, solution_to_dict, write_instance
-from tests.solver.test_io import assert_instances_equal
+from tests.solver.builders import assert_instances_equal
 
 
 def test_generated_file_is_valid_and_deterministic(tmp_path):

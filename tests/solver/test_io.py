@@ -22,7 +22,14 @@ from solver.instance import (
     Solution,
 )
 from solver.io import InstanceError, parse_instance
-from tests.solver.builders import case, document, facility, random_document, random_instance
+from tests.solver.builders import (
+    assert_instances_equal,
+    case,
+    document,
+    facility,
+    random_document,
+    random_instance,
+)
 
 
 def valid() -> dict:
@@ -42,19 +49,6 @@ def problems_of(doc) -> list[str]:
     with pytest.raises(InstanceError) as caught:
         parse_instance(doc)
     return caught.value.problems
-
-
-def assert_instances_equal(a: Instance, b: Instance) -> None:
-    assert (a.name, a.horizon_weeks, a.policy, a.services) == (b.name, b.horizon_weeks,
-                                                               b.policy, b.services)
-    for part in ("facilities", "cases"):
-        x, y = getattr(a, part), getattr(b, part)
-        assert x.ids == y.ids
-        for field in vars(x):
-            if field != "ids":
-                u, v = getattr(x, field), getattr(y, field)
-                assert u.dtype == v.dtype, (part, field)
-                np.testing.assert_array_equal(u, v, err_msg=f"{part}.{field}")
 
 
 # --- reading valid documents ---------------------------------------------------------------------

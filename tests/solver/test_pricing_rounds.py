@@ -15,7 +15,7 @@ from solver.io import solution_to_dict
 from solver.model import INFINITE, Prices, Reach, entry_costs
 from solver.solve import OPTIMALITY_GAP, solve
 from tests.solver.builders import random_instance, with_capacity
-from tests.solver.test_optimality import binding_places, close, cpsat_optimum
+from tests.solver.oracle import binding_places, close, cpsat_optimum
 
 SEEDS = [0, 2, 4, 7, 9, 13, 21, 33]
 

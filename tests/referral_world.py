@@ -1,0 +1,64 @@
+"""The referral tests' world, the fixture `net` (registered as a plugin in tests/conftest.py;
+a test module's own `net` overrides it): tiny_network with a second station, the child KCHILD's
+case, staff, two coordinators, a stranger and a planner with their tokens; `drive` takes a new
+referral from the station up to the centre into any state through the operations."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from rehab_net.network import operations as network
+from rehab_net.referrals.models import Referral
+from tests.factories import (
+    REFERRAL_STEP_TEXT,
+    create_case,
+    create_person,
+    create_referral,
+    create_user,
+    tiny_network,
+    token_for,
+)
+
+MONDAY_9 = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
+
+
+@pytest.fixture
+def net(session):
+    r = tiny_network(session)
+    network.set_capacity(session, r["station"], dict(
+        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=5,
+        concurrent_places=10))
+    r["other_station"] = network.create_facility(session, dict(
+        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
+        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
+        status="open"))
+    r["child"] = create_person(session, code="PCHILD", birth_date=date(2022, 5, 1))
+    r["case"] = create_case(session, r["child"], code="KCHILD")
+    users = {"staff": create_user(session, "staff", grants=[("clinic", r["station"])]),
+             "coord": create_user(session, "coord", grants=[("coordinator", r["centre"])]),
+             "coord2": create_user(session, "coord2", grants=[("coordinator", r["centre"])]),
+             "stranger": create_user(session, "stranger", grants=[("clinic", r["other_station"])]),
+             "planner": create_user(session, "planner", grants=[("planner", r["district"])])}
+    session.commit()
+    r["users"] = users
+    r["tokens"] = {k: token_for(session, u) for k, u in users.items()}
+    return r
+
+
+
+def up_body(**over):
+    return {"case_code": "KCHILD", "receiver_code": "CT01", "direction": "up",
+            "urgency": "routine", "reason": "needs an autism assessment", **over}
+
+
+GOOD = REFERRAL_STEP_TEXT  # what the steps that need words are given
+
+
+def drive(session, net, state) -> Referral:
+    """A referral of KCHILD from the station up to the centre, in ``state``, committed."""
+    referral = create_referral(session, state, now=MONDAY_9, today=date(2026, 11, 16),
+                               **up_body(), sender_code="ST150702001")
+    session.commit()
+    assert referral.state == state
+    return referral
