@@ -26,7 +26,7 @@ ROOT = Path(rehab_net.__file__).parent
 LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {
         "api", "clock", "config", "converters", "csvimport", "db", "errors", "i18n", "jobs",
-        "listing", "migrate", "openapi", "redirects", "schemas", "spreadsheet", "vocab",
+        "listing", "masking", "migrate", "openapi", "redirects", "schemas", "spreadsheet", "vocab",
     }),
     # Facilities and regions; auth's users belong to facilities, so network sits below auth.
     ("network", {"network"}),
@@ -64,8 +64,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("rehab_net.errors", "rehab_net.auth.audit"),
     # the scheduler runs a job acting as the system user.
     ("rehab_net.jobs", "rehab_net.auth.audit"),
-    # the mask re-export.
-    ("rehab_net.schemas", "rehab_net.people.identifiers"),
     # people/protection.py is key-ring infrastructure.
     ("rehab_net.auth", "rehab_net.people.protection"),
     ("rehab_net.auth.cli", "rehab_net.people.protection"),

@@ -64,7 +64,7 @@ def _or_404():
 
 
 def _render(template: str, **context):
-    from rehab_net.people.identifiers import mask_name
+    from rehab_net.masking import mask_name
 
     return render_template(template, mask_name=mask_name, **context)
 DAY_ROWS = 200
