@@ -26,7 +26,8 @@ ROOT = Path(rehab_net.__file__).parent
 LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {
         "api", "clock", "config", "converters", "csvimport", "db", "errors", "i18n", "jobs",
-        "listing", "masking", "migrate", "openapi", "redirects", "schemas", "spreadsheet", "vocab",
+        "listing", "masking", "migrate", "openapi", "protection", "redirects", "schemas",
+        "spreadsheet", "vocab",
     }),
     # Facilities and regions; auth's users belong to facilities, so network sits below auth.
     ("network", {"network"}),
@@ -64,9 +65,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("rehab_net.errors", "rehab_net.auth.audit"),
     # the scheduler runs a job acting as the system user.
     ("rehab_net.jobs", "rehab_net.auth.audit"),
-    # people/protection.py is key-ring infrastructure.
-    ("rehab_net.auth", "rehab_net.people.protection"),
-    ("rehab_net.auth.cli", "rehab_net.people.protection"),
     # auth's operations reach into people.
     ("rehab_net.auth.operations", "rehab_net.people.operations"),
     # Principal vs referred_person_ids (see KNOWN_CYCLES).
@@ -118,7 +116,7 @@ def imports_in(source: str, name: str, is_package: bool, modules: set[str]) -> s
                 origin = ".".join(base + ([node.module] if node.module else []))
             else:
                 origin = node.module or ""
-            # "from rehab_net.people import protection" imports the submodule.
+            # "from rehab_net.people import models" imports the submodule.
             targets = [
                 f"{origin}.{alias.name}" if f"{origin}.{alias.name}" in modules else origin
                 for alias in node.names
