@@ -55,8 +55,6 @@ KNOWN_CYCLES: set[frozenset[str]] = {
     }),
     # Principal vs referred_person_ids (issue 13, item 2).
     frozenset({"rehab_net.auth.guard", "rehab_net.referrals.operations"}),
-    # booking/places.py is to hold what both need (issue 13, item 2).
-    frozenset({"rehab_net.booking.operations", "rehab_net.booking.waitlist"}),
 }
 
 # Upward imports that exist today: (importing module, imported module).
