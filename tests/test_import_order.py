@@ -53,8 +53,6 @@ KNOWN_CYCLES: set[frozenset[str]] = {
         "rehab_net.errors", "rehab_net.auth.audit", "rehab_net.auth.models",
         "rehab_net.network.operations",
     }),
-    # Principal vs referred_person_ids (issue 13, item 2).
-    frozenset({"rehab_net.auth.guard", "rehab_net.referrals.operations"}),
 }
 
 # Upward imports that exist today: (importing module, imported module).
@@ -65,8 +63,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("rehab_net.jobs", "rehab_net.auth.audit"),
     # auth's operations reach into people.
     ("rehab_net.auth.operations", "rehab_net.people.operations"),
-    # Principal vs referred_person_ids (see KNOWN_CYCLES).
-    ("rehab_net.auth.guard", "rehab_net.referrals.operations"),
     # network's API guards its routes with auth's guard.
     ("rehab_net.network.views", "rehab_net.auth.guard"),
     # network's /summary counts persons (an overview module above network and people).

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from rehab_net.auth.guard import Principal
+from rehab_net.auth.principal import Principal
 from rehab_net.booking import access, waitlist
 from rehab_net.booking.constraints import IDEMPOTENCY
 from rehab_net.booking.models import Appointment, Slot, WaitlistEntry

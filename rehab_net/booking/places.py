@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from rehab_net.auth import audit
-from rehab_net.auth.guard import Principal
+from rehab_net.auth.principal import Principal
 from rehab_net.booking import access
 from rehab_net.booking.constraints import conflict_for, constraint_of
 from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
-from rehab_net.auth.guard import Principal
+from rehab_net.auth.principal import Principal
 from rehab_net.booking import access
 from rehab_net.booking.models import Appointment, Slot, WaitlistEntry
 from rehab_net.booking.places import (
