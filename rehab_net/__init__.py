@@ -40,6 +40,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from rehab_net import auth
 
     auth.init_app(app)
+    from rehab_net import referrals
+
+    referrals.init_app(app)  # staff also read the persons of their referrals
     from rehab_net.openapi import RehabApi
 
     api = RehabApi(app)

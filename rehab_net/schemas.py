@@ -1,5 +1,5 @@
 """Schema building blocks shared by every module: strict numbers, bounded ids and page numbers,
-codes, the base of query-string arguments, and the mask."""
+codes and the base of query-string arguments."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,6 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 
 from rehab_net.csvimport import CODE
 from rehab_net.errors import Invalid, flatten_messages
-from rehab_net.people.identifiers import mask  # noqa: F401  (re-exported for schemas)
 
 Code = lambda **kw: fields.String(validate=validate.Regexp(  # noqa: E731
     CODE, error="must be 1-32 characters of A-Z a-z 0-9 _ -"), **kw)

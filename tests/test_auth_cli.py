@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
+from rehab_net import protection
 from rehab_net.auth.models import User
 from rehab_net.cli import main
-from rehab_net.people import protection
 from tests.factories import create_case, create_person, tiny_network
 
 

@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import select
 
 from rehab_net.booking import operations as ops
-from rehab_net.booking import schedules
+from rehab_net.booking import places, schedules
 from rehab_net.booking.models import Appointment
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError
@@ -156,7 +156,7 @@ class BookingMachine(RuleBasedStateMachine):
     def the_database_agrees_with_the_model(self):
         self.session.expire_all()
         rows = self.session.execute(select(Appointment.id, Appointment.slot_id).where(
-            Appointment.slot_id.in_([s.id for s in self.slots]), ops.live(self.now))).all()
+            Appointment.slot_id.in_([s.id for s in self.slots]), places.live(self.now))).all()
         expected = {(k, self.slots[a["slot"]].id) for k, a in self.model.items()
                     if self.live(a)}
         assert set(rows) == expected

@@ -2,13 +2,13 @@ from datetime import date
 
 import pytest
 
+from rehab_net.masking import mask
 from rehab_net.people.identifiers import (
     IdentifierError,
     check_certificate,
     check_character,
     make_certificate,
     make_resident_id,
-    mask,
     parse_certificate,
     parse_resident_id,
 )

@@ -61,7 +61,7 @@ def test_0003_encrypts_existing_identifiers_and_downgrade_restores_them(empty_en
     from sqlalchemy import text
 
     from rehab_net.people.identifiers import make_certificate, make_resident_id
-    from rehab_net.people.protection import blind_index
+    from rehab_net.protection import blind_index
 
     number = make_resident_id("150702", date(2021, 3, 9), 42)
     cert = make_certificate(number, "autism", 2)

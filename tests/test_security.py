@@ -12,8 +12,8 @@ from flask import g
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from rehab_net import protection
 from rehab_net.auth.models import AuditEvent
-from rehab_net.people import protection
 from rehab_net.people.identifiers import make_resident_id
 from tests.factories import (
     TEST_PASSWORD,

@@ -141,7 +141,7 @@ DROP_APPEND_ONLY = {
 
 def _keys_ready() -> None:
     """The app configures the keys; a bare `alembic upgrade` reads them like the app does."""
-    from rehab_net.people import protection
+    from rehab_net import protection
 
     try:
         protection.keyring()
@@ -164,7 +164,7 @@ def _convert(*, encrypting: bool) -> None:
     if conn.execute(sa.select(sa.func.count()).select_from(person)).scalar() == 0:
         return
     _keys_ready()
-    from rehab_net.people.protection import blind_index, decrypt, encrypt
+    from rehab_net.protection import blind_index, decrypt, encrypt
 
     def seal(value, column):
         if value is None:

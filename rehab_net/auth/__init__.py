@@ -11,8 +11,8 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from rehab_net import protection
 from rehab_net.config import DEFAULT_SQLITE_PATH
-from rehab_net.people import protection
 
 csrf = CSRFProtect()
 SECRET_SETTINGS = ("SECRET_KEY", "DATA_KEYS", "INDEX_KEY")

@@ -162,7 +162,7 @@ def keys():
 @with_appcontext
 def keys_status():
     """How many stored identifiers each key id encrypts."""
-    from rehab_net.people import protection
+    from rehab_net import protection
 
     usage = protection.key_usage(get_session().connection())
     click.echo(f"current key: {protection.keyring().current}")
@@ -174,8 +174,8 @@ def keys_status():
 @with_appcontext
 def keys_rotate():
     """Re-encrypt every identifier under the current (first) key, in one transaction."""
+    from rehab_net import protection
     from rehab_net.auth import audit
-    from rehab_net.people import protection
 
     session = get_session()
     try:

@@ -10,21 +10,21 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from functools import cached_property
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
 from rehab_net.auth import operations as ops
-from rehab_net.auth.models import RoleGrant, User
-from rehab_net.auth.permissions import NOWHERE, ROLE_PERMISSIONS, Scope, scope_of
+from rehab_net.auth.models import User
+from rehab_net.auth.permissions import NOWHERE, Scope
+
+# Principal and SELF_SERVICE are re-exported: most callers import them from here.
+from rehab_net.auth.principal import SELF_SERVICE, Principal  # noqa: F401
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError, Forbidden  # noqa: F401  (Forbidden re-exported)
 
 PUBLIC = frozenset({"static", "auth.login", "auth.logout", "i18n.switch_language",
                     "api-docs.openapi_json"})
-# Pages and calls any logged-in user may use (their own account).
-SELF_SERVICE = "self"
+# Pages and calls any logged-in user may use (their own account): SELF_SERVICE (auth/principal.py).
 
 # endpoint -> permission, or {method: permission}. HEAD and OPTIONS count as GET.
 ENDPOINT_PERMISSIONS: dict[str, str | dict[str, str]] = {
@@ -166,53 +166,6 @@ ENDPOINT_PERMISSIONS: dict[str, str | dict[str, str]] = {
     "auth.audit_log": "audit.read",
     "auth.audit_export": "audit.read",
 }
-
-
-@dataclass
-class Principal:
-    """The user behind a request, with the grants loaded once."""
-
-    user: User
-    grants: list[RoleGrant] = field(default_factory=list)
-    via: str = "session"  # or "token"
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    @property
-    def username(self) -> str:
-        return self.user.username
-
-    @property
-    def display_name(self) -> str:
-        return self.user.display_name
-
-    @cached_property
-    def _scopes(self) -> dict[str, Scope]:
-        return {}
-
-    def scope(self, permission: str) -> Scope:
-        if permission not in self._scopes:
-            found = scope_of(self.grants, permission)
-            if permission in ("person.read", "case.read") and not found.everywhere:
-                found = self._with_referred_persons(found, permission)
-            self._scopes[permission] = found
-        return self._scopes[permission]
-
-    def _with_referred_persons(self, found: Scope, permission: str) -> Scope:
-        """A centre reads the persons referred to it from anywhere, a clinic those it referred:
-        staff of a facility (with the permission) see the persons of its referrals."""
-        from rehab_net.referrals.operations import referred_person_ids
-
-        facilities = {g.facility_id for g in self.grants if g.facility_id is not None
-                      and permission in ROLE_PERMISSIONS[g.role]}
-        if not facilities:
-            return found
-        return Scope(found.everywhere, found.region_ids, referred_person_ids(facilities))
-
-    def can(self, permission: str) -> bool:
-        return permission == SELF_SERVICE or not self.scope(permission).nowhere
 
 
 def required_permission(endpoint: str, method: str) -> str | None:

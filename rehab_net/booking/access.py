@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, select, true
 
-from rehab_net.auth.guard import Principal
 from rehab_net.auth.permissions import scope_of
+from rehab_net.auth.principal import Principal
 from rehab_net.errors import NotFound
 from rehab_net.network.models import Facility
 from rehab_net.referrals.operations import acting_facilities

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from rehab_net.booking.models import Appointment, Slot
-from rehab_net.booking.operations import live
+from rehab_net.booking.places import live
 from rehab_net.network.models import Facility, Service
 
 

@@ -9,10 +9,10 @@ from flask import Response, current_app
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
-from rehab_net.auth.guard import Principal
+from rehab_net.auth.principal import Principal
 from rehab_net.booking import access
 from rehab_net.booking.models import Appointment, Practitioner, Slot
-from rehab_net.booking.operations import live
+from rehab_net.booking.places import live
 
 PRODID = "-//rehab-net//booking//ZH"
 

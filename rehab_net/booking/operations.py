@@ -18,31 +18,30 @@ import hashlib
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from rehab_net.auth import audit
-from rehab_net.auth.guard import Principal
-from rehab_net.booking import access
-from rehab_net.booking.constraints import IDEMPOTENCY, conflict_for, constraint_of
-from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry
+from rehab_net.auth.principal import Principal
+from rehab_net.booking import access, waitlist
+from rehab_net.booking.constraints import IDEMPOTENCY
+from rehab_net.booking.models import Appointment, Slot, WaitlistEntry
+from rehab_net.booking.places import (
+    BOOKABLE_REFERRAL_STATES,
+    actor_of,
+    expire_holds,
+    lock_slot,
+    move,
+    release,
+    take_place,
+)
 from rehab_net.clock import day_of
-from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
-from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES, HELD_APPOINTMENT_STATUSES
+from rehab_net.vocab import HELD_APPOINTMENT_STATUSES
 
-BOOKABLE_REFERRAL_STATES = ("accepted", "in_progress")
 ACTIONS = ("confirm", "decline", "cancel", "reschedule", "arrive", "fulfil", "noshow")
 USER_CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable", "other")
-
-
-def actor_of(principal: Principal | None) -> tuple[str, int | None]:
-    if principal is not None:
-        return principal.username, principal.id
-    return audit.current_actor()[0], None
 
 
 def request_hash(*parts) -> str:
@@ -61,22 +60,6 @@ def get_appointment(session: Session, appointment_id: int | None, *,
     return found
 
 
-def live(now: datetime):
-    """SQL: an appointment that takes its place now (active, and not a hold past its time)."""
-    return and_(Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES),
-                (Appointment.hold_expires_at.is_(None)) | (Appointment.hold_expires_at > now))
-
-
-def taken_places(session: Session, slot_ids, now: datetime) -> dict[int, tuple[int, int]]:
-    """slot id -> (places taken, of which held or offered) by live appointments."""
-    rows = session.execute(select(
-        Appointment.slot_id, func.count(),
-        func.sum(case((Appointment.status.in_(HELD_APPOINTMENT_STATUSES), 1), else_=0)))
-        .where(Appointment.slot_id.in_(list(slot_ids)), live(now))
-        .group_by(Appointment.slot_id))
-    return {slot_id: (n, int(held or 0)) for slot_id, n, held in rows}
-
-
 def fhir_slot_status(slot: Slot, taken: int, held: int) -> str:
     if slot.status != "open":
         return "busy-unavailable"
@@ -85,75 +68,7 @@ def fhir_slot_status(slot: Slot, taken: int, held: int) -> str:
     return "busy-tentative" if held else "busy"
 
 
-# --- holds and offers that ran out --------------------------------------------------------------
-def expire_holds(session: Session, now: datetime, *, slot_id: int | None = None,
-                 person_id: int | None = None) -> list[int]:
-    """Cancel holds (pending) and waitlist offers (proposed) past their time: of one slot, one
-    person, or (neither given) everywhere. Their waitlist entries wait again. Returns the ids of
-    the slots that got a place back."""
-    # One UPDATE ... RETURNING (SQLite 3.35+ and PostgreSQL): the common case, nothing expired,
-    # costs one statement.
-    stmt = update(Appointment).where(
-        Appointment.status.in_(HELD_APPOINTMENT_STATUSES), Appointment.hold_expires_at <= now)
-    if slot_id is not None or person_id is not None:
-        conditions = []
-        if slot_id is not None:
-            conditions.append(Appointment.slot_id == slot_id)
-        if person_id is not None:
-            conditions.append(Appointment.person_id == person_id)
-        stmt = stmt.where(or_(*conditions))
-    stmt = stmt.values(
-        status="cancelled", cancelled_at=now, hold_expires_at=None, updated_at=now,
-        version=Appointment.version + 1,
-        cancel_reason=case((Appointment.status == "pending", "hold_expired"),
-                           else_="offer_expired")).returning(
-        Appointment.id, Appointment.cancel_reason, Appointment.slot_id,
-        Appointment.waitlist_entry_id).execution_options(synchronize_session=False)
-    expired = list(session.execute(stmt))
-    freed = []
-    for appt_id, reason, appt_slot, entry_id in expired:
-        freed.append(appt_slot)
-        audit.record(session, "update", "appointment", f"A{appt_id:07d}",
-                     detail={"action": "expire", "to": "cancelled", "reason": reason})
-        if entry_id is not None:
-            _entry_waits_again(session, entry_id, now)
-    if expired:
-        session.expire_all()
-    return freed
-
-
-def _entry_waits_again(session: Session, entry_id: int, now: datetime) -> None:
-    session.execute(update(WaitlistEntry).where(
-        WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered").values(
-        status="waiting", updated_at=now, version=WaitlistEntry.version + 1)
-        .execution_options(synchronize_session=False))
-
-
 # --- taking a place -----------------------------------------------------------------------------
-def lock_slot(session: Session, slot_id: int) -> Slot:
-    """The slot, locked against other bookers until commit (PostgreSQL; on SQLite the whole
-    database is, by BEGIN IMMEDIATE)."""
-    slot = session.scalar(select(Slot).where(Slot.id == slot_id)
-                          .options(joinedload(Slot.practitioner, innerjoin=True),
-                                   joinedload(Slot.facility, innerjoin=True),
-                                   joinedload(Slot.service, innerjoin=True))
-                          .with_for_update(of=Slot)
-                          .execution_options(populate_existing=True))
-    if slot is None:
-        raise field_error("slot_id", "no such slot")
-    return slot
-
-
-def free_place(session: Session, slot: Slot) -> int | None:
-    """The lowest place of the slot no active appointment holds."""
-    return session.scalar(select(SlotPlace.place).where(
-        SlotPlace.slot_id == slot.id,
-        ~exists().where(Appointment.slot_id == SlotPlace.slot_id,
-                        Appointment.place == SlotPlace.place,
-                        Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)))
-        .order_by(SlotPlace.place).limit(1))
-
-
 def _by_key(session: Session, key: str | None, user_id: int | None) -> Appointment | None:
     if not key:
         return None
@@ -201,73 +116,6 @@ def check_bookable(referral: Referral, slot: Slot, now: datetime) -> None:
                        errors=[{"field": "slot_id", "rule": "is in the past"}])
 
 
-def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
-               now: datetime, principal: Principal | None, hold_until: datetime | None = None,
-               key: str | None = None, fingerprint: str | None = None,
-               entry: WaitlistEntry | None = None,
-               rescheduled_from: Appointment | None = None, savepoint: bool = False) -> Appointment:
-    """Insert the appointment into the lowest free place of a LOCKED slot (see the module's
-    docstring). 409 when no place is free or the person is busy then. With `savepoint`, a refusal
-    of the database leaves the caller's transaction usable (the waitlist offers go on)."""
-    expire_holds(session, now, slot_id=slot.id, person_id=referral.case.person_id)
-    name, user_id = actor_of(principal)
-    person_id = referral.case.person_id
-    for _attempt in range(3):
-        # One round trip: the lowest free place, whether the person is busy then, whether the
-        # referral waits on the waitlist (it leaves it when booked).
-        place, busy, waiting = session.execute(select(
-            select(func.min(SlotPlace.place)).where(
-                SlotPlace.slot_id == slot.id,
-                ~exists().where(Appointment.slot_id == SlotPlace.slot_id,
-                                Appointment.place == SlotPlace.place,
-                                Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)))
-            .scalar_subquery(),
-            exists().where(Appointment.person_id == person_id, live(now),
-                           overlaps(Appointment.starts_at, Appointment.ends_at,
-                                    slot.starts_at, slot.ends_at)),
-            exists().where(WaitlistEntry.referral_id == referral.id,
-                           WaitlistEntry.status == "waiting"))).one()
-        if place is None:
-            raise Conflict("Every place of this slot is taken.",
-                           errors=[{"field": "slot_id", "rule": "has no free place"}])
-        if busy:
-            raise Conflict("The person already has an appointment at an overlapping time.",
-                           errors=[{"field": "slot_id",
-                                    "rule": "overlaps another appointment of the person"}])
-        appointment = Appointment(
-            slot=slot, place=place, referral=referral, case=referral.case, person_id=person_id,
-            practitioner=slot.practitioner, facility=slot.facility, service=slot.service,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at, status=status, hold_expires_at=hold_until,
-            waitlist_entry=entry, rescheduled_from=rescheduled_from,
-            idempotency_key=key, request_hash=fingerprint, created_by_user_id=user_id,
-            created_by=name, created_at=now, updated_at=now,
-            booked_at=now if status == "booked" else None)
-        appointment.referral_was_waiting = bool(waiting)  # not a column: for book() below
-        if not savepoint:
-            # The slot is locked: its places cannot be taken under us. Whatever the database
-            # still refuses (the person's time) fails the whole transaction with a 409.
-            session.add(appointment)
-            try:
-                session.flush()
-            except IntegrityError as err:
-                raise conflict_for(err) from None
-            return appointment
-        try:
-            with session.begin_nested():
-                session.add(appointment)
-                session.flush()
-        except IntegrityError as err:
-            if appointment in session:
-                session.expunge(appointment)
-            if constraint_of(err) == "uq_appointment_active_place":
-                continue  # taken under us: try the next place
-            raise conflict_for(err) from None
-        return appointment
-    raise Conflict("Every place of this slot is taken.",
-                   errors=[{"field": "slot_id", "rule": "has no free place"}])
-
-
 def book(session: Session, *, referral: Referral, slot_id: int, hold: bool,
          principal: Principal | None, now: datetime, key: str | None = None) -> tuple[
         Appointment, bool]:
@@ -304,29 +152,6 @@ def _booked_from_waitlist(session: Session, referral: Referral, now: datetime) -
 
 
 # --- the steps after ----------------------------------------------------------------------------
-def _move(session: Session, appointment: Appointment, sources: tuple[str, ...], target: str,
-          now: datetime, action: str, **values) -> Appointment:
-    """A conditional UPDATE: of two people acting at once, one wins; the other gets 409."""
-    if appointment.status not in sources:
-        raise Conflict(f"An appointment that is {appointment.status} cannot be {action}.",
-                       errors=[{"field": "status", "rule": f"is {appointment.status}"}])
-    result = session.execute(update(Appointment).where(
-        Appointment.id == appointment.id, Appointment.status == appointment.status,
-        Appointment.version == appointment.version).values(
-        status=target, updated_at=now, version=appointment.version + 1, **values)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        fresh = session.execute(select(Appointment.status).where(
-            Appointment.id == appointment.id)).scalar()
-        raise Conflict(f"Someone else changed this appointment first: it is now {fresh}.",
-                       errors=[{"field": "status", "rule": f"is now {fresh}"}])
-    before = appointment.status
-    session.refresh(appointment)
-    audit.record(session, "update", "appointment", appointment.code,
-                 detail={"action": action, "from": before, "to": target})
-    return appointment
-
-
 def confirm(session: Session, appointment: Appointment, *, principal: Principal | None,
             now: datetime) -> Appointment:
     """A hold (pending) or a waitlist offer (proposed) becomes booked, if still in time."""
@@ -342,7 +167,7 @@ def confirm(session: Session, appointment: Appointment, *, principal: Principal 
         session.refresh(appointment)
         raise Conflict("The hold expired before it was confirmed; book again.",
                        errors=[{"field": "status", "rule": "hold expired"}])
-    _move(session, appointment, HELD_APPOINTMENT_STATUSES, "booked", now, "confirmed",
+    move(session, appointment, HELD_APPOINTMENT_STATUSES, "booked", now, "confirmed",
           hold_expires_at=None, booked_at=now)
     if appointment.waitlist_entry_id is not None:
         session.execute(update(WaitlistEntry).where(
@@ -355,17 +180,8 @@ def confirm(session: Session, appointment: Appointment, *, principal: Principal 
 def cancel(session: Session, appointment: Appointment, *, reason: str, note: str | None,
            principal: Principal | None, now: datetime, offer: bool = True) -> Appointment:
     """Cancel with a reason; the freed place is offered to the waitlist."""
-    access.require_writable(principal, appointment.facility_id)
-    if appointment.status == "cancelled":
-        return appointment
-    sources = ("proposed",) if reason == "offer_declined" else ("proposed", "pending", "booked")
-    _move(session, appointment, sources, "cancelled", now, "cancelled", cancel_reason=reason,
-          cancel_note=note, cancelled_at=now, hold_expires_at=None)
-    if appointment.waitlist_entry_id is not None:
-        _entry_waits_again(session, appointment.waitlist_entry_id, now)
-    if offer:
-        from rehab_net.booking import waitlist
-
+    if release(session, appointment, reason=reason, note=note, principal=principal,
+               now=now) and offer:
         waitlist.offer_slot(session, appointment.slot_id, now)
     return appointment
 
@@ -411,13 +227,11 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
     hold_until = (now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"])
                   if status == "pending" else None)
     old_slot_id = appointment.slot_id
-    _move(session, appointment, ("pending", "booked"), "cancelled", now, "rescheduled",
+    move(session, appointment, ("pending", "booked"), "cancelled", now, "rescheduled",
           cancel_reason="rescheduled", cancelled_at=now, hold_expires_at=None)
     new = take_place(session, referral=referral, slot=new_slot, status=status, now=now,
                      principal=principal, hold_until=hold_until, key=key,
                      fingerprint=fingerprint, rescheduled_from=appointment)
-    from rehab_net.booking import waitlist
-
     waitlist.offer_slot(session, old_slot_id, now)
     return new, True
 
@@ -428,7 +242,7 @@ def arrive(session: Session, appointment: Appointment, *, principal: Principal |
     if day_of(appointment.starts_at) > day_of(now):
         raise Conflict("Arrival is recorded on the day of the appointment.",
                        errors=[{"field": "status", "rule": "is on a later day"}])
-    return _move(session, appointment, ("booked",), "arrived", now, "marked arrived",
+    return move(session, appointment, ("booked",), "arrived", now, "marked arrived",
                  arrived_at=now)
 
 
@@ -439,7 +253,7 @@ def fulfil(session: Session, appointment: Appointment, *, principal: Principal |
     if day_of(appointment.starts_at) > day_of(now):
         raise Conflict("Attendance is recorded on the day of the appointment or later.",
                        errors=[{"field": "status", "rule": "is on a later day"}])
-    _move(session, appointment, ("booked", "arrived"), "fulfilled", now, "marked attended",
+    move(session, appointment, ("booked", "arrived"), "fulfilled", now, "marked attended",
           attended_at=now)
     referral = appointment.referral
     if referral.state == "accepted":
@@ -453,14 +267,12 @@ def noshow(session: Session, appointment: Appointment, *, principal: Principal |
     if appointment.starts_at > now:
         raise Conflict("A no-show is recorded once the appointment has begun.",
                        errors=[{"field": "status", "rule": "has not begun"}])
-    return _move(session, appointment, ("booked",), "noshow", now, "marked no-show")
+    return move(session, appointment, ("booked",), "noshow", now, "marked no-show")
 
 
 def expire_and_offer(session: Session, now: datetime) -> dict:
     """The periodic clean-up (scheduler, every minute): holds and offers past their time are
     cancelled, and each freed place, and any free place a waiting case fits, is offered on."""
-    from rehab_net.booking import waitlist
-
     freed = expire_holds(session, now)
     offered = 0
     for slot_id in dict.fromkeys(freed):

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from rehab_net.auth import audit
-from rehab_net.booking import access, schedules
+from rehab_net.booking import access, places, schedules
 from rehab_net.booking import operations as ops
 from rehab_net.booking import waitlist as wl
 from rehab_net.booking.constraints import conflict_for
@@ -64,7 +64,7 @@ def _or_404():
 
 
 def _render(template: str, **context):
-    from rehab_net.people.identifiers import mask_name
+    from rehab_net.masking import mask_name
 
     return render_template(template, mask_name=mask_name, **context)
 DAY_ROWS = 200
@@ -238,7 +238,7 @@ def _book_page(code: str, *, errors=None, status: int = 200):
         entry=entry, errors=errors or {}, key=uuid.uuid4().hex,
         hold_minutes=current_app.config["BOOKING_HOLD_MINUTES"], any_free=any(
             s.free_places for s in slots),
-        bookable=referral.state in ops.BOOKABLE_REFERRAL_STATES), status
+        bookable=referral.state in places.BOOKABLE_REFERRAL_STATES), status
 
 
 @bp.route("/referrals/<code>/book", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
-from rehab_net.auth.guard import Principal
+from rehab_net.auth.principal import Principal
 from rehab_net.booking import access, generation
 from rehab_net.booking.constraints import conflict_for
 from rehab_net.booking.models import (

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from rehab_net.api import Blueprint
 from rehab_net.auth import audit
-from rehab_net.booking import access, generation, holidays, schedules
+from rehab_net.booking import access, generation, holidays, places, schedules
 from rehab_net.booking import jobs as _jobs  # noqa: F401  (registers the scheduler's jobs)
 from rehab_net.booking import operations as ops
 from rehab_net.booking import schemas as s
@@ -84,7 +84,7 @@ def local_range(start, end, default_days: int):
 
 def decorate_slots(session, slots, now, km=None, free=None):
     """Attach the FHIR status and free places (and road km) the schemas show."""
-    taken = ops.taken_places(session, [sl.id for sl in slots], now)
+    taken = places.taken_places(session, [sl.id for sl in slots], now)
     for slot in slots:
         n, held = taken.get(slot.id, (0, 0))
         slot.fhir_status = ops.fhir_slot_status(slot, n, held)
@@ -348,9 +348,9 @@ class Slots(MethodView):
 def _status_filter(stmt, status: str, now):
     from sqlalchemy import and_
 
-    taken = (select(func.count()).where(Appointment.slot_id == Slot.id, ops.live(now))
+    taken = (select(func.count()).where(Appointment.slot_id == Slot.id, places.live(now))
              .correlate(Slot).scalar_subquery())
-    held = (select(func.count()).where(Appointment.slot_id == Slot.id, ops.live(now),
+    held = (select(func.count()).where(Appointment.slot_id == Slot.id, places.live(now),
                                        Appointment.status.in_(("pending", "proposed")))
             .correlate(Slot).scalar_subquery())
     if status == "busy-unavailable":

@@ -17,16 +17,18 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
-from rehab_net.auth.guard import Principal
+from rehab_net.auth.principal import Principal
 from rehab_net.booking import access
 from rehab_net.booking.models import Appointment, Slot, WaitlistEntry
-from rehab_net.booking.operations import (
+from rehab_net.booking.places import (
     BOOKABLE_REFERRAL_STATES,
     actor_of,
     free_place,
     live,
     lock_slot,
+    release,
     take_place,
+    taken_places,
 )
 from rehab_net.clock import day_of
 from rehab_net.db import overlaps
@@ -93,11 +95,9 @@ def remove(session: Session, entry: WaitlistEntry, *, reason: str, principal: Pr
     session.refresh(entry)
     audit.record(session, "update", "waitlist_entry", str(entry.id),
                  detail={"action": "remove"}, reason=reason)
-    if offer is not None:
-        from rehab_net.booking.operations import cancel
-
-        cancel(session, offer, reason="offer_declined", note=reason, principal=principal,
-               now=now)
+    if offer is not None and release(session, offer, reason="offer_declined", note=reason,
+                                     principal=principal, now=now):
+        offer_slot(session, offer.slot_id, now)
     return entry
 
 
@@ -190,8 +190,6 @@ def _offer(session: Session, entry: WaitlistEntry, slot: Slot, until: datetime,
 
 def fill(session: Session, now: datetime, limit: int = FILL_LIMIT) -> int:
     """Offer each waiting case (best-placed first) the soonest free slot that fits it."""
-    from rehab_net.booking.operations import taken_places
-
     offered = 0
     waiting = list(session.scalars(ordered(select(WaitlistEntry).where(
         WaitlistEntry.status == "waiting", Referral.state.in_(BOOKABLE_REFERRAL_STATES)),

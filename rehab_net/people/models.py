@@ -9,12 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from rehab_net.db import Base, UTCDateTime, utcnow
 from rehab_net.network.models import Region, Service
-from rehab_net.people.protection import Encrypted, blind_index
+from rehab_net.protection import Encrypted, blind_index
 from rehab_net.vocab import CASE_STATUSES, CATEGORIES, POVERTY_STATUSES, SEXES, sql_in
 
 # Columns holding personal data, by table. Nothing else may hold it (not logs, not URLs, not the
 # audit log: it names these fields when they change, never their values). Identifiers are also
-# encrypted at rest (people/protection.py).
+# encrypted at rest (rehab_net/protection.py).
 PERSONAL_FIELDS = {
     "person": ("name", "resident_id", "guardian_name", "guardian_phone"),
     "case": ("certificate_number",),

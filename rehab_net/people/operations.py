@@ -13,8 +13,8 @@ from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.network import operations as network
 from rehab_net.people.identifiers import IdentifierError, check_certificate, parse_resident_id
 from rehab_net.people.models import Case, Person
-from rehab_net.people.protection import blind_index
 from rehab_net.people.rules import SEVERE_GRADES, child_birth_cutoff
+from rehab_net.protection import blind_index
 from rehab_net.vocab import OPEN_CASE_STATUSES
 
 # Case status changes a user may make. Planning, referral and booking will drive most of them.

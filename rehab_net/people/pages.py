@@ -12,10 +12,10 @@ from rehab_net.auth.pages import translate_rule
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError, Invalid
+from rehab_net.masking import mask, mask_name
 from rehab_net.network import operations as network
 from rehab_net.network.models import Service
 from rehab_net.people import operations as ops
-from rehab_net.people.identifiers import mask, mask_name
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class
 from rehab_net.schemas import query_page

@@ -4,10 +4,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from rehab_net.clock import today
-from rehab_net.people.identifiers import mask_name
+from rehab_net.masking import mask, mask_name
 from rehab_net.people.importer import PHONE
 from rehab_net.people.rules import age_on, priority_class
-from rehab_net.schemas import Code, Input, ListArgs, StrictInt, mask
+from rehab_net.schemas import Code, Input, ListArgs, StrictInt
 from rehab_net.vocab import CASE_STATUSES, CATEGORIES, POVERTY_STATUSES, PRIORITY_CLASSES, SEXES
 
 Phone = lambda **kw: fields.String(validate=validate.Regexp(  # noqa: E731

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from rehab_net.auth import audit
-from rehab_net.auth.guard import Principal
+from rehab_net.auth.principal import Principal
 from rehab_net.errors import Conflict, DomainError, NotFound, field_error
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility

@@ -1,0 +1,223 @@
+"""The places of a slot, below both booking operations and the waitlist: lock a slot, take its
+lowest free place (the steps are in operations.py's docstring), give a place back, expire holds and
+offers whose time is up, and the state change every appointment step goes through. Neither
+operations.py nor waitlist.py is imported here; both import this.
+Operations flush; the caller commits once.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from rehab_net.auth import audit
+from rehab_net.auth.principal import Principal
+from rehab_net.booking import access
+from rehab_net.booking.constraints import conflict_for, constraint_of
+from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry
+from rehab_net.db import overlaps
+from rehab_net.errors import Conflict, field_error
+from rehab_net.referrals.models import Referral
+from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES, HELD_APPOINTMENT_STATUSES
+
+BOOKABLE_REFERRAL_STATES = ("accepted", "in_progress")
+
+
+def actor_of(principal: Principal | None) -> tuple[str, int | None]:
+    if principal is not None:
+        return principal.username, principal.id
+    return audit.current_actor()[0], None
+
+
+def live(now: datetime):
+    """SQL: an appointment that takes its place now (active, and not a hold past its time)."""
+    return and_(Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES),
+                (Appointment.hold_expires_at.is_(None)) | (Appointment.hold_expires_at > now))
+
+
+def taken_places(session: Session, slot_ids, now: datetime) -> dict[int, tuple[int, int]]:
+    """slot id -> (places taken, of which held or offered) by live appointments."""
+    rows = session.execute(select(
+        Appointment.slot_id, func.count(),
+        func.sum(case((Appointment.status.in_(HELD_APPOINTMENT_STATUSES), 1), else_=0)))
+        .where(Appointment.slot_id.in_(list(slot_ids)), live(now))
+        .group_by(Appointment.slot_id))
+    return {slot_id: (n, int(held or 0)) for slot_id, n, held in rows}
+
+
+# --- holds and offers that ran out --------------------------------------------------------------
+def expire_holds(session: Session, now: datetime, *, slot_id: int | None = None,
+                 person_id: int | None = None) -> list[int]:
+    """Cancel holds (pending) and waitlist offers (proposed) past their time: of one slot, one
+    person, or (neither given) everywhere. Their waitlist entries wait again. Returns the ids of
+    the slots that got a place back."""
+    # One UPDATE ... RETURNING (SQLite 3.35+ and PostgreSQL): the common case, nothing expired,
+    # costs one statement.
+    stmt = update(Appointment).where(
+        Appointment.status.in_(HELD_APPOINTMENT_STATUSES), Appointment.hold_expires_at <= now)
+    if slot_id is not None or person_id is not None:
+        conditions = []
+        if slot_id is not None:
+            conditions.append(Appointment.slot_id == slot_id)
+        if person_id is not None:
+            conditions.append(Appointment.person_id == person_id)
+        stmt = stmt.where(or_(*conditions))
+    stmt = stmt.values(
+        status="cancelled", cancelled_at=now, hold_expires_at=None, updated_at=now,
+        version=Appointment.version + 1,
+        cancel_reason=case((Appointment.status == "pending", "hold_expired"),
+                           else_="offer_expired")).returning(
+        Appointment.id, Appointment.cancel_reason, Appointment.slot_id,
+        Appointment.waitlist_entry_id).execution_options(synchronize_session=False)
+    expired = list(session.execute(stmt))
+    freed = []
+    for appt_id, reason, appt_slot, entry_id in expired:
+        freed.append(appt_slot)
+        audit.record(session, "update", "appointment", f"A{appt_id:07d}",
+                     detail={"action": "expire", "to": "cancelled", "reason": reason})
+        if entry_id is not None:
+            entry_waits_again(session, entry_id, now)
+    if expired:
+        session.expire_all()
+    return freed
+
+
+def entry_waits_again(session: Session, entry_id: int, now: datetime) -> None:
+    session.execute(update(WaitlistEntry).where(
+        WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered").values(
+        status="waiting", updated_at=now, version=WaitlistEntry.version + 1)
+        .execution_options(synchronize_session=False))
+
+
+# --- taking a place -----------------------------------------------------------------------------
+def lock_slot(session: Session, slot_id: int) -> Slot:
+    """The slot, locked against other bookers until commit (PostgreSQL; on SQLite the whole
+    database is, by BEGIN IMMEDIATE)."""
+    slot = session.scalar(select(Slot).where(Slot.id == slot_id)
+                          .options(joinedload(Slot.practitioner, innerjoin=True),
+                                   joinedload(Slot.facility, innerjoin=True),
+                                   joinedload(Slot.service, innerjoin=True))
+                          .with_for_update(of=Slot)
+                          .execution_options(populate_existing=True))
+    if slot is None:
+        raise field_error("slot_id", "no such slot")
+    return slot
+
+
+def free_place(session: Session, slot: Slot) -> int | None:
+    """The lowest place of the slot no active appointment holds."""
+    return session.scalar(select(SlotPlace.place).where(
+        SlotPlace.slot_id == slot.id,
+        ~exists().where(Appointment.slot_id == SlotPlace.slot_id,
+                        Appointment.place == SlotPlace.place,
+                        Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)))
+        .order_by(SlotPlace.place).limit(1))
+
+
+def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
+               now: datetime, principal: Principal | None, hold_until: datetime | None = None,
+               key: str | None = None, fingerprint: str | None = None,
+               entry: WaitlistEntry | None = None,
+               rescheduled_from: Appointment | None = None, savepoint: bool = False) -> Appointment:
+    """Insert the appointment into the lowest free place of a LOCKED slot (see the module's
+    docstring). 409 when no place is free or the person is busy then. With `savepoint`, a refusal
+    of the database leaves the caller's transaction usable (the waitlist offers go on)."""
+    expire_holds(session, now, slot_id=slot.id, person_id=referral.case.person_id)
+    name, user_id = actor_of(principal)
+    person_id = referral.case.person_id
+    for _attempt in range(3):
+        # One round trip: the lowest free place, whether the person is busy then, whether the
+        # referral waits on the waitlist (it leaves it when booked).
+        place, busy, waiting = session.execute(select(
+            select(func.min(SlotPlace.place)).where(
+                SlotPlace.slot_id == slot.id,
+                ~exists().where(Appointment.slot_id == SlotPlace.slot_id,
+                                Appointment.place == SlotPlace.place,
+                                Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)))
+            .scalar_subquery(),
+            exists().where(Appointment.person_id == person_id, live(now),
+                           overlaps(Appointment.starts_at, Appointment.ends_at,
+                                    slot.starts_at, slot.ends_at)),
+            exists().where(WaitlistEntry.referral_id == referral.id,
+                           WaitlistEntry.status == "waiting"))).one()
+        if place is None:
+            raise Conflict("Every place of this slot is taken.",
+                           errors=[{"field": "slot_id", "rule": "has no free place"}])
+        if busy:
+            raise Conflict("The person already has an appointment at an overlapping time.",
+                           errors=[{"field": "slot_id",
+                                    "rule": "overlaps another appointment of the person"}])
+        appointment = Appointment(
+            slot=slot, place=place, referral=referral, case=referral.case, person_id=person_id,
+            practitioner=slot.practitioner, facility=slot.facility, service=slot.service,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at, status=status, hold_expires_at=hold_until,
+            waitlist_entry=entry, rescheduled_from=rescheduled_from,
+            idempotency_key=key, request_hash=fingerprint, created_by_user_id=user_id,
+            created_by=name, created_at=now, updated_at=now,
+            booked_at=now if status == "booked" else None)
+        appointment.referral_was_waiting = bool(waiting)  # not a column: for book() below
+        if not savepoint:
+            # The slot is locked: its places cannot be taken under us. Whatever the database
+            # still refuses (the person's time) fails the whole transaction with a 409.
+            session.add(appointment)
+            try:
+                session.flush()
+            except IntegrityError as err:
+                raise conflict_for(err) from None
+            return appointment
+        try:
+            with session.begin_nested():
+                session.add(appointment)
+                session.flush()
+        except IntegrityError as err:
+            if appointment in session:
+                session.expunge(appointment)
+            if constraint_of(err) == "uq_appointment_active_place":
+                continue  # taken under us: try the next place
+            raise conflict_for(err) from None
+        return appointment
+    raise Conflict("Every place of this slot is taken.",
+                   errors=[{"field": "slot_id", "rule": "has no free place"}])
+
+
+# --- leaving a place ----------------------------------------------------------------------------
+def move(session: Session, appointment: Appointment, sources: tuple[str, ...], target: str,
+          now: datetime, action: str, **values) -> Appointment:
+    """A conditional UPDATE: of two people acting at once, one wins; the other gets 409."""
+    if appointment.status not in sources:
+        raise Conflict(f"An appointment that is {appointment.status} cannot be {action}.",
+                       errors=[{"field": "status", "rule": f"is {appointment.status}"}])
+    result = session.execute(update(Appointment).where(
+        Appointment.id == appointment.id, Appointment.status == appointment.status,
+        Appointment.version == appointment.version).values(
+        status=target, updated_at=now, version=appointment.version + 1, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        fresh = session.execute(select(Appointment.status).where(
+            Appointment.id == appointment.id)).scalar()
+        raise Conflict(f"Someone else changed this appointment first: it is now {fresh}.",
+                       errors=[{"field": "status", "rule": f"is now {fresh}"}])
+    before = appointment.status
+    session.refresh(appointment)
+    audit.record(session, "update", "appointment", appointment.code,
+                 detail={"action": action, "from": before, "to": target})
+    return appointment
+
+
+def release(session: Session, appointment: Appointment, *, reason: str, note: str | None,
+            principal: Principal | None, now: datetime) -> bool:
+    """Cancel with a reason, giving the place back (its waitlist entry, if an offer, waits again).
+    False when it was cancelled already. Offering the freed place on is the caller's step (the
+    waitlist, above this module)."""
+    access.require_writable(principal, appointment.facility_id)
+    if appointment.status == "cancelled":
+        return False
+    sources = ("proposed",) if reason == "offer_declined" else ("proposed", "pending", "booked")
+    move(session, appointment, sources, "cancelled", now, "cancelled", cancel_reason=reason,
+         cancel_note=note, cancelled_at=now, hold_expires_at=None)
+    if appointment.waitlist_entry_id is not None:
+        entry_waits_again(session, appointment.waitlist_entry_id, now)
+    return True
