@@ -200,12 +200,8 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
         # tighter one than its smallest (they price its full places highest, so fewer pairs
         # outside it look cheaper), and the pairs they find missing are the ones to add.
         place_value = capacity_duals(instance, groups, network, flow, largest=True)
-        offs = offsets(instance, groups, prices, reach, place_value, classes)
-        outside = np.minimum(prices.unassigned,
-                             current_values(instance, groups, prices, place_value, current))
-        limit = outside.copy()
-        np.minimum.at(limit, pairs[0], pair_values(groups, offs, *pairs))
-        priced = scan(instance, groups, entries, offs, outside, limit, per_group=ADDED_PER_GROUP)
+        priced = price_outside(instance, groups, prices, reach, entries, classes, current,
+                               pairs, place_value)
         bound = (int(np.dot(groups.size, priced.best))
                  - int(np.sum(instance.facilities.capacity * place_value, dtype=np.int64)))
         converged = primal - bound <= STOP_GAP * abs(primal)
@@ -229,6 +225,20 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
 # full, so a candidate is a (group, facility, week) with one direct arc rather than a (group,
 # facility) pair entering the facility's weekly chain, whose nodes cost more than they save.
 ABUNDANT_PLACES_PER_CASE = 4.0
+
+
+def price_outside(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
+                  entries: EntryCosts, classes, current: tuple, pairs: tuple,
+                  place_value: np.ndarray):
+    """One pricing scan at the place values ``place_value``: each group's best option outside the
+    network (limited by what its pairs in the network and staying put already offer), and the
+    pairs worth adding. The bound of a round and the check of the shadow prices both use it."""
+    offs = offsets(instance, groups, prices, reach, place_value, classes)
+    outside = np.minimum(prices.unassigned,
+                         current_values(instance, groups, prices, place_value, current))
+    limit = outside.copy()
+    np.minimum.at(limit, pairs[0], pair_values(groups, offs, *pairs))
+    return scan(instance, groups, entries, offs, outside, limit, per_group=ADDED_PER_GROUP)
 
 
 def abundant(instance: Instance, groups: Groups) -> bool:
@@ -272,12 +282,8 @@ def full_smallest_duals(instance: Instance, groups: Groups, prices: Prices, reac
             flow = network.solve()
             solves += 1
             continue
-        offs = offsets(instance, groups, prices, reach, place_value, classes)
-        outside = np.minimum(prices.unassigned,
-                             current_values(instance, groups, prices, place_value, current))
-        limit = outside.copy()
-        np.minimum.at(limit, pairs[0], pair_values(groups, offs, *pairs))
-        priced = scan(instance, groups, entries, offs, outside, limit, per_group=ADDED_PER_GROUP)
+        priced = price_outside(instance, groups, prices, reach, entries, classes, current,
+                               pairs, place_value)
         if priced.new_group.size == 0:
             return network, flow, place_value, pairs, solves, True
         if deadline is not None and time.perf_counter() > deadline:

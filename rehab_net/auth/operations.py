@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from rehab_net.auth import audit, throttle
 from rehab_net.auth.models import ApiToken, LoginAttempt, RoleGrant, User
-from rehab_net.auth.permissions import Scope
+from rehab_net.auth.permissions import ROLE_PERMISSIONS, Scope
 from rehab_net.db import utcnow
 from rehab_net.errors import Conflict, DomainError, Forbidden, NotFound, field_error
 from rehab_net.network import operations as network
@@ -134,7 +134,8 @@ def parse_place(session: Session, role: str, place: str | None) -> dict:
 # Roles whose holder reads personal records or other people's audit trail. Only an administrator
 # of the whole network grants them, so a regional administrator cannot reach personal data by
 # granting such a role to an account it controls (itself, or one it just created).
-PERSONAL_DATA_ROLES = frozenset({"coordinator", "clinic", "auditor"})
+PERSONAL_DATA_ROLES = frozenset(role for role, rights in ROLE_PERMISSIONS.items()
+                                if rights & {"person.read", "case.read", "audit.read"})
 
 
 def _grant_place_label(grant_: RoleGrant) -> str | None:
