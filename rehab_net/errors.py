@@ -10,24 +10,51 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from rehab_net.messages import code_of, coded, params_of, translate
+
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
+# The code of a problem whose detail has none of its own (an HTTP error, a rule not coded yet).
+STATUS_CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 412: "precondition_failed",
+    413: "too_large", 415: "unsupported_media_type", 422: "invalid",
+    428: "precondition_required", 429: "too_many_requests", 500: "internal_error",
+    503: "unavailable",
+}
+FIELD_CODE = "field.invalid"  # an errors[] item whose rule has no code (marshmallow's own)
+
 
 class DomainError(Exception):
+    """``DomainError("referral.wrong_tier_up", tier="centre")``: a code of the catalogue
+    (rehab_net/messages.py) and its parameters; the detail is its English text. A plain English
+    detail still works and gets the status's generic code."""
+
     status = 400
     title = "Bad request"
     type_ = "about:blank"
 
     def __init__(self, detail: str, errors: list[dict] | None = None, headers: dict | None = None,
-                 audit: list[dict] | None = None):
+                 audit: list[dict] | None = None, **params):
+        detail = coded(detail, **params)
         super().__init__(detail)
         self.detail = detail
+        self.code = code_of(detail) or STATUS_CODES.get(self.status, f"http_{self.status}")
+        self.params = params_of(detail)
         self.errors = errors or []
         self.headers = headers or {}
         # Audit events the refusal itself must leave (keyword arguments of audit.record): the
         # handler writes them after the rollback, so the attempt is logged and nothing else is.
         self.audit = audit or []
+
+    def translated(self) -> str:
+        """The refusal in the page's language: the detail's code, else its field rules'."""
+        if code_of(self.detail) is None and self.errors:
+            rules = [translate(e.get("rule", "")) for e in self.errors]
+            if any(code_of(e.get("rule")) for e in self.errors):
+                return "; ".join(rules)
+        return translate(self.detail)
 
 
 class Forbidden(DomainError):
@@ -82,12 +109,21 @@ def _webargs_errors(data: dict) -> list[dict]:
     return errors
 
 
-def problem(status: int, title: str, detail: str = "", errors=None, headers=None) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status}
+def coded_items(errors) -> list[dict]:
+    """errors[] items with the ``code`` and ``params`` of their rule."""
+    return [{**e, "code": e.get("code") or code_of(e.get("rule")) or FIELD_CODE,
+             "params": e.get("params") or params_of(e.get("rule"))} for e in errors]
+
+
+def problem(status: int, title: str, detail: str = "", errors=None, headers=None,
+            code: str | None = None, params: dict | None = None) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status,
+            "code": code or code_of(detail) or STATUS_CODES.get(status, f"http_{status}"),
+            "params": params if params is not None else params_of(detail)}
     if detail:
         body["detail"] = detail
     if errors:
-        body["errors"] = errors
+        body["errors"] = coded_items(errors)
     resp = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for k, v in (headers or {}).items():
         resp.headers[k] = v
@@ -122,9 +158,11 @@ def register(app: Flask) -> None:
         _rollback()
         _record_refusal(err)
         if _wants_problem():
-            return problem(err.status, err.title, err.detail, err.errors, err.headers)
-        return render_template("error.html", status=err.status, title=err.title,
-                               detail=err.detail), err.status
+            return problem(err.status, err.title, err.detail, err.errors, err.headers,
+                           err.code, err.params)
+        detail = err.translated()
+        return render_template("error.html", status=err.status, title=err.title, detail=detail,
+                               detail_translated=detail != err.detail), err.status
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
@@ -175,6 +213,11 @@ def register(app: Flask) -> None:
         return _http(InternalServerError())
 
 
-def field_error(field: str, rule: str, location: str = "json") -> Invalid:
-    """A 422 naming one field of the request and the rule it broke."""
-    return Invalid(f"{field}: {rule}", [{"in": location, "field": field, "rule": rule}])
+def field_error(field: str, rule: str, location: str = "json", **params) -> Invalid:
+    """A 422 naming one field of the request and the rule it broke: ``rule`` is a code of the
+    catalogue (formatted with ``params``) or, not coded yet, English text."""
+    rule = coded(rule, **params)
+    err = Invalid(f"{field}: {rule}", [{"in": location, "field": field, "rule": rule}])
+    if code_of(rule):
+        err.code, err.params = rule.code, {"field": field, **rule.params}
+    return err

@@ -33,7 +33,7 @@ fi
 extract() {  # [output file, default the .pot]
   mkdir -p "$DIR"
   # No source locations, sorted: the files change when a message does, not when code moves.
-  "$PYBABEL" -q extract -F babel.cfg -k _l -k lazy_gettext -k _lp:1c,2 -k lazy_pgettext:1c,2 \
+  "$PYBABEL" -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k _lp:1c,2 -k lazy_pgettext:1c,2 \
     --no-location --sort-output --no-wrap \
     --project rehab-net --msgid-bugs-address "" \
     -o "${1:-$POT}" .

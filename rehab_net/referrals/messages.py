@@ -1,46 +1,52 @@
-"""The referral rules a user meets on the pages, as English msgids (the domain and the API speak
-English), so that extraction puts them in the catalogue and the pages show them in the user's
-language. Rules that name a code are matched by pattern and re-filled in the translation."""
+"""The codes of the referral refusals and their English msgids (rehab_net/messages.py): the
+operations raise the code, the API shows the English text, the pages the catalogue's."""
 from __future__ import annotations
 
-import re
+from rehab_net.messages import N_, define
 
-from flask_babel import lazy_gettext as _l
-
-from rehab_net.auth.pages import translate_rule
-
-# Fixed rules of operations.create_referral and operations.transition (field_error rules).
-RULES = (
-    _l("say which of your facilities sends it"),
-    _l("you do not work at that facility"),
-    _l("must be another facility than the sender"),
-    _l("an up-referral goes to a higher tier than the sender's"),
-    _l("a down-referral goes to a lower tier than the sender's"),
-    _l("a down-referral names the up-referral it answers"),
-    _l("a down-referral carries the continued-rehab plan"),
-    _l("must be an up-referral of the same case, received by the sending facility"),
-    _l("only a down-referral answers another referral"),
-    _l("choose why the referral is declined"),
-    _l("give the reason"),
-    _l("give your advice to the sender"),
-    _l("record the outcome for the sender"),
-)
-
-# Rules with codes in them: (pattern of the English rule, the msgid with the same placeholders).
-PATTERNS = (
-    (re.compile(r"^facility (?P<code>\S*) does not exist$"),
-     _l("facility %(code)s does not exist")),
-    (re.compile(r"^facility (?P<code>\S*) is not open$"), _l("facility %(code)s is not open")),
-    (re.compile(r"^(?P<code>\S+) does not offer (?P<service>\S+)$"),
-     _l("%(code)s does not offer %(service)s")),
-    (re.compile(r"^(?P<code>\S+) does not exist$"), _l("%(code)s does not exist")),
-)
-
-
-def translate(rule: str) -> str:
-    """A domain rule in the page's language (as it is when the catalogue does not have it)."""
-    for pattern, message in PATTERNS:
-        match = pattern.match(rule or "")
-        if match:
-            return str(message) % match.groupdict()
-    return translate_rule(rule)
+define({
+    "referral.not_found": N_("There is no referral %(code)s."),
+    "referral.system_step": N_("Only the deadline check takes that step."),
+    "referral.sender_only": N_("Only staff of the sending facility may do that."),
+    "referral.receiver_only": N_("Only staff of the receiving facility may do that."),
+    "referral.facility_unknown": N_("facility %(code)s does not exist"),
+    "referral.facility_not_open": N_("facility %(code)s is not open"),
+    "referral.sender_needed": N_("say which of your facilities sends it"),
+    "referral.sender_not_yours": N_("you do not work at that facility"),
+    "referral.same_facility": N_("must be another facility than the sender"),
+    "referral.wrong_tier_up": N_("an up-referral goes to a higher tier than the sender's"),
+    "referral.wrong_tier_down": N_("a down-referral goes to a lower tier than the sender's"),
+    "referral.case_unknown": N_("%(code)s does not exist"),
+    "referral.service_not_offered": N_("%(code)s does not offer %(service)s"),
+    "referral.answers_needed": N_("a down-referral names the up-referral it answers"),
+    "referral.plan_needed": N_("a down-referral carries the continued-rehab plan"),
+    "referral.answers_wrong": N_("must be an up-referral of the same case, received by the "
+                                 "sending facility"),
+    "referral.answers_not_down": N_("only a down-referral answers another referral"),
+    "referral.action_unknown": N_("There is no referral action %(action)s."),
+    "referral.wrong_state": N_("A referral that is %(state)s cannot be %(past)s; allowed from: "
+                               "%(allowed)s."),
+    "referral.state_is": N_("is %(state)s"),
+    "referral.decline_reason_needed": N_("choose why the referral is declined"),
+    "referral.reason_needed": N_("give the reason"),
+    "referral.advice_needed": N_("give your advice to the sender"),
+    "referral.outcome_needed": N_("record the outcome for the sender"),
+    "referral.changed_meanwhile": N_("Someone else changed this referral first: it is now "
+                                     "%(state)s."),
+    "referral.state_is_now": N_("is now %(state)s"),
+    "referral.version_is_now": N_("is now %(version)s"),
+    "referral.notification_not_found": N_("There is no notification %(id)s."),
+    "referral.box_unknown": N_("must be needs_action, awaiting_others, overdue or "
+                               "recently_closed"),
+    "referral.re_refer_state": N_("Only a declined, returned or expired referral is sent "
+                                  "elsewhere; this one is %(state)s."),
+    "referral.re_referred_already": N_("Referral %(code)s was sent elsewhere already: "
+                                       "%(again)s."),
+    "referral.file_empty": N_("is empty"),
+    "referral.file_too_large": N_("is larger than 5 MB"),
+    "referral.file_type": N_("must be a PDF, PNG or JPEG file"),
+    "referral.attachment_not_found": N_("Referral %(code)s has no attachment %(id)s."),
+    "referral.not_your_facility": N_("is not one of your facilities"),
+    "referral.file_field": N_("send the file as multipart field 'file'"),
+    "referral.box_side": N_("give side (incoming or outgoing) with box"),
+})

@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from rehab_net.auth import audit
 from rehab_net.auth.principal import Principal
 from rehab_net.errors import Conflict, DomainError, NotFound, field_error
+from rehab_net.messages import message
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import child_birth_cutoff
 from rehab_net.referrals import deadlines
+from rehab_net.referrals import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.referrals.models import Notification, Referral, ReferralAttachment, ReferralEvent
 from rehab_net.referrals.states import ACTIONS
 from rehab_net.vocab import DECLINE_REASONS, FACILITY_ROLES, OPEN_REFERRAL_STATES
@@ -73,18 +75,17 @@ def get_referral(session: Session, code: str, *, viewer: Principal | None = None
         stmt = stmt.where(visible(viewer))
     referral = session.scalar(stmt)
     if referral is None:
-        raise NotFound(f"There is no referral {code}.")
+        raise NotFound("referral.not_found", code=code)
     return referral
 
 
 def _check_side(referral: Referral, side: str, principal: Principal | None) -> None:
     if side == "system":
-        raise Conflict("Only the deadline check takes that step.")
+        raise Conflict("referral.system_step")
     facilities = acting_facilities(principal)
     facility_id = referral.sender_id if side == "sender" else referral.receiver_id
     if facilities is not None and facility_id not in facilities:
-        who = "sending" if side == "sender" else "receiving"
-        raise Forbidden(f"Only staff of the {who} facility may do that.")
+        raise Forbidden("referral.sender_only" if side == "sender" else "referral.receiver_only")
 
 
 class Forbidden(DomainError):
@@ -96,9 +97,9 @@ def _facility(session: Session, code: str | None, field: str) -> Facility:
     try:
         facility = network.get_facility(session, code or "")
     except NotFound:
-        raise field_error(field, f"facility {code} does not exist") from None
+        raise field_error(field, "referral.facility_unknown", code=code) from None
     if facility.status != "open":
-        raise field_error(field, f"facility {code} is not open")
+        raise field_error(field, "referral.facility_not_open", code=code)
     return facility
 
 
@@ -112,11 +113,11 @@ def _sender_for(session: Session, data: dict, principal: Principal | None) -> Fa
     code = data.get("sender_code")
     if code is None:
         if facilities is None or len(facilities) != 1:
-            raise field_error("sender_code", "say which of your facilities sends it")
+            raise field_error("sender_code", "referral.sender_needed")
         return session.get(Facility, next(iter(facilities)))
     sender = _facility(session, code, "sender_code")
     if facilities is not None and sender.id not in facilities:
-        raise field_error("sender_code", "you do not work at that facility")
+        raise field_error("sender_code", "referral.sender_not_yours")
     return sender
 
 
@@ -125,34 +126,34 @@ def create_referral(session: Session, data: dict, *, principal: Principal | None
     sender = _sender_for(session, data, principal)
     receiver = _facility(session, data["receiver_code"], "receiver_code")
     if receiver.id == sender.id:
-        raise field_error("receiver_code", "must be another facility than the sender")
+        raise field_error("receiver_code", "referral.same_facility")
     direction = data["direction"]
     if direction == "up" and TIER_RANK[receiver.tier] <= TIER_RANK[sender.tier]:
-        raise field_error("direction", "an up-referral goes to a higher tier than the sender's")
+        raise field_error("direction", "referral.wrong_tier_up")
     if direction == "down" and TIER_RANK[receiver.tier] >= TIER_RANK[sender.tier]:
-        raise field_error("direction", "a down-referral goes to a lower tier than the sender's")
+        raise field_error("direction", "referral.wrong_tier_down")
     try:  # staff refer the cases they may read (their area, or already referred to or by them)
         case_ = people.get_case(session, data["case_code"], scope=principal.scope("case.read")
                                 if principal is not None else None)
     except NotFound:
-        raise field_error("case_code", f"{data['case_code']} does not exist") from None
+        raise field_error("case_code", "referral.case_unknown", code=data["case_code"]) from None
     service = network._reference(session, network.get_service,
                                  data.get("service_code") or case_.service.code, "service_code")
     if not offers(session, receiver, service.id, today):
-        raise field_error("service_code", f"{receiver.code} does not offer {service.code}")
+        raise field_error("service_code", "referral.service_not_offered", code=receiver.code,
+                          service=service.code)
     answers = None
     if direction == "down":
         if not data.get("answers_code"):
-            raise field_error("answers_code", "a down-referral names the up-referral it answers")
+            raise field_error("answers_code", "referral.answers_needed")
         if not (data.get("home_programme") or "").strip():
-            raise field_error("home_programme", "a down-referral carries the continued-rehab plan")
+            raise field_error("home_programme", "referral.plan_needed")
         answers = session.scalar(select(Referral).where(Referral.code == data["answers_code"]))
         if (answers is None or answers.case_id != case_.id or answers.direction != "up"
                 or answers.receiver_id != sender.id):
-            raise field_error("answers_code", "must be an up-referral of the same case, received "
-                                              "by the sending facility")
+            raise field_error("answers_code", "referral.answers_wrong")
     elif data.get("answers_code"):
-        raise field_error("answers_code", "only a down-referral answers another referral")
+        raise field_error("answers_code", "referral.answers_not_down")
     referral = Referral(
         code=f"tmp-{hashlib.sha1(str(now.timestamp()).encode()).hexdigest()[:12]}",
         case=case_, sender=sender, receiver=receiver, service=service, direction=direction,
@@ -202,23 +203,24 @@ def transition(session: Session, referral: Referral, action: str, *,
     is in now."""
     rule = ACTIONS.get(action)
     if rule is None:
-        raise NotFound(f"There is no referral action {action}.")
+        raise NotFound("referral.action_unknown", action=action)
     if rule.side != "system" or principal is not None:
         _check_side(referral, rule.side, principal)
     if expected_version is not None and expected_version != referral.version:
         raise _conflict(session, referral)
     if referral.state not in rule.sources:
-        raise Conflict(f"A referral that is {referral.state} cannot be {_past(action)}; allowed "
-                       f"from: {', '.join(rule.sources)}.",
-                       errors=[{"field": "state", "rule": f"is {referral.state}"}])
+        raise Conflict("referral.wrong_state", state=referral.state, past=_past(action),
+                       allowed=", ".join(rule.sources),
+                       errors=[{"field": "state",
+                                "rule": message("referral.state_is", state=referral.state)}])
     text = (reason or "").strip() or None
     if rule.needs_reason and action == "decline" and reason_code not in DECLINE_REASONS:
-        raise field_error("reason_code", "choose why the referral is declined")
+        raise field_error("reason_code", "referral.decline_reason_needed")
     if rule.needs_reason and action != "decline" and not text:
-        raise field_error("reason", "give the reason" if action == "cancel" else
-                          "give your advice to the sender")
+        raise field_error("reason", "referral.reason_needed" if action == "cancel" else
+                          "referral.advice_needed")
     if rule.needs_outcome and not (outcome or "").strip():
-        raise field_error("outcome", "record the outcome for the sender")
+        raise field_error("outcome", "referral.outcome_needed")
     values: dict = {"state": rule.target, "updated_at": now, "version": referral.version + 1,
                     "overdue_at": None, "escalated_at": None}
     due, escalate, expire = deadlines.deadlines_for(
@@ -273,9 +275,11 @@ def _conflict(session: Session, referral: Referral) -> Conflict:
     """The state someone else left it in (a fresh statement sees their commit)."""
     fresh = session.execute(select(Referral.state, Referral.version)
                             .where(Referral.id == referral.id)).one()
-    return Conflict(f"Someone else changed this referral first: it is now {fresh.state}.",
-                    errors=[{"field": "state", "rule": f"is now {fresh.state}"},
-                            {"field": "version", "rule": f"is now {fresh.version}"}])
+    return Conflict("referral.changed_meanwhile", state=fresh.state,
+                    errors=[{"field": "state",
+                             "rule": message("referral.state_is_now", state=fresh.state)},
+                            {"field": "version",
+                             "rule": message("referral.version_is_now", version=fresh.version)}])
 
 
 def _waiting_since(session: Session, referral: Referral, now: datetime) -> date:
@@ -331,7 +335,7 @@ def mark_read(session: Session, principal: Principal | None, notification_id: in
     principal cannot see is a 404. Marking it again keeps the first time."""
     visible = notifications_for(principal).where(Notification.id == notification_id)
     if session.scalar(visible) is None:
-        raise NotFound(f"There is no notification {notification_id}.")
+        raise NotFound("referral.notification_not_found", id=notification_id)
     session.execute(update(Notification).where(Notification.id == notification_id,
                                                Notification.read_at.is_(None))
                     .values(read_at=now))
@@ -410,8 +414,7 @@ def box(session: Session, facility_ids: set[int] | None, name: str, *, incoming:
     elif name == "recently_closed":
         stmt = stmt.where(~open_, Referral.updated_at >= now - timedelta(days=RECENT_DAYS))
     else:
-        raise field_error("box", "must be needs_action, awaiting_others, overdue or "
-                                 "recently_closed", location="query")
+        raise field_error("box", "referral.box_unknown", location="query")
     order = ((Referral.updated_at.desc(),) if name == "recently_closed" else
              (URGENCY_ORDER, people.priority_rank(now.date()), Referral.created_at, Referral.id))
     return stmt.order_by(*order)
@@ -464,12 +467,11 @@ def re_refer(session: Session, referral: Referral, receiver_code: str, *,
              principal: Principal | None, now: datetime, today: date) -> Referral:
     """Send a declined or returned referral to another facility in one step."""
     if referral.state not in ("declined", "returned", "expired"):
-        raise Conflict(f"Only a declined, returned or expired referral is sent elsewhere; this "
-                       f"one is {referral.state}.")
+        raise Conflict("referral.re_refer_state", state=referral.state)
     _check_side(referral, "sender", principal)
     again = session.scalar(select(Referral.code).where(Referral.replaces_id == referral.id))
     if again is not None:
-        raise Conflict(f"Referral {referral.code} was sent elsewhere already: {again}.")
+        raise Conflict("referral.re_referred_already", code=referral.code, again=again)
     data = {"sender_code": referral.sender.code, "receiver_code": receiver_code,
             "case_code": referral.case.code, "service_code": referral.service.code,
             "direction": referral.direction, "urgency": referral.urgency,
@@ -483,12 +485,12 @@ def re_refer(session: Session, referral: Referral, receiver_code: str, *,
 def add_attachment(session: Session, referral: Referral, filename: str, data: bytes, *,
                    principal: Principal | None) -> ReferralAttachment:
     if not data:
-        raise field_error("file", "is empty", location="files")
+        raise field_error("file", "referral.file_empty", location="files")
     if len(data) > MAX_ATTACHMENT_BYTES:
-        raise field_error("file", "is larger than 5 MB", location="files")
+        raise field_error("file", "referral.file_too_large", location="files")
     kind = next((t for magic, t in ATTACHMENT_TYPES.items() if data.startswith(magic)), None)
     if kind is None:
-        raise field_error("file", "must be a PDF, PNG or JPEG file", location="files")
+        raise field_error("file", "referral.file_type", location="files")
     name = (filename or "attachment").replace("/", "_").replace("\\", "_")[-200:]
     attachment = ReferralAttachment(referral=referral, filename=name, content_type=kind,
                                     size=len(data), sha256=hashlib.sha256(data).hexdigest(),
@@ -507,7 +509,7 @@ def get_attachment(session: Session, referral: Referral, attachment_id: int, *,
     found = next((a for a in referral.attachments if a.id == attachment_id), None)
     if found is None or (facilities is not None and referral.sender_id not in facilities
                          and referral.receiver_id not in facilities):
-        raise NotFound(f"Referral {referral.code} has no attachment {attachment_id}.")
+        raise NotFound("referral.attachment_not_found", code=referral.code, id=attachment_id)
     return found
 
 

@@ -35,10 +35,10 @@ from rehab_net.clock import today
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import Conflict, DomainError, Invalid, NotFound
 from rehab_net.i18n import local_name
+from rehab_net.messages import translate
 from rehab_net.network.models import Capacity, Facility, capacities_on
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case
-from rehab_net.referrals import messages
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
 from rehab_net.referrals.states import ACTIONS, USER_ACTIONS, allowed_actions
@@ -247,7 +247,7 @@ def act(code: str):
             session.commit()
         except Invalid as exc:
             session.rollback()
-            errors = {f"{action}-{e.get('field', 'reason')}": messages.translate(e.get("rule", ""))
+            errors = {f"{action}-{e.get('field', 'reason')}": translate(e.get("rule", ""))
                       for e in exc.errors}
         except Conflict:
             session.rollback()
@@ -265,7 +265,7 @@ def re_refer(code: str):
     session = get_session()
     referral = ops.get_referral(session, code, viewer=g.user)
     if not _sides(referral)["sender"]:
-        raise ops.Forbidden("Only staff of the sending facility may do that.")
+        raise ops.Forbidden("referral.sender_only")
     receiver = request.form.get("receiver_code", "").strip()
     errors = {}
     if not receiver:
@@ -283,7 +283,7 @@ def re_refer(code: str):
             session.commit()
         except Invalid as exc:
             session.rollback()
-            errors["receiver_code"] = "; ".join(messages.translate(e.get("rule", ""))
+            errors["receiver_code"] = "; ".join(translate(e.get("rule", ""))
                                                 for e in exc.errors)
         except Conflict:
             session.rollback()
@@ -427,10 +427,10 @@ def new_referral():
             errors = {}
             for e in exc.errors:
                 key = FORM_FIELD.get(e.get("field"), e.get("field"))
-                errors.setdefault(key, messages.translate(e.get("rule", "")))
+                errors.setdefault(key, translate(e.get("rule", "")))
         except DomainError as exc:
             session.rollback()
-            errors = {"receiver_code": messages.translate(exc.detail)}
+            errors = {"receiver_code": exc.translated()}
         else:
             flash(_("Referral %(code)s is sent.", code=created.code) if form["send"] else
                   _("Referral %(code)s is saved as a draft; send it from its page.",

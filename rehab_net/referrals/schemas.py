@@ -109,8 +109,11 @@ class ReferralListArgs(ListArgs):
     def _box_needs_side(self, data, **_kw):
         from marshmallow import ValidationError
 
+        from rehab_net.messages import message
+        from rehab_net.referrals import messages as _messages  # noqa: F401 - registers the codes
+
         if "box" in data and "side" not in data:
-            raise ValidationError({"side": ["give side (incoming or outgoing) with box"]})
+            raise ValidationError({"side": [message("referral.box_side")]})
 
 
 class BoxCountsSchema(Schema):

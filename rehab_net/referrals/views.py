@@ -34,7 +34,7 @@ def _facilities(args) -> set[int] | None:
         return mine
     facility = network.get_facility(get_session(), args["facility"])
     if mine is not None and facility.id not in mine:
-        raise field_error("facility", "is not one of your facilities", location="query")
+        raise field_error("facility", "referral.not_your_facility", location="query")
     return {facility.id}
 
 
@@ -154,7 +154,7 @@ class ReferralAttachments(MethodView):
         referral = ops.get_referral(session, code, viewer=g.user)
         upload = request.files.get("file")
         if upload is None:
-            raise field_error("file", "send the file as multipart field 'file'", "files")
+            raise field_error("file", "referral.file_field", "files")
         data = upload.read(ops.MAX_ATTACHMENT_BYTES + 1)
         attachment = ops.add_attachment(session, referral, upload.filename, data,
                                         principal=g.user)

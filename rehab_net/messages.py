@@ -1,0 +1,87 @@
+"""Coded messages: a refusal is a stable code plus parameters, not a sentence to re-match.
+
+Each package lists its codes in its own ``messages.py`` (``define({code: N_("English msgid")})``).
+The API speaks English: ``message(code, **params)`` is a ``str`` holding the English text, so
+problem bodies, logs and the command line read as before. It also keeps its code and parameters,
+so the problem body names them and a page shows ``translate(text)``, the same message from the
+catalogue in the user's language.
+
+``N_`` only marks a msgid for extraction (tools/translations.sh passes ``-k N_``); it translates
+nothing, because the English text is the API's and the page translates at render time.
+"""
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext
+
+CATALOGUE: dict[str, str] = {}
+
+# Parameters that are vocabulary values (a category, a tier, a state): pages show their label.
+LABELLED_PARAMS = frozenset({"category", "tier", "state", "status", "level", "priority"})
+
+
+def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "extract, do not translate"
+    return msgid
+
+
+def define(entries: dict[str, str]) -> None:
+    """Register codes; a code keeps one msgid (two packages choosing the same code is a bug)."""
+    for code, msgid in entries.items():
+        if CATALOGUE.get(code, msgid) != msgid:
+            raise ValueError(f"message code {code} is defined twice")
+        CATALOGUE[code] = msgid
+
+
+class Message(str):
+    """English text (what ``str`` and JSON see) that knows its code and parameters."""
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, **params):
+        msgid = CATALOGUE[code]
+        self = super().__new__(cls, msgid % params if params else msgid)
+        self.code, self.params = code, params
+        return self
+
+    def translated(self) -> str:
+        """The message in the request's language (English outside a request)."""
+        if not has_request_context():
+            return str(self)
+        from rehab_net.vocab import label
+
+        params = {k: translate(label(v) if k in LABELLED_PARAMS else v)
+                  for k, v in self.params.items()}
+        return gettext(CATALOGUE[self.code], **params)
+
+    def __reduce__(self):  # pickles (RQ jobs) keep the code
+        return (_rebuild, (self.code, self.params))
+
+
+def _rebuild(code: str, params: dict) -> Message:
+    return Message(code, **params)
+
+
+def message(code: str, **params) -> Message:
+    return Message(code, **params)
+
+
+def coded(text, **params):
+    """``text`` as a Message when it is a code of the catalogue, else unchanged (a rule that has
+    no code yet, e.g. marshmallow's own)."""
+    if isinstance(text, str) and not isinstance(text, Message) and text in CATALOGUE:
+        return Message(text, **params)
+    return text
+
+
+def code_of(text) -> str | None:
+    return getattr(text, "code", None)
+
+
+def params_of(text) -> dict:
+    return dict(getattr(text, "params", None) or {})
+
+
+def translate(text):
+    """A coded message in the user's language; anything else as it is."""
+    return text.translated() if isinstance(text, Message) else text
