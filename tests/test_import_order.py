@@ -26,8 +26,8 @@ ROOT = Path(rehab_net.__file__).parent
 LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {
         "api", "clock", "config", "converters", "csvimport", "db", "errors", "i18n", "jobs",
-        "listing", "masking", "migrate", "openapi", "protection", "redirects", "schemas",
-        "spreadsheet", "vocab",
+        "listing", "masking", "messages", "migrate", "openapi", "protection", "redirects",
+        "schemas", "spreadsheet", "vocab",
     }),
     # Facilities and regions; auth's users belong to facilities, so network sits below auth.
     ("network", {"network"}),

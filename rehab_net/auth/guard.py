@@ -245,15 +245,15 @@ def _check():
         return None
     if g.user is None:
         if _is_api():
-            raise Unauthenticated("Send a personal API token: Authorization: Bearer <token>.",
+            raise Unauthenticated("auth.token_needed",
                                   headers={"WWW-Authenticate": 'Bearer realm="rehab-net"'})
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     permission = required_permission(endpoint, request.method)
     if permission is None:  # undeclared endpoint: refuse (fail closed)
-        raise Forbidden("This endpoint declares no permission.")
+        raise Forbidden("auth.no_permission_declared")
     if not g.user.can(permission):
         if _is_api():
-            raise Forbidden(f"Your roles do not include {permission}.")
+            raise Forbidden("auth.permission_missing", permission=permission)
         abort(403)
     return None
 

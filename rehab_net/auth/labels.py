@@ -20,17 +20,6 @@ ACTION_LABELS = {
     "duplicate_id": _l("tried to register an ID number twice"),
 }
 
-# The grant rules' refusals (auth/operations.py raises them in English): listed here so the
-# catalogue carries them and the admin pages show them in the page's language (translate_rule).
-GRANT_RULES = (
-    _l("Nobody grants a role to themselves: ask another administrator."),
-    _l("is outside the region you administer"),
-    _l("only an administrator of the whole network grants this role"),
-    _l("You cannot take away your own administrator role."),
-    _l("Only an administrator of the whole network sets the password of a user who reads "
-       "personal data."),
-)
-
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from rehab_net.auth import audit, throttle
+from rehab_net.auth import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.auth.models import ApiToken, LoginAttempt, RoleGrant, User
 from rehab_net.auth.permissions import ROLE_PERMISSIONS, Scope
 from rehab_net.db import utcnow
@@ -42,9 +43,9 @@ class LoginFailed(DomainError):
 # --- passwords ----------------------------------------------------------------------------------
 def check_password_rules(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise field_error(field, f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise field_error(field, "auth.password_short", min=MIN_PASSWORD_LENGTH)
     if password.strip() != password or not password.strip():
-        raise field_error(field, "must not begin or end with spaces")
+        raise field_error(field, "auth.password_spaces")
 
 
 def hash_password(password: str) -> str:
@@ -56,7 +57,7 @@ def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower())
                           .options(selectinload(User.grants)))
     if user is None:
-        raise NotFound(f"There is no user {username}.")
+        raise NotFound("auth.user_not_found", username=username)
     return user
 
 
@@ -81,7 +82,7 @@ def _grant_region(grant_cls):
 def create_user(session: Session, *, username: str, display_name: str, password: str) -> User:
     username = username.strip().lower()
     if session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(f"User {username} exists already.")
+        raise Conflict("auth.user_exists", username=username)
     check_password_rules(password)
     user = User(username=username, display_name=display_name.strip(),
                 password_hash=hash_password(password))
@@ -110,25 +111,25 @@ def parse_place(session: Session, role: str, place: str | None) -> dict:
     """A grant's place from its code: a facility for facility roles, a region (or none = the
     whole network) for the others."""
     if role not in ROLES:
-        raise field_error("role", f"must be one of {', '.join(ROLES)}")
+        raise field_error("role", "auth.role_unknown", roles=", ".join(ROLES))
     if role in FACILITY_ROLES:
         if not place:
-            raise field_error("place", f"a {role} is granted at a facility: give its code")
+            raise field_error("place", "auth.facility_role_place", role=role)
         try:
             facility = network.get_facility(session, place)
         except NotFound:
-            raise field_error("place", f"facility {place} does not exist") from None
+            raise field_error("place", "auth.facility_unknown", code=place) from None
         if role == "coordinator" and facility.tier != "centre":
-            raise field_error("place", "a coordinator works at a centre or designated institution")
+            raise field_error("place", "auth.coordinator_place")
         if role == "clinic" and facility.tier == "centre":
-            raise field_error("place", "clinic staff work at a station or a clinic")
+            raise field_error("place", "auth.clinic_place")
         return {"facility": facility}
     if not place:
         return {}
     try:
         return {"region": network.get_region(session, place)}
     except NotFound:
-        raise field_error("place", f"region {place} does not exist") from None
+        raise field_error("place", "auth.region_unknown", code=place) from None
 
 
 # Roles whose holder reads personal records or other people's audit trail. Only an administrator
@@ -150,13 +151,13 @@ def check_may_grant(session: Session, by: User | None, target: User, role: str,
     only an administrator of the whole network grants. ``by``/``within`` None: the command line
     (whoever runs it owns the server)."""
     if by is not None and by.id == target.id:
-        raise Forbidden("Nobody grants a role to themselves: ask another administrator.")
+        raise Forbidden("auth.grant_self")
     if within is None or within.everywhere:
         return
     if region_id is None or not within.covers(session, region_id):
-        raise field_error("place", "is outside the region you administer")
+        raise field_error("place", "auth.grant_outside_region")
     if role in PERSONAL_DATA_ROLES:
-        raise field_error("role", "only an administrator of the whole network grants this role")
+        raise field_error("role", "auth.grant_network_admin_only")
 
 
 def grant(session: Session, user: User, role: str, place: str | None,
@@ -168,7 +169,7 @@ def grant(session: Session, user: User, role: str, place: str | None,
     for g_ in user.grants:
         if (g_.role == role and g_.facility is where.get("facility")
                 and g_.region is where.get("region")):
-            raise Conflict(f"{user.username} holds that role there already.")
+            raise Conflict("auth.grant_exists", username=user.username)
     new = RoleGrant(role=role, **where)
     user.grants.append(new)
     user.session_epoch += 1  # the new rights show from the next login
@@ -181,10 +182,10 @@ def grant(session: Session, user: User, role: str, place: str | None,
 def revoke_grant(session: Session, user: User, grant_id: int, *, by: User | None = None) -> None:
     match = next((g_ for g_ in user.grants if g_.id == grant_id), None)
     if match is None:
-        raise NotFound(f"{user.username} has no grant {grant_id}.")
+        raise NotFound("auth.grant_not_found", username=user.username, id=grant_id)
     if by is not None and by.id == user.id and match.role == "admin":
         # An administrator's own last word on users: another administrator takes it away.
-        raise Forbidden("You cannot take away your own administrator role.")
+        raise Forbidden("auth.revoke_own_admin")
     audit.record(session, "revoke", "user", user.username,
                  detail={"role": match.role, "place": _grant_place_label(match)})
     user.grants.remove(match)
@@ -200,8 +201,7 @@ def check_may_take_over(session: Session, by: User | None, target: User,
     if within is None or within.everywhere or (by is not None and by.id == target.id):
         return
     if any(g_.role in PERSONAL_DATA_ROLES for g_ in target.grants):
-        raise Forbidden("Only an administrator of the whole network sets the password of a "
-                        "user who reads personal data.")
+        raise Forbidden("auth.take_over_personal_data")
 
 
 # --- logins -------------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def authenticate(session: Session, username: str, password: str, remote_addr: st
     throttle.serialize(session, remote_addr)
     refused = throttle.refusal(session, username, remote_addr, now, rules)
     if refused is not None:
-        raise TooManyAttempts("Too many failed logins. Try again later.", reason=refused.reason,
+        raise TooManyAttempts("auth.too_many_logins", reason=refused.reason,
                               retry_after=refused.seconds)
     user = session.scalar(select(User).where(User.username == username))
     ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
@@ -225,7 +225,7 @@ def authenticate(session: Session, username: str, password: str, remote_addr: st
     session.add(LoginAttempt(username=username, remote_addr=remote_addr, succeeded=ok, at=now))
     if not ok:
         audit.record(session, "login_failed", "user", username, actor=username or "anonymous")
-        raise LoginFailed("Wrong username or password.")
+        raise LoginFailed("auth.login_failed")
     missed = throttle.missed_failures(session, username, user.last_login_at or user.created_at)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -268,7 +268,7 @@ def get_token(session: Session, user: User, token_id: int) -> ApiToken:
     token = session.scalar(select(ApiToken).where(ApiToken.id == token_id,
                                                   ApiToken.user_id == user.id))
     if token is None:
-        raise NotFound(f"You have no token {token_id}.")
+        raise NotFound("auth.token_not_found", id=token_id)
     return token
 
 

@@ -26,8 +26,9 @@ from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
 from rehab_net.clock import zone
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import DomainError, Invalid
+from rehab_net.errors import DomainError, Invalid, field_error
 from rehab_net.i18n import local_datetime
+from rehab_net.messages import translate
 from rehab_net.redirects import safe_redirect_target
 from rehab_net.schemas import form_id
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
@@ -189,10 +190,10 @@ def new_user():
             return redirect(url_for("auth.user", username=user.username), code=303)
         except Invalid as exc:
             s.rollback()
-            errors.update({k: translate_rule(v) for k, v in _field_errors(exc).items()})
+            errors.update({k: translate(v) for k, v in _field_errors(exc).items()})
         except DomainError as exc:
             s.rollback()
-            errors["username"] = translate_rule(exc.detail)
+            errors["username"] = exc.translated()
     return render_template("auth/user_new.html", form=form, errors=errors, roles=ROLES), 422
 
 
@@ -223,23 +224,18 @@ def user(username: str):
                 ops.set_password(s, target, request.form.get("password", ""))
                 flash(_("The password is changed; the user's sessions ended."), "info")
             else:
-                raise Invalid("unknown action", [{"field": "action", "rule": "unknown action"}])
+                raise field_error("action", "auth.action_unknown")
             s.commit()
             return redirect(url_for("auth.user", username=target.username), code=303)
         except Invalid as exc:
             s.rollback()
-            errors = {k: translate_rule(v) for k, v in _field_errors(exc).items()}
+            errors = {k: translate(v) for k, v in _field_errors(exc).items()}
         except DomainError as exc:
             s.rollback()
-            errors = {"place": translate_rule(exc.detail)}
+            errors = {"place": exc.translated()}
         target = managed_user(username)
     return render_template("auth/user.html", target=target, roles=ROLES, errors=errors,
                            form=request.form), (422 if errors else 200)
-
-
-def translate_rule(rule: str) -> str:
-    """Domain rules are written in English; the catalogue translates the ones users meet."""
-    return _(rule) if rule else rule
 
 
 # --- the audit log (auditor) --------------------------------------------------------------------

@@ -35,7 +35,7 @@ def managed_user(username: str) -> User:
     stmt = ops.list_users(scope=scope("user.manage")).where(User.username == username.lower())
     user = session.scalar(stmt)
     if user is None:
-        raise NotFound(f"There is no user {username}.")
+        raise NotFound("auth.user_not_found", username=username)
     return user
 
 

@@ -8,6 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from rehab_net.messages import message
+from rehab_net.people import messages as _messages  # noqa: F401 - registers the codes
+
 # ISO 7064 MOD 11-2 as GB 11643 applies it: weights 2^(17-i) mod 11, remainder -> check character.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -22,6 +25,14 @@ CERTIFICATE_CATEGORY_DIGIT = {
 
 class IdentifierError(ValueError):
     """An identifier broke a rule; the message names the rule and never echoes the number."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(message(code, **params))
+
+    @property
+    def rule(self):
+        """The coded rule (str(exc) is its English text without the code)."""
+        return self.args[0]
 
 
 def check_character(first17: str) -> str:
@@ -45,15 +56,15 @@ def parse_resident_id(value: str) -> ResidentId:
     """
     number = (value or "").strip().upper()
     if not _RESIDENT_ID.match(number):
-        raise IdentifierError("must be 18 characters: 17 digits and a check digit or X")
+        raise IdentifierError("person.id_format")
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdentifierError("embedded birth date is not a real date") from None
+        raise IdentifierError("person.id_birth_date_invalid") from None
     if birth.year < 1900:
-        raise IdentifierError("embedded birth date is before 1900")
+        raise IdentifierError("person.id_birth_date_early")
     if number[17] != check_character(number[:17]):
-        raise IdentifierError("check character does not match (ISO 7064 MOD 11-2)")
+        raise IdentifierError("person.id_check_character")
     sex = "M" if int(number[16]) % 2 == 1 else "F"
     return ResidentId(number=number, region_code=number[:6], birth_date=birth, sex=sex)
 
@@ -79,13 +90,12 @@ def parse_certificate(value: str) -> Certificate:
     """Validate a 20-character second-generation disability certificate number."""
     number = (value or "").strip().upper()
     if len(number) != 20:
-        raise IdentifierError(
-            "must be 20 characters: the resident ID, a category digit, a grade digit")
+        raise IdentifierError("case.certificate_format")
     parse_resident_id(number[:18])
     if number[18] not in "1234567":
-        raise IdentifierError("category digit must be 1-7 (GB/T 26341)")
+        raise IdentifierError("case.certificate_category_digit")
     if number[19] not in "1234":
-        raise IdentifierError("grade digit must be 1-4")
+        raise IdentifierError("case.certificate_grade_digit")
     return Certificate(resident_id=number[:18], category_digit=int(number[18]),
                        grade=int(number[19]))
 
@@ -98,11 +108,10 @@ def check_certificate(value: str, *, resident_id: str, category: str, grade: int
     """Parse a certificate number; check it against the person's ID, the case category, grade."""
     cert = parse_certificate(value)
     if cert.resident_id != resident_id.strip().upper():
-        raise IdentifierError("does not contain the person's resident ID number")
+        raise IdentifierError("case.certificate_not_person")
     if cert.category_digit != CERTIFICATE_CATEGORY_DIGIT[category]:
-        raise IdentifierError(
-            f"category digit {cert.category_digit} does not match the case category {category}"
-        )
+        raise IdentifierError("case.certificate_category", digit=cert.category_digit,
+                              category=category)
     if cert.grade != grade:
-        raise IdentifierError(f"grade digit {cert.grade} does not match the case grade {grade}")
+        raise IdentifierError("case.certificate_grade", digit=cert.grade, grade=grade)
     return cert

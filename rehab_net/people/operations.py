@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from rehab_net.auth.permissions import Scope
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.network import operations as network
+from rehab_net.people import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.people.identifiers import IdentifierError, check_certificate, parse_resident_id
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import SEVERE_GRADES, child_birth_cutoff
@@ -37,7 +38,7 @@ def get_person(session: Session, code: str, *, scope: Scope | None = None) -> Pe
         stmt = stmt.where(scope.person_filter(Person.id, Person.home_region_id))
     person = session.scalar(stmt)
     if person is None:
-        raise NotFound(f"There is no person {code}.")
+        raise NotFound("person.not_found", code=code)
     return person
 
 
@@ -48,7 +49,7 @@ def get_case(session: Session, code: str, *, scope: Scope | None = None) -> Case
             scope.person_filter(Person.id, Person.home_region_id))
     case = session.scalar(stmt)
     if case is None:
-        raise NotFound(f"There is no case {code}.")
+        raise NotFound("case.not_found", code=code)
     return case
 
 
@@ -115,8 +116,8 @@ def _refuse_duplicate(session: Session, person: Person, number: str, scope: Scop
     attempt = [{"action": "duplicate_id", "object_type": "person",
                 "object_code": other.code, "detail": {"attempted_code": person.code}}]
     if scope is None or scope.covers(session, other.home_region_id):
-        raise Conflict(f"Person {other.code} has this resident ID number already.", audit=attempt)
-    raise Conflict("This resident ID number is registered already.", audit=attempt)
+        raise Conflict("person.id_registered_as", code=other.code, audit=attempt)
+    raise Conflict("person.id_registered", audit=attempt)
 
 
 def _apply_identity(session: Session, person: Person, data: dict,
@@ -125,13 +126,13 @@ def _apply_identity(session: Session, person: Person, data: dict,
     try:
         rid = parse_resident_id(data.get("resident_id", person.resident_id))
     except IdentifierError as exc:
-        raise field_error("resident_id", str(exc)) from None
+        raise field_error("resident_id", exc.rule) from None
     birth = data.get("birth_date", rid.birth_date if "resident_id" in data else person.birth_date)
     sex = data.get("sex", rid.sex if "resident_id" in data else person.sex)
     if birth != rid.birth_date:
-        raise field_error("birth_date", "does not match the birth date in resident_id")
+        raise field_error("birth_date", "person.birth_date_mismatch")
     if sex != rid.sex:
-        raise field_error("sex", "does not match resident_id (its 17th digit: odd = M)")
+        raise field_error("sex", "person.sex_mismatch")
     _refuse_duplicate(session, person, rid.number, scope)
     person.resident_id, person.birth_date, person.sex = rid.number, birth, sex
 
@@ -140,21 +141,20 @@ def _home_region(session: Session, code: str):
     try:
         region = network.get_region(session, code)
     except NotFound:
-        raise field_error("home_region_code", f"{code} does not exist") from None
+        raise field_error("home_region_code", "person.region_unknown", code=code) from None
     if region.level != "village":
-        raise field_error("home_region_code", "must be a village-level region (village, gacha "
-                                               "or community)")
+        raise field_error("home_region_code", "person.region_not_village")
     return region
 
 
 def _require_in_scope(session: Session, scope: Scope | None, region_id: int, field: str) -> None:
     if scope is not None and not scope.covers(session, region_id):
-        raise field_error(field, "is outside the area you work for")
+        raise field_error(field, "person.outside_area")
 
 
 def create_person(session: Session, data: dict, *, scope: Scope | None = None) -> Person:
     if session.scalar(select(Person.id).where(Person.code == data["code"])):
-        raise Conflict(f"Person {data['code']} exists already.")
+        raise Conflict("person.exists", code=data["code"])
     person = Person(code=data["code"], name=data["name"],
                     guardian_name=data.get("guardian_name"),
                     guardian_phone=data.get("guardian_phone"),
@@ -216,34 +216,35 @@ def _check_certificate(number, person: Person, category: str, grade: int) -> str
     try:
         check_certificate(number, resident_id=person.resident_id, category=category, grade=grade)
     except IdentifierError as exc:
-        raise field_error("certificate_number", str(exc)) from None
+        raise field_error("certificate_number", exc.rule) from None
     return number.strip().upper()
 
 
 def _check_service(service, category: str) -> None:
     if service.category != category and category != "multiple":
-        raise field_error("service_code", f"is a {service.category} service; the case's "
-                                           f"category is {category}")
+        raise field_error("service_code", "case.service_category",
+                          service_category=service.category, category=category)
 
 
 def create_case(session: Session, data: dict, *, today: date,
                 scope: Scope | None = None) -> Case:
     if session.scalar(select(Case.id).where(Case.code == data["code"])):
-        raise Conflict(f"Case {data['code']} exists already.")
+        raise Conflict("case.exists", code=data["code"])
     try:
         person = get_person(session, data["person_code"], scope=scope)
     except NotFound:
-        raise field_error("person_code", f"{data['person_code']} does not exist") from None
+        raise field_error("person_code", "case.person_unknown", code=data["person_code"]) from None
     try:
         service = network.get_service(session, data["service_code"])
     except NotFound:
-        raise field_error("service_code", f"{data['service_code']} does not exist") from None
+        raise field_error("service_code", "case.service_unknown", code=data["service_code"]) \
+            from None
     _check_service(service, data["category"])
     registered_on = data.get("registered_on") or today
     if registered_on > today:
-        raise field_error("registered_on", "is in the future")
+        raise field_error("registered_on", "case.registered_future")
     if registered_on < person.birth_date:
-        raise field_error("registered_on", "is before the person's birth")
+        raise field_error("registered_on", "case.registered_before_birth")
     case = Case(code=data["code"], person=person, category=data["category"], grade=data["grade"],
                 service=service, registered_on=registered_on, status="registered",
                 certificate_number=_check_certificate(data.get("certificate_number"), person,
@@ -258,20 +259,20 @@ def update_case(session: Session, case: Case, data: dict, *, today: date) -> Cas
     if "status" in data and data["status"] != case.status:
         allowed = CASE_TRANSITIONS[case.status]
         if data["status"] not in allowed:
-            raise field_error("status", f"cannot change from {case.status} to {data['status']}; "
-                                         f"allowed: {', '.join(sorted(allowed)) or 'none'}")
+            raise field_error("status", "case.status_change", status=case.status,
+                              to=data["status"], allowed=", ".join(sorted(allowed)) or "none")
     if "service_code" in data:
         try:
             case.service = network.get_service(session, data.pop("service_code"))
         except NotFound as exc:
-            raise field_error("service_code", str(exc.detail)) from None
+            raise field_error("service_code", exc.detail) from None
     if "registered_on" in data and data["registered_on"] > today:
-        raise field_error("registered_on", "is in the future")
+        raise field_error("registered_on", "case.registered_future")
     for key, value in data.items():
         setattr(case, key, value)
     _check_service(case.service, case.category)
     if case.registered_on < case.person.birth_date:
-        raise field_error("registered_on", "is before the person's birth")
+        raise field_error("registered_on", "case.registered_before_birth")
     case.certificate_number = _check_certificate(case.certificate_number, case.person,
                                                  case.category, case.grade)
     session.flush()

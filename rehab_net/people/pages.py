@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 
 from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
-from rehab_net.auth.pages import translate_rule
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError, Invalid
 from rehab_net.masking import mask, mask_name
+from rehab_net.messages import translate
 from rehab_net.network import operations as network
 from rehab_net.network.models import Service
 from rehab_net.people import operations as ops
@@ -169,10 +169,10 @@ def new_case():
             return redirect(url_for("people_pages.case", code=created.code), code=303)
         except Invalid as exc:
             session.rollback()
-            errors = {e["field"]: translate_rule(e["rule"]) for e in exc.errors}
+            errors = {e["field"]: translate(e["rule"]) for e in exc.errors}
         except DomainError as exc:
             session.rollback()
-            errors = {"code": translate_rule(exc.detail)}
+            errors = {"code": exc.translated()}
     return render_template("people/case_new.html", form=form, errors=errors,
                            services=_services(session), categories=CATEGORIES), 422
 

@@ -64,7 +64,7 @@ class PersonLookup(MethodView):
         person = session.scalar(ops.list_persons(session, resident_id=data["resident_id"],
                                                  scope=scope("person.read")))
         if person is None:
-            raise NotFound("No person has that resident ID number.")
+            raise NotFound("person.id_not_found")
         audit.record(session, "read", "person", person.code, detail={"via": "lookup"})
         session.commit()
         return person

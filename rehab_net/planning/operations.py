@@ -17,6 +17,7 @@ from rehab_net.errors import Conflict, field_error
 from rehab_net.listing import get_or_404
 from rehab_net.network.models import Facility, Region
 from rehab_net.planning import adapters
+from rehab_net.planning import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.planning.models import (
     MAX_HORIZON_WEEKS,
     Plan,
@@ -83,13 +84,12 @@ def check_start_date(start: date, today: date, *, allow_past: bool = False) -> N
     """A Monday, not before this week (a plan is about the future; an export may reproduce an
     older plan's week 0) and within a year."""
     if start.weekday() != 0:
-        raise field_error("start_date", "must be a Monday (week 0 starts on it)")
+        raise field_error("start_date", "plan.start_not_monday")
     this_monday = today - timedelta(days=today.weekday())
     if start < this_monday and not allow_past:
-        raise field_error("start_date", f"must not be before this week's Monday, "
-                                        f"{this_monday.isoformat()}")
+        raise field_error("start_date", "plan.start_past", monday=this_monday.isoformat())
     if start > today + timedelta(weeks=MAX_HORIZON_WEEKS):
-        raise field_error("start_date", f"must be within {MAX_HORIZON_WEEKS} weeks from today")
+        raise field_error("start_date", "plan.start_far", weeks=MAX_HORIZON_WEEKS)
 
 
 def create_plan(session: Session, data: dict, *, today: date, default_time_limit: float) -> Plan:
@@ -164,7 +164,7 @@ def cancel(session: Session, plan: Plan) -> Plan:
         .values(cancel_requested=True), execution_options={"synchronize_session": "fetch"})
     plan = reload(session, plan.id)
     if asked.rowcount != 1:
-        raise Conflict(f"Plan {plan.id} has finished ({plan.status}); there is nothing to cancel.")
+        raise Conflict("plan.cancel_finished", id=plan.id, status=plan.status)
     return plan
 
 

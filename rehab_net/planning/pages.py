@@ -25,12 +25,12 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from rehab_net.auth.guard import scope
-from rehab_net.auth.pages import translate_rule
 from rehab_net.clock import today
 from rehab_net.csvimport import CODE
 from rehab_net.db import get_session
 from rehab_net.errors import Conflict, Invalid, NotFound
 from rehab_net.i18n import local_name
+from rehab_net.messages import code_of, message, params_of, translate
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.planning import exports, queue, scenarios, svg
 from rehab_net.planning import operations as ops
@@ -167,19 +167,20 @@ def _parse_change(kind: str, form) -> tuple[dict, dict[str, str], dict[str, str]
     return change, errors, values
 
 
-def _domain_message(field: str, rule: str, change: dict) -> str:
-    """A domain rule (English, from validate_changes) in the page's language where we know it."""
-    if rule.endswith("does not exist"):
-        code = rule.removesuffix(" does not exist")
-        return (_("There is no facility %(code)s.", code=code) if field == "facility"
-                else _("There is no service %(code)s.", code=code))
-    if rule.endswith("exists already"):
-        return _("A facility %(code)s exists already.", code=change.get("code", ""))
-    if rule.endswith(f"is not a known {field}"):
+def _domain_message(rule) -> str:
+    """A rule of validate_changes as the change form says it: some codes have a sentence of
+    the form's own, the others their catalogue text."""
+    params = params_of(rule)
+    code = code_of(rule)
+    if code == "scenario.facility_unknown":
+        return _("There is no facility %(code)s.", code=params["code"])
+    if code == "scenario.service_unknown":
+        return _("There is no service %(code)s.", code=params["code"])
+    if code == "scenario.code_exists":
+        return _("A facility %(code)s exists already.", code=params["code"])
+    if code in ("scenario.value_unknown", "scenario.tier_unknown"):
         return _("Choose from the list.")
-    if field == "tier":
-        return _("Choose from the list.")
-    return translate_rule(rule)
+    return translate(rule)
 
 
 _PATH = re.compile(r"^changes\[(\d+)\]\.(\w+)$")
@@ -195,12 +196,12 @@ def _change_errors(exc: Invalid, kind: str, index: int, change: dict) -> dict[st
             name = DOMAIN_FIELD.get((kind, m.group(2)), m.group(2))
             if name not in {n for n, _t, _r in CHANGE_FORMS[kind]}:
                 name = CHANGE_FORMS[kind][0][0]
-            errors[f"{kind}-{name}"] = _domain_message(m.group(2), e.get("rule", ""), change)
+            errors[f"{kind}-{name}"] = _domain_message(e.get("rule", ""))
         elif m:
             errors["changes"] = _("Change %(n)d: %(rule)s", n=int(m.group(1)) + 1,
-                                  rule=translate_rule(e.get("rule", "")))
+                                  rule=translate(e.get("rule", "")))
         else:
-            errors["changes"] = translate_rule(e.get("rule") or exc.detail)
+            errors["changes"] = translate(e.get("rule") or exc.detail)
     return errors
 
 
@@ -379,7 +380,7 @@ def remove_change(scenario_id: int, index: int):
         return redirect(url_for("scenario_pages.scenario", scenario_id=scenario_id,
                                 _anchor="changes"), code=303)
     if not 0 <= index < len(found.changes):
-        raise NotFound(f"Scenario {scenario_id} has no change {index + 1}.")
+        raise NotFound("scenario.change_not_found", id=scenario_id, n=index + 1)
     kept = [c for i, c in enumerate(found.changes) if i != index]
     try:
         scenarios.update_scenario(session, found, {"changes": kept})
@@ -387,8 +388,8 @@ def remove_change(scenario_id: int, index: int):
     except Invalid as exc:
         session.rollback()
         errors = {"changes": _("Change %(n)d cannot be removed: %(rule)s", n=index + 1,
-                               rule=translate_rule(exc.errors[0]["rule"] if exc.errors
-                                                   else exc.detail))}
+                               rule=translate(exc.errors[0]["rule"] if exc.errors
+                                              else exc.detail))}
         return _scenario_page(scenario_id, errors=errors, status=422)
     flash(_("Change %(n)d is removed.", n=index + 1), "success")
     return redirect(url_for("scenario_pages.scenario", scenario_id=scenario_id,
@@ -619,8 +620,8 @@ def _legend() -> dict:
 def _export_ids() -> list[int]:
     ids, error = _plan_ids()
     if error or not ids:
-        raise Invalid(error or "Give ?plans=BASE,A,...",
-                      [{"field": "plans", "rule": error or "is required"}])
+        raise Invalid(error or "plan.plans_needed",
+                      [{"field": "plans", "rule": error or message("scenario.required")}])
     return ids
 
 

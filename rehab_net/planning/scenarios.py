@@ -35,7 +35,7 @@ REQUIRED = {
 def validate_changes(session: Session, items) -> list[dict]:
     """Check every change against the rules and the live network; errors name the JSON path."""
     if not isinstance(items, list):
-        raise field_error("changes", "must be a list of changes")
+        raise field_error("changes", "scenario.changes_not_list")
     facilities = set(session.scalars(select(Facility.code)))
     services = set(session.scalars(select(Service.code)))
     districts = set(session.scalars(select(Region.code).where(Region.level == "district")))
@@ -43,43 +43,44 @@ def validate_changes(session: Session, items) -> list[dict]:
     for i, c in enumerate(items):
         where = f"changes[{i}]"
         if not isinstance(c, dict) or c.get("kind") not in change_rules.KINDS:
-            raise field_error(f"{where}.kind", f"must be one of {', '.join(change_rules.KINDS)}")
+            raise field_error(f"{where}.kind", "scenario.kind_unknown",
+                              kinds=", ".join(change_rules.KINDS))
         kind = c["kind"]
         for name in REQUIRED[kind]:
             if name not in c:
-                raise field_error(f"{where}.{name}", "is required")
+                raise field_error(f"{where}.{name}", "scenario.required")
         for name, (kind_of, lo, hi) in NUMBER_RULES.get(kind, {}).items():
             if name in c:
                 value = c[name]
                 if isinstance(value, bool) or not isinstance(value, int | float) or (
                         kind_of is int and not isinstance(value, int)) or not lo <= value <= hi:
-                    what = "an integer" if kind_of is int else "a number"
-                    raise field_error(f"{where}.{name}", f"must be {what} from {lo} to {hi}")
+                    raise field_error(f"{where}.{name}", "scenario.integer_range" if kind_of is int
+                                      else "scenario.number_range", lo=lo, hi=hi)
         if kind == "capacity" and ("delta" in c) == ("set" in c):
-            raise field_error(f"{where}.delta", "give either delta or set")
+            raise field_error(f"{where}.delta", "scenario.delta_or_set")
         if kind == "demand" and ("percent" in c) == ("count" in c):
-            raise field_error(f"{where}.percent", "give either percent or count")
+            raise field_error(f"{where}.percent", "scenario.percent_or_count")
         if "facility" in c and c["facility"] not in facilities | opened:
-            raise field_error(f"{where}.facility", f"{c['facility']} does not exist")
+            raise field_error(f"{where}.facility", "scenario.facility_unknown", code=c["facility"])
         if "service" in c and c["service"] not in services:
-            raise field_error(f"{where}.service", f"{c['service']} does not exist")
+            raise field_error(f"{where}.service", "scenario.service_unknown", code=c["service"])
         if kind == "open_facility":
             if c["code"] in facilities | opened:
-                raise field_error(f"{where}.code", f"{c['code']} exists already")
+                raise field_error(f"{where}.code", "scenario.code_exists", code=c["code"])
             if c["tier"] not in TIERS:
-                raise field_error(f"{where}.tier", f"must be one of {', '.join(TIERS)}")
+                raise field_error(f"{where}.tier", "scenario.tier_unknown", tiers=", ".join(TIERS))
             caps = c.get("capacity", {})
             if not isinstance(caps, dict) or any(
                     s not in services or isinstance(n, bool) or not isinstance(n, int)
                     or not 0 <= n <= 1000 for s, n in caps.items()):
-                raise field_error(f"{where}.capacity", "must map service codes to intakes per "
-                                                       "week (0-1000)")
+                raise field_error(f"{where}.capacity", "scenario.capacity_map")
             opened.add(c["code"])
         if kind == "demand":
             for name, allowed in (("district", districts), ("category", set(CATEGORIES)),
                                   ("priority", set(PRIORITY_CLASSES))):
                 if c.get(name) is not None and c[name] not in allowed:
-                    raise field_error(f"{where}.{name}", f"{c[name]} is not a known {name}")
+                    raise field_error(f"{where}.{name}", "scenario.value_unknown", value=c[name],
+                                      name=name)
         if kind == "policy":
             _check_policy_values(c["values"], f"{where}.values")
     return items
@@ -89,7 +90,7 @@ def _check_policy_values(values, where: str) -> None:
     """A scenario's policy weights obey the same ranges as the saved policy's (the schema's),
     which keep the optimiser's integer costs far from overflow."""
     if not isinstance(values, dict):
-        raise field_error(where, "must be an object of policy weights")
+        raise field_error(where, "scenario.policy_object")
     try:
         PolicyOverridesSchema().load(values)
     except ValidationError as exc:
@@ -105,7 +106,7 @@ def _unique_name(session: Session, name: str, own_id: int | None = None) -> str:
     name = name.strip()
     other = session.scalar(select(Scenario.id).where(Scenario.name == name))
     if other is not None and other != own_id:
-        raise Conflict(f"A scenario is called {name} already.")
+        raise Conflict("scenario.name_taken", name=name)
     return name
 
 
@@ -159,8 +160,8 @@ def compare(session: Session, plans: list[Plan]) -> dict:
     """KPIs side by side, and each one's deltas against the first (the baseline)."""
     missing = [p.id for p in plans if not p.kpis]
     if missing:
-        raise field_error("plans", f"plan(s) {', '.join(map(str, missing))} have no results yet",
-                          location="query")
+        raise field_error("plans", "plan.no_results", location="query",
+                          plans=", ".join(map(str, missing)))
     base = plans[0].kpis
     return {"plans": [{"plan_id": p.id, "scenario": p.parameters.get("scenario"),
                        "status": p.status, "kpis": p.kpis,
@@ -173,7 +174,7 @@ def start_scaleup(session: Session, data: dict, *, today: date,
     from rehab_net.network.models import Service
 
     if session.scalar(select(Service.id).where(Service.code == data["service"])) is None:
-        raise field_error("service", f"{data['service']} does not exist")
+        raise field_error("service", "plan.service_unknown", code=data["service"])
     plan = create_plan(session, {k: v for k, v in data.items()
                                  if k in ("horizon_weeks", "start_date", "time_limit")},
                        today=today, default_time_limit=default_time_limit)

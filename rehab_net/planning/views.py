@@ -221,8 +221,7 @@ class PlanApply(MethodView):
         session = get_session()
         plan = ops.get_plan(session, plan_id)
         if plan.status not in ("optimal", "feasible"):
-            raise Conflict(f"Plan {plan.id} is {plan.status}: only a finished plan's proposals "
-                           "can be applied.")
+            raise Conflict("plan.apply_unfinished", id=plan.id, status=plan.status)
         stmt = ops.list_assignments(plan, scope=scope("plan.read"), placed=True)
         if data.get("case_codes"):
             stmt = stmt.where(PlanAssignment.case.has(Case.code.in_(data["case_codes"])))
@@ -304,8 +303,8 @@ def _refs(session, args: dict, **getters) -> dict:
                 for name, getter in getters.items() if name in args}
     district = resolved.get("district")
     if district is not None and district.level != "district":
-        raise field_error("district", f"{district.code} is a {district.level}, not a district",
-                          location="query")
+        raise field_error("district", "plan.not_district", location="query",
+                          code=district.code, level=district.level)
     return resolved
 
 
