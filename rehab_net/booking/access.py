@@ -12,6 +12,7 @@ from sqlalchemy import false, or_, select, true
 
 from rehab_net.auth.permissions import scope_of
 from rehab_net.auth.principal import Principal
+from rehab_net.booking import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.errors import NotFound
 from rehab_net.network.models import Facility
 from rehab_net.referrals.operations import acting_facilities
@@ -43,7 +44,7 @@ def require_writable(principal: Principal | None, facility_id: int, what: str = 
     """404 unless the user books for this facility (it does not exist for them)."""
     mine = writable_facilities(principal)
     if mine is not None and facility_id not in mine:
-        raise NotFound(f"There is no such {what} among your facilities.")
+        raise NotFound("booking.not_yours", what=what)
 
 
 def my_facilities(session, principal: Principal | None) -> list[Facility]:
@@ -63,4 +64,4 @@ def require_practitioner_writable(principal: Principal | None, practitioner) -> 
     over another facility's practitioner)."""
     mine = writable_facilities(principal)
     if mine is not None and not ({s.facility_id for s in practitioner.sites} & mine):
-        raise NotFound(f"There is no practitioner {practitioner.code} at your facilities.")
+        raise NotFound("practitioner.not_yours", code=practitioner.code)

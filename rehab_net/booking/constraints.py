@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from rehab_net.booking import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.errors import Conflict
+from rehab_net.messages import message
 
 PLACE = "uq_appointment_active_place"
 PERSON_OVERLAP = "ex_appointment_person_overlap"
@@ -23,16 +25,12 @@ SQLITE_UNIQUE = {
 }
 
 CONFLICTS = {
-    PLACE: ("Every place of this slot is taken.", "slot_id", "has no free place"),
-    PERSON_OVERLAP: ("The person already has an appointment at an overlapping time.",
-                     "slot_id", "overlaps another appointment of the person"),
-    PRACTITIONER_OVERLAP: ("The practitioner already has a slot at an overlapping time "
-                           "(at this or another facility).", "practitioner_code",
-                           "is busy at that time"),
-    IDEMPOTENCY: ("This Idempotency-Key was already used for another request.",
-                  "Idempotency-Key", "was used for another request"),
-    WAITLIST_OPEN: ("The referral is already on the waitlist.", "referral_code",
-                    "is already waiting"),
+    PLACE: ("booking.slot_full", "slot_id", "booking.slot_full_rule"),
+    PERSON_OVERLAP: ("booking.person_overlap", "slot_id", "booking.person_overlap_rule"),
+    PRACTITIONER_OVERLAP: ("practitioner.overlap", "practitioner_code",
+                           "practitioner.busy_rule"),
+    IDEMPOTENCY: ("booking.key_used", "Idempotency-Key", "booking.key_reused"),
+    WAITLIST_OPEN: ("waitlist.open", "referral_code", "waitlist.open_rule"),
 }
 
 
@@ -56,5 +54,6 @@ def conflict_for(err: IntegrityError) -> Conflict:
     name = constraint_of(err)
     if name in CONFLICTS:
         detail, field, rule = CONFLICTS[name]
-        return Conflict(detail, errors=[{"field": field, "rule": rule, "constraint": name}])
-    return Conflict("The change conflicts with existing data (a rule of the database).")
+        return Conflict(detail, errors=[{"field": field, "rule": message(rule),
+                                         "constraint": name}])
+    return Conflict("booking.db_conflict")

@@ -36,6 +36,7 @@ from rehab_net.booking.places import (
 )
 from rehab_net.clock import day_of
 from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.messages import message
 from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
 from rehab_net.vocab import HELD_APPOINTMENT_STATUSES
@@ -56,7 +57,7 @@ def get_appointment(session: Session, appointment_id: int | None, *,
         stmt = stmt.where(access.facility_filter(viewer, Appointment.facility_id))
     found = session.scalar(stmt) if appointment_id is not None else None
     if found is None:
-        raise NotFound("There is no such appointment.")
+        raise NotFound("appointment.not_found")
     return found
 
 
@@ -80,7 +81,7 @@ def _by_key(session: Session, key: str | None, user_id: int | None) -> Appointme
 
 def _replay(found: Appointment, fingerprint: str) -> Appointment:
     if found.request_hash != fingerprint:
-        raise field_error("Idempotency-Key", "was used for another request", location="headers")
+        raise field_error("Idempotency-Key", "booking.key_reused", location="headers")
     return found
 
 
@@ -95,25 +96,26 @@ def get_referral(session: Session, code: str, *, viewer: Principal | None) -> Re
         stmt = stmt.where(referrals.visible(viewer))
     found = session.scalar(stmt)
     if found is None:
-        raise NotFound(f"There is no referral {code}.")
+        raise NotFound("booking.referral_not_found", code=code)
     return found
 
 
 def check_bookable(referral: Referral, slot: Slot, now: datetime) -> None:
     if referral.state not in BOOKABLE_REFERRAL_STATES:
-        raise Conflict(f"Only an accepted referral (or one in rehabilitation) is booked; this one "
-                       f"is {referral.state}.",
-                       errors=[{"field": "referral_code", "rule": f"is {referral.state}"}])
+        raise Conflict("booking.referral_not_bookable", state=referral.state,
+                       errors=[{"field": "referral_code",
+                                "rule": message("booking.state_is", state=referral.state)}])
     if slot.facility_id != referral.receiver_id:
-        raise field_error("slot_id", "is not at the facility that received the referral")
+        raise field_error("slot_id", "booking.slot_other_facility")
     if slot.service_id != referral.service_id:
-        raise field_error("slot_id", "is not for the referral's service")
+        raise field_error("slot_id", "booking.slot_other_service")
     if slot.status != "open":
-        raise Conflict("The slot was withdrawn from the schedule.",
-                       errors=[{"field": "slot_id", "rule": "is withdrawn"}])
+        raise Conflict("booking.slot_withdrawn",
+                       errors=[{"field": "slot_id",
+                                "rule": message("booking.slot_withdrawn_rule")}])
     if slot.starts_at <= now:
-        raise Conflict("The slot has already begun.",
-                       errors=[{"field": "slot_id", "rule": "is in the past"}])
+        raise Conflict("booking.slot_begun",
+                       errors=[{"field": "slot_id", "rule": message("booking.slot_past_rule")}])
 
 
 def book(session: Session, *, referral: Referral, slot_id: int, hold: bool,
@@ -160,13 +162,13 @@ def confirm(session: Session, appointment: Appointment, *, principal: Principal 
         return appointment  # a repeated confirmation changes nothing
     if appointment.status == "cancelled" and appointment.cancel_reason in ("hold_expired",
                                                                             "offer_expired"):
-        raise Conflict("The hold expired before it was confirmed; book again.",
-                       errors=[{"field": "status", "rule": "hold expired"}])
+        raise Conflict("booking.hold_expired",
+                       errors=[{"field": "status", "rule": message("booking.hold_expired_rule")}])
     if appointment.status in HELD_APPOINTMENT_STATUSES and appointment.hold_expires_at <= now:
         expire_holds(session, now, slot_id=appointment.slot_id)
         session.refresh(appointment)
-        raise Conflict("The hold expired before it was confirmed; book again.",
-                       errors=[{"field": "status", "rule": "hold expired"}])
+        raise Conflict("booking.hold_expired",
+                       errors=[{"field": "status", "rule": message("booking.hold_expired_rule")}])
     move(session, appointment, HELD_APPOINTMENT_STATUSES, "booked", now, "confirmed",
           hold_expires_at=None, booked_at=now)
     if appointment.waitlist_entry_id is not None:
@@ -190,9 +192,9 @@ def decline(session: Session, appointment: Appointment, *, note: str | None,
             principal: Principal | None, now: datetime) -> Appointment:
     """The family declines a waitlist offer: the entry waits again, the place goes to the next."""
     if appointment.status != "proposed":
-        raise Conflict(f"Only a waitlist offer is declined; this appointment is "
-                       f"{appointment.status}.",
-                       errors=[{"field": "status", "rule": f"is {appointment.status}"}])
+        raise Conflict("booking.decline_not_offer", status=appointment.status,
+                       errors=[{"field": "status", "rule": message(
+                           "booking.status_is", status=appointment.status)}])
     return cancel(session, appointment, reason="offer_declined", note=note, principal=principal,
                   now=now)
 
@@ -207,7 +209,7 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
     fingerprint = request_hash("reschedule", appointment.id, slot_id)
     _, user_id = actor_of(principal)
     if slot_id == appointment.slot_id:
-        raise field_error("slot_id", "is the slot the appointment already has")
+        raise field_error("slot_id", "booking.same_slot")
     # Lock both slots in id order, so two reschedules between the same slots cannot deadlock.
     slots = {s: lock_slot(session, s) for s in sorted((slot_id, appointment.slot_id))}
     new_slot = slots[slot_id]
@@ -219,11 +221,12 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
     check_bookable(referral, new_slot, now)
     status = appointment.status
     if status not in ("pending", "booked"):
-        raise Conflict(f"An appointment that is {status} cannot be rescheduled.",
-                       errors=[{"field": "status", "rule": f"is {status}"}])
+        raise Conflict("booking.reschedule_status", status=status,
+                       errors=[{"field": "status",
+                                "rule": message("booking.status_is", status=status)}])
     if status == "pending" and appointment.hold_expires_at <= now:
-        raise Conflict("The hold expired before it was confirmed; book again.",
-                       errors=[{"field": "status", "rule": "hold expired"}])
+        raise Conflict("booking.hold_expired",
+                       errors=[{"field": "status", "rule": message("booking.hold_expired_rule")}])
     hold_until = (now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"])
                   if status == "pending" else None)
     old_slot_id = appointment.slot_id
@@ -240,8 +243,8 @@ def arrive(session: Session, appointment: Appointment, *, principal: Principal |
            now: datetime) -> Appointment:
     access.require_writable(principal, appointment.facility_id)
     if day_of(appointment.starts_at) > day_of(now):
-        raise Conflict("Arrival is recorded on the day of the appointment.",
-                       errors=[{"field": "status", "rule": "is on a later day"}])
+        raise Conflict("booking.arrival_day",
+                       errors=[{"field": "status", "rule": message("booking.later_day_rule")}])
     return move(session, appointment, ("booked",), "arrived", now, "marked arrived",
                  arrived_at=now)
 
@@ -251,8 +254,8 @@ def fulfil(session: Session, appointment: Appointment, *, principal: Principal |
     """Attended. The referral follows: an accepted referral is now in rehabilitation."""
     access.require_writable(principal, appointment.facility_id)
     if day_of(appointment.starts_at) > day_of(now):
-        raise Conflict("Attendance is recorded on the day of the appointment or later.",
-                       errors=[{"field": "status", "rule": "is on a later day"}])
+        raise Conflict("booking.attendance_day",
+                       errors=[{"field": "status", "rule": message("booking.later_day_rule")}])
     move(session, appointment, ("booked", "arrived"), "fulfilled", now, "marked attended",
           attended_at=now)
     referral = appointment.referral
@@ -265,8 +268,8 @@ def noshow(session: Session, appointment: Appointment, *, principal: Principal |
            now: datetime) -> Appointment:
     access.require_writable(principal, appointment.facility_id)
     if appointment.starts_at > now:
-        raise Conflict("A no-show is recorded once the appointment has begun.",
-                       errors=[{"field": "status", "rule": "has not begun"}])
+        raise Conflict("booking.no_show_early",
+                       errors=[{"field": "status", "rule": message("booking.not_begun_rule")}])
     return move(session, appointment, ("booked",), "noshow", now, "marked no-show")
 
 

@@ -45,10 +45,12 @@ from rehab_net.clock import day_of, today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, NotFound
 from rehab_net.i18n import local_name
+from rehab_net.messages import code_of, params_of
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.referrals import operations as referrals
 from rehab_net.schemas import form_id
+from rehab_net.vocab import label
 
 bp = Blueprint("booking_pages", __name__)
 
@@ -279,21 +281,22 @@ def book(code: str):
 
 def _refusal(exc: DomainError) -> str:
     """A refusal in the user's language, from the rule the operation named."""
-    rule = (exc.errors[0].get("rule") if exc.errors else "") or ""
+    rule = exc.errors[0].get("rule") if exc.errors else None
     known = {
-        "has no free place": _("Every place of this slot was taken meanwhile. Choose another "
-                               "slot, or put the referral on the waitlist."),
-        "overlaps another appointment of the person": _(
-            "The person already has an appointment at that time."),
-        "is in the past": _("That slot has already begun."),
-        "is withdrawn": _("That slot was taken off the schedule."),
-        "hold expired": _("The hold expired before it was confirmed. Book again."),
+        "booking.slot_full_rule": _("Every place of this slot was taken meanwhile. Choose "
+                                    "another slot, or put the referral on the waitlist."),
+        "booking.person_overlap_rule": _("The person already has an appointment at that time."),
+        "booking.slot_past_rule": _("That slot has already begun."),
+        "booking.slot_withdrawn_rule": _("That slot was taken off the schedule."),
+        "booking.hold_expired_rule": _("The hold expired before it was confirmed. Book again."),
     }
-    if rule in known:
-        return known[rule]
-    if rule.startswith("is "):
-        return _("This cannot be done now (%(state)s). Reload the page.", state=rule[3:])
-    return _("This cannot be done: %(detail)s", detail=exc.detail)
+    code, params = code_of(rule), params_of(rule)
+    if code in known:
+        return known[code]
+    if code in ("booking.state_is", "booking.status_is", "booking.status_is_now"):
+        return _("This cannot be done now (%(state)s). Reload the page.",
+                 state=label(params.get("state") or params.get("status")))
+    return _("This cannot be done: %(detail)s", detail=exc.translated())
 
 
 def _when(appointment: Appointment) -> str:
@@ -390,8 +393,6 @@ def appointment_action(code: str, action: str):
 
 
 def _status_label(status: str) -> str:
-    from rehab_net.vocab import label
-
     return label(status)
 
 

@@ -19,6 +19,7 @@ from rehab_net.booking.constraints import conflict_for, constraint_of
 from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry
 from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, field_error
+from rehab_net.messages import message
 from rehab_net.referrals.models import Referral
 from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES, HELD_APPOINTMENT_STATUSES
 
@@ -102,7 +103,7 @@ def lock_slot(session: Session, slot_id: int) -> Slot:
                           .with_for_update(of=Slot)
                           .execution_options(populate_existing=True))
     if slot is None:
-        raise field_error("slot_id", "no such slot")
+        raise field_error("slot_id", "booking.slot_unknown")
     return slot
 
 
@@ -143,12 +144,12 @@ def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
             exists().where(WaitlistEntry.referral_id == referral.id,
                            WaitlistEntry.status == "waiting"))).one()
         if place is None:
-            raise Conflict("Every place of this slot is taken.",
-                           errors=[{"field": "slot_id", "rule": "has no free place"}])
+            raise Conflict("booking.slot_full",
+                           errors=[{"field": "slot_id", "rule": message("booking.slot_full_rule")}])
         if busy:
-            raise Conflict("The person already has an appointment at an overlapping time.",
+            raise Conflict("booking.person_overlap",
                            errors=[{"field": "slot_id",
-                                    "rule": "overlaps another appointment of the person"}])
+                                    "rule": message("booking.person_overlap_rule")}])
         appointment = Appointment(
             slot=slot, place=place, referral=referral, case=referral.case, person_id=person_id,
             practitioner=slot.practitioner, facility=slot.facility, service=slot.service,
@@ -179,8 +180,8 @@ def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
                 continue  # taken under us: try the next place
             raise conflict_for(err) from None
         return appointment
-    raise Conflict("Every place of this slot is taken.",
-                   errors=[{"field": "slot_id", "rule": "has no free place"}])
+    raise Conflict("booking.slot_full",
+                   errors=[{"field": "slot_id", "rule": message("booking.slot_full_rule")}])
 
 
 # --- leaving a place ----------------------------------------------------------------------------
@@ -188,8 +189,9 @@ def move(session: Session, appointment: Appointment, sources: tuple[str, ...], t
           now: datetime, action: str, **values) -> Appointment:
     """A conditional UPDATE: of two people acting at once, one wins; the other gets 409."""
     if appointment.status not in sources:
-        raise Conflict(f"An appointment that is {appointment.status} cannot be {action}.",
-                       errors=[{"field": "status", "rule": f"is {appointment.status}"}])
+        raise Conflict("booking.move_status", status=appointment.status, action=action,
+                       errors=[{"field": "status", "rule": message(
+                           "booking.status_is", status=appointment.status)}])
     result = session.execute(update(Appointment).where(
         Appointment.id == appointment.id, Appointment.status == appointment.status,
         Appointment.version == appointment.version).values(
@@ -198,8 +200,9 @@ def move(session: Session, appointment: Appointment, sources: tuple[str, ...], t
     if result.rowcount != 1:
         fresh = session.execute(select(Appointment.status).where(
             Appointment.id == appointment.id)).scalar()
-        raise Conflict(f"Someone else changed this appointment first: it is now {fresh}.",
-                       errors=[{"field": "status", "rule": f"is now {fresh}"}])
+        raise Conflict("booking.changed_meanwhile", status=fresh,
+                       errors=[{"field": "status",
+                                "rule": message("booking.status_is_now", status=fresh)}])
     before = appointment.status
     session.refresh(appointment)
     audit.record(session, "update", "appointment", appointment.code,

@@ -21,6 +21,7 @@ from rehab_net.booking.models import (
 )
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.listing import get_or_404
+from rehab_net.messages import message
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility, Service
 
@@ -30,7 +31,7 @@ ALL_DAYS = 127
 def get_practitioner(session: Session, code: str) -> Practitioner:
     found = session.scalar(select(Practitioner).where(Practitioner.code == code))
     if found is None:
-        raise NotFound(f"There is no practitioner {code}.")
+        raise NotFound("practitioner.not_found", code=code)
     return found
 
 
@@ -38,21 +39,21 @@ def _facility(session: Session, code: str, field: str, principal: Principal | No
     try:
         facility = network.get_facility(session, code)
     except NotFound:
-        raise field_error(field, f"facility {code} does not exist") from None
+        raise field_error(field, "booking.facility_unknown", code=code) from None
     mine = access.writable_facilities(principal)
     if mine is not None and facility.id not in mine:
-        raise field_error(field, "is not one of your facilities")
+        raise field_error(field, "booking.facility_not_yours")
     return facility
 
 
 def create_practitioner(session: Session, data: dict, *, principal: Principal | None,
                         today: date) -> Practitioner:
     if session.scalar(select(Practitioner.id).where(Practitioner.code == data["code"])):
-        raise Conflict(f"Practitioner {data['code']} exists already.",
-                       errors=[{"field": "code", "rule": "is taken"}])
+        raise Conflict("practitioner.exists", code=data["code"],
+                       errors=[{"field": "code", "rule": message("practitioner.code_taken_rule")}])
     codes = data.get("facility_codes") or []
     if not codes:
-        raise field_error("facility_codes", "name at least one facility where they practise")
+        raise field_error("facility_codes", "practitioner.facility_needed")
     practitioner = Practitioner(code=data["code"], name=data["name"],
                                 profession=data["profession"], active=True)
     session.add(practitioner)
@@ -118,8 +119,8 @@ def _rule_facts(session: Session, data: dict, principal: Principal | None,
         try:
             values["practitioner"] = get_practitioner(session, data["practitioner_code"])
         except NotFound:
-            raise field_error("practitioner_code",
-                              f"{data['practitioner_code']} does not exist") from None
+            raise field_error("practitioner_code", "practitioner.unknown",
+                              code=data["practitioner_code"]) from None
     if "facility_code" in data:
         values["facility"] = _facility(session, data["facility_code"], "facility_code",
                                        principal)
@@ -131,26 +132,27 @@ def _rule_facts(session: Session, data: dict, principal: Principal | None,
     service: Service = values.get("service") or (rule.service if rule else None)
     if practitioner is not None and facility is not None and session.get(
             PractitionerFacility, (practitioner.id, facility.id)) is None:
-        raise field_error("facility_code", f"{practitioner.code} does not practise at "
-                                           f"{facility.code}; add the facility first")
+        raise field_error("facility_code", "practitioner.not_at_facility",
+                          practitioner=practitioner.code, facility=facility.code)
     if practitioner is not None and not practitioner.active:
-        raise field_error("practitioner_code", "is not active")
+        raise field_error("practitioner_code", "practitioner.inactive")
     if service is not None and facility is not None and facility.tier not in service.tiers:
-        raise field_error("service_code", f"{service.code} is not given at a {facility.tier}")
+        raise field_error("service_code", "schedule.service_tier", service=service.code,
+                          tier=facility.tier)
     return values
 
 
 def _check_shape(kind: str, data: dict) -> None:
     start, end = data["start_time"], data["end_time"]
     if end <= start:
-        raise field_error("end_time", "must be after start_time")
+        raise field_error("end_time", "schedule.end_before_start")
     minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
     if minutes < data["slot_minutes"]:
-        raise field_error("slot_minutes", "must fit between start_time and end_time")
+        raise field_error("slot_minutes", "schedule.slot_too_long")
     if kind == "weekly" and not data.get("weekdays"):
-        raise field_error("weekdays", "choose at least one weekday (1 = Monday ... 7 = Sunday)")
+        raise field_error("weekdays", "schedule.weekday_needed")
     if data.get("valid_until") and data["valid_until"] < data["valid_from"]:
-        raise field_error("valid_until", "must not be before valid_from")
+        raise field_error("valid_until", "schedule.until_before_from")
 
 
 def create_rule(session: Session, data: dict, *, principal: Principal | None, today: date,
@@ -159,7 +161,7 @@ def create_rule(session: Session, data: dict, *, principal: Principal | None, to
     kind = data.get("kind", "weekly")
     if kind == "session":
         if not data.get("on"):
-            raise field_error("on", "give the date of the session")
+            raise field_error("on", "schedule.session_date")
         data = {**data, "valid_from": data["on"], "valid_until": data["on"],
                 "weekdays": [data["on"].isoweekday()]}
     elif not data.get("valid_from"):
@@ -177,9 +179,8 @@ def create_rule(session: Session, data: dict, *, principal: Principal | None, to
     session.flush()
     counts = _regenerate(session, [rule.id], today=today, now=now)
     if kind == "session" and counts["skipped_overlap"]:
-        raise Conflict("The practitioner already has a slot at an overlapping time (at this or "
-                       "another facility).", errors=[{"field": "start_time",
-                                                      "rule": "overlaps the practitioner's time"}])
+        raise Conflict("practitioner.overlap", errors=[
+            {"field": "start_time", "rule": message("practitioner.overlap_rule")}])
     return rule, counts
 
 
@@ -230,22 +231,22 @@ def create_exception(session: Session, data: dict, *, principal: Principal | Non
                             reason=data.get("reason"), created_at=now,
                             created_by=audit.current_actor()[0])
     if data["ends_at"] <= data["starts_at"]:
-        raise field_error("ends_at", "must be after starts_at")
+        raise field_error("ends_at", "exception.end_before_start")
     if kind == "leave":
         if not data.get("practitioner_code") or data.get("facility_code"):
-            raise field_error("practitioner_code", "leave names a practitioner (and no facility)")
+            raise field_error("practitioner_code", "exception.leave_place")
         try:
             practitioner = get_practitioner(session, data["practitioner_code"])
         except NotFound:
-            raise field_error("practitioner_code",
-                              f"{data['practitioner_code']} does not exist") from None
+            raise field_error("practitioner_code", "practitioner.unknown",
+                              code=data["practitioner_code"]) from None
         access.require_practitioner_writable(principal, practitioner)
         exc.practitioner = practitioner
         scope = {"practitioner_ids": [practitioner.id]}
         inside = {"practitioner_id": practitioner.id}
     else:
         if not data.get("facility_code") or data.get("practitioner_code"):
-            raise field_error("facility_code", "a closure names a facility (and no practitioner)")
+            raise field_error("facility_code", "exception.closure_place")
         facility = _facility(session, data["facility_code"], "facility_code", principal)
         exc.facility = facility
         scope = {"facility_ids": [facility.id]}

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from rehab_net.booking import messages as _messages  # noqa: F401 - registers the codes
+from rehab_net.messages import message
 from rehab_net.schemas import (
     MAX_YEAR,
     MIN_YEAR,
@@ -162,9 +164,9 @@ class CreateRuleSchema(_RuleFields):
     @validates_schema(skip_on_field_errors=True)
     def _kind(self, data, **_kw):
         if data["kind"] == "session" and "on" not in data:
-            raise ValidationError({"on": ["give the date of the one-off session"]})
+            raise ValidationError({"on": [message("schedule.session_date_schema")]})
         if data["kind"] == "weekly" and not data.get("weekdays"):
-            raise ValidationError({"weekdays": ["choose at least one weekday"]})
+            raise ValidationError({"weekdays": [message("schedule.weekday_schema")]})
 
     @post_load
     def _convert(self, data, **_kw):
@@ -285,13 +287,12 @@ class AvailabilityArgs(PageArgs):
     @validates_schema(skip_on_field_errors=True)
     def _place(self, data, **_kw):
         if ("lat" in data) != ("lon" in data):
-            raise ValidationError({"lon" if "lat" in data else "lat": ["give lat and lon"]})
+            raise ValidationError({"lon" if "lat" in data else "lat": [message("search.lat_lon")]})
         given = ("lat" in data) + ("near_facility" in data) + ("near_region" in data)
         if given > 1:
-            raise ValidationError({"near_facility": ["give one place: lat/lon, near_facility "
-                                                     "or near_region"]})
+            raise ValidationError({"near_facility": [message("search.one_place")]})
         if "max_km" in data and not given:
-            raise ValidationError({"max_km": ["give a place to measure from"]})
+            raise ValidationError({"max_km": [message("search.place_needed")]})
 
 
 # --- appointments -------------------------------------------------------------------------------

@@ -61,8 +61,7 @@ def atomic(view):
             if code not in RETRYABLE:
                 raise
             get_session().rollback()
-            raise Conflict("Another booking got in the way at the same moment; try again.") \
-                from None
+            raise Conflict("booking.race") from None
 
     return wrapper
 
@@ -77,7 +76,7 @@ def local_range(start, end, default_days: int):
     first = start or today()
     last = end or first + timedelta(days=default_days - 1)
     if last < first:
-        raise field_error("to", "must not be before from", location="query")
+        raise field_error("to", "booking.to_before_from", location="query")
     return (datetime.combine(first, datetime.min.time(), tzinfo=tz),
             datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=tz))
 
@@ -110,7 +109,7 @@ def _referral(session, code: str, field: str = "referral_code"):
     try:
         return ops.get_referral(session, code, viewer=g.user)
     except NotFound:
-        raise field_error(field, f"{code} does not exist") from None
+        raise field_error(field, "booking.code_unknown", code=code) from None
 
 
 def _appointment(session, code: str) -> Appointment:
@@ -498,12 +497,12 @@ class AppointmentAction(MethodView):
                                  now=now)
         elif action == "cancel":
             if not data.get("reason"):
-                raise field_error("reason", "say why the appointment is cancelled")
+                raise field_error("reason", "booking.cancel_reason")
             result = ops.cancel(session, appointment, reason=data["reason"],
                                 note=data.get("note"), principal=g.user, now=now)
         elif action == "reschedule":
             if not data.get("slot_id"):
-                raise field_error("slot_id", "name the new slot")
+                raise field_error("slot_id", "booking.new_slot_needed")
             result, _created = ops.reschedule(session, appointment, slot_id=data["slot_id"],
                                               principal=g.user, now=now, key=headers.get("key"))
         else:

@@ -33,6 +33,7 @@ from rehab_net.booking.places import (
 from rehab_net.clock import day_of
 from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound
+from rehab_net.messages import message
 from rehab_net.people.models import Case, Person
 from rehab_net.people.operations import priority_rank
 from rehab_net.referrals.models import Referral
@@ -46,9 +47,9 @@ def add(session: Session, referral: Referral, *, note: str | None, principal: Pr
     entry). Returns (entry, created)."""
     access.require_writable(principal, referral.receiver_id, "referral")
     if referral.state not in BOOKABLE_REFERRAL_STATES:
-        raise Conflict(f"Only an accepted referral (or one in rehabilitation) waits for a place; "
-                       f"this one is {referral.state}.",
-                       errors=[{"field": "referral_code", "rule": f"is {referral.state}"}])
+        raise Conflict("waitlist.referral_state", state=referral.state,
+                       errors=[{"field": "referral_code",
+                                "rule": message("booking.state_is", state=referral.state)}])
     found = open_entry(session, referral.id)
     if found is not None:
         return found, False
@@ -82,8 +83,9 @@ def remove(session: Session, entry: WaitlistEntry, *, reason: str, principal: Pr
     """Take an entry off the list, saying why (an open offer is cancelled and passed on)."""
     access.require_writable(principal, entry.facility_id, "waitlist entry")
     if entry.status not in ("waiting", "offered"):
-        raise Conflict(f"The entry is {entry.status} already.",
-                       errors=[{"field": "status", "rule": f"is {entry.status}"}])
+        raise Conflict("waitlist.entry_status", status=entry.status,
+                       errors=[{"field": "status",
+                                "rule": message("booking.status_is", status=entry.status)}])
     offer = session.scalar(select(Appointment).where(
         Appointment.waitlist_entry_id == entry.id, Appointment.status == "proposed"))
     done = session.execute(update(WaitlistEntry).where(
@@ -91,7 +93,7 @@ def remove(session: Session, entry: WaitlistEntry, *, reason: str, principal: Pr
         status="removed", removed_reason=reason, updated_at=now,
         version=entry.version + 1).execution_options(synchronize_session=False)).rowcount
     if not done:
-        raise Conflict("Someone else changed this entry first; reload it.")
+        raise Conflict("waitlist.changed_meanwhile")
     session.refresh(entry)
     audit.record(session, "update", "waitlist_entry", str(entry.id),
                  detail={"action": "remove"}, reason=reason)
@@ -126,7 +128,7 @@ def get_entry(session: Session, entry_id: int, *, viewer: Principal | None) -> W
     found = session.scalar(select(WaitlistEntry).where(
         WaitlistEntry.id == entry_id, access.facility_filter(viewer, WaitlistEntry.facility_id)))
     if found is None:
-        raise NotFound(f"There is no waitlist entry {entry_id}.")
+        raise NotFound("waitlist.not_found", id=entry_id)
     return found
 
 
