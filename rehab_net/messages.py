@@ -38,7 +38,7 @@ class Message(str):
     code: str
     params: dict
 
-    def __new__(cls, code: str, **params):
+    def __new__(cls, code: str, /, **params):
         msgid = CATALOGUE[code]
         self = super().__new__(cls, msgid % params if params else msgid)
         self.code, self.params = code, params
@@ -62,11 +62,11 @@ def _rebuild(code: str, params: dict) -> Message:
     return Message(code, **params)
 
 
-def message(code: str, **params) -> Message:
+def message(code: str, /, **params) -> Message:
     return Message(code, **params)
 
 
-def coded(text, **params):
+def coded(text, /, **params):
     """``text`` as a Message when it is a code of the catalogue, else unchanged (a rule that has
     no code yet, e.g. marshmallow's own)."""
     if isinstance(text, str) and not isinstance(text, Message) and text in CATALOGUE:
