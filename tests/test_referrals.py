@@ -36,7 +36,9 @@ def test_every_state_and_every_action(anonymous, session, net, state):
             assert got.json["events"][-1]["action"] == action
         else:
             assert got.status_code == 409, (state, action, got.json)
-            assert got.json["errors"][0] == {"field": "state", "rule": f"is {state}"}
+            assert got.json["errors"][0] == {"field": "state", "rule": f"is {state}",
+                                             "code": "referral.state_is",
+                                             "params": {"state": state}}
             session.expire_all()
             assert session.get(Referral, referral.id).state == state  # nothing written
 
@@ -140,8 +142,10 @@ def test_two_coordinators_accept_at_once_exactly_one_wins(app, anonymous, sessio
     codes = sorted(r.status_code for r in results.values())
     assert codes == [200, 409], {w: r.get_json() for w, r in results.items()}
     loser = next(r for r in results.values() if r.status_code == 409)
-    assert {"field": "state", "rule": "is now accepted"} in loser.get_json()["errors"] or \
-        loser.get_json()["errors"][0] == {"field": "state", "rule": "is accepted"}
+    # each errors[] item also carries its code and params; the field and rule are compared here
+    said = [{"field": e["field"], "rule": e["rule"]} for e in loser.get_json()["errors"]]
+    assert {"field": "state", "rule": "is now accepted"} in said or \
+        said[0] == {"field": "state", "rule": "is accepted"}
     session.expire_all()
     events = [e.action for e in session.get(Referral, referral.id).events]
     assert events.count("accept") == 1
