@@ -182,27 +182,26 @@ def register(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def _stale(_err):
         _rollback()
-        return _domain(Conflict("Someone else changed this record at the same time; reload it."))
+        return _domain(Conflict("request.changed_meanwhile"))
 
     @app.errorhandler(IntegrityError)
     def _integrity(err):
         # Constraint names only: the database's message may quote personal data.
         _rollback()
         log.info("integrity error: %s", type(err.orig).__name__)
-        return _domain(Conflict("The change conflicts with existing data (a unique or "
-                                "reference rule of the database)."))
+        return _domain(Conflict("request.db_conflict"))
 
     @app.errorhandler(DataError)
     def _data(err):
         # A value the database cannot store slipped past validation: the client's input, so 400.
         _rollback()
         log.warning("database refused a value: %s", type(err.orig).__name__)
-        return _domain(DomainError("A value in the request cannot be stored."))
+        return _domain(DomainError("request.value_unstorable"))
 
     @app.before_request
     def _refuse_nul_in_path():
         if "\x00" in request.path:
-            raise NotFound("No such resource.")
+            raise NotFound("request.no_such_resource")
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

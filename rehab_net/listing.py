@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rehab_net.errors import Invalid, NotFound, field_error
+from rehab_net.messages import message
 from rehab_net.schemas import MAX_ID
 
 
@@ -15,7 +16,7 @@ def get_or_404(session: Session, model, id_: int, what: str):
     or a stored reference is not bounded by the URL converter)."""
     found = session.get(model, id_) if 1 <= id_ <= MAX_ID else None
     if found is None:
-        raise NotFound(f"There is no {what} {id_}.")
+        raise NotFound("request.not_found", what=what, id=id_)
     return found
 
 
@@ -28,8 +29,8 @@ def apply_sort(stmt, sort: str | None, columns: dict, default: tuple):
         desc = name.startswith("-")
         name = name.lstrip("-+")
         if name not in columns:
-            raise Invalid("Cannot sort by that.", [{"in": "query", "field": "sort", "rule":
-                          f"'{name}' is not sortable; use {', '.join(sorted(columns))}"}])
+            raise Invalid("request.sort_unknown", [{"in": "query", "field": "sort", "rule": message(
+                "request.sort_unknown_rule", name=name, columns=", ".join(sorted(columns)))}])
         order.append(columns[name].desc() if desc else columns[name].asc())
     return stmt.order_by(*(order or default))
 
@@ -47,4 +48,4 @@ def query_ref(session: Session, getter, code: str, name: str):
     try:
         return getter(session, code)
     except NotFound:
-        raise field_error(name, f"{code} does not exist", location="query") from None
+        raise field_error(name, "request.code_unknown", location="query", code=code) from None

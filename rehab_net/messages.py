@@ -85,3 +85,19 @@ def params_of(text) -> dict:
 def translate(text):
     """A coded message in the user's language; anything else as it is."""
     return text.translated() if isinstance(text, Message) else text
+
+
+# The app-wide codes (errors, listing, paging): the modules below every package raise them.
+define({
+    "request.changed_meanwhile": N_("Someone else changed this record at the same time; reload "
+                                    "it."),
+    "request.db_conflict": N_("The change conflicts with existing data (a unique or reference "
+                              "rule of the database)."),
+    "request.value_unstorable": N_("A value in the request cannot be stored."),
+    "request.no_such_resource": N_("No such resource."),
+    "request.not_found": N_("There is no %(what)s %(id)s."),
+    "request.sort_unknown": N_("Cannot sort by that."),
+    "request.sort_unknown_rule": N_("'%(name)s' is not sortable; use %(columns)s"),
+    "request.code_unknown": N_("%(code)s does not exist"),
+    "request.page_out_of_range": N_("The page number is out of range."),
+})

@@ -119,7 +119,7 @@ def query_page(args) -> int:
     try:
         loaded = _PAGE.load({"page": args["page"]} if "page" in args else {})
     except ValidationError as err:
-        raise Invalid("The page number is out of range.",
+        raise Invalid("request.page_out_of_range",
                       [{"in": "query", **e} for e in flatten_messages(err.messages)]) from None
     return loaded.get("page", 1)
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.network import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
 from rehab_net.vocab import REGION_KINDS, REGION_LEVELS, TIERS
 
@@ -36,21 +37,21 @@ def service_categories(session: Session) -> dict[str, str]:
 def get_region(session: Session, code: str) -> Region:
     region = session.scalar(select(Region).where(Region.code == code))
     if region is None:
-        raise NotFound(f"There is no region {code}.")
+        raise NotFound("region.not_found", code=code)
     return region
 
 
 def get_facility(session: Session, code: str) -> Facility:
     facility = session.scalar(select(Facility).where(Facility.code == code))
     if facility is None:
-        raise NotFound(f"There is no facility {code}.")
+        raise NotFound("facility.not_found", code=code)
     return facility
 
 
 def get_service(session: Session, code: str) -> Service:
     service = session.scalar(select(Service).where(Service.code == code))
     if service is None:
-        raise NotFound(f"There is no service {code}.")
+        raise NotFound("service.not_found", code=code)
     return service
 
 
@@ -103,7 +104,7 @@ def _reference(session, getter, code: str, field: str):
     try:
         return getter(session, code)
     except NotFound:
-        raise field_error(field, f"{code} does not exist") from None
+        raise field_error(field, "network.code_unknown", code=code) from None
 
 
 def _text_match(model, q: str):
@@ -128,7 +129,7 @@ def list_regions(*, level=None, parent=None, q=None):
 
 def create_region(session: Session, data: dict) -> Region:
     if session.scalar(select(Region.id).where(Region.code == data["code"])):
-        raise Conflict(f"Region {data['code']} exists already.")
+        raise Conflict("region.exists", code=data["code"])
     parent = None
     if data.get("parent_code"):
         parent = _reference(session, get_region, data["parent_code"], "parent_code")
@@ -149,14 +150,15 @@ def update_region(session: Session, region: Region, data: dict) -> Region:
 
 def _check_region_shape(level: str, kind: str, parent: Region | None) -> None:
     if kind not in REGION_KINDS[level]:
-        raise field_error("kind", f"must be one of {', '.join(REGION_KINDS[level])} for a {level}")
+        raise field_error("kind", "region.kind_unknown", kinds=", ".join(REGION_KINDS[level]),
+                          level=level)
     if level == "city":
         if parent is not None:
-            raise field_error("parent_code", "must be empty for a city")
+            raise field_error("parent_code", "region.city_parent")
         return
     want = REGION_LEVELS[REGION_LEVELS.index(level) - 1]
     if parent is None or parent.level != want:
-        raise field_error("parent_code", f"must be a {want} (one level above a {level})")
+        raise field_error("parent_code", "region.parent_level", want=want, level=level)
 
 
 # --- facilities ---------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def list_facilities(session: Session, *, tier=None, region=None, status=None, de
 
 def create_facility(session: Session, data: dict) -> Facility:
     if session.scalar(select(Facility.id).where(Facility.code == data["code"])):
-        raise Conflict(f"Facility {data['code']} exists already.")
+        raise Conflict("facility.exists", code=data["code"])
     region = _reference(session, get_region, data["region_code"], "region_code")
     facility = Facility(**{k: v for k, v in data.items() if k != "region_code"}, region=region)
     session.add(facility)
@@ -199,8 +201,8 @@ def update_facility(session: Session, facility: Facility, data: dict) -> Facilit
             Capacity.facility_id == facility.id).distinct())
         refused = sorted(s.code for s in offered if data["tier"] not in s.tiers)
         if refused:
-            raise field_error("tier", f"the facility has capacity for services a {data['tier']} "
-                                       f"may not deliver: {', '.join(refused)}")
+            raise field_error("tier", "facility.tier_capacity", tier=data["tier"],
+                              services=", ".join(refused))
     for key, value in data.items():
         setattr(facility, key, value)
     session.flush()
@@ -211,7 +213,7 @@ def update_facility(session: Session, facility: Facility, data: dict) -> Facilit
 def create_service(session: Session, data: dict) -> Service:
     code = f"{data['category']}_{data['kind']}"
     if session.scalar(select(Service.id).where(Service.code == code)):
-        raise Conflict(f"Service {code} exists already.")
+        raise Conflict("service.exists", code=code)
     service = Service(code=code, **data)
     session.add(service)
     session.flush()
@@ -224,8 +226,7 @@ def update_service(session: Session, service: Service, data: dict) -> Service:
             Capacity.service_id == service.id).distinct()).scalars()
         dropped = sorted(set(used) - set(data["tiers"]))
         if dropped:
-            raise field_error("tiers", f"facilities of tier {', '.join(dropped)} have capacity "
-                                        "for this service; keep those tiers")
+            raise field_error("tiers", "service.tiers_in_use", tiers=", ".join(dropped))
     for key, value in data.items():
         setattr(service, key, value)
     session.flush()
@@ -250,14 +251,14 @@ def set_capacity(session: Session, facility: Facility, data: dict) -> Capacity:
     """A capacity from a date on: a new row, so the history stays. The same date twice is a 409."""
     service = _reference(session, get_service, data["service_code"], "service_code")
     if facility.tier not in service.tiers:
-        raise field_error("service_code", f"{service.code} is not delivered at tier "
-                                           f"{facility.tier} (only {';'.join(service.tiers)})")
+        raise field_error("service_code", "capacity.tier", service=service.code,
+                          tier=facility.tier, tiers=";".join(service.tiers))
     exists = session.scalar(select(Capacity.id).where(
         Capacity.facility_id == facility.id, Capacity.service_id == service.id,
         Capacity.effective_from == data["effective_from"]))
     if exists:
-        raise Conflict(f"A capacity of {service.code} from {data['effective_from']} exists "
-                       "already; add one from another date.")
+        raise Conflict("capacity.exists", service=service.code,
+                       date=data["effective_from"].isoformat())
     capacity = Capacity(facility=facility, service=service, effective_from=data["effective_from"],
                         weekly_intake=data["weekly_intake"],
                         concurrent_places=data["concurrent_places"])

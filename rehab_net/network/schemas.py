@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from rehab_net.messages import message
+from rehab_net.network import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.schemas import Code, Input, Lat, ListArgs, Lon, QueryArgs, StrictInt
 from rehab_net.vocab import (
     CATEGORIES,
@@ -129,7 +131,7 @@ class _TiersRule:
     @validates("tiers")
     def _distinct(self, value, **_kw):
         if len(set(value)) != len(value):
-            raise ValidationError("names a tier twice")
+            raise ValidationError(message("service.tier_twice"))
 
 
 class CreateServiceSchema(_TiersRule, Input):

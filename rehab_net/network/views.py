@@ -24,9 +24,8 @@ def _may_write(session, region_id: int | None = None) -> None:
     where = scope("network.write")
     if where.everywhere or (region_id is not None and where.covers(session, region_id)):
         return
-    raise Forbidden("That is outside the region you administer."
-                    if region_id is not None else "Only an admin of the whole network may "
-                    "change regions and services.")
+    raise Forbidden("network.outside_region" if region_id is not None
+                    else "network.whole_network_only")
 
 
 @blp.route("/regions")

@@ -32,4 +32,6 @@ define({
                                 "can be applied."),
     "plan.not_district": N_("%(code)s is a %(level)s, not a district"),
     "plan.plans_needed": N_("Give ?plans=BASE,A,..."),
+    "plan.queue_unavailable": N_("The job queue is not reachable; the plan was not started. Try "
+                                 "again later."),
 })

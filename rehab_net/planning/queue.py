@@ -62,5 +62,4 @@ def submit(session: Session, plan) -> None:
         ops.fail(session, plan.id, "The plan could not be queued: the job queue (Redis) is not "
                                    "reachable.")
         session.commit()
-        raise QueueUnavailable("The job queue is not reachable; the plan was not started. "
-                               "Try again later.") from None
+        raise QueueUnavailable("plan.queue_unavailable") from None

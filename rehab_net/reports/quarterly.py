@@ -18,6 +18,7 @@ from rehab_net.errors import field_error
 from rehab_net.network import operations as network
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import child_birth_cutoff, priority_class
+from rehab_net.reports import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.reports.models import QuarterlyReport
 from rehab_net.schemas import MAX_YEAR, MIN_YEAR
 from rehab_net.vocab import OPEN_CASE_STATUSES
@@ -36,8 +37,8 @@ def quarter_bounds(quarter: str) -> tuple[date, date]:
     like a malformed one, never a date() error (9999-Q4 has no first day after, 0000-Q1 no day)."""
     match = QUARTER.fullmatch(quarter)
     if not match or not MIN_YEAR <= int(match[1]) <= MAX_YEAR:
-        raise field_error("quarter", f"must look like 2026-Q3, a year from {MIN_YEAR} to "
-                                     f"{MAX_YEAR}", location="path")
+        raise field_error("quarter", "report.quarter_format", location="path", min=MIN_YEAR,
+                          max=MAX_YEAR)
     year, q = int(match[1]), int(match[2])
     start = date(year, 3 * q - 2, 1)
     end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
@@ -63,7 +64,7 @@ NOT_PEOPLE = {"plan_id", "offered", "quarter", "from", "to"}  # numbers that cou
 def build(session: Session, quarter: str, *, today: date) -> dict:
     start, end = quarter_bounds(quarter)
     if end > today:
-        raise field_error("quarter", "has not ended yet")
+        raise field_error("quarter", "report.quarter_open")
     from rehab_net.referrals import stats
     from rehab_net.referrals.models import Referral, ReferralEvent
 

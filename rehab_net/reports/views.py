@@ -53,7 +53,7 @@ def get_report(session, quarter: str):
     quarterly.quarter_bounds(quarter)  # 422 for a malformed quarter
     report = session.scalar(select(QuarterlyReport).where(QuarterlyReport.quarter == quarter))
     if report is None:
-        raise NotFound(f"There is no report for {quarter} yet.")
+        raise NotFound("report.not_found", quarter=quarter)
     return scoped(session, report)
 
 
