@@ -16,7 +16,14 @@ class ProblemItemSchema(Schema):
     in_ = fields.String(data_key="in", metadata={
         "description": "where the field was: json (the body), query, headers, path"})
     field = fields.String(required=True, metadata={"description": "a.b for nested fields"})
-    rule = fields.String(required=True, metadata={"description": "the rule it broke"})
+    rule = fields.String(required=True, metadata={"description": "the rule it broke (English)"})
+    code = fields.String(required=True, metadata={
+        "description": "the rule's stable code, e.g. person.id_check_character; field.invalid for "
+                       "a rule without one of its own (the schema's, e.g. a missing field)",
+        "example": "referral.wrong_tier_up"})
+    params = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "the values the rule names, by placeholder (the English text is the "
+                       "code's message filled with them)"})
     constraint = fields.String(metadata={"description": "the database rule that refused it"})
 
 
@@ -26,6 +33,16 @@ class ProblemSchema(Schema):
     type = fields.String(required=True, metadata={"example": "about:blank"})
     title = fields.String(required=True)
     status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={
+        "description": "a stable code of the refusal, to tell refusals apart without reading the "
+                       "English detail: e.g. referral.wrong_state, auth.grant_self; for a 422 of "
+                       "one field the field's rule code; otherwise the status's (bad_request, "
+                       "forbidden, not_found, conflict, invalid, ...)",
+        "example": "referral.wrong_state"})
+    params = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "the values the detail names, by placeholder; a 422 of one field adds "
+                       "field", "example": {"state": "sent", "past": "accepted",
+                                             "allowed": "received"}})
     detail = fields.String()
     errors = fields.List(fields.Nested(ProblemItemSchema), metadata={
         "description": "each field of the request and the rule it broke"})

@@ -114,8 +114,9 @@ def resolve(spec, obj):
 
 def test_errors_are_described_as_problem_json(spec):
     problem = spec["components"]["schemas"]["Problem"]
-    assert set(problem["properties"]) == {"type", "title", "status", "detail", "errors"}
-    assert set(problem["required"]) == {"type", "title", "status"}
+    assert set(problem["properties"]) == {"type", "title", "status", "code", "params", "detail",
+                                          "errors"}
+    assert set(problem["required"]) == {"type", "title", "status", "code", "params"}
     checked = 0
     for path, item in spec["paths"].items():
         for method, operation in item.items():
