@@ -52,8 +52,12 @@ def test_every_code_has_a_chinese_translation_with_the_same_placeholders():
     assert bad == []
 
 
+NOT_PARAMS = {"errors", "headers", "audit", "location", "reason", "retry_after"}
+
+
 def _literal_codes():
-    """(file, line, code) of every code literal given to a raise helper in rehab_net/."""
+    """(file, line, code, the parameters given) of every code literal given to a raise helper in
+    rehab_net/."""
     for path in ROOT.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
@@ -65,7 +69,8 @@ def _literal_codes():
                 for const in ast.walk(arg):  # also "a" if x else "b"
                     if isinstance(const, ast.Constant) and isinstance(const.value, str) \
                             and CODE.match(const.value):
-                        yield path.relative_to(ROOT), node.lineno, const.value
+                        given = {k.arg for k in node.keywords} - NOT_PARAMS
+                        yield path.relative_to(ROOT), node.lineno, const.value, given
 
 
 def test_every_code_raised_in_the_source_is_defined():
@@ -73,6 +78,8 @@ def test_every_code_raised_in_the_source_is_defined():
     found = list(_literal_codes())
     assert len(found) > 200  # the scan sees the raise sites
     assert [f for f in found if f[2] not in catalogue] == []
+    # and with the parameters its message names (a missing one would be a 500)
+    assert [f for f in found if f[3] != set(PLACEHOLDER.findall(catalogue[f[2]]))] == []
 
 
 def test_a_message_is_its_english_text_and_keeps_code_and_params():
