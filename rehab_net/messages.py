@@ -11,6 +11,8 @@ nothing, because the English text is the API's and the page translates at render
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import has_request_context
 from flask_babel import gettext
 
@@ -18,6 +20,8 @@ CATALOGUE: dict[str, str] = {}
 
 # Parameters that are vocabulary values (a category, a tier, a state): pages show their label.
 LABELLED_PARAMS = frozenset({"category", "tier", "state", "status", "level", "priority"})
+# Labels of parameters from packages above this one (auth's roles): name -> value -> label.
+PARAM_LABELS: dict[str, Callable[[str], str]] = {}
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "extract, do not translate"
@@ -48,14 +52,22 @@ class Message(str):
         """The message in the request's language (English outside a request)."""
         if not has_request_context():
             return str(self)
-        from rehab_net.vocab import label
-
-        params = {k: translate(label(v) if k in LABELLED_PARAMS else v)
-                  for k, v in self.params.items()}
-        return gettext(CATALOGUE[self.code], **params)
+        return gettext(CATALOGUE[self.code],
+                       **{k: _shown(k, v) for k, v in self.params.items()})
 
     def __reduce__(self):  # pickles (RQ jobs) keep the code
         return (_rebuild, (self.code, self.params))
+
+
+def _shown(name: str, value):
+    """A parameter as a page shows it: a vocabulary value by its label, a message translated."""
+    if name in PARAM_LABELS:
+        return PARAM_LABELS[name](value)
+    if name in LABELLED_PARAMS:
+        from rehab_net.vocab import label
+
+        return label(value)
+    return translate(value)
 
 
 def _rebuild(code: str, params: dict) -> Message:

@@ -13,6 +13,7 @@ from importlib import import_module
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from flask_babel import refresh
 
 import rehab_net
 from rehab_net.booking import operations as booking
@@ -192,3 +193,17 @@ def test_a_booking_conflict_on_the_booking_page_is_chinese(app, w, session):
     said = re.search(r'<p class="flash flash-error" role="alert" id="slot-error">(.*?)</p>',
                      text, re.S).group(1)
     assert "该时段的名额已被约满" in said  # the page's own sentence for booking.slot_full_rule
+
+
+def test_a_page_shows_vocabulary_parameters_by_their_labels(app):
+    _all_codes()
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        refresh()  # the tests share one app context: forget a locale chosen before
+        said = message("auth.facility_role_place", role="coordinator").translated()
+        assert "康复中心协调员" in said and "coordinator" not in said
+        said = message("referral.changed_meanwhile", state="accepted").translated()
+        assert "accepted" not in said and said.startswith("他人已先修改此转诊")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        assert message("referral.changed_meanwhile", state="accepted").translated() == (
+            "Someone else changed this referral first: it is now Accepted.")

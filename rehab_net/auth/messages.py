@@ -2,7 +2,10 @@
 (rehab_net/messages.py)."""
 from __future__ import annotations
 
-from rehab_net.messages import N_, define
+from rehab_net.auth.labels import role_label
+from rehab_net.messages import N_, PARAM_LABELS, define
+
+PARAM_LABELS["role"] = role_label
 
 define({
     "auth.password_short": N_("must be at least %(min)s characters"),
