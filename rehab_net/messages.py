@@ -55,6 +55,11 @@ class Message(str):
         return gettext(CATALOGUE[self.code],
                        **{k: _shown(k, v) for k, v in self.params.items()})
 
+    def format(self, *args, **kwargs):
+        """marshmallow's validators ``.format()`` their error (``validate.Regexp(...,
+        error=message(code))``); a coded message has %-placeholders only, so it stays itself."""
+        return self if "{" not in self else str.format(self, *args, **kwargs)
+
     def __reduce__(self):  # pickles (RQ jobs) keep the code
         return (_rebuild, (self.code, self.params))
 
@@ -112,4 +117,5 @@ define({
     "request.sort_unknown_rule": N_("'%(name)s' is not sortable; use %(columns)s"),
     "request.code_unknown": N_("%(code)s does not exist"),
     "request.page_out_of_range": N_("The page number is out of range."),
+    "field.code_format": N_("must be 1-32 characters of A-Z a-z 0-9 _ -"),
 })

@@ -9,9 +9,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 
 from rehab_net.csvimport import CODE
 from rehab_net.errors import Invalid, flatten_messages
+from rehab_net.messages import message
 
 Code = lambda **kw: fields.String(validate=validate.Regexp(  # noqa: E731
-    CODE, error="must be 1-32 characters of A-Z a-z 0-9 _ -"), **kw)
+    CODE, error=message("field.code_format")), **kw)
 
 
 # Every id column is an INTEGER: 32 bits on PostgreSQL. A larger number can name no row, and

@@ -12,8 +12,10 @@ from datetime import UTC, date, datetime
 from importlib import import_module
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 from flask_babel import refresh
+from marshmallow import ValidationError, validate
 
 import rehab_net
 from rehab_net.booking import operations as booking
@@ -94,6 +96,10 @@ def test_a_message_is_its_english_text_and_keeps_code_and_params():
     assert err.detail == "service_code: CT01 does not offer autism_training"
     assert err.code == "referral.service_not_offered"
     assert Conflict("Plain text, not coded yet.").code == "conflict"  # the status's code
+    # a marshmallow validator's error keeps its code (they .format() it)
+    with pytest.raises(ValidationError) as caught:
+        validate.Regexp("^x$", error=message("field.code_format"))("y")
+    assert caught.value.messages[0].code == "field.code_format"
     assert isinstance(Conflict("referral.not_found", code="R1").detail, Message)
 
 

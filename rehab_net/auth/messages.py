@@ -34,4 +34,7 @@ define({
     "auth.action_unknown": N_("unknown action"),
     "auth.too_many_logins": N_("Too many failed logins. Try again later."),
     "auth.login_failed": N_("Wrong username or password."),
+    "auth.username_format": N_("2-64 characters: lower-case letters, digits, . _ -, starting "
+                               "with a letter or digit"),
+    "auth.reveal_reason": N_("give the reason for seeing the full number (5-500 characters)"),
 })

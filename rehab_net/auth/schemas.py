@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from rehab_net.auth import messages as _messages  # noqa: F401 - registers the codes
+from rehab_net.messages import message
 from rehab_net.schemas import Input, PageArgs, SortArgs, StrictInt
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
@@ -44,8 +46,7 @@ class UserSchema(Schema):
 
 class CreateUserSchema(Input):
     username = fields.String(required=True, validate=validate.Regexp(
-        USERNAME, error="2-64 characters: lower-case letters, digits, . _ -, starting with a "
-                        "letter or digit"))
+        USERNAME, error=message("auth.username_format")))
     display_name = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
     grants = fields.List(fields.Nested(GrantInput), load_default=list)
@@ -105,4 +106,4 @@ class AuditListArgs(AuditFilterArgs, PageArgs):
 
 class RevealSchema(Input):
     reason = fields.String(required=True, validate=validate.Length(
-        5, 500, error="give the reason for seeing the full number (5-500 characters)"))
+        5, 500, error=message("auth.reveal_reason")))

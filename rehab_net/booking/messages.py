@@ -85,4 +85,7 @@ define({
     "search.lat_lon": N_("give lat and lon"),
     "search.one_place": N_("give one place: lat/lon, near_facility or near_region"),
     "search.place_needed": N_("give a place to measure from"),
+    "booking.year_range": N_("must be between 2000 and 2100"),
+    "schedule.time_format": N_("must be HH:MM (00:00-23:59)"),
+    "booking.key_format": N_("1-80 characters of A-Z a-z 0-9 . _ : -"),
 })

@@ -33,10 +33,10 @@ from rehab_net.vocab import (
 )
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
-DAY_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY, error="must be between 2000 and 2100")
+DAY_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY, error=message("booking.year_range"))
 MOMENT_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC),
                               max=datetime(2100, 12, 31, tzinfo=UTC),
-                              error="must be between 2000 and 2100")
+                              error=message("booking.year_range"))
 USER_CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable", "other")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,80}$")
 
@@ -54,7 +54,7 @@ class LocalTime(fields.String):
 
     def __init__(self, **kw):
         super().__init__(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
-                                                  error="must be HH:MM (00:00-23:59)"),
+                                                  error=message("schedule.time_format")),
                          metadata={"example": "08:30", **kw.pop("metadata", {})}, **kw)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -335,7 +335,7 @@ class CreateAppointmentSchema(Input):
 
 class IdempotencyHeaders(Schema):
     key = fields.String(data_key="Idempotency-Key", validate=validate.Regexp(
-        IDEMPOTENCY_KEY, error="1-80 characters of A-Z a-z 0-9 . _ : -"), metadata={
+        IDEMPOTENCY_KEY, error=message("booking.key_format")), metadata={
         "description": "a retried request with the same key returns the same appointment"})
 
 

@@ -26,4 +26,6 @@ define({
     "network.whole_network_only": N_("Only an admin of the whole network may change regions and "
                                      "services."),
     "service.tier_twice": N_("names a tier twice"),
+    "service.tiers_needed": N_("must name at least one tier"),
+    "region.code_format": N_("must be 6, 9 or 12 digits (GB/T 2260 and its extension)"),
 })

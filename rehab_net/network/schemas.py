@@ -35,7 +35,7 @@ class RegionSchema(Schema):
 
 class CreateRegionSchema(Input):
     code = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{6}(\d{3}){0,2}$", error="must be 6, 9 or 12 digits (GB/T 2260 and its extension)"))
+        r"^\d{6}(\d{3}){0,2}$", error=message("region.code_format")))
     parent_code = fields.String(load_default=None)
     level = fields.String(required=True, validate=validate.OneOf(REGION_LEVELS))
     kind = fields.String(required=True, validate=validate.OneOf(ALL_KINDS))
@@ -124,7 +124,7 @@ class ServiceSchema(Schema):
 
 def _tiers_field(**kw):
     return fields.List(fields.String(validate=validate.OneOf(TIERS)),
-                       validate=validate.Length(min=1, error="must name at least one tier"), **kw)
+                       validate=validate.Length(min=1, error=message("service.tiers_needed")), **kw)
 
 
 class _TiersRule:

@@ -17,6 +17,7 @@ define({
     "person.outside_area": N_("is outside the area you work for"),
     "person.exists": N_("Person %(code)s exists already."),
     "person.id_not_found": N_("No person has that resident ID number."),
+    "person.phone_format": N_("must be an 11-digit mobile number or a fixed line 0NNN-NNNNNNN"),
     "case.service_category": N_("is a %(service_category)s service; the case's category is "
                                 "%(category)s"),
     "case.exists": N_("Case %(code)s exists already."),

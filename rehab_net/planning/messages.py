@@ -32,6 +32,7 @@ define({
                                 "can be applied."),
     "plan.not_district": N_("%(code)s is a %(level)s, not a district"),
     "plan.plans_needed": N_("Give ?plans=BASE,A,..."),
+    "plan.compare_ids": N_("2 to 8 plan ids, comma-separated; the first is the baseline"),
     "plan.queue_unavailable": N_("The job queue is not reachable; the plan was not started. Try "
                                  "again later."),
 })

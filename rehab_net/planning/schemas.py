@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from rehab_net.messages import message
+from rehab_net.planning import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.planning.adapters import week_start
 from rehab_net.planning.models import MAX_HORIZON_WEEKS, PLAN_STATUSES, UNASSIGNED_REASONS
 from rehab_net.schemas import Input, ListArgs, QueryArgs, StrictInt
@@ -216,8 +218,7 @@ class CopyScenarioSchema(Input):
 
 class CompareArgs(QueryArgs):
     plans = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{1,9}(,\d{1,9}){1,7}$", error="2 to 8 plan ids, comma-separated; the first is "
-                                            "the baseline"))
+        r"^\d{1,9}(,\d{1,9}){1,7}$", error=message("plan.compare_ids")))
 
 
 class ComparisonSchema(Schema):
