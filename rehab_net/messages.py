@@ -16,6 +16,8 @@ from collections.abc import Callable
 from flask import has_request_context
 from flask_babel import gettext
 
+from rehab_net.vocab import label
+
 CATALOGUE: dict[str, str] = {}
 
 # Parameters that are vocabulary values (a category, a tier, a state): pages show their label.
@@ -69,8 +71,6 @@ def _shown(name: str, value):
     if name in PARAM_LABELS:
         return PARAM_LABELS[name](value)
     if name in LABELLED_PARAMS:
-        from rehab_net.vocab import label
-
         return label(value)
     return translate(value)
 
@@ -88,6 +88,8 @@ def coded(text, /, **params):
     no code yet, e.g. marshmallow's own)."""
     if isinstance(text, str) and not isinstance(text, Message) and text in CATALOGUE:
         return Message(text, **params)
+    if params:  # parameters for a text that is no code: a mistyped code
+        raise KeyError(f"no message code {text!r}")
     return text
 
 
