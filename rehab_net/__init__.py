@@ -40,8 +40,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from rehab_net import auth
 
     auth.init_app(app)
-    from rehab_net import referrals
+    from rehab_net import people, referrals
 
+    people.init_app(app)  # a region's auditors read the events about its persons and cases
     referrals.init_app(app)  # staff also read the persons of their referrals
     from rehab_net.openapi import RehabApi
 
@@ -51,6 +52,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from rehab_net.booking.pages import bp as booking_pages
     from rehab_net.booking.views import blp as booking_api
     from rehab_net.network.views import blp as network_api
+    from rehab_net.overview import blp as overview_api
     from rehab_net.pages import bp as pages
     from rehab_net.people.pages import bp as people_pages
     from rehab_net.people.views import blp as people_api
@@ -62,8 +64,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from rehab_net.reports.views import blp as reports_api
     from rehab_net.reports.views import pages as report_pages
 
-    for blueprint in (reports_api, auth_api, network_api, people_api, planning_api, referrals_api,
-                      booking_api):
+    for blueprint in (reports_api, auth_api, network_api, overview_api, people_api, planning_api,
+                      referrals_api, booking_api):
         # The API takes bearer tokens only, never the session cookie: CSRF cannot apply.
         auth.csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

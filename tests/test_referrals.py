@@ -362,7 +362,7 @@ def test_a_decline_needs_a_known_reason_code_and_keeps_it_in_the_history(anonymo
 
 def test_public_holidays_do_not_count(session, net):
     """2026-09-30 (Wed) + 2 working days skips the National Day holiday (Oct 1-7, 2026)."""
-    from rehab_net.booking.holidays import is_working_day
+    from rehab_net.workdays import is_working_day
 
     referral = drive(session, net, "draft")
     before_holiday = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)

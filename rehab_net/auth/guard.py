@@ -36,7 +36,7 @@ ENDPOINT_PERMISSIONS: dict[str, str | dict[str, str]] = {
     "network.FacilityCapacities": {"GET": "network.read", "POST": "network.write"},
     "network.Services": {"GET": "network.read", "POST": "network.write"},
     "network.ServiceItem": {"GET": "network.read", "PATCH": "network.write"},
-    "network.Summary": "network.read",
+    "overview.Summary": "network.read",
     # persons and cases (API)
     "people.Persons": {"GET": "person.read", "POST": "person.write"},
     "people.PersonLookup": "person.read",

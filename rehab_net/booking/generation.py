@@ -22,8 +22,8 @@ from flask import current_app
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from rehab_net import workdays
 from rehab_net.auth import audit
-from rehab_net.booking import holidays
 from rehab_net.booking.models import (
     Appointment,
     ScheduleException,
@@ -36,7 +36,7 @@ from rehab_net.db import overlaps
 from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES
 
 
-def rule_days(rule: ScheduleRule, start: date, end: date, calendar: holidays.Calendar):
+def rule_days(rule: ScheduleRule, start: date, end: date, calendar: workdays.Calendar):
     """The dates in [start, end) on which the rule works."""
     first = max(start, rule.valid_from)
     last = min(end - timedelta(days=1), rule.valid_until or end)
@@ -52,7 +52,7 @@ def rule_days(rule: ScheduleRule, start: date, end: date, calendar: holidays.Cal
         day += timedelta(days=1)
 
 
-def rule_slots(rule: ScheduleRule, start: date, end: date, calendar: holidays.Calendar):
+def rule_slots(rule: ScheduleRule, start: date, end: date, calendar: workdays.Calendar):
     """(starts_at, ends_at) in UTC of every slot the rule wants in [start, end)."""
     tz = zone()
     step = timedelta(minutes=rule.slot_minutes)
@@ -98,7 +98,7 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
     tz = zone()
     window_start = max(now, datetime.combine(today, datetime.min.time(), tzinfo=tz))
     window_end = _utc(datetime.combine(end, datetime.min.time(), tzinfo=tz))
-    calendar = holidays.calendar()
+    calendar = workdays.calendar()
 
     rules_stmt = select(ScheduleRule)
     if rule_ids is not None:

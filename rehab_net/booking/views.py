@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
+from rehab_net import workdays
 from rehab_net.api import Blueprint
 from rehab_net.auth import audit
-from rehab_net.booking import access, generation, holidays, places, schedules
+from rehab_net.booking import access, generation, places, schedules
 from rehab_net.booking import jobs as _jobs  # noqa: F401  (registers the scheduler's jobs)
 from rehab_net.booking import operations as ops
 from rehab_net.booking import schemas as s
@@ -297,7 +298,7 @@ class Holidays(MethodView):
     @blp.response(200, s.HolidaySchema(many=True))
     def get(self, args):
         """Public holidays and make-up working days (调休) of a year (default: this year)."""
-        return holidays.calendar().in_year(args.get("year") or today().year)
+        return workdays.calendar().in_year(args.get("year") or today().year)
 
 
 @blp.route("/slots/generate")

@@ -177,28 +177,6 @@ class CapacityArgs(QueryArgs):
     service = fields.String()
 
 
-# --- summary ------------------------------------------------------------------------------------
-DistrictCountsSchema = Schema.from_dict(
-    {"code": fields.String(), "name_zh": fields.String(), "name_en": fields.String(),
-     **{tier: fields.Integer() for tier in TIERS}}, name="DistrictCountsSchema")
-
-
-def _counts(description: str):
-    return fields.Dict(keys=fields.String(), values=fields.Integer(),
-                       metadata={"description": description})
-
-
-class SummarySchema(Schema):
-    regions = _counts("regions per level")
-    facilities = _counts("facilities per tier")
-    services = fields.Integer()
-    districts = fields.List(fields.Nested(DistrictCountsSchema),
-                            metadata={"description": "facilities per tier in each district"})
-    persons = fields.Integer()
-    cases = _counts("cases per status")
-    open_by_priority = _counts("open cases per priority class")
-
-
 region_schema, regions_schema = RegionSchema(), RegionSchema(many=True)
 facility_schema, facilities_schema = FacilitySchema(), FacilitySchema(many=True)
 service_schema, services_schema = ServiceSchema(), ServiceSchema(many=True)

@@ -5,7 +5,6 @@ from flask.views import MethodView
 
 from rehab_net.api import Blueprint
 from rehab_net.auth.guard import Forbidden, scope
-from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as ops
@@ -220,13 +219,3 @@ class ServiceItem(MethodView):
         session.commit()
         return service
 
-
-@blp.route("/summary")
-class Summary(MethodView):
-    @blp.response(200, s.SummarySchema)
-    def get(self):
-        """The network's size per tier and district, and case counts by priority."""
-        from rehab_net.people import operations as people
-
-        session = get_session()
-        return {**ops.summary(session), **people.counts(session, today())}

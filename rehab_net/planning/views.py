@@ -21,6 +21,7 @@ from rehab_net.planning import queue, scenarios
 from rehab_net.planning import schemas as s
 from rehab_net.planning.adapters import week_start
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice, Scenario
+from rehab_net.policy import current_policy
 from rehab_net.schemas import PageArgs
 
 blp = Blueprint("planning", __name__, url_prefix="/api/v1",
@@ -35,7 +36,7 @@ class Policy(MethodView):
     @blp.response(200, s.PolicySchema)
     def get(self):
         """The policy weights new plans use (the contract's defaults until saved)."""
-        return ops.current_policy(get_session())
+        return current_policy(get_session())
 
     @blp.etag
     @blp.arguments(s.UpdatePolicySchema)
@@ -43,7 +44,7 @@ class Policy(MethodView):
     def put(self, data):
         """Replace the policy weights (every key; If-Match required)."""
         session = get_session()
-        policy = ops.current_policy(session)
+        policy = current_policy(session)
         blp.check_etag(policy, s.PolicySchema)
         ops.update_policy(session, policy, data)
         session.commit()
