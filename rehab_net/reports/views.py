@@ -94,13 +94,18 @@ def xlsx(report: QuarterlyReport) -> bytes:
     sheet.append([])
     for key, value in report.data["totals"].items():
         sheet.append(spreadsheet.row([key, value]))
-    for block in ("by_district", "by_category", "by_priority", "referrals_by_district"):
-        ws = book.create_sheet(block)
-        rows = report.data.get(block) or {}
+    utilisation = report.data.get("utilisation") or {}
+    blocks = [(block, block.removeprefix("by_").split("_")[0], report.data.get(block) or {})
+              for block in ("by_district", "by_category", "by_priority", "referrals_by_district")]
+    blocks += [(f"utilisation_{block}", block.removeprefix("by_"), utilisation.get(block) or {})
+               for block in ("by_tier", "by_district")]
+    for title, first, rows in blocks:
+        ws = book.create_sheet(title)
         columns = sorted({c for v in rows.values() for c in v})
-        ws.append(spreadsheet.row([block.removeprefix("by_").split("_")[0]] + columns))
+        ws.append(spreadsheet.row([first] + columns))
         for key, values in rows.items():
-            ws.append(spreadsheet.row([key] + [values.get(c, 0) for c in columns]))
+            ws.append(spreadsheet.row([key] + [
+                values.get(c, None if c in quarterly.NOT_COUNTS else 0) for c in columns]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
