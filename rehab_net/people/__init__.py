@@ -1,0 +1,20 @@
+"""Persons with disabilities and their rehabilitation cases."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask
+
+if TYPE_CHECKING:
+    from rehab_net.openapi import RehabApi
+
+
+def init_app(app: Flask, api: RehabApi) -> None:
+    """The persons' and cases' API and pages, and the permissions of their endpoints."""
+    from rehab_net import access
+    from rehab_net.people import pages, views
+
+    access.declare(app, views.PERMISSIONS)
+    access.declare(app, pages.PERMISSIONS)
+    api.register_blueprint(views.blp)
+    app.register_blueprint(pages.bp)
