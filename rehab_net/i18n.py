@@ -109,7 +109,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
-    access.declare(app, {"i18n.switch_language": access.PUBLIC})  # the login page has it too
+    access.declare(app, {"i18n.switch_language": access.PUBLIC})  # usable before logging in
 
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
