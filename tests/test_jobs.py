@@ -99,7 +99,7 @@ def _clean_calls():
 @pytest.fixture
 def registered():
     """Register test jobs; the scheduler sees only them (not the app's real jobs)."""
-    saved = load_jobs()  # the real ones registered first, so the scheduler's load adds none
+    saved = load_jobs()  # the real ones (registered by create_app), put back afterwards
     JOBS.clear()
     yield register
     JOBS[:] = saved
