@@ -30,10 +30,8 @@ def main():
     set_system_actor("system:cli")  # what a command changes is attributed to the CLI
 
 
-from rehab_net.auth.cli import keys, users  # noqa: E402  (the groups live with their module)
-
-main.add_command(users)
-main.add_command(keys)
+# The modules' own groups (users, keys, slots, holidays) are added to the app's `cli` by their
+# init_app; FlaskGroup lists those beside the commands here.
 
 
 @main.command()

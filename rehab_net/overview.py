@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import Flask
 from flask.views import MethodView
 from marshmallow import Schema, fields
 from sqlalchemy.orm import Session
 
+from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.clock import today
 from rehab_net.db import get_session
@@ -18,6 +20,12 @@ from rehab_net.vocab import TIERS
 
 blp = Blueprint("overview", __name__, url_prefix="/api/v1",
                 description="The network's size and its cases at a glance")
+PERMISSIONS: dict[str, access.Rule] = {"overview.Summary": "network.read"}
+
+
+def init_app(app: Flask, api) -> None:
+    access.declare(app, PERMISSIONS)
+    api.register_blueprint(blp)
 
 
 def summary(session: Session, on: date) -> dict:

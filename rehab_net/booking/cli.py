@@ -1,5 +1,5 @@
 """`rehab-net slots generate|expire` and `rehab-net holidays show|check` (registered on the app
-by the booking pages' blueprint, so the `rehab-net` command finds them)."""
+by rehab_net.booking.init_app, so the `rehab-net` command finds them)."""
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from rehab_net import access
 from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
 from rehab_net.auth.pages import translate_rule
@@ -22,6 +23,19 @@ from rehab_net.schemas import query_page
 from rehab_net.vocab import CASE_STATUSES, CATEGORIES, PRIORITY_CLASSES
 
 bp = Blueprint("people_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "people_pages.persons": "person.read",
+    "people_pages.person": "person.read",
+    "people_pages.reveal": "person.read",
+    "people_pages.cases": "case.read",
+    "people_pages.case": "case.read",
+    "people_pages.new_case": "case.write",
+}
+
+
 PAGE_ROWS = 50
 
 

@@ -7,6 +7,7 @@ from flask import current_app, render_template, url_for
 from flask.views import MethodView
 from sqlalchemy import func, select
 
+from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today, zone
@@ -27,6 +28,28 @@ from rehab_net.schemas import PageArgs
 blp = Blueprint("planning", __name__, url_prefix="/api/v1",
                 description="Plans: optimiser runs over the live data, and the policy weights")
 pages = PageBlueprint("planning_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "planning.Policy": {"GET": "plan.read", "PUT": "policy.write"},
+    "planning.Plans": {"GET": "plan.read", "POST": "plan.run"},
+    "planning.PlanItem": "plan.read",
+    "planning.PlanCancel": "plan.run",
+    "planning.PlanApply": "plan.run",
+    "planning.PlanCompare": "plan.read",
+    "planning.Scenarios": {"GET": "plan.read", "POST": "plan.run"},
+    "planning.ScenarioItem": {"GET": "plan.read", "PATCH": "plan.run"},
+    "planning.ScenarioCopy": "plan.run",
+    "planning.ScenarioRun": "plan.run",
+    "planning.ScaleUps": "plan.run",
+    "planning.PlanAssignments": "plan.read",
+    "planning.PlanFacilities": "plan.read",
+    "planning.PlanDistricts": "plan.read",
+    "planning.PlanShadowPrices": "plan.read",
+    "planning_pages.plans_page": "plan.read",
+    "planning_pages.plan_page": "plan.read",
+}
 
 
 # --- policy -------------------------------------------------------------------------------------

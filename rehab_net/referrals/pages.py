@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import contains_eager
 
+from rehab_net import access
 from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
@@ -53,6 +54,24 @@ from rehab_net.vocab import (
 
 log = logging.getLogger(__name__)
 bp = Blueprint("referral_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "referral_pages.inbox": "referral.read",
+    "referral_pages.outbox": "referral.read",
+    "referral_pages.referral": "referral.read",
+    "referral_pages.attachment": "referral.read",
+    "referral_pages.act": "referral.write",
+    "referral_pages.re_refer": "referral.write",
+    "referral_pages.new_referral": "referral.write",
+    "referral_pages.notifications": "referral.read",
+    # marking read, like the API's NotificationRead: planners (read only) get escalations too
+    "referral_pages.notification_read": "referral.read",
+    "referral_pages.notifications_read_all": "referral.read",
+}
+
+
 BOX_ROWS = 50
 NOTIFICATION_ROWS = 100
 REASON_MAX, OUTCOME_MAX = 2000, 4000

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from rehab_net import spreadsheet
+from rehab_net import access, spreadsheet
 from rehab_net.api import Blueprint
 from rehab_net.clock import today
 from rehab_net.db import get_session
@@ -20,6 +20,16 @@ from rehab_net.reports.models import QuarterlyReport
 blp = Blueprint("reports", __name__, url_prefix="/api/v1",
                 description="Quarterly statistics (统计季报), small cells suppressed")
 pages = PageBlueprint("report_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "reports.Reports": "plan.read",
+    "reports.ReportItem": {"GET": "plan.read", "PUT": "plan.run"},  # writing: network-wide
+    "report_pages.reports_page": "plan.read",
+    "report_pages.report_page": "plan.read",
+    "report_pages.report_xlsx": "plan.read",
+}
 
 
 class ReportSchema(Schema):
