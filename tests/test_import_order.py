@@ -35,10 +35,11 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("auth", {"auth"}),
     ("people", {"people"}),
     ("referrals", {"referrals"}),
-    # Planning reads referrals (the demand of a plan).
-    ("planning", {"planning"}),
-    # Booking books accepted referrals and reads planning's facility capacity.
+    # Booking books accepted referrals.
     ("booking", {"booking"}),
+    # Planning reads referrals (the demand of a plan) and booking (placements and the places
+    # the schedules offer: one capacity truth).
+    ("planning", {"planning"}),
     ("reports", {"reports"}),
     # The app edge: the factory, the command line, the root pages and the overview (they read
     # every module) and the RQ job (it builds the app).
