@@ -90,8 +90,9 @@ def region_tree(session) -> list[dict]:
 def facility(code: str):
     session = get_session()
     f = network.get_facility(session, code)
+    in_force = network.capacities_in_force(session, f, today())
     return render_template("network/facility.html", f=f,
-                           capacities=network.capacities_in_force(session, f, today()),
+                           capacities=network.with_schedules(session, f, in_force, today()),
                            history=network.capacity_history(session, f), today=today())
 
 

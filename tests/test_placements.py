@@ -139,3 +139,22 @@ def test_a_course_booked_beyond_the_horizon_keeps_its_case_out_of_the_plan(sessi
     create_appointment(session, first, far, now=datetime.now(UTC))
     session.commit()
     assert first.case.code not in cases(build(session, start))
+
+
+def test_the_capacity_views_show_the_row_and_the_schedules_side_by_side(client, session, w,
+                                                                       schedule, start):
+    week = next(t for t in range(HORIZON) if len(rule_slots(session, start, t)) > 4)
+    monday = start + timedelta(weeks=week)
+    got = client.get(f"/api/v1/facilities/CT01/capacities?on={monday.isoformat()}").json
+    autism = next(c for c in got if c["service_code"] == "autism_training")
+    assert autism["weekly_intake"] == 4
+    assert autism["scheduled_weekly_places"] == len(rule_slots(session, start, week))
+    assert autism["agrees_with_schedules"] is False
+    station = client.get("/api/v1/facilities/ST150702001/capacities?on="
+                         f"{monday.isoformat()}").json
+    assert {c["scheduled_weekly_places"] for c in station} == {None}
+    assert {c["agrees_with_schedules"] for c in station} == {None}
+    history = client.get("/api/v1/facilities/CT01/capacities").json  # today's week
+    assert all("scheduled_weekly_places" in c for c in history)
+    page = client.get("/facilities/CT01").get_data(as_text=True)
+    assert "plans use the schedules" in page or "计划按排班" in page

@@ -25,3 +25,7 @@ def init_app(app: Flask, api: RehabApi) -> None:
     app.cli.add_command(cli.holidays_group)
     for job in booking_jobs.JOBS:
         jobs.register(job)
+    from rehab_net.booking.capacity import week_places_of
+    from rehab_net.network.operations import set_schedule_source
+
+    set_schedule_source(week_places_of)  # capacity views show what the schedules offer

@@ -60,13 +60,15 @@ def week_of(moment: datetime, bounds: list[datetime]) -> int | None:
     return lo
 
 
-def scheduled_places(session: Session, start_date: date,
-                     weeks: int) -> dict[tuple[int, int], list[int]]:
+def scheduled_places(session: Session, start_date: date, weeks: int,
+                     facility_id: int | None = None) -> dict[tuple[int, int], list[int]]:
     """(facility id, service id) -> places the schedule rules offer in each of ``weeks`` weeks
     from ``start_date`` (a Monday). Only pairs that have an active rule appear."""
     bounds = week_bounds(start_date, weeks)
-    rules = list(session.scalars(select(ScheduleRule).where(ScheduleRule.active.is_(True))
-                                 .order_by(ScheduleRule.id)))
+    stmt = select(ScheduleRule).where(ScheduleRule.active.is_(True))
+    if facility_id is not None:
+        stmt = stmt.where(ScheduleRule.facility_id == facility_id)
+    rules = list(session.scalars(stmt.order_by(ScheduleRule.id)))
     out: dict[tuple[int, int], list[int]] = {}
     for rule in rules:
         out.setdefault((rule.facility_id, rule.service_id), [0] * weeks)
@@ -77,6 +79,15 @@ def scheduled_places(session: Session, start_date: date,
         if week is not None:
             out[(rule.facility_id, rule.service_id)][week] += rule.places
     return out
+
+
+def week_places_of(session: Session, facility_id: int, on: date) -> dict[int, int]:
+    """service id -> places the facility's schedules offer in the week (Monday to Sunday) of
+    ``on``: what the optimiser takes as that week's intake (network's capacity views show it
+    beside the capacity row)."""
+    monday = on - timedelta(days=on.weekday())
+    return {service_id: places[0] for (_f, service_id), places in
+            scheduled_places(session, monday, 1, facility_id).items()}
 
 
 def placements(session: Session, on: datetime) -> dict[int, Placement]:

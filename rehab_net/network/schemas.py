@@ -163,6 +163,13 @@ class CapacitySchema(Schema):
     effective_from = fields.Date()
     weekly_intake = fields.Integer()
     concurrent_places = fields.Integer()
+    scheduled_weekly_places = fields.Integer(allow_none=True, dump_default=None, metadata={
+        "description": "places the facility's schedule rules offer for the service in the week "
+                       "of `on` (today without it): what plans use as that week's intake. null "
+                       "where the service has no schedule rule, or for rows not in force then"})
+    agrees_with_schedules = fields.Boolean(allow_none=True, dump_default=None, metadata={
+        "description": "whether weekly_intake equals scheduled_weekly_places (null: nothing to "
+                       "compare)"})
 
 
 class CreateCapacitySchema(Input):

@@ -5,6 +5,7 @@ from flask.views import MethodView
 
 from rehab_net import access
 from rehab_net.api import Blueprint
+from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import Forbidden
 from rehab_net.listing import apply_sort, page_of, query_ref
@@ -164,7 +165,7 @@ class FacilityCapacities(MethodView):
             rows = ops.capacity_history(session, facility, service)
         if "service" in args:
             rows = [c for c in rows if c.service.code == args["service"]]
-        return rows
+        return ops.with_schedules(session, facility, rows, args.get("on") or today())
 
     @blp.arguments(s.CreateCapacitySchema)
     @blp.response(201, s.CapacitySchema)
