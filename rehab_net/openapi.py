@@ -18,6 +18,8 @@ class ProblemItemSchema(Schema):
     field = fields.String(required=True, metadata={"description": "a.b for nested fields"})
     rule = fields.String(required=True, metadata={"description": "the rule it broke"})
     constraint = fields.String(metadata={"description": "the database rule that refused it"})
+    case_code = fields.String(metadata={
+        "description": "the open case that refuses a second one for the same person and service"})
 
 
 class ProblemSchema(Schema):

@@ -186,6 +186,13 @@ def new_case():
             errors = {e["field"]: translate_rule(e["rule"]) for e in exc.errors}
         except DomainError as exc:
             session.rollback()
+            open_case = next((e["case_code"] for e in exc.errors if "case_code" in e), None)
+            if open_case:
+                errors = {"service_code": _("This person has an open case for this service "
+                                            "already: %(code)s.", code=open_case)}
+                return render_template("people/case_new.html", form=form, errors=errors,
+                                       services=_services(session), categories=CATEGORIES,
+                                       open_case=open_case), 409
             errors = {"code": translate_rule(exc.detail)}
     return render_template("people/case_new.html", form=form, errors=errors,
                            services=_services(session), categories=CATEGORIES), 422
