@@ -2,11 +2,14 @@
 coordinators at once, deadlines and escalation on a controlled clock, re-referral."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from rehab_net.auth.models import AuditEvent
 from rehab_net.network import operations as network
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Notification, Referral
@@ -369,3 +372,23 @@ def test_public_holidays_do_not_count(session, net):
     ops.transition(session, referral, "send", principal=None, now=before_holiday)
     due = referral.due_at.date()
     assert due > date(2026, 10, 7) and is_working_day(due)
+
+
+def test_a_childs_referral_stores_and_shows_the_urgency_its_deadlines_use(anonymous, session,
+                                                                        net, client):
+    """Children 0-6 are at least urgent: the form proposes it, and a routine request is stored
+    as urgent (what the deadlines count with), not shown as routine."""
+    page = client.get("/referrals/new?case=KCHILD").get_data(as_text=True)
+    assert re.search(r'<option value="urgent"[^>]*selected', page)
+    referral = drive(session, net, "sent")  # asked for as routine
+    assert referral.urgency == "urgent"
+    assert client.get(f"/api/v1/referrals/{referral.code}").json["urgency"] == "urgent"
+
+
+def test_the_audit_log_names_a_new_referral_by_its_code(client, session, net):
+    referral = drive(session, net, "draft")
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "referral")).all()
+    assert [e.object_code for e in events if e.action == "create"] == [referral.code]
+    assert not [e for e in events if (e.object_code or "").startswith("tmp-")]
+    assert not [e for e in events if e.action == "update" and e.detail == {"fields": ["code"]}]

@@ -153,10 +153,14 @@ def create_referral(session: Session, data: dict, *, principal: Principal | None
                                               "by the sending facility")
     elif data.get("answers_code"):
         raise field_error("answers_code", "only a down-referral answers another referral")
+    provisional = hashlib.sha1(str(now.timestamp()).encode()).hexdigest()[:12]
+    # Children 0-6 are never handled slower than urgent: store what the deadlines use.
+    urgency = deadlines.effective_urgency(
+        data.get("urgency", "routine"), case_.person.birth_date > child_birth_cutoff(today))
     referral = Referral(
-        code=f"tmp-{hashlib.sha1(str(now.timestamp()).encode()).hexdigest()[:12]}",
+        code=f"{audit.PROVISIONAL_PREFIX}{provisional}",
         case=case_, sender=sender, receiver=receiver, service=service, direction=direction,
-        urgency=data.get("urgency", "routine"), reason=data["reason"], answers=answers,
+        urgency=urgency, reason=data["reason"], answers=answers,
         home_programme=data.get("home_programme"), replaces=data.get("replaces"),
         state="draft", created_at=now, updated_at=now)
     session.add(referral)

@@ -39,6 +39,7 @@ from rehab_net.i18n import local_name
 from rehab_net.network.models import Capacity, Facility, capacities_on
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case
+from rehab_net.people.rules import child_birth_cutoff
 from rehab_net.referrals import messages
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
@@ -419,6 +420,9 @@ def new_referral():
                 "receiver_code": args.get("receiver", "").strip()[:32],
                 "direction": args.get("direction") if args.get("direction") in DIRECTIONS
                 else "up", "urgency": "routine", "send": True}
+        case_ = _referable_case(session, form["case_code"]) if form["case_code"] else None
+        if case_ is not None and case_.person.birth_date > child_birth_cutoff(today()):
+            form["urgency"] = "urgent"  # what the deadlines use for a child 0-6 anyway
         return _new_page(session, form, {})
     form = {k: request.form.get(k, "").strip() for k in NEW_FIELDS}
     form["send"] = request.form.get("send") == "1"
