@@ -37,7 +37,8 @@ def main() -> None:
     from rehab_net.db import get_session
     from rehab_net.network.models import Region
     from rehab_net.planning import adapters, scaleup
-    from rehab_net.planning.operations import current_policy, next_monday
+    from rehab_net.planning.operations import next_monday
+    from rehab_net.policy import current_policy
 
     app = create_app()
     with app.app_context():

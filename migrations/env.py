@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from rehab_net import jobs as _jobs  # noqa: F401  (registers the tables)
+from rehab_net import policy as _policy  # noqa: F401
 from rehab_net.auth import models as _auth  # noqa: F401
 from rehab_net.booking import models as _booking  # noqa: F401
 from rehab_net.config import Config

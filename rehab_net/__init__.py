@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import flask_smorest
 from flask import Flask, request
 
 from rehab_net import db, errors
@@ -34,42 +35,34 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     app.url_map.converters["int"] = IdConverter  # before any route: ids bounded app-wide
     db.init_app(app)
-    from rehab_net import i18n
+    from rehab_net import access, i18n
 
     i18n.init_app(app)
-    from rehab_net import auth
-
-    auth.init_app(app)
-    from rehab_net import referrals
-
-    referrals.init_app(app)  # staff also read the persons of their referrals
     from rehab_net.openapi import RehabApi
 
     api = RehabApi(app)
-    from rehab_net.auth.pages import bp as auth_pages
-    from rehab_net.auth.views import blp as auth_api
-    from rehab_net.booking.pages import bp as booking_pages
-    from rehab_net.booking.views import blp as booking_api
-    from rehab_net.network.views import blp as network_api
-    from rehab_net.pages import bp as pages
-    from rehab_net.people.pages import bp as people_pages
-    from rehab_net.people.views import blp as people_api
-    from rehab_net.planning.pages import bp as scenario_pages
-    from rehab_net.planning.views import blp as planning_api
-    from rehab_net.planning.views import pages as planning_pages
-    from rehab_net.referrals.pages import bp as referral_pages
-    from rehab_net.referrals.views import blp as referrals_api
-    from rehab_net.reports.views import blp as reports_api
-    from rehab_net.reports.views import pages as report_pages
+    access.declare(app, {"static": access.PUBLIC, "api-docs.openapi_json": access.PUBLIC})
+    from rehab_net import (
+        auth,
+        booking,
+        network,
+        overview,
+        pages,
+        people,
+        planning,
+        referrals,
+        reports,
+    )
 
-    for blueprint in (reports_api, auth_api, network_api, people_api, planning_api, referrals_api,
-                      booking_api):
-        # The API takes bearer tokens only, never the session cookie: CSRF cannot apply.
-        auth.csrf.exempt(blueprint)
-        api.register_blueprint(blueprint)
-    for blueprint in (report_pages, auth_pages, pages, people_pages, planning_pages, scenario_pages,
-                      referral_pages, booking_pages):
-        app.register_blueprint(blueprint)
+    # Each module registers its blueprints, commands, scheduler jobs and the permissions of its
+    # endpoints; in the order of the layers (tests/test_import_order.py), which is also the order
+    # of the API's tags and paths in the OpenAPI description.
+    for module in (network, auth, people, referrals, booking, planning, reports, overview, pages):
+        module.init_app(app, api)
+    # The API takes bearer tokens only, never the session cookie: CSRF cannot apply.
+    for blueprint in app.blueprints.values():
+        if isinstance(blueprint, flask_smorest.Blueprint):
+            auth.csrf.exempt(blueprint)
     errors.register(app)  # after Api: our problem+json handlers replace flask-smorest's
 
     @app.after_request

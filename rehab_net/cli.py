@@ -30,10 +30,8 @@ def main():
     set_system_actor("system:cli")  # what a command changes is attributed to the CLI
 
 
-from rehab_net.auth.cli import keys, users  # noqa: E402  (the groups live with their module)
-
-main.add_command(users)
-main.add_command(keys)
+# The modules' own groups (users, keys, slots, holidays) are added to the app's `cli` by their
+# init_app; FlaskGroup lists those beside the commands here.
 
 
 @main.command()
@@ -240,19 +238,16 @@ def _report(counts: dict[str, int], seconds: float | None = None) -> None:
 @with_appcontext
 def summary():
     """Print the network's size per tier and district, and open cases by priority."""
-    from rehab_net.network import operations as network
-    from rehab_net.people import operations as people
+    from rehab_net.overview import summary as overview
 
-    session = get_session()
-    s = network.summary(session)
-    c = people.counts(session, today())
+    s = overview(get_session(), today())
     click.echo("regions:    " + ", ".join(f"{k} {v}" for k, v in s["regions"].items()))
     click.echo("facilities: " + ", ".join(f"{k} {v}" for k, v in s["facilities"].items()))
     click.echo(f"services:   {s['services']}")
-    click.echo(f"persons:    {c['persons']}")
-    click.echo("cases:      " + ", ".join(f"{k} {v}" for k, v in sorted(c["cases"].items())))
+    click.echo(f"persons:    {s['persons']}")
+    click.echo("cases:      " + ", ".join(f"{k} {v}" for k, v in sorted(s["cases"].items())))
     click.echo(f"open cases by priority on {today()}: " + ", ".join(
-        f"{p} {c['open_by_priority'].get(p, 0)}" for p in ("child", "severe", "poor", "standard")))
+        f"{p} {s['open_by_priority'].get(p, 0)}" for p in ("child", "severe", "poor", "standard")))
     click.echo("")
     click.echo(f"{'code':<8} {'district':<36} {'centre':>6} {'station':>7} {'clinic':>6}")
     for d in s["districts"]:
@@ -383,9 +378,10 @@ def export_instance(output: Path, horizon_weeks, start_date, plan_id):
     from rehab_net.errors import Invalid, NotFound
     from rehab_net.planning import adapters
     from rehab_net.planning import operations as planning
+    from rehab_net.policy import current_policy
 
     session = get_session()
-    policy = planning.current_policy(session).values
+    policy = current_policy(session).values
     start = start_date.date() if start_date else planning.next_monday(today())
     source = None
     if plan_id is not None:

@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, abort, g, has_request_context, redirect, req
 from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
 from flask_babel import lazy_gettext as _l
 
+from rehab_net import access
 from rehab_net.clock import zone
 from rehab_net.redirects import safe_redirect_target
 
@@ -108,6 +109,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+    access.declare(app, {"i18n.switch_language": access.PUBLIC})  # usable before logging in
 
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date

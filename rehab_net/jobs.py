@@ -1,14 +1,14 @@
 """Periodic jobs: ONE scheduler process (`rehab-net scheduler`), never inside the web workers.
 
-A module declares a job and registers it when imported::
+A module declares a job (in its jobs.py) and its ``init_app`` registers it, so every job is
+known once the app is created, whichever views were imported::
 
-    from rehab_net import jobs
+    DEADLINES = Job.every_minutes("referral_deadlines",
+                                  "rehab_net.referrals.operations:check_deadlines", minutes=5)
+    ...
+    jobs.register(DEADLINES)  # in rehab_net.referrals.init_app
 
-    jobs.register(jobs.Job.every_minutes("referral-deadlines",
-                                         "rehab_net.referrals.deadlines:check", minutes=5))
-
-and lists itself in ``JOB_MODULES`` (or is imported by ``create_app`` anyway), so the scheduler
-finds it. The job function is imported only when the job runs; it takes the job's session and the
+The job function is imported only when the job runs; it takes the job's session and the
 moment the run stands for, works with ``flush`` only, and returns a JSON-able summary or None::
 
     def check(session: Session, now: datetime) -> dict | None: ...
@@ -59,8 +59,6 @@ CATCH_UP_LIMIT = 8  # at most this many missed periods are run at start (the new
 # pg_try_advisory_lock key of the scheduler: the bytes "rehabsch" as a bigint.
 ADVISORY_LOCK_KEY = 8243109460444406632
 EXIT_LOCKED = 3
-# Modules that register jobs when imported; the scheduler imports them at start (not before).
-JOB_MODULES: list[str] = ["rehab_net.referrals.jobs", "rehab_net.reports.jobs"]
 
 
 class JobRun(Base):
@@ -199,7 +197,8 @@ JOBS: list[Job] = []
 
 
 def register(job: Job) -> Job:
-    """Add a job to the scheduler's list (at import of the module that defines it)."""
+    """Add a job to the scheduler's list (by the init_app of the module that defines it; again,
+    when an app is built again, is harmless)."""
     for known in JOBS:
         if known.id == job.id:
             if known == job:
@@ -214,9 +213,7 @@ def unregister(job_id: str) -> None:
 
 
 def load_jobs() -> list[Job]:
-    """Import the modules that register jobs; the registered jobs."""
-    for name in JOB_MODULES:
-        importlib.import_module(name)
+    """The registered jobs: all of them once create_app has run (each module's init_app)."""
     return list(JOBS)
 
 

@@ -25,6 +25,8 @@ class ProblemItemSchema(Schema):
         "description": "the values the rule names, by placeholder (the English text is the "
                        "code's message filled with them)"})
     constraint = fields.String(metadata={"description": "the database rule that refused it"})
+    case_code = fields.String(metadata={
+        "description": "the open case that refuses a second one for the same person and service"})
 
 
 class ProblemSchema(Schema):

@@ -3,9 +3,10 @@ time (zh-CN by default, English by choice; see i18n.py), landmarks, captions, no
 internet."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from sqlalchemy import func, select
 
+from rehab_net import access
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.network import operations as network
@@ -14,6 +15,17 @@ from rehab_net.people import operations as people
 from rehab_net.vocab import TIERS
 
 bp = Blueprint("pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "pages.index": "network.read",
+    "pages.regions": "network.read",
+    "pages.facilities": "network.read",
+    "pages.facility": "network.read",
+}
+
+
 PAGE_LIMIT = 500
 
 
@@ -78,6 +90,13 @@ def region_tree(session) -> list[dict]:
 def facility(code: str):
     session = get_session()
     f = network.get_facility(session, code)
+    in_force = network.capacities_in_force(session, f, today())
     return render_template("network/facility.html", f=f,
-                           capacities=network.capacities_in_force(session, f, today()),
+                           capacities=network.with_schedules(session, f, in_force, today()),
                            history=network.capacity_history(session, f), today=today())
+
+
+def init_app(app: Flask, api: object = None) -> None:
+    """The overview pages and the permissions of their endpoints (no API of their own)."""
+    access.declare(app, PERMISSIONS)
+    app.register_blueprint(bp)

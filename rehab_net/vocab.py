@@ -130,6 +130,8 @@ APPOINTMENT_STATUSES = ("proposed", "pending", "booked", "arrived", "fulfilled",
 # never count as conflicts.
 ACTIVE_APPOINTMENT_STATUSES = ("proposed", "pending", "booked", "arrived", "fulfilled")
 HELD_APPOINTMENT_STATUSES = ("proposed", "pending")  # they expire by themselves
+# The statuses of an appointment the person came to: what the quarterly report counts as served.
+ATTENDED_APPOINTMENT_STATUSES = ("arrived", "fulfilled")
 SLOT_STATUSES = ("open", "withdrawn")
 SLOT_FHIR_STATUSES = ("free", "busy-tentative", "busy", "busy-unavailable")
 SCHEDULE_KINDS = ("weekly", "session")

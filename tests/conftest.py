@@ -11,6 +11,7 @@ from rehab_net import create_app, migrate
 from rehab_net.config import TestConfig
 from rehab_net.db import Base, make_engine
 from tests import pg
+from tests.isolated_client import IsolatedClient
 
 # A fixed "today" keeps ages and priorities stable whatever day the suite runs.
 TODAY = date(2026, 11, 16)
@@ -58,6 +59,8 @@ def app(request, database_urls):
     if dialect not in _apps:
         _apps[dialect] = create_app(type("Cfg", (TestConfig,), {
             "DATABASE_URL": database_urls(dialect), "TODAY": TODAY.isoformat()}))
+        # Every request gets a `g` of its own (tests/isolated_client.py), as in production.
+        _apps[dialect].test_client_class = IsolatedClient
     application = _apps[dialect]
     saved = dict(application.config)
     with application.app_context():

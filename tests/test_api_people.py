@@ -3,10 +3,12 @@ derived, certificates checked, status transitions enforced, personal data never 
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from rehab_net.people.identifiers import make_certificate, make_resident_id
+from rehab_net.people.models import Case
 from tests.factories import create_case, create_person, tiny_network
-from tests.responses import fields_of, problem
+from tests.responses import csrf_token, fields_of, problem
 
 CHILD_ID = make_resident_id("150702", date(2021, 4, 5), 31)  # 5 years old on 2026-11-16
 
@@ -173,3 +175,24 @@ def test_person_and_case_listing_filters(client, net, session):
     assert len(client.get("/api/v1/persons?region=150702").get_json()) == 2
     problem(client.get("/api/v1/cases?region=nope"), 422)
     problem(client.get("/api/v1/cases?priority=vip"), 422)
+
+
+def test_a_second_open_case_for_the_same_person_and_service_is_refused(client, net, session):
+    new_person(client)
+    body = dict(person_code="P1", category="autism", grade=2, service_code="autism_training")
+    assert client.post("/api/v1/cases", json={**body, "code": "K1"}).status_code == 201
+    err = problem(client.post("/api/v1/cases", json={**body, "code": "K2"}), 409)
+    assert err["errors"][0]["case_code"] == "K1" and "K1" in err["detail"]
+    assert client.get("/api/v1/cases/K2").status_code == 404  # nothing written
+    # the page says so, next to the service, and links the open case
+    page = client.post("/cases/new", data={
+        **body, "code": "K3", "registered_on": "2026-11-01",
+        "csrf_token": csrf_token(client.get("/cases/new").get_data(as_text=True))})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409 and 'href="/cases/K1"' in html
+    # once the first is closed, a new case for the same service may open
+    session.expire_all()
+    case = session.scalar(select(Case).where(Case.code == "K1"))
+    case.status = "closed"
+    session.commit()
+    assert client.post("/api/v1/cases", json={**body, "code": "K4"}).status_code == 201

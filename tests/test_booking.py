@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from rehab_net.booking import generation, holidays, schedules, waitlist
+from rehab_net import workdays
+from rehab_net.booking import generation, schedules, waitlist
 from rehab_net.booking import operations as ops
 from rehab_net.booking.models import Appointment, Slot, WaitlistEntry
 from rehab_net.errors import Conflict
@@ -40,16 +41,16 @@ NOW = datetime.now(UTC)
     (date(2027, 1, 1), False),    # New Year's Day by statute
 ])
 def test_working_days_follow_the_2026_arrangement(day, working):
-    assert holidays.is_working_day(day) is working
+    assert workdays.is_working_day(day) is working
 
 
 def test_add_working_days_skips_holidays_and_counts_make_up_days():
-    assert holidays.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 8)
-    assert holidays.add_working_days(date(2026, 10, 8), 2) == date(2026, 10, 10)  # Sat worked
+    assert workdays.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 8)
+    assert workdays.add_working_days(date(2026, 10, 8), 2) == date(2026, 10, 10)  # Sat worked
     start = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)  # 10:00 local, Wednesday
-    assert holidays.add_working_days(start, 1) == datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
+    assert workdays.add_working_days(start, 1) == datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
     holiday_start = datetime(2026, 10, 2, 2, 0, tzinfo=UTC)  # on a holiday: from Oct 8, 08:00
-    assert holidays.add_working_days(holiday_start, 1).astimezone(ZONE).replace(tzinfo=None) \
+    assert workdays.add_working_days(holiday_start, 1).astimezone(ZONE).replace(tzinfo=None) \
         == datetime(2026, 10, 9, 8, 0)
 
 
@@ -57,8 +58,8 @@ def test_a_bad_holiday_file_is_refused_listing_every_line(tmp_path):
     bad = tmp_path / "h.csv"
     bad.write_text("date,kind,name\n2027-02-30,holiday,x\n2027-02-01,workday,调休\n"
                    "2027-02-06,vacation,\n", encoding="utf-8")
-    with pytest.raises(holidays.HolidayFileError) as err:
-        holidays.read_file(bad)
+    with pytest.raises(workdays.HolidayFileError) as err:
+        workdays.read_file(bad)
     assert len(err.value.problems) == 4
 
 
@@ -66,7 +67,7 @@ def test_an_extra_file_adds_a_year(app, tmp_path):
     extra = tmp_path / "2027.csv"
     extra.write_text("date,kind,name\n2027-02-06,workday,春节调休上班\n", encoding="utf-8")
     app.config["BOOKING_HOLIDAY_FILES"] = str(extra)
-    assert holidays.is_working_day(date(2027, 2, 6)) and holidays.is_holiday(date(2026, 10, 1))
+    assert workdays.is_working_day(date(2027, 2, 6)) and workdays.is_holiday(date(2026, 10, 1))
 
 
 # --- schedules make slots -----------------------------------------------------------------------

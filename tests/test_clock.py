@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 
-from rehab_net import clock, jobs
-from rehab_net.booking import holidays
+from rehab_net import clock, jobs, workdays
 from rehab_net.config import Config
 
 # Friday 20 November 2026, 20:00 UTC: already Saturday 04:00 in Shanghai.
@@ -45,10 +44,10 @@ def test_working_days_are_counted_in_the_configured_zone(in_zone):
     # In Shanghai the moment falls on a Saturday: the count starts Monday 08:00 local, and one
     # working day later is Tuesday 08:00 local. In UTC it is a Friday evening: Monday evening.
     with in_zone("Asia/Shanghai"):
-        assert holidays.add_working_days(FRIDAY_EVENING_UTC, 1) == datetime(
+        assert workdays.add_working_days(FRIDAY_EVENING_UTC, 1) == datetime(
             2026, 11, 24, 0, 0, tzinfo=UTC)
     with in_zone("UTC"):
-        assert holidays.add_working_days(FRIDAY_EVENING_UTC, 1) == datetime(
+        assert workdays.add_working_days(FRIDAY_EVENING_UTC, 1) == datetime(
             2026, 11, 23, 20, 0, tzinfo=UTC)
 
 

@@ -99,7 +99,7 @@ def _clean_calls():
 @pytest.fixture
 def registered():
     """Register test jobs; the scheduler sees only them (not the app's real jobs)."""
-    saved = load_jobs()  # the real ones registered first, so the scheduler's load adds none
+    saved = load_jobs()  # the real ones (registered by create_app), put back afterwards
     JOBS.clear()
     yield register
     JOBS[:] = saved
@@ -140,6 +140,26 @@ def test_the_registry(registered):
     assert JOBS == []
     with pytest.raises(ValueError, match="module:function"):
         Job("x", lambda zone: None, "tests.test_jobs.record_call", constant_period)
+
+
+APP_JOBS = ["referral_deadlines", "booking-expire-holds", "booking-generate-slots",
+            "quarterly_report"]
+
+
+def test_the_app_registers_every_modules_jobs():
+    """Each module's init_app registers its jobs: a fresh process knows them all once the app is
+    built, whichever views it imported (booking's were once known only after its views)."""
+    code = ("from rehab_net import create_app, jobs\n"
+            "before = [j.id for j in jobs.load_jobs()]\n"
+            "create_app()\n"
+            "print(before, [j.id for j in jobs.load_jobs()])\n")
+    env = {**os.environ, "REHAB_DATABASE_URL": "sqlite://",
+           "REHAB_SECRET_KEY": TestConfig.SECRET_KEY, "REHAB_DATA_KEYS": TestConfig.DATA_KEYS,
+           "REHAB_INDEX_KEY": TestConfig.INDEX_KEY}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"[] {APP_JOBS}"
 
 
 # --- once per period ----------------------------------------------------------------------------
@@ -388,7 +408,7 @@ def test_the_scheduler_process_holds_the_lock_and_stops_cleanly_on_sigterm(app):
                             text=True)
     try:
         lines = _read_line_until(proc, "scheduler: running")
-        assert "referral_deadlines" in lines[0]  # JOB_MODULES registered the real jobs
+        assert "referral_deadlines" in lines[0]  # the modules' init_app registered the real jobs
         lock = SchedulerLock(app.extensions["rehab_engine"])
         assert not lock.acquire()
         proc.send_signal(signal.SIGTERM)

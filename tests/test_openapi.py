@@ -10,6 +10,7 @@ import pytest
 from marshmallow import Schema, fields
 from sqlalchemy import inspect as sa_inspect
 
+from rehab_net import policy as policy_m
 from rehab_net.auth import models as auth_m
 from rehab_net.auth import schemas as auth_s
 from rehab_net.booking import models as booking_m
@@ -49,7 +50,7 @@ ROWS = {
     people_s.PersonSchema: people_m.Person, people_s.PersonListItemSchema: people_m.Person,
     people_s.RevealedSchema: people_m.Person,
     people_s.CaseSchema: people_m.Case,
-    planning_s.PolicySchema: planning_m.PolicySetting, planning_s.PlanSchema: planning_m.Plan,
+    planning_s.PolicySchema: policy_m.PolicySetting, planning_s.PlanSchema: planning_m.Plan,
     planning_s.AssignmentSchema: planning_m.PlanAssignment,
     planning_s.LoadSchema: planning_m.PlanLoad,
     planning_s.ShadowPriceSchema: planning_m.PlanShadowPrice,

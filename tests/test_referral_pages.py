@@ -8,8 +8,6 @@ import re
 from datetime import date
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 
 from rehab_net.auth.models import AuditEvent
 from rehab_net.network import operations as network
@@ -49,19 +47,10 @@ def net(session):
     return r
 
 
-class Client(FlaskClient):
-    """A test client per user. The tests run inside one app context, so `g` outlives a request
-    and Flask-WTF would hand one user's cached CSRF token to the next: clear it first."""
-
-    def open(self, *args, **kwargs):
-        g.pop("csrf_token", None)
-        return super().open(*args, **kwargs)
-
-
 @pytest.fixture
 def as_user(app, net):
     def client_for(who: str):
-        client = Client(app, app.response_class, use_cookies=True)
+        client = app.test_client()
         log_in(client, net["users"][who])
         return client
     return client_for

@@ -2,11 +2,14 @@
 coordinators at once, deadlines and escalation on a controlled clock, re-referral."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from rehab_net.auth.models import AuditEvent
 from rehab_net.network import operations as network
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Notification, Referral
@@ -366,10 +369,30 @@ def test_a_decline_needs_a_known_reason_code_and_keeps_it_in_the_history(anonymo
 
 def test_public_holidays_do_not_count(session, net):
     """2026-09-30 (Wed) + 2 working days skips the National Day holiday (Oct 1-7, 2026)."""
-    from rehab_net.booking.holidays import is_working_day
+    from rehab_net.workdays import is_working_day
 
     referral = drive(session, net, "draft")
     before_holiday = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
     ops.transition(session, referral, "send", principal=None, now=before_holiday)
     due = referral.due_at.date()
     assert due > date(2026, 10, 7) and is_working_day(due)
+
+
+def test_a_childs_referral_stores_and_shows_the_urgency_its_deadlines_use(anonymous, session,
+                                                                        net, client):
+    """Children 0-6 are at least urgent: the form proposes it, and a routine request is stored
+    as urgent (what the deadlines count with), not shown as routine."""
+    page = client.get("/referrals/new?case=KCHILD").get_data(as_text=True)
+    assert re.search(r'<option value="urgent"[^>]*selected', page)
+    referral = drive(session, net, "sent")  # asked for as routine
+    assert referral.urgency == "urgent"
+    assert client.get(f"/api/v1/referrals/{referral.code}").json["urgency"] == "urgent"
+
+
+def test_the_audit_log_names_a_new_referral_by_its_code(client, session, net):
+    referral = drive(session, net, "draft")
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "referral")).all()
+    assert [e.object_code for e in events if e.action == "create"] == [referral.code]
+    assert not [e for e in events if (e.object_code or "").startswith("tmp-")]
+    assert not [e for e in events if e.action == "update" and e.detail == {"fields": ["code"]}]

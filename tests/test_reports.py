@@ -2,15 +2,24 @@
 scheduler even when triggered twice or after downtime, regenerable by a planner."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from rehab_net import jobs
+from rehab_net.booking import generation, schedules
+from rehab_net.booking import operations as booking
 from rehab_net.reports import quarterly
 from rehab_net.reports.jobs import QUARTERLY
 from rehab_net.reports.models import QuarterlyReport
-from tests.factories import create_case, create_person, tiny_network
+from tests.factories import (
+    create_appointment,
+    create_case,
+    create_person,
+    create_referral,
+    tiny_network,
+)
 
 
 @pytest.fixture
@@ -73,3 +82,109 @@ def test_planners_browse_regenerate_and_download(client, session, net):
     book = load_workbook(io.BytesIO(client.get("/reports/2026-Q3.xlsx").data))
     rows = {r[0]: r[1] for r in book["totals"].iter_rows(values_only=True) if r and r[0]}
     assert rows["registered"] == 6
+
+
+# --- a quarter built by hand: every figure from what happened ------------------------------------
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SENT = datetime(2026, 7, 1, 9, 0, tzinfo=SHANGHAI)
+WAITS = (10, 20, 30, 40, 50)  # days from sending to the first attended appointment
+
+
+def _visit(session, r, referral, day: date, *, status: str, at_hour: int = 10):
+    """A slot of DR1 at CT01 on ``day`` booked for ``referral`` before it, then attended
+    (fulfilled) or missed (noshow) through the booking operations."""
+    starts = datetime.combine(day, time(at_hour), SHANGHAI)
+    slot = generation.create_slot(session, practitioner_id=r["dr"].id,
+                                  facility_id=r["centre"].id,
+                                  service_id=r["autism_training"].id, starts_at=starts,
+                                  ends_at=starts + timedelta(hours=1), places=1, now=SENT)
+    appointment = create_appointment(session, referral, slot, now=starts - timedelta(days=1))
+    during = starts + timedelta(minutes=5)
+    if status == "fulfilled":
+        booking.fulfil(session, appointment, principal=None, now=during)
+    else:
+        booking.noshow(session, appointment, principal=None, now=during)
+    return slot
+
+
+@pytest.fixture
+def quarter(session):
+    """Q3 2026 at CT01: five children first served 10-50 days after their referral was sent,
+    an adult served since Q2 who came again in Q3, a child who did not come, and one slot
+    nobody booked: 9 places offered in Q3, 7 of them attended."""
+    r = tiny_network(session)
+    r["dr"] = schedules.create_practitioner(session, dict(
+        code="DR1", name="李医生", profession="physician", facility_codes=["CT01"]),
+        principal=None, today=SENT.date())
+
+    def referred(code, birth_date, sent=SENT):
+        case = create_case(session, create_person(session, birth_date=birth_date), code=code,
+                           registered_on=date(2026, 5, 1))
+        return create_referral(session, "accepted", now=sent, today=sent.date(),
+                               case_code=case.code, sender_code="ST150702001",
+                               receiver_code="CT01", service_code="autism_training")
+
+    for i, wait in enumerate(WAITS):
+        _visit(session, r, referred(f"KQ{i}", date(2022, 3, 1)),
+               SENT.date() + timedelta(days=wait), status="fulfilled")
+    adult = referred("KQA", date(1980, 1, 1), sent=datetime(2026, 6, 1, 9, tzinfo=SHANGHAI))
+    _visit(session, r, adult, date(2026, 6, 20), status="fulfilled")      # Q2: not this quarter
+    _visit(session, r, adult, date(2026, 7, 15), status="fulfilled")
+    _visit(session, r, adult, date(2026, 9, 30), status="fulfilled", at_hour=23)  # still Q3
+    _visit(session, r, referred("KQM", date(2023, 5, 5)), date(2026, 7, 22), status="noshow")
+    generation.create_slot(session, practitioner_id=r["dr"].id, facility_id=r["centre"].id,
+                           service_id=r["autism_training"].id,
+                           starts_at=datetime(2026, 8, 3, 15, tzinfo=SHANGHAI),
+                           ends_at=datetime(2026, 8, 3, 16, tzinfo=SHANGHAI), places=1, now=SENT)
+    # Q4 (local): 1 October 00:30 in Shanghai is 30 September in UTC, and not in Q3
+    _visit(session, r, adult, date(2026, 10, 1), status="fulfilled", at_hour=0)
+    session.commit()
+    return r
+
+
+def test_a_hand_built_quarter_counts_served_waits_and_utilisation_from_attendance(session,
+                                                                                  quarter):
+    data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
+    # served: the 5 children and the adult; the child who missed is still waiting
+    assert data["totals"] == {
+        "served": 6, "attended": 7, "waiting": "<5", "children_served_within_4_weeks": "<5",
+        "waiting_days_median": 30, "waiting_days_p90": 50}
+    assert data["by_priority"]["child"] == {
+        "served": 5, "attended": 5, "waiting": "<5", "children_served_within_4_weeks": "<5",
+        "waiting_days_median": 30, "waiting_days_p90": 50}
+    # the adult's wait ended in Q2: no waiting time in Q3, and too few to show anyway
+    assert data["by_priority"]["standard"] == {"served": "<5", "attended": "<5"}
+    assert data["utilisation"] == {
+        "by_tier": {"centre": {"places": 9, "attended": 7, "share": 0.7778}},
+        "by_district": {"150702": {"places": 9, "attended": 7, "share": 0.7778}}}
+    q2 = quarterly.build(session, "2026-Q2", today=date(2026, 11, 16))
+    assert q2["totals"]["served"] == "<5" and q2["utilisation"]["by_tier"]["centre"] == {
+        "places": 1, "attended": "<5", "share": 1.0}
+
+
+def test_children_within_four_weeks_counts_only_the_first_visit_and_only_children(session,
+                                                                                   quarter):
+    """With the suppression lifted the hidden cells are exact: 2 children (10 and 20 days), 1
+    still waiting."""
+    from unittest import mock
+
+    with mock.patch.object(quarterly, "SMALL", 1):
+        data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
+    assert data["totals"]["children_served_within_4_weeks"] == 2
+    assert data["totals"]["waiting"] == 1
+    assert data["by_priority"]["standard"] == {"served": 1, "attended": 2}
+
+
+def test_the_page_and_the_download_show_the_attendance_figures(client, quarter):
+    import io
+
+    from openpyxl import load_workbook
+
+    assert client.put("/api/v1/reports/quarterly/2026-Q3").status_code == 200
+    page = client.get("/reports/2026-Q3").get_data(as_text=True)
+    assert "78%" in page  # 7 of 9 places attended
+    book = load_workbook(io.BytesIO(client.get("/reports/2026-Q3.xlsx").data))
+    rows = list(book["utilisation_by_tier"].iter_rows(values_only=True))
+    assert rows == [("tier", "attended", "places", "share"), ("centre", 7, 9, 0.7778)]
+    totals = {r[0]: r[1] for r in book["totals"].iter_rows(values_only=True) if r and r[0]}
+    assert totals["served"] == 6 and totals["waiting_days_median"] == 30

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from flask import g
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -169,6 +168,20 @@ def test_forms_without_a_valid_csrf_token_are_refused(client, session, net, toke
     assert got.status_code == 200
 
 
+def test_each_browser_gets_its_own_csrf_token_and_it_works_only_for_it(app):
+    """Two browsers side by side (as two users at one desk): each form carries the token of its
+    own session; one browser's token is refused in the other's. (The test client gives every
+    request its own `g`, tests/isolated_client.py, as production does.)"""
+    first, second = app.test_client(), app.test_client()
+    token_1 = re.search(r'name="csrf_token" value="([^"]+)"',
+                        first.get("/login").get_data(as_text=True)).group(1)
+    token_2 = re.search(r'name="csrf_token" value="([^"]+)"',
+                        second.get("/login").get_data(as_text=True)).group(1)
+    assert token_1 != token_2
+    crossed = second.post("/login", data={"csrf_token": token_1, "username": "x", "password": "y"})
+    assert crossed.status_code == 400 and "CSRF" in crossed.get_data(as_text=True)
+
+
 def _login(client, username, password):
     token = re.search(r'name="csrf_token" value="([^"]+)"',
                       client.get("/login").get_data(as_text=True)).group(1)
@@ -198,7 +211,6 @@ def test_logins_are_slowed_per_username_and_address_never_locked(anonymous, app,
     assert got.status_code == 429 and 0 < int(got.headers["Retry-After"]) <= 60
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.9"
-    g.pop("csrf_token", None)  # requests share the test's app context: the other browser's own
     assert _login(elsewhere, "staff", TEST_PASSWORD).status_code == 303  # the owner gets in
 
 

@@ -7,12 +7,16 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from rehab_net import protection
 from rehab_net.config import DEFAULT_SQLITE_PATH
+
+if TYPE_CHECKING:
+    from rehab_net.openapi import RehabApi
 
 csrf = CSRFProtect()
 SECRET_SETTINGS = ("SECRET_KEY", "DATA_KEYS", "INDEX_KEY")
@@ -44,8 +48,12 @@ def load_secrets(config: dict, instance_path: str) -> None:
         config[key] = stored[key]
 
 
-def init_app(app: Flask) -> None:
-    from rehab_net.auth import audit, guard, labels
+def init_app(app: Flask, api: RehabApi) -> None:
+    """Secrets, sessions, CSRF, the audit log and the guard; the accounts' API and pages, the
+    `rehab-net users|keys` commands, and the permissions of their endpoints."""
+    from rehab_net import access
+    from rehab_net.auth import audit, guard, labels, pages, views
+    from rehab_net.auth.cli import keys, users
 
     load_secrets(app.config, str(DEFAULT_SQLITE_PATH.parent))
     protection.configure(protection.Keyring.parse(app.config["DATA_KEYS"],
@@ -59,3 +67,9 @@ def init_app(app: Flask) -> None:
     audit.install(app.extensions["rehab_sessionmaker"])
     guard.init_app(app)
     labels.register(app)
+    access.declare(app, views.PERMISSIONS)
+    access.declare(app, pages.PERMISSIONS)
+    api.register_blueprint(views.blp)
+    app.register_blueprint(pages.bp)
+    app.cli.add_command(users)
+    app.cli.add_command(keys)

@@ -91,14 +91,33 @@ def _changed_fields(obj) -> list[str]:
                   if a.key not in QUIET_COLUMNS and state.attrs[a.key].history.has_changes())
 
 
+# A row inserted under a provisional code (a referral's code comes from its id, known only after
+# the insert) is logged when its real code is set, under that code, once.
+PROVISIONAL_PREFIX = "tmp-"
+
+
+def _is_provisional(obj) -> bool:
+    return str(_code_of(obj) or "").startswith(PROVISIONAL_PREFIX)
+
+
 def _on_before_flush(session: Session, _ctx, _instances) -> None:
     events = []
+    waiting = session.info.setdefault("audit_provisional", [])
+    named = [obj for obj in waiting if not _is_provisional(obj)]
+    waiting[:] = [obj for obj in waiting if _is_provisional(obj)]
+    events.extend(("create", obj, None) for obj in named)
     for obj in session.new:
-        if obj.__tablename__ not in UNAUDITED:
+        if obj.__tablename__ in UNAUDITED:
+            continue
+        if _is_provisional(obj):
+            waiting.append(obj)
+        else:
             events.append(("create", obj, None))
     for obj in session.dirty:
         if obj.__tablename__ in UNAUDITED or not session.is_modified(obj):
             continue
+        if any(obj is n for n in named) and _changed_fields(obj) == ["code"]:
+            continue  # the real code of a row just created: its create event says it
         fields = _changed_fields(obj)
         if fields:
             events.append(("update", obj, fields))

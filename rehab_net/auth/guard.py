@@ -4,8 +4,10 @@
   it ignores the session cookie, so a browser cannot be tricked into calling it (no CSRF there).
 - Pages authenticate with the session cookie, which expires after an idle time and after an
   absolute lifetime; forms carry a CSRF token (Flask-WTF).
-- Every endpoint must appear in ENDPOINT_PERMISSIONS (or PUBLIC): an endpoint nobody declared is
-  refused for everyone (fail closed), and tests/test_permissions.py walks the whole table.
+- Every endpoint must be declared with its permission (or PUBLIC) in rehab_net/access.py's table,
+  by the module that defines it (a ``PERMISSIONS`` dict beside its routes, handed over by its
+  ``init_app``): an endpoint nobody declared is refused for everyone (fail closed), and
+  tests/test_permissions.py walks the whole table.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import time
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
+from rehab_net import access
 from rehab_net.auth import operations as ops
 from rehab_net.auth.models import User
 from rehab_net.auth.permissions import NOWHERE, Scope
@@ -22,161 +25,9 @@ from rehab_net.auth.principal import SELF_SERVICE, Principal  # noqa: F401
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError, Forbidden  # noqa: F401  (Forbidden re-exported)
 
-PUBLIC = frozenset({"static", "auth.login", "auth.logout", "i18n.switch_language",
-                    "api-docs.openapi_json"})
-# Pages and calls any logged-in user may use (their own account): SELF_SERVICE (auth/principal.py).
-
-# endpoint -> permission, or {method: permission}. HEAD and OPTIONS count as GET.
-ENDPOINT_PERMISSIONS: dict[str, str | dict[str, str]] = {
-    # network (API)
-    "network.Regions": {"GET": "network.read", "POST": "network.write"},
-    "network.RegionItem": {"GET": "network.read", "PATCH": "network.write"},
-    "network.Facilities": {"GET": "network.read", "POST": "network.write"},
-    "network.FacilityItem": {"GET": "network.read", "PATCH": "network.write"},
-    "network.FacilityCapacities": {"GET": "network.read", "POST": "network.write"},
-    "network.Services": {"GET": "network.read", "POST": "network.write"},
-    "network.ServiceItem": {"GET": "network.read", "PATCH": "network.write"},
-    "network.Summary": "network.read",
-    # persons and cases (API)
-    "people.Persons": {"GET": "person.read", "POST": "person.write"},
-    "people.PersonLookup": "person.read",
-    "people.PersonItem": {"GET": "person.read", "PATCH": "person.write"},
-    "people.PersonReveal": "person.read",
-    "people.Cases": {"GET": "case.read", "POST": "case.write"},
-    "people.CaseItem": {"GET": "case.read", "PATCH": "case.write"},
-    # plans (API)
-    "planning.Policy": {"GET": "plan.read", "PUT": "policy.write"},
-    "planning.Plans": {"GET": "plan.read", "POST": "plan.run"},
-    "planning.PlanItem": "plan.read",
-    "planning.PlanCancel": "plan.run",
-    "planning.PlanApply": "plan.run",
-    "planning.PlanCompare": "plan.read",
-    "planning.Scenarios": {"GET": "plan.read", "POST": "plan.run"},
-    "planning.ScenarioItem": {"GET": "plan.read", "PATCH": "plan.run"},
-    "planning.ScenarioCopy": "plan.run",
-    "planning.ScenarioRun": "plan.run",
-    "planning.ScaleUps": "plan.run",
-    "planning.PlanAssignments": "plan.read",
-    "planning.PlanFacilities": "plan.read",
-    "planning.PlanDistricts": "plan.read",
-    "planning.PlanShadowPrices": "plan.read",
-    # referrals (API)
-    "referrals.Referrals": {"GET": "referral.read", "POST": "referral.write"},
-    "referrals.ReferralCounts": "referral.read",
-    "referrals.ReferralItem": "referral.read",
-    "referrals.ReferralAction": "referral.write",
-    "referrals.ReferralSuggestions": "referral.read",
-    "referrals.ReferralReRefer": "referral.write",
-    "referrals.ReferralAttachments": "referral.write",
-    "referrals.ReferralAttachmentItem": "referral.read",
-    "referrals.ReferralFhir": "referral.read",
-    "referrals.Notifications": "referral.read",
-    "referrals.NotificationRead": "referral.read",
-    # booking (API)
-    "booking.Practitioners": {"GET": "booking.read", "POST": "booking.write"},
-    "booking.PractitionerItem": {"GET": "booking.read", "PATCH": "booking.write"},
-    "booking.PractitionerSites": "booking.write",
-    "booking.PractitionerCalendar": "booking.read",
-    "booking.ScheduleRules": {"GET": "booking.read", "POST": "booking.write"},
-    "booking.ScheduleRuleItem": {"GET": "booking.read", "PATCH": "booking.write"},
-    "booking.ScheduleExceptions": {"GET": "booking.read", "POST": "booking.write"},
-    "booking.ScheduleExceptionItem": {"GET": "booking.read", "DELETE": "booking.write"},
-    "booking.Holidays": "booking.read",
-    "booking.SlotGeneration": "booking.write",
-    "booking.Slots": "booking.read",
-    "booking.SlotItem": "booking.read",
-    "booking.Availability": "booking.read",
-    "booking.Appointments": {"GET": "booking.read", "POST": "booking.write"},
-    "booking.AppointmentItem": "booking.read",
-    "booking.AppointmentAction": "booking.write",
-    "booking.Waitlist": {"GET": "booking.read", "POST": "booking.write"},
-    "booking.WaitlistItem": "booking.read",
-    "booking.WaitlistRemove": "booking.write",
-    # quarterly reports
-    "reports.Reports": "plan.read",
-    "reports.ReportItem": {"GET": "plan.read", "PUT": "plan.run"},  # writing: network-wide
-    "report_pages.reports_page": "plan.read",
-    "report_pages.report_page": "plan.read",
-    "report_pages.report_xlsx": "plan.read",
-    # accounts, users, audit (API)
-    "auth_api.Me": SELF_SERVICE,
-    "auth_api.Tokens": SELF_SERVICE,
-    "auth_api.TokenItem": SELF_SERVICE,
-    "auth_api.Users": "user.manage",
-    "auth_api.UserItem": "user.manage",
-    "auth_api.UserGrants": "user.manage",
-    "auth_api.UserGrantItem": "user.manage",
-    "auth_api.AuditEvents": "audit.read",
-    "auth_api.AuditExport": "audit.read",
-    # pages
-    "pages.index": "network.read",
-    "pages.regions": "network.read",
-    "pages.facilities": "network.read",
-    "pages.facility": "network.read",
-    "planning_pages.plans_page": "plan.read",
-    "planning_pages.plan_page": "plan.read",
-    "scenario_pages.scenarios_page": "plan.read",
-    "scenario_pages.new_scenario": "plan.run",
-    "scenario_pages.run_baseline": "plan.run",
-    "scenario_pages.scenario": "plan.read",
-    "scenario_pages.add_change": "plan.run",
-    "scenario_pages.remove_change": "plan.run",
-    "scenario_pages.copy": "plan.run",
-    "scenario_pages.run": "plan.run",
-    "scenario_pages.changes_csv": "plan.read",
-    "scenario_pages.compare": "plan.read",
-    "scenario_pages.compare_csv": "plan.read",
-    "scenario_pages.compare_xlsx": "plan.read",
-    "people_pages.persons": "person.read",
-    "people_pages.person": "person.read",
-    "people_pages.reveal": "person.read",
-    "people_pages.cases": "case.read",
-    "people_pages.case": "case.read",
-    "people_pages.new_case": "case.write",
-    "booking_pages.index": "booking.read",
-    "booking_pages.facility_week": "booking.read",
-    "booking_pages.practitioner_week": "booking.read",
-    "booking_pages.practitioner_ical": "booking.read",
-    "booking_pages.slot": "booking.read",
-    "booking_pages.book": "booking.write",
-    "booking_pages.add_to_waitlist": "booking.write",
-    "booking_pages.appointment": "booking.read",
-    "booking_pages.appointment_action": "booking.write",
-    "booking_pages.waitlist": "booking.read",
-    "booking_pages.remove_from_waitlist": "booking.write",
-    "booking_pages.day": "booking.read",
-    "referral_pages.inbox": "referral.read",
-    "referral_pages.outbox": "referral.read",
-    "referral_pages.referral": "referral.read",
-    "referral_pages.attachment": "referral.read",
-    "referral_pages.act": "referral.write",
-    "referral_pages.re_refer": "referral.write",
-    "referral_pages.new_referral": "referral.write",
-    "referral_pages.notifications": "referral.read",
-    # marking read, like the API's NotificationRead: planners (read only) get escalations too
-    "referral_pages.notification_read": "referral.read",
-    "referral_pages.notifications_read_all": "referral.read",
-    "auth.home": SELF_SERVICE,
-    "auth.account": SELF_SERVICE,
-    "auth.tokens": SELF_SERVICE,
-    "auth.revoke_token": SELF_SERVICE,
-    "auth.users": "user.manage",
-    "auth.new_user": "user.manage",
-    "auth.user": "user.manage",
-    "auth.audit_log": "audit.read",
-    "auth.audit_export": "audit.read",
-}
-
-
-def required_permission(endpoint: str, method: str) -> str | None:
-    rule = ENDPOINT_PERMISSIONS.get(endpoint)
-    if isinstance(rule, dict):
-        return rule.get("GET" if method in ("HEAD", "OPTIONS") else method)
-    return rule
-
 
 def current_principal() -> Principal | None:
-    return g.get("user")
+    return access.current_principal()
 
 
 def scope(permission: str) -> Scope:
@@ -241,14 +92,14 @@ def _check():
         return None
     g.session_expired = False
     g.user = _from_token() if _is_api() else _from_session()
-    if endpoint in PUBLIC:
+    if access.is_public(endpoint):
         return None
     if g.user is None:
         if _is_api():
             raise Unauthenticated("auth.token_needed",
                                   headers={"WWW-Authenticate": 'Bearer realm="rehab-net"'})
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    permission = required_permission(endpoint, request.method)
+    permission = access.required_permission(endpoint, request.method)
     if permission is None:  # undeclared endpoint: refuse (fail closed)
         raise Forbidden("auth.no_permission_declared")
     if not g.user.can(permission):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -315,13 +316,23 @@ def list_audit_events(*, actor=None, action=None, object_type=None, object_code=
     return stmt
 
 
+# object type -> function(scope) -> a select of the codes of that type inside the scope. Modules
+# above auth register theirs at app init (people: persons and cases), so auth imports none of them.
+_AUDIT_SUBJECTS: dict[str, Callable[[Scope], object]] = {}
+
+
+def add_audit_subject(object_type: str, codes_in: Callable[[Scope], object]) -> None:
+    """Let a region's auditors read the events about the ``object_type`` records ``codes_in``
+    selects for their scope (keyed by type: building the app again registers it once)."""
+    _AUDIT_SUBJECTS[object_type] = codes_in
+
+
 def _audit_in_scope(event, scope: Scope):
     """SQL: an event belongs to the region: done by one of its staff (a user whose every grant
-    lies in it), or about one of its persons, cases or staff accounts. Events of users working
-    in several regions, and of anonymous callers, are for the network's auditors."""
+    lies in it), or about one of its staff accounts or of the records registered through
+    add_audit_subject (persons, cases). Events of users working in several regions, and of
+    anonymous callers, are for the network's auditors."""
     from sqlalchemy import and_, or_
-
-    from rehab_net.people import operations as people
 
     staff = list_users(scope=scope).where(
         select(RoleGrant.id).where(RoleGrant.user_id == User.id).exists())
@@ -329,9 +340,9 @@ def _audit_in_scope(event, scope: Scope):
     staff_names = staff.with_only_columns(User.username).order_by(None)
     return or_(
         event.user_id.in_(staff_ids),
-        and_(event.object_type == "person", event.object_code.in_(people.person_codes_in(scope))),
-        and_(event.object_type == "case", event.object_code.in_(people.case_codes_in(scope))),
         and_(event.object_type == "user", event.object_code.in_(staff_names)),
+        *(and_(event.object_type == object_type, event.object_code.in_(codes_in(scope)))
+          for object_type, codes_in in _AUDIT_SUBJECTS.items()),
     )
 
 

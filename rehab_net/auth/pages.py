@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
+from rehab_net import access
 from rehab_net.auth import audit, guard, throttle
 from rehab_net.auth import operations as ops
 from rehab_net.auth.models import AuditEvent
@@ -34,6 +35,24 @@ from rehab_net.schemas import form_id
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 bp = Blueprint("auth", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "auth.login": access.PUBLIC,
+    "auth.logout": access.PUBLIC,
+    "auth.home": access.SELF_SERVICE,
+    "auth.account": access.SELF_SERVICE,
+    "auth.tokens": access.SELF_SERVICE,
+    "auth.revoke_token": access.SELF_SERVICE,
+    "auth.users": "user.manage",
+    "auth.new_user": "user.manage",
+    "auth.user": "user.manage",
+    "auth.audit_log": "audit.read",
+    "auth.audit_export": "audit.read",
+}
+
+
 AUDIT_PAGE_ROWS = 200
 
 

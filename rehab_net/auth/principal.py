@@ -13,10 +13,9 @@ from functools import cached_property
 
 from sqlalchemy import union
 
+from rehab_net.access import SELF_SERVICE
 from rehab_net.auth.models import RoleGrant, User
 from rehab_net.auth.permissions import ROLE_PERMISSIONS, Scope, scope_of
-
-SELF_SERVICE = "self"
 
 # name -> function(facility ids) -> a select of person ids those facilities also read. Keyed by
 # name so that building the app again (tests build many) registers a source once.

@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import Response, g
 from flask.views import MethodView
 
+from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.auth import operations as ops
@@ -25,6 +26,22 @@ from rehab_net.schemas import PageArgs
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1",
                 description="Accounts: tokens, users and role grants, the audit log")
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "auth_api.Me": access.SELF_SERVICE,
+    "auth_api.Tokens": access.SELF_SERVICE,
+    "auth_api.TokenItem": access.SELF_SERVICE,
+    "auth_api.Users": "user.manage",
+    "auth_api.UserItem": "user.manage",
+    "auth_api.UserGrants": "user.manage",
+    "auth_api.UserGrantItem": "user.manage",
+    "auth_api.AuditEvents": "audit.read",
+    "auth_api.AuditExport": "audit.read",
+}
+
+
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "object_type", "object_code", "remote_addr",
                  "reason", "detail")
 

@@ -1,2 +1,31 @@
 """Slot booking: practitioners at several sites, schedules, slots, appointments, the waitlist
 (docs/booking.md)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask
+
+if TYPE_CHECKING:
+    from rehab_net.openapi import RehabApi
+
+
+def init_app(app: Flask, api: RehabApi) -> None:
+    """Booking's API, pages, commands (`rehab-net slots|holidays`), scheduler jobs and endpoint
+    permissions."""
+    from rehab_net import access, jobs
+    from rehab_net.booking import cli, pages, views
+    from rehab_net.booking import jobs as booking_jobs
+
+    access.declare(app, views.PERMISSIONS)
+    access.declare(app, pages.PERMISSIONS)
+    api.register_blueprint(views.blp)
+    app.register_blueprint(pages.bp)
+    app.cli.add_command(cli.slots_group)
+    app.cli.add_command(cli.holidays_group)
+    for job in booking_jobs.JOBS:
+        jobs.register(job)
+    from rehab_net.booking.capacity import week_places_of
+    from rehab_net.network.operations import set_schedule_source
+
+    set_schedule_source(week_places_of)  # capacity views show what the schedules offer

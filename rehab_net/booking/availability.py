@@ -1,6 +1,6 @@
 """Where and when there is a free place: free slots of a service in a date range, at the tiers
 allowed, near a place, soonest first. Distances are road km as the optimiser estimates them
-(``solver.costs.haversine_km`` x the policy's road_factor, as referral suggestions do)."""
+(``rehab_net.policy.road_km``, as referral suggestions show them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rehab_net.booking.models import Appointment, Slot
 from rehab_net.booking.places import live
 from rehab_net.network.models import Facility, Service
+from rehab_net.policy import road_km
 
 
 @dataclass
@@ -21,23 +22,15 @@ class Near:
     max_km: float | None = None
 
 
-def road_factor(session: Session) -> float:
-    from rehab_net.planning.operations import current_policy
-
-    return float(current_policy(session).values.get("road_factor", 1.3))
-
-
 def facility_distances(session: Session, facilities: list[Facility], near: Near | None) -> dict:
     """facility id -> road km from `near` (empty without a place)."""
     if near is None or not facilities:
         return {}
     import numpy as np
 
-    from solver.costs import haversine_km
-
     lat = np.array([f.lat for f in facilities])
     lon = np.array([f.lon for f in facilities])
-    km = haversine_km(near.lat, near.lon, lat, lon) * road_factor(session)
+    km = road_km(session, near.lat, near.lon, lat, lon)
     return {f.id: round(float(k), 1) for f, k in zip(facilities, km, strict=True)}
 
 

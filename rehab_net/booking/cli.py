@@ -1,5 +1,5 @@
 """`rehab-net slots generate|expire` and `rehab-net holidays show|check` (registered on the app
-by the booking pages' blueprint, so the `rehab-net` command finds them)."""
+by rehab_net.booking.init_app, so the `rehab-net` command finds them)."""
 from __future__ import annotations
 
 import json
@@ -55,13 +55,13 @@ def expire_command():
 @click.option("--year", type=click.IntRange(2000, 2100), default=None)
 def show_command(year):
     """The public holidays and make-up working days of a year."""
-    from rehab_net.booking import holidays
+    from rehab_net import workdays
     from rehab_net.clock import today
 
-    calendar = holidays.calendar()
+    calendar = workdays.calendar()
     for day in calendar.in_year(year or today().year):
         click.echo(f"{day.date.isoformat()}  {day.kind:<8} {day.name}")
-    click.echo(f"files: {', '.join(str(p) for p in holidays.configured_files())}")
+    click.echo(f"files: {', '.join(str(p) for p in workdays.configured_files())}")
 
 
 @holidays_group.command("check")
@@ -69,11 +69,11 @@ def show_command(year):
 def check_command(path):
     """Validate a holiday CSV (date,kind,name[,source]) before listing it in
     REHAB_BOOKING_HOLIDAY_FILES."""
-    from rehab_net.booking import holidays
+    from rehab_net import workdays
 
     try:
-        days = holidays.read_file(path)
-    except holidays.HolidayFileError as err:
+        days = workdays.read_file(path)
+    except workdays.HolidayFileError as err:
         for problem in err.problems:
             click.echo(f"{path}: {problem}", err=True)
         raise SystemExit(1) from None

@@ -22,8 +22,8 @@ from flask import current_app
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from rehab_net import workdays
 from rehab_net.auth import audit
-from rehab_net.booking import holidays
 from rehab_net.booking.models import (
     Appointment,
     ScheduleException,
@@ -36,7 +36,7 @@ from rehab_net.db import overlaps
 from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES
 
 
-def rule_days(rule: ScheduleRule, start: date, end: date, calendar: holidays.Calendar):
+def rule_days(rule: ScheduleRule, start: date, end: date, calendar: workdays.Calendar):
     """The dates in [start, end) on which the rule works."""
     first = max(start, rule.valid_from)
     last = min(end - timedelta(days=1), rule.valid_until or end)
@@ -52,7 +52,7 @@ def rule_days(rule: ScheduleRule, start: date, end: date, calendar: holidays.Cal
         day += timedelta(days=1)
 
 
-def rule_slots(rule: ScheduleRule, start: date, end: date, calendar: holidays.Calendar):
+def rule_slots(rule: ScheduleRule, start: date, end: date, calendar: workdays.Calendar):
     """(starts_at, ends_at) in UTC of every slot the rule wants in [start, end)."""
     tz = zone()
     step = timedelta(minutes=rule.slot_minutes)
@@ -66,6 +66,36 @@ def rule_slots(rule: ScheduleRule, start: date, end: date, calendar: holidays.Ca
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
+
+
+def offered_slots(session: Session, rules: list[ScheduleRule], first_day: date, end_day: date,
+                  window_start: datetime, window_end: datetime):
+    """(rule, starts_at, ends_at) of every slot the active ``rules`` offer from ``first_day`` up
+    to ``end_day``, starting inside [window_start, window_end), on working days and outside
+    leave and closures. What generate() makes, and what the planner counts as places (the one
+    definition of "a slot the schedules offer")."""
+    if not rules:
+        return
+    calendar = workdays.calendar()
+    practitioners = {r.practitioner_id for r in rules}
+    facilities = {r.facility_id for r in rules}
+    exceptions = list(session.scalars(select(ScheduleException).where(
+        overlaps(ScheduleException.starts_at, ScheduleException.ends_at, window_start, window_end),
+        or_(ScheduleException.practitioner_id.in_(practitioners),
+            ScheduleException.facility_id.in_(facilities)))))
+
+    def blocked(rule: ScheduleRule, start: datetime, finish: datetime) -> bool:
+        return any(overlaps(e.starts_at, e.ends_at, start, finish)
+                   and (e.practitioner_id == rule.practitioner_id
+                        or e.facility_id == rule.facility_id) for e in exceptions)
+
+    for rule in rules:
+        if not rule.active:
+            continue
+        for start, finish in rule_slots(rule, first_day, end_day, calendar):
+            if start < window_start or start >= window_end or blocked(rule, start, finish):
+                continue
+            yield rule, start, finish
 
 
 class _Busy:
@@ -98,7 +128,6 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
     tz = zone()
     window_start = max(now, datetime.combine(today, datetime.min.time(), tzinfo=tz))
     window_end = _utc(datetime.combine(end, datetime.min.time(), tzinfo=tz))
-    calendar = holidays.calendar()
 
     rules_stmt = select(ScheduleRule)
     if rule_ids is not None:
@@ -114,27 +143,11 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
         return counts
     rule_by_id = {r.id: r for r in rules}
     practitioners = {r.practitioner_id for r in rules}
-    facilities = {r.facility_id for r in rules}
-
-    exceptions = list(session.scalars(select(ScheduleException).where(
-        overlaps(ScheduleException.starts_at, ScheduleException.ends_at, window_start, window_end),
-        or_(ScheduleException.practitioner_id.in_(practitioners),
-            ScheduleException.facility_id.in_(facilities)))))
-
-    def blocked(rule: ScheduleRule, start: datetime, finish: datetime) -> bool:
-        return any(overlaps(e.starts_at, e.ends_at, start, finish)
-                   and (e.practitioner_id == rule.practitioner_id
-                        or e.facility_id == rule.facility_id) for e in exceptions)
-
     wanted: dict[tuple, ScheduleRule] = {}
-    for rule in rules:
-        if not rule.active:
-            continue
-        for start, finish in rule_slots(rule, today, end, calendar):
-            if start < window_start or start >= window_end or blocked(rule, start, finish):
-                continue
-            wanted[(rule.id, start, finish, rule.facility_id, rule.service_id,
-                    rule.practitioner_id, rule.places)] = rule
+    for rule, start, finish in offered_slots(session, rules, today, end, window_start,
+                                             window_end):
+        wanted[(rule.id, start, finish, rule.facility_id, rule.service_id,
+                rule.practitioner_id, rule.places)] = rule
 
     existing = list(session.execute(select(
         Slot.id, Slot.rule_id, Slot.starts_at, Slot.ends_at, Slot.facility_id, Slot.service_id,

@@ -37,7 +37,8 @@ def _nightly(hour: int):
 
 
 _trigger, _period = _nightly(2)
-jobs.register(jobs.Job.every_minutes("booking-expire-holds",
-                                     "rehab_net.booking.jobs:expire", minutes=5))
-jobs.register(jobs.Job("booking-generate-slots", _trigger, "rehab_net.booking.jobs:generate",
-                       _period))
+# Registered by rehab_net.booking.init_app.
+JOBS = (
+    jobs.Job.every_minutes("booking-expire-holds", "rehab_net.booking.jobs:expire", minutes=5),
+    jobs.Job("booking-generate-slots", _trigger, "rehab_net.booking.jobs:generate", _period),
+)

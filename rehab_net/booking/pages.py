@@ -2,8 +2,7 @@
 times, columns are days; every slot a link or a button, so the keyboard reaches each one in
 order), booking from a referral (hold or book, reschedule), an appointment with its steps, the
 waitlist, the day's list of a facility, and a practitioner's iCalendar file. Server-rendered
-forms with a CSRF token; no script. Also registers the `rehab-net slots` and `rehab-net holidays`
-commands (booking/cli.py)."""
+forms with a CSRF token; no script."""
 from __future__ import annotations
 
 import uuid
@@ -28,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from rehab_net.access import Rule
 from rehab_net.auth import audit
 from rehab_net.booking import access, places, schedules
 from rehab_net.booking import operations as ops
@@ -54,6 +54,23 @@ from rehab_net.vocab import label
 
 bp = Blueprint("booking_pages", __name__)
 
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, Rule] = {
+    "booking_pages.index": "booking.read",
+    "booking_pages.facility_week": "booking.read",
+    "booking_pages.practitioner_week": "booking.read",
+    "booking_pages.practitioner_ical": "booking.read",
+    "booking_pages.slot": "booking.read",
+    "booking_pages.book": "booking.write",
+    "booking_pages.add_to_waitlist": "booking.write",
+    "booking_pages.appointment": "booking.read",
+    "booking_pages.appointment_action": "booking.write",
+    "booking_pages.waitlist": "booking.read",
+    "booking_pages.remove_from_waitlist": "booking.write",
+    "booking_pages.day": "booking.read",
+}
+
 
 @contextmanager
 def _or_404():
@@ -77,14 +94,6 @@ ACTION_BUTTONS = {
     "noshow": _l("Mark did not attend"),
 }
 PAGE_ACTIONS = ("confirm", "decline", "cancel", "arrive", "fulfil", "noshow")
-
-
-@bp.record_once
-def _commands(state):
-    from rehab_net.booking.cli import holidays_group, slots_group
-
-    state.app.cli.add_command(slots_group)
-    state.app.cli.add_command(holidays_group)
 
 
 @bp.app_template_global()

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
+from rehab_net import workdays
+from rehab_net.access import Rule
 from rehab_net.api import Blueprint
 from rehab_net.auth import audit
-from rehab_net.booking import access, generation, holidays, places, schedules
-from rehab_net.booking import jobs as _jobs  # noqa: F401  (registers the scheduler's jobs)
+from rehab_net.booking import access, generation, places, schedules
 from rehab_net.booking import operations as ops
 from rehab_net.booking import schemas as s
 from rehab_net.booking import waitlist as wl
@@ -42,6 +43,31 @@ from rehab_net.referrals import operations as referrals
 blp = Blueprint("booking", __name__, url_prefix="/api/v1",
                 description="Slot booking: practitioners at several sites, schedules, slots, "
                             "appointments that never collide, and the waitlist")
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, Rule] = {
+    "booking.Practitioners": {"GET": "booking.read", "POST": "booking.write"},
+    "booking.PractitionerItem": {"GET": "booking.read", "PATCH": "booking.write"},
+    "booking.PractitionerSites": "booking.write",
+    "booking.PractitionerCalendar": "booking.read",
+    "booking.ScheduleRules": {"GET": "booking.read", "POST": "booking.write"},
+    "booking.ScheduleRuleItem": {"GET": "booking.read", "PATCH": "booking.write"},
+    "booking.ScheduleExceptions": {"GET": "booking.read", "POST": "booking.write"},
+    "booking.ScheduleExceptionItem": {"GET": "booking.read", "DELETE": "booking.write"},
+    "booking.Holidays": "booking.read",
+    "booking.SlotGeneration": "booking.write",
+    "booking.Slots": "booking.read",
+    "booking.SlotItem": "booking.read",
+    "booking.Availability": "booking.read",
+    "booking.Appointments": {"GET": "booking.read", "POST": "booking.write"},
+    "booking.AppointmentItem": "booking.read",
+    "booking.AppointmentAction": "booking.write",
+    "booking.Waitlist": {"GET": "booking.read", "POST": "booking.write"},
+    "booking.WaitlistItem": "booking.read",
+    "booking.WaitlistRemove": "booking.write",
+}
+
 
 RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected (PostgreSQL)
 
@@ -296,7 +322,7 @@ class Holidays(MethodView):
     @blp.response(200, s.HolidaySchema(many=True))
     def get(self, args):
         """Public holidays and make-up working days (调休) of a year (default: this year)."""
-        return holidays.calendar().in_year(args.get("year") or today().year)
+        return workdays.calendar().in_year(args.get("year") or today().year)
 
 
 @blp.route("/slots/generate")

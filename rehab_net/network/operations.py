@@ -2,7 +2,7 @@
 facilities, services and capacities, and the summary. Operations flush; the caller commits."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from sqlalchemy import func, or_, select
@@ -265,6 +265,37 @@ def set_capacity(session: Session, facility: Facility, data: dict) -> Capacity:
     session.add(capacity)
     session.flush()
     return capacity
+
+
+# --- what the schedules offer ------------------------------------------------------------------
+# function(session, facility id, day) -> {service id: places the facility's schedules offer in
+# that day's week}. Booking registers it at app init (network sits below booking): the capacity
+# views show it beside the capacity row, because where schedules exist the plan uses them.
+_SCHEDULE_SOURCE: dict[str, Callable[[Session, int, date], dict[int, int]]] = {}
+
+
+def set_schedule_source(source: Callable[[Session, int, date], dict[int, int]]) -> None:
+    _SCHEDULE_SOURCE["schedules"] = source
+
+
+def scheduled_week_places(session: Session, facility: Facility, on: date) -> dict[int, int]:
+    """service id -> places the facility's schedule rules offer in the week of ``on`` (empty
+    without schedules, or without booking in the app)."""
+    source = _SCHEDULE_SOURCE.get("schedules")
+    return source(session, facility.id, on) if source else {}
+
+
+def with_schedules(session: Session, facility: Facility, rows: list, on: date) -> list:
+    """Capacity rows with ``scheduled_weekly_places`` (places the schedules offer in the week
+    of ``on``, None where the service has no rule) and ``agrees_with_schedules`` (None where
+    there is nothing to compare, or the row is not in force on ``on``)."""
+    scheduled = scheduled_week_places(session, facility, on)
+    in_force = {c.id for c in capacities_in_force(session, facility, on)}
+    for c in rows:
+        places = scheduled.get(c.service_id) if c.id in in_force else None
+        c.scheduled_weekly_places = places
+        c.agrees_with_schedules = None if places is None else places == c.weekly_intake
+    return rows
 
 
 # --- summary ------------------------------------------------------------------------------------

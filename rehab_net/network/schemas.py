@@ -165,6 +165,13 @@ class CapacitySchema(Schema):
     effective_from = fields.Date()
     weekly_intake = fields.Integer()
     concurrent_places = fields.Integer()
+    scheduled_weekly_places = fields.Integer(allow_none=True, dump_default=None, metadata={
+        "description": "places the facility's schedule rules offer for the service in the week "
+                       "of `on` (today without it): what plans use as that week's intake. null "
+                       "where the service has no schedule rule, or for rows not in force then"})
+    agrees_with_schedules = fields.Boolean(allow_none=True, dump_default=None, metadata={
+        "description": "whether weekly_intake equals scheduled_weekly_places (null: nothing to "
+                       "compare)"})
 
 
 class CreateCapacitySchema(Input):
@@ -177,28 +184,6 @@ class CreateCapacitySchema(Input):
 class CapacityArgs(QueryArgs):
     on = fields.Date(metadata={"description": "only the capacities in force on this date"})
     service = fields.String()
-
-
-# --- summary ------------------------------------------------------------------------------------
-DistrictCountsSchema = Schema.from_dict(
-    {"code": fields.String(), "name_zh": fields.String(), "name_en": fields.String(),
-     **{tier: fields.Integer() for tier in TIERS}}, name="DistrictCountsSchema")
-
-
-def _counts(description: str):
-    return fields.Dict(keys=fields.String(), values=fields.Integer(),
-                       metadata={"description": description})
-
-
-class SummarySchema(Schema):
-    regions = _counts("regions per level")
-    facilities = _counts("facilities per tier")
-    services = fields.Integer()
-    districts = fields.List(fields.Nested(DistrictCountsSchema),
-                            metadata={"description": "facilities per tier in each district"})
-    persons = fields.Integer()
-    cases = _counts("cases per status")
-    open_by_priority = _counts("open cases per priority class")
 
 
 region_schema, regions_schema = RegionSchema(), RegionSchema(many=True)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from rehab_net import access
 from rehab_net.api import Blueprint
-from rehab_net.auth.guard import Forbidden, scope
 from rehab_net.clock import today
 from rehab_net.db import get_session
+from rehab_net.errors import Forbidden
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as ops
 from rehab_net.network import schemas as s
@@ -14,6 +15,17 @@ from rehab_net.network.models import Facility, Region, Service
 
 blp = Blueprint("network", __name__, url_prefix="/api/v1", description="The rehab network")
 
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "network.Regions": {"GET": "network.read", "POST": "network.write"},
+    "network.RegionItem": {"GET": "network.read", "PATCH": "network.write"},
+    "network.Facilities": {"GET": "network.read", "POST": "network.write"},
+    "network.FacilityItem": {"GET": "network.read", "PATCH": "network.write"},
+    "network.FacilityCapacities": {"GET": "network.read", "POST": "network.write"},
+    "network.Services": {"GET": "network.read", "POST": "network.write"},
+    "network.ServiceItem": {"GET": "network.read", "PATCH": "network.write"},
+}
 
 
 # --- regions ------------------------------------------------------------------------------------
@@ -21,7 +33,7 @@ def _may_write(session, region_id: int | None = None) -> None:
     """Admins change what lies in their region; regions and services (shared by the whole
     network) need an admin of the whole network. The network is readable by all, so a refusal
     here is 403, not 404."""
-    where = scope("network.write")
+    where = access.scope("network.write")
     if where.everywhere or (region_id is not None and where.covers(session, region_id)):
         return
     raise Forbidden("network.outside_region" if region_id is not None
@@ -152,7 +164,7 @@ class FacilityCapacities(MethodView):
             rows = ops.capacity_history(session, facility, service)
         if "service" in args:
             rows = [c for c in rows if c.service.code == args["service"]]
-        return rows
+        return ops.with_schedules(session, facility, rows, args.get("on") or today())
 
     @blp.arguments(s.CreateCapacitySchema)
     @blp.response(201, s.CapacitySchema)
@@ -219,13 +231,3 @@ class ServiceItem(MethodView):
         session.commit()
         return service
 
-
-@blp.route("/summary")
-class Summary(MethodView):
-    @blp.response(200, s.SummarySchema)
-    def get(self):
-        """The network's size per tier and district, and case counts by priority."""
-        from rehab_net.people import operations as people
-
-        session = get_session()
-        return {**ops.summary(session), **people.counts(session, today())}

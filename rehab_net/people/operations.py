@@ -240,6 +240,7 @@ def create_case(session: Session, data: dict, *, today: date,
         raise field_error("service_code", "case.service_unknown", code=data["service_code"]) \
             from None
     _check_service(service, data["category"])
+    _refuse_second_open_case(session, person, service)
     registered_on = data.get("registered_on") or today
     if registered_on > today:
         raise field_error("registered_on", "case.registered_future")
@@ -252,6 +253,24 @@ def create_case(session: Session, data: dict, *, today: date,
     session.add(case)
     session.flush()
     return case
+
+
+def open_case_of(session: Session, person: Person, service) -> Case | None:
+    """The person's open case for the service, if there is one."""
+    return session.scalar(select(Case).where(
+        Case.person_id == person.id, Case.service_id == service.id,
+        Case.status.in_(OPEN_CASE_STATUSES)).order_by(Case.id))
+
+
+def _refuse_second_open_case(session: Session, person: Person, service) -> None:
+    """One open case per person and service: a second would be planned and referred twice."""
+    existing = open_case_of(session, person, service)
+    if existing is not None:
+        raise Conflict(f"{person.code} has an open case for {service.code} already: "
+                       f"{existing.code}.",
+                       errors=[{"in": "json", "field": "service_code",
+                                "rule": f"an open case exists already: {existing.code}",
+                                "case_code": existing.code}])
 
 
 def update_case(session: Session, case: Case, data: dict, *, today: date) -> Case:

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from rehab_net import access
 from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
@@ -22,6 +23,19 @@ from rehab_net.schemas import query_page
 from rehab_net.vocab import CASE_STATUSES, CATEGORIES, PRIORITY_CLASSES
 
 bp = Blueprint("people_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "people_pages.persons": "person.read",
+    "people_pages.person": "person.read",
+    "people_pages.reveal": "person.read",
+    "people_pages.cases": "case.read",
+    "people_pages.case": "case.read",
+    "people_pages.new_case": "case.write",
+}
+
+
 PAGE_ROWS = 50
 
 
@@ -172,6 +186,13 @@ def new_case():
             errors = {e["field"]: translate(e["rule"]) for e in exc.errors}
         except DomainError as exc:
             session.rollback()
+            open_case = next((e["case_code"] for e in exc.errors if "case_code" in e), None)
+            if open_case:
+                errors = {"service_code": _("This person has an open case for this service "
+                                            "already: %(code)s.", code=open_case)}
+                return render_template("people/case_new.html", form=form, errors=errors,
+                                       services=_services(session), categories=CATEGORIES,
+                                       open_case=open_case), 409
             errors = {"code": exc.translated()}
     return render_template("people/case_new.html", form=form, errors=errors,
                            services=_services(session), categories=CATEGORIES), 422

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
@@ -17,6 +18,17 @@ from rehab_net.people import schemas as s
 from rehab_net.people.models import Case, Person
 
 blp = Blueprint("people", __name__, url_prefix="/api/v1", description="Persons and cases")
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "people.Persons": {"GET": "person.read", "POST": "person.write"},
+    "people.PersonLookup": "person.read",
+    "people.PersonItem": {"GET": "person.read", "PATCH": "person.write"},
+    "people.PersonReveal": "person.read",
+    "people.Cases": {"GET": "case.read", "POST": "case.write"},
+    "people.CaseItem": {"GET": "case.read", "PATCH": "case.write"},
+}
 
 
 def _filters(args: dict) -> dict:

@@ -1,3 +1,24 @@
 """Plans: one optimiser run over the live database. The instance is built from the network and the
 waiting cases (adapters.py), solved outside the web request by a worker (worker.py), and the
 proposals stored so they can be browsed and, later, turned into referrals and bookings."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask
+
+if TYPE_CHECKING:
+    from rehab_net.openapi import RehabApi
+
+
+def init_app(app: Flask, api: RehabApi) -> None:
+    """The plans' API and pages, the scenario pages, and the permissions of their endpoints (the
+    plan commands live in rehab_net/cli.py)."""
+    from rehab_net import access
+    from rehab_net.planning import pages, views
+
+    access.declare(app, views.PERMISSIONS)
+    access.declare(app, pages.PERMISSIONS)
+    api.register_blueprint(views.blp)
+    app.register_blueprint(views.pages)
+    app.register_blueprint(pages.bp)

@@ -17,14 +17,17 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rehab_net.booking import capacity as booked
 from rehab_net.network import operations as network
 from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class, seventh_birthday
 from solver.instance import FORMAT_INSTANCE
 
-# Cases that wait for a place. `assigned` and `in_service` cases hold one already; they will enter
-# the instance with `current` once placements are recorded (there is no placement table yet).
+# Cases that wait for a place. Besides them the instance holds every case with a booked course
+# that has not begun (a placement, booking/capacity.py): it enters with `current`, so the plan
+# keeps it unless moving it gains more than the reassign cost. Cases in rehabilitation are not
+# planned again: their appointments take places from the weeks they fall in.
 WAITING_STATUSES = ("registered", "waiting")
 
 
@@ -93,8 +96,15 @@ def build_instance(session: Session, *, start_date: date, horizon_weeks: int,
     built = BuiltInstance(data={}, start_date=start_date)
     built.service_ids = dict(session.execute(select(Service.code, Service.id)).all())
     service_codes = {id_: code for code, id_ in built.service_ids.items()}
-    facilities = _facilities(session, built, service_codes, start_date, horizon_weeks)
-    cases = _cases(session, built, service_codes, start_date)
+    bounds = booked.week_bounds(start_date, horizon_weeks)
+    placed = booked.placements(session, bounds[0])
+    # placements the plan may keep or move: booked courses starting inside the horizon
+    current = {case_id: (p, booked.week_of(p.starts_at, bounds)) for case_id, p in placed.items()
+               if not p.started and booked.week_of(p.starts_at, bounds) is not None}
+    held = booked.held_places(session, start_date, horizon_weeks,
+                              kept={p.appointment_id for p, _week in current.values()})
+    facilities = _facilities(session, built, service_codes, start_date, horizon_weeks, held)
+    cases = _cases(session, built, service_codes, start_date, placed, current)
     built.data = {
         "format": FORMAT_INSTANCE,
         "name": instance_name(start_date, horizon_weeks),
@@ -128,11 +138,25 @@ def weekly_capacities(session: Session, start_date: date,
     return weekly
 
 
-def _facilities(session: Session, built: BuiltInstance, service_codes: dict[int, str],
-                start_date: date, horizon_weeks: int) -> list[dict]:
-    """Open facilities that have a capacity row in force during the horizon (a facility with
-    none can take nobody). A capacity is an integer when it is the same every week."""
+def intake_capacities(session: Session, start_date: date, horizon_weeks: int,
+                      held: dict[tuple[int, int], list[int]]) -> dict[tuple[int, int], list[int]]:
+    """The one capacity truth (docs/optimisation-model.md): for a facility and service with
+    schedule rules, the places their slots offer each week; elsewhere the capacity table's
+    weekly intake. Either way less the places booked appointments already hold that week."""
     weekly = weekly_capacities(session, start_date, horizon_weeks)
+    weekly.update(booked.scheduled_places(session, start_date, horizon_weeks))
+    for pair, taken in held.items():
+        if pair in weekly:
+            weekly[pair] = [max(0, n - t) for n, t in zip(weekly[pair], taken, strict=True)]
+    return weekly
+
+
+def _facilities(session: Session, built: BuiltInstance, service_codes: dict[int, str],
+                start_date: date, horizon_weeks: int,
+                held: dict[tuple[int, int], list[int]]) -> list[dict]:
+    """Open facilities with capacity for some service during the horizon (a facility with none
+    can take nobody). A capacity is an integer when it is the same every week."""
+    weekly = intake_capacities(session, start_date, horizon_weeks, held)
     by_facility: dict[int, dict[str, list[int]]] = {}
     for (f, s), values in weekly.items():
         by_facility.setdefault(f, {})[service_codes[s]] = values
@@ -157,17 +181,25 @@ def _compact(values: list[int]) -> int | list[int]:
 
 # --- cases --------------------------------------------------------------------------------------
 def _cases(session: Session, built: BuiltInstance, service_codes: dict[int, str],
-           start_date: date) -> list[dict]:
+           start_date: date, placed: dict[int, booked.Placement],
+           current: dict[int, tuple[booked.Placement, int]]) -> list[dict]:
+    """The waiting cases and the booked courses not yet begun; not those holding a place that
+    began before week 0 or begins after the horizon."""
+    from sqlalchemy import or_
+
     districts = network.district_ids(session)
+    facility_codes = {id_: code for code, id_ in built.facility_ids.items()}
     stmt = (select(Case.id, Case.code, Case.service_id, Case.registered_on, Case.grade,
                    Person.birth_date, Person.poverty_status, Person.home_region_id, Region.lat,
                    Region.lon)
             .join(Person, Case.person_id == Person.id)
             .join(Region, Person.home_region_id == Region.id)
-            .where(Case.status.in_(WAITING_STATUSES)))
+            .where(or_(Case.status.in_(WAITING_STATUSES), Case.id.in_(list(current)))))
     out = []
     # Sorted in Python, not SQL: PostgreSQL's collation may order codes differently from SQLite.
     for r in sorted(session.execute(stmt).all(), key=lambda r: r.code):
+        if r.id in placed and r.id not in current:
+            continue  # in rehabilitation already, or booked beyond the horizon
         priority = priority_class(birth_date=r.birth_date, grade=r.grade,
                                   poverty_status=r.poverty_status, on=start_date)
         built.cases[r.code] = CaseRef(r.id, r.service_id, districts.get(r.home_region_id),
@@ -179,9 +211,20 @@ def _cases(session: Session, built: BuiltInstance, service_codes: dict[int, str]
             "deadline_week": (deadline_week(r.birth_date, start_date) if priority == "child"
                               else None),
             "max_travel_km": None,  # no limit: not a policy setting (yet)
-            "current": None,  # no placement table yet: nobody holds a place the plan can see
+            "current": _current(current.get(r.id), facility_codes),
         })
     return out
+
+
+def _current(placement: tuple[booked.Placement, int] | None,
+             facility_codes: dict[int, str]) -> dict | None:
+    """The contract's `current` of a booked course: its facility and start week (none where the
+    facility takes nobody in this plan, e.g. it closed)."""
+    if placement is None:
+        return None
+    p, week = placement
+    code = facility_codes.get(p.facility_id)
+    return None if code is None else {"facility": code, "week": week}
 
 
 def release_week(registered_on: date, start_date: date) -> int:

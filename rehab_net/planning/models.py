@@ -1,5 +1,5 @@
 """Plans, their proposals (one row per case), the load they put on each facility and service, the
-shadow prices of binding capacities, and the planner-editable policy weights."""
+shadow prices of binding capacities (the policy weights: rehab_net/policy.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -164,17 +164,3 @@ class PlanShadowPrice(Base):
     plan: Mapped[Plan] = relationship()
     facility: Mapped[Facility] = relationship()
     service: Mapped[Service] = relationship()
-
-
-class PolicySetting(Base):
-    """The policy weights new plans use, as one row (id 1) holding the contract's `policy` object.
-    Until someone saves it the contract's defaults apply (operations.current_policy)."""
-
-    __tablename__ = "policy_setting"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    values: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    __mapper_args__ = {"version_id_col": version}

@@ -24,9 +24,8 @@ from rehab_net.planning.models import (
     PlanAssignment,
     PlanLoad,
     PlanShadowPrice,
-    PolicySetting,
 )
-from solver.instance import DEFAULT_POLICY
+from rehab_net.policy import PolicySetting, current_policy
 
 DEFAULT_HORIZON_WEEKS = 12
 # "Children placed within 4 weeks": a child whose proposed start is in weeks 0-3 of the plan.
@@ -45,14 +44,6 @@ PLAN_TRANSITIONS = {
 
 
 # --- the policy weights -------------------------------------------------------------------------
-def current_policy(session: Session) -> PolicySetting:
-    """The saved policy, or the contract's defaults (an unsaved row) when nobody saved one."""
-    saved = session.get(PolicySetting, 1)
-    if saved is not None:
-        return saved
-    return PolicySetting(id=1, values=copy.deepcopy(DEFAULT_POLICY), version=0)
-
-
 def update_policy(session: Session, policy: PolicySetting, values: dict) -> PolicySetting:
     if policy.version == 0:  # the defaults, saved for the first time
         policy.version = None

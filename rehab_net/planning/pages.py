@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from rehab_net import access
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.csvimport import CODE
@@ -40,6 +41,24 @@ from rehab_net.schemas import form_id
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS, label
 
 bp = Blueprint("scenario_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "scenario_pages.scenarios_page": "plan.read",
+    "scenario_pages.new_scenario": "plan.run",
+    "scenario_pages.run_baseline": "plan.run",
+    "scenario_pages.scenario": "plan.read",
+    "scenario_pages.add_change": "plan.run",
+    "scenario_pages.remove_change": "plan.run",
+    "scenario_pages.copy": "plan.run",
+    "scenario_pages.run": "plan.run",
+    "scenario_pages.changes_csv": "plan.read",
+    "scenario_pages.compare": "plan.read",
+    "scenario_pages.compare_csv": "plan.read",
+    "scenario_pages.compare_xlsx": "plan.read",
+}
+
 
 PAGE_SCENARIOS = 100
 RUNS_SHOWN = 3  # runs per scenario in the list

@@ -3,7 +3,7 @@
 - empty (the default): the plan table is the queue. `rehab-net worker` polls it and claims the
   oldest queued plan with a conditional UPDATE, so any number of workers can share it.
 - set: the plan id is pushed to the RQ queue "plans"; `rehab-net worker` runs an RQ worker, which
-  forks for every job and calls worker.run_plan_job(plan_id).
+  forks for every job and calls rq_entry.run_plan_job(plan_id).
 
 Either way the plan row stays the record of progress that the API shows."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rehab_net.planning import operations as ops
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "plans"
-JOB_FUNCTION = "rehab_net.planning.worker.run_plan_job"
+JOB_FUNCTION = "rehab_net.rq_entry.run_plan_job"
 # RQ kills a job that runs longer; ours stop themselves at time_limit (see worker.hard_limit).
 JOB_TIMEOUT_MARGIN = 600
 RESULT_TTL = 24 * 3600

@@ -7,6 +7,7 @@ from flask import current_app, render_template, url_for
 from flask.views import MethodView
 from sqlalchemy import func, select
 
+from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today, zone
@@ -21,11 +22,34 @@ from rehab_net.planning import queue, scenarios
 from rehab_net.planning import schemas as s
 from rehab_net.planning.adapters import week_start
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice, Scenario
+from rehab_net.policy import current_policy
 from rehab_net.schemas import PageArgs
 
 blp = Blueprint("planning", __name__, url_prefix="/api/v1",
                 description="Plans: optimiser runs over the live data, and the policy weights")
 pages = PageBlueprint("planning_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "planning.Policy": {"GET": "plan.read", "PUT": "policy.write"},
+    "planning.Plans": {"GET": "plan.read", "POST": "plan.run"},
+    "planning.PlanItem": "plan.read",
+    "planning.PlanCancel": "plan.run",
+    "planning.PlanApply": "plan.run",
+    "planning.PlanCompare": "plan.read",
+    "planning.Scenarios": {"GET": "plan.read", "POST": "plan.run"},
+    "planning.ScenarioItem": {"GET": "plan.read", "PATCH": "plan.run"},
+    "planning.ScenarioCopy": "plan.run",
+    "planning.ScenarioRun": "plan.run",
+    "planning.ScaleUps": "plan.run",
+    "planning.PlanAssignments": "plan.read",
+    "planning.PlanFacilities": "plan.read",
+    "planning.PlanDistricts": "plan.read",
+    "planning.PlanShadowPrices": "plan.read",
+    "planning_pages.plans_page": "plan.read",
+    "planning_pages.plan_page": "plan.read",
+}
 
 
 # --- policy -------------------------------------------------------------------------------------
@@ -35,7 +59,7 @@ class Policy(MethodView):
     @blp.response(200, s.PolicySchema)
     def get(self):
         """The policy weights new plans use (the contract's defaults until saved)."""
-        return ops.current_policy(get_session())
+        return current_policy(get_session())
 
     @blp.etag
     @blp.arguments(s.UpdatePolicySchema)
@@ -43,7 +67,7 @@ class Policy(MethodView):
     def put(self, data):
         """Replace the policy weights (every key; If-Match required)."""
         session = get_session()
-        policy = ops.current_policy(session)
+        policy = current_policy(session)
         blp.check_etag(policy, s.PolicySchema)
         ops.update_policy(session, policy, data)
         session.commit()

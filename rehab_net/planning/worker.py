@@ -7,7 +7,8 @@ started with 'spawn' (a fresh interpreter: no inherited database connections or 
 the contract's instance dict; OR-Tools can crash natively, and a crash then ends only the child:
 the plan is marked error with the reason and the worker carries on with the next plan.
 
-`work()` is the loop of `rehab-net worker` without Redis; `run_plan_job()` is the RQ job."""
+`work()` is the loop of `rehab-net worker` without Redis; `run_queued_plan()` is what the RQ job
+(rehab_net/rq_entry.py) runs."""
 from __future__ import annotations
 
 import logging
@@ -361,20 +362,13 @@ def work(app: Flask, *, once: bool = False, burst: bool = False, poll_seconds: f
             return ran
 
 
-def run_plan_job(plan_id: int) -> str:
-    """The RQ job: takes the plan id only, builds its own app from the environment (RQ's work
-    horse is a fork of the worker; a fresh engine avoids sharing its connections)."""
-    from rehab_net import create_app
-
-    app = create_app()
-    try:
-        fail_stale_plans(app)
-        with app.app_context():
-            session = get_session()
-            claimed = ops.claim(session, plan_id)
-            session.commit()
-        if not claimed:  # cancelled while queued, or run already (e.g. --inline)
-            return "skipped: the plan was no longer queued"
-        return run_claimed_plan(app, plan_id)
-    finally:
-        app.extensions["rehab_engine"].dispose()
+def run_queued_plan(app: Flask, plan_id: int) -> str:
+    """What the RQ job does (rehab_net/rq_entry.py builds the app): claim the plan and run it."""
+    fail_stale_plans(app)
+    with app.app_context():
+        session = get_session()
+        claimed = ops.claim(session, plan_id)
+        session.commit()
+    if not claimed:  # cancelled while queued, or run already (e.g. --inline)
+        return "skipped: the plan was no longer queued"
+    return run_claimed_plan(app, plan_id)

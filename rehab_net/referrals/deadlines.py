@@ -1,5 +1,5 @@
 """Deadlines of the open referral states, in working days (local days, clock.zone(); China's
-public holidays and make-up working days from the holiday calendar, rehab_net/booking/holidays.py).
+public holidays and make-up working days from the holiday calendar, rehab_net/workdays.py).
 
 A state's deadline runs from the moment the referral entered it. Past the deadline the receiving
 facility is told (overdue); past a second deadline as long again, the district's planners are told
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+
+from rehab_net.workdays import add_working_days
 
 # state -> urgency -> working days to leave it (None: no deadline)
 DEFAULT_DEADLINES: dict[str, dict[str, int]] = {
@@ -43,15 +45,6 @@ def effective_urgency(urgency: str, is_child: bool) -> str:
     if is_child and URGENCY_RANK[urgency] < URGENCY_RANK["urgent"]:
         return "urgent"
     return urgency
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """``days`` working days after ``start`` (local), at the same local time: weekends, public
-    holidays and make-up working days from the holiday calendar (rehab_net/booking/holidays.py);
-    a start on a day off counts from 08:00 of the next working day."""
-    from rehab_net.booking.holidays import add_working_days as working_days_after
-
-    return working_days_after(start, days)
 
 
 def deadlines_for(state: str, urgency: str, is_child: bool, entered: datetime,

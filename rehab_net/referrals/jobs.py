@@ -1,7 +1,8 @@
-"""The referral deadline check as a scheduler job: every 5 minutes, in `rehab-net scheduler`."""
+"""The referral deadline check as a scheduler job: every 5 minutes, in `rehab-net scheduler`
+(registered by rehab_net.referrals.init_app)."""
 from __future__ import annotations
 
-from rehab_net.jobs import Job, register
+from rehab_net.jobs import Job
 
-DEADLINES = register(Job.every_minutes(
-    "referral_deadlines", "rehab_net.referrals.operations:check_deadlines", minutes=5))
+DEADLINES = Job.every_minutes(
+    "referral_deadlines", "rehab_net.referrals.operations:check_deadlines", minutes=5)

@@ -154,10 +154,14 @@ def create_referral(session: Session, data: dict, *, principal: Principal | None
             raise field_error("answers_code", "referral.answers_wrong")
     elif data.get("answers_code"):
         raise field_error("answers_code", "referral.answers_not_down")
+    provisional = hashlib.sha1(str(now.timestamp()).encode()).hexdigest()[:12]
+    # Children 0-6 are never handled slower than urgent: store what the deadlines use.
+    urgency = deadlines.effective_urgency(
+        data.get("urgency", "routine"), case_.person.birth_date > child_birth_cutoff(today))
     referral = Referral(
-        code=f"tmp-{hashlib.sha1(str(now.timestamp()).encode()).hexdigest()[:12]}",
+        code=f"{audit.PROVISIONAL_PREFIX}{provisional}",
         case=case_, sender=sender, receiver=receiver, service=service, direction=direction,
-        urgency=data.get("urgency", "routine"), reason=data["reason"], answers=answers,
+        urgency=urgency, reason=data["reason"], answers=answers,
         home_programme=data.get("home_programme"), replaces=data.get("replaces"),
         state="draft", created_at=now, updated_at=now)
     session.add(referral)
@@ -434,10 +438,8 @@ def box_counts(session: Session, facility_ids: set[int] | None, *, incoming: boo
 def suggestions(session: Session, referral: Referral, today: date, limit: int = 10) -> list[dict]:
     """Open facilities of the right tier that offer the service with places free, nearest first
     (road km as the optimiser estimates it), leaving out the ones that declined or returned it."""
-    from rehab_net.planning.operations import current_policy
-    from solver.costs import haversine_km
+    from rehab_net.policy import road_km
 
-    road_factor = current_policy(session).values.get("road_factor", 1.3)
     refused = set(session.scalars(select(Referral.receiver_id).where(
         Referral.case_id == referral.case_id, Referral.state.in_(("declined", "returned")))))
     home = referral.case.person.home_region
@@ -458,7 +460,7 @@ def suggestions(session: Session, referral: Referral, today: date, limit: int = 
         free = capacity.concurrent_places - busy.get(facility.id, 0)
         if free <= 0:
             continue
-        km = float(haversine_km(home.lat, home.lon, facility.lat, facility.lon)) * road_factor
+        km = float(road_km(session, home.lat, home.lon, facility.lat, facility.lon))
         out.append({"facility": facility, "road_km": round(km, 1), "free_places": free})
     return sorted(out, key=lambda s: (s["road_km"], s["facility"].code))[:limit]
 

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import contains_eager
 
+from rehab_net import access
 from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
@@ -39,6 +40,7 @@ from rehab_net.messages import translate
 from rehab_net.network.models import Capacity, Facility, capacities_on
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case
+from rehab_net.people.rules import child_birth_cutoff
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
 from rehab_net.referrals.states import ACTIONS, USER_ACTIONS, allowed_actions
@@ -53,6 +55,24 @@ from rehab_net.vocab import (
 
 log = logging.getLogger(__name__)
 bp = Blueprint("referral_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "referral_pages.inbox": "referral.read",
+    "referral_pages.outbox": "referral.read",
+    "referral_pages.referral": "referral.read",
+    "referral_pages.attachment": "referral.read",
+    "referral_pages.act": "referral.write",
+    "referral_pages.re_refer": "referral.write",
+    "referral_pages.new_referral": "referral.write",
+    "referral_pages.notifications": "referral.read",
+    # marking read, like the API's NotificationRead: planners (read only) get escalations too
+    "referral_pages.notification_read": "referral.read",
+    "referral_pages.notifications_read_all": "referral.read",
+}
+
+
 BOX_ROWS = 50
 NOTIFICATION_ROWS = 100
 REASON_MAX, OUTCOME_MAX = 2000, 4000
@@ -400,6 +420,9 @@ def new_referral():
                 "receiver_code": args.get("receiver", "").strip()[:32],
                 "direction": args.get("direction") if args.get("direction") in DIRECTIONS
                 else "up", "urgency": "routine", "send": True}
+        case_ = _referable_case(session, form["case_code"]) if form["case_code"] else None
+        if case_ is not None and case_.person.birth_date > child_birth_cutoff(today()):
+            form["urgency"] = "urgent"  # what the deadlines use for a child 0-6 anyway
         return _new_page(session, form, {})
     form = {k: request.form.get(k, "").strip() for k in NEW_FIELDS}
     form["send"] = request.form.get("send") == "1"

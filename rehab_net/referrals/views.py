@@ -8,6 +8,7 @@ from flask import Response, g, request
 from flask.views import MethodView
 from sqlalchemy import func, select
 
+from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.clock import today
@@ -25,6 +26,22 @@ from rehab_net.schemas import PageArgs
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1",
                 description="Two-way referrals: up to a centre and back down, until the loop "
                             "closes")
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "referrals.Referrals": {"GET": "referral.read", "POST": "referral.write"},
+    "referrals.ReferralCounts": "referral.read",
+    "referrals.ReferralItem": "referral.read",
+    "referrals.ReferralAction": "referral.write",
+    "referrals.ReferralSuggestions": "referral.read",
+    "referrals.ReferralReRefer": "referral.write",
+    "referrals.ReferralAttachments": "referral.write",
+    "referrals.ReferralAttachmentItem": "referral.read",
+    "referrals.ReferralFhir": "referral.read",
+    "referrals.Notifications": "referral.read",
+    "referrals.NotificationRead": "referral.read",
+}
 
 
 def _facilities(args) -> set[int] | None:

@@ -1,1 +1,21 @@
 """Quarterly statistics (统计季报)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask
+
+if TYPE_CHECKING:
+    from rehab_net.openapi import RehabApi
+
+
+def init_app(app: Flask, api: RehabApi) -> None:
+    """The reports' API and pages, the quarterly job and the permissions of their endpoints."""
+    from rehab_net import access, jobs
+    from rehab_net.reports import jobs as report_jobs
+    from rehab_net.reports import views
+
+    access.declare(app, views.PERMISSIONS)
+    api.register_blueprint(views.blp)
+    app.register_blueprint(views.pages)
+    jobs.register(report_jobs.QUARTERLY)

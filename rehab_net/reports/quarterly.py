@@ -1,11 +1,20 @@
-"""The quarterly report (统计季报) of a quarter just ended: cases registered, served and waiting by
-district, category and priority class; children 0-6 served within 4 weeks; referrals sent,
-answered within the deadline, closed loops; capacity utilisation and travel burden (from the last
-plan of the quarter). Aggregates never reveal an individual: every count from 1 to 4 is shown as
-"<5" (and totals that would let one recompute it are kept, the suppressed cell is not)."""
+"""The quarterly report (统计季报) of a quarter just ended, counted from what happened, never from
+plan proposals (docs/reports.md):
+- by district, category and priority class: cases registered; served (a case that attended an
+  appointment in the quarter); attended appointments; waiting at the end; children 0-6 first
+  served within 4 weeks of their wait's start; the median and 90th percentile of days waited by
+  the cases first served in the quarter;
+- referrals sent, answered within the deadline, closed loops;
+- utilisation: the places of the quarter's open slots against the attended appointments, by
+  tier and district;
+- travel burden from the last plan of the quarter.
+Aggregates never reveal an individual: every count from 1 to 4 is shown as "<5", and so are
+waiting times made of fewer than 5 cases."""
 from __future__ import annotations
 
+import math
 import re
+import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -21,7 +30,7 @@ from rehab_net.people.rules import child_birth_cutoff, priority_class
 from rehab_net.reports import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.reports.models import QuarterlyReport
 from rehab_net.schemas import MAX_YEAR, MIN_YEAR
-from rehab_net.vocab import OPEN_CASE_STATUSES
+from rehab_net.vocab import ATTENDED_APPOINTMENT_STATUSES, OPEN_CASE_STATUSES
 
 SMALL = 5  # counts 1..SMALL-1 are suppressed
 SUPPRESSED = "<5"
@@ -58,33 +67,32 @@ def _suppress_tree(tree):
     return suppress(tree)
 
 
-NOT_PEOPLE = {"plan_id", "offered", "quarter", "from", "to"}  # numbers that count no one
+# Numbers that count no one (the referral block's median days are a duration, not a count).
+NOT_PEOPLE = {"median_days_to_acceptance"}
+# Figures that are not counts: absent means "not known", never 0.
+NOT_COUNTS = {"median_days_to_acceptance", "waiting_days_median", "waiting_days_p90", "share"}
 
 
 def build(session: Session, quarter: str, *, today: date) -> dict:
+    """The quarter's figures, from what happened: attended appointments (served, waiting times,
+    utilisation), referrals (their own block) and the cases' registrations and statuses."""
     start, end = quarter_bounds(quarter)
     if end > today:
         raise field_error("quarter", "report.quarter_open")
     from rehab_net.referrals import stats
-    from rehab_net.referrals.models import Referral, ReferralEvent
 
     local = zone()
     start_utc = datetime.combine(start, time(0), local).astimezone(UTC)
     end_utc = datetime.combine(end, time(0), local).astimezone(UTC)
     district_of = network.district_codes(session)
     last_day = end - timedelta(days=1)
-    # served: a referral of the case started (in_progress) during the quarter
-    started = dict(session.execute(
-        select(Referral.case_id, func.min(ReferralEvent.at))
-        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-        .where(ReferralEvent.action == "start", ReferralEvent.at >= start_utc,
-               ReferralEvent.at < end_utc).group_by(Referral.case_id)).all())
-    first_referred = dict(session.execute(
-        select(Referral.case_id, func.min(Referral.waiting_since))
-        .group_by(Referral.case_id)).all())
+    attended = _attended(session, start_utc, end_utc)
+    waiting_from = _waiting_from(session)
     blocks = {k: defaultdict(lambda: defaultdict(int)) for k in ("district", "category",
                                                                   "priority")}
+    waits: dict[str, dict[str, list[int]]] = {k: defaultdict(list) for k in blocks}
     totals: dict[str, int] = defaultdict(int)
+    total_waits: list[int] = []
     child_cutoff = child_birth_cutoff(last_day)
     rows = session.execute(select(Case.id, Case.category, Case.grade, Case.status,
                                   Case.registered_on, Person.birth_date, Person.poverty_status,
@@ -98,34 +106,124 @@ def build(session: Session, quarter: str, *, today: date) -> dict:
         figures = []
         if start <= r.registered_on:
             figures.append("registered")
-        if r.id in started:
+        visits = attended.get(r.id)
+        wait = None
+        if visits is not None:
             figures.append("served")
-            since = first_referred.get(r.id)
-            if (r.birth_date > child_cutoff and since is not None
-                    and (day_of(started[r.id]) - since).days <= CHILD_FAST_DAYS):
-                figures.append("children_served_within_4_weeks")
-        if r.status in OPEN_CASE_STATUSES and r.id not in started:
+            first_ever, in_quarter = visits
+            totals["attended"] += in_quarter
+            for block, key in keys.items():
+                blocks[block][key]["attended"] += in_quarter
+            if start_utc <= first_ever:  # first served in this quarter: its wait ends here
+                wait = (day_of(first_ever) - waiting_from.get(r.id, r.registered_on)).days
+                if r.birth_date > child_cutoff and wait <= CHILD_FAST_DAYS:
+                    figures.append("children_served_within_4_weeks")
+        if r.status in OPEN_CASE_STATUSES and visits is None:
             figures.append("waiting")
         for figure in figures:
             totals[figure] += 1
             for block, key in keys.items():
                 blocks[block][key][figure] += 1
+        if wait is not None:
+            total_waits.append(wait)
+            for block, key in keys.items():
+                waits[block][key].append(wait)
     plan = _last_plan(session, start_utc, end_utc)
     referral_figures = stats.figures(session, start_utc, end_utc)
     data = {
         "quarter": quarter, "from": start.isoformat(), "to": last_day.isoformat(),
-        "totals": dict(totals),
-        "by_district": {k: dict(v) for k, v in sorted(blocks["district"].items())},
-        "by_category": {k: dict(v) for k, v in sorted(blocks["category"].items())},
-        "by_priority": {k: dict(v) for k, v in sorted(blocks["priority"].items())},
-        "referrals_by_district": referral_figures,
+        "totals": {**_suppress_tree(dict(totals)), **wait_figures(total_waits)},
+        **{f"by_{block}": {key: {**_suppress_tree(dict(values)),
+                                 **wait_figures(waits[block][key])}
+                           for key, values in sorted(blocks[block].items())}
+           for block in blocks},
+        "referrals_by_district": _suppress_tree(referral_figures),
+        "utilisation": utilisation(session, start_utc, end_utc, district_of),
         "plan": None if plan is None else {
-            "plan_id": plan.id, "utilisation": plan.kpis.get("utilisation"),
+            "plan_id": plan.id,
             "road_km_median": plan.kpis.get("road_km_median"),
             "road_km_p90": plan.kpis.get("road_km_p90"),
             "share_over_200_km": plan.kpis.get("share_over_200_km")},
     }
-    return _suppress_tree(data)
+    return data
+
+
+def _attended(session: Session, start_utc: datetime, end_utc: datetime) -> dict:
+    """case id -> (its first attended appointment ever, its attended appointments in the
+    quarter), for the cases that attended at least one appointment in the quarter."""
+    from rehab_net.booking.models import Appointment
+
+    came = Appointment.status.in_(ATTENDED_APPOINTMENT_STATUSES)
+    in_quarter = dict(session.execute(
+        select(Appointment.case_id, func.count())
+        .where(came, Appointment.starts_at >= start_utc, Appointment.starts_at < end_utc)
+        .group_by(Appointment.case_id)).all())
+    first = dict(session.execute(
+        select(Appointment.case_id, func.min(Appointment.starts_at))
+        .where(came, Appointment.case_id.in_(select(Appointment.case_id).where(
+            came, Appointment.starts_at >= start_utc, Appointment.starts_at < end_utc)))
+        .group_by(Appointment.case_id)).all())
+    return {case_id: (_aware(first[case_id]), n) for case_id, n in in_quarter.items()}
+
+
+def _aware(moment: datetime) -> datetime:
+    # func.min() returns the column's raw value: SQLite hands back a naive UTC datetime.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _waiting_from(session: Session) -> dict[int, date]:
+    """case id -> the day its wait began: the first referral's waiting_since (the case's
+    registration day where it has no referral)."""
+    from rehab_net.referrals.models import Referral
+
+    return dict(session.execute(
+        select(Referral.case_id, func.min(Referral.waiting_since))
+        .where(Referral.waiting_since.is_not(None)).group_by(Referral.case_id)).all())
+
+
+def wait_figures(days: list[int]) -> dict:
+    """Median and 90th percentile of the days waited by the cases first served in the quarter;
+    both suppressed like a small count when fewer than SMALL cases make them."""
+    if not days:
+        return {}
+    if len(days) < SMALL:
+        return {"waiting_days_median": SUPPRESSED, "waiting_days_p90": SUPPRESSED}
+    ordered = sorted(days)
+    return {"waiting_days_median": statistics.median(ordered),
+            "waiting_days_p90": ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)]}
+
+
+def utilisation(session: Session, start_utc: datetime, end_utc: datetime,
+                district_of: dict[int, str | None]) -> dict:
+    """Places offered in the quarter's open slots, and those taken by a person who came, per
+    tier and per district of the facility. Places and shares count no one, so they are never
+    suppressed; attendances are counted people and are."""
+    from rehab_net.booking.models import Appointment, Slot
+    from rehab_net.network.models import Facility
+
+    offered = session.execute(
+        select(Facility.tier, Facility.region_id, func.sum(Slot.places)).select_from(Slot)
+        .join(Facility, Slot.facility_id == Facility.id)
+        .where(Slot.status == "open", Slot.starts_at >= start_utc, Slot.starts_at < end_utc)
+        .group_by(Facility.tier, Facility.region_id)).all()
+    came = session.execute(
+        select(Facility.tier, Facility.region_id, func.count()).select_from(Appointment)
+        .join(Facility, Appointment.facility_id == Facility.id)
+        .where(Appointment.status.in_(ATTENDED_APPOINTMENT_STATUSES),
+               Appointment.starts_at >= start_utc, Appointment.starts_at < end_utc)
+        .group_by(Facility.tier, Facility.region_id)).all()
+    cells = {"tier": defaultdict(lambda: [0, 0]), "district": defaultdict(lambda: [0, 0])}
+    for column, rows in ((0, offered), (1, came)):
+        for tier, region_id, n in rows:
+            cells["tier"][tier][column] += int(n or 0)
+            cells["district"][district_of.get(region_id) or "-"][column] += int(n or 0)
+
+    def share(places: int, attended: int) -> dict:
+        return {"places": places, "attended": suppress(attended),
+                "share": round(attended / places, 4) if places else None}
+
+    return {f"by_{kind}": {key: share(*cells[kind][key]) for key in sorted(cells[kind])}
+            for kind in cells}
 
 
 def _last_plan(session: Session, start_utc: datetime, end_utc: datetime):
@@ -166,7 +264,10 @@ def for_districts(data: dict, codes: set[str] | None) -> dict:
     the rows of those districts; no network total, category, priority or plan figure."""
     if codes is None:
         return data
+    utilisation = (data.get("utilisation") or {}).get("by_district") or {}
     return {"quarter": data.get("quarter"), "from": data.get("from"), "to": data.get("to"),
             "totals": {}, "by_category": {}, "by_priority": {}, "plan": None,
+            "utilisation": {"by_tier": {},
+                            "by_district": {k: v for k, v in utilisation.items() if k in codes}},
             **{block: {k: v for k, v in (data.get(block) or {}).items() if k in codes}
                for block in ("by_district", "referrals_by_district")}}

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from rehab_net import spreadsheet
+from rehab_net import access, spreadsheet
 from rehab_net.api import Blueprint
 from rehab_net.clock import today
 from rehab_net.db import get_session
@@ -20,6 +20,16 @@ from rehab_net.reports.models import QuarterlyReport
 blp = Blueprint("reports", __name__, url_prefix="/api/v1",
                 description="Quarterly statistics (统计季报), small cells suppressed")
 pages = PageBlueprint("report_pages", __name__)
+
+# endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
+# an endpoint not declared). Declared by init_app.
+PERMISSIONS: dict[str, access.Rule] = {
+    "reports.Reports": "plan.read",
+    "reports.ReportItem": {"GET": "plan.read", "PUT": "plan.run"},  # writing: network-wide
+    "report_pages.reports_page": "plan.read",
+    "report_pages.report_page": "plan.read",
+    "report_pages.report_xlsx": "plan.read",
+}
 
 
 class ReportSchema(Schema):
@@ -94,13 +104,18 @@ def xlsx(report: QuarterlyReport) -> bytes:
     sheet.append([])
     for key, value in report.data["totals"].items():
         sheet.append(spreadsheet.row([key, value]))
-    for block in ("by_district", "by_category", "by_priority", "referrals_by_district"):
-        ws = book.create_sheet(block)
-        rows = report.data.get(block) or {}
+    utilisation = report.data.get("utilisation") or {}
+    blocks = [(block, block.removeprefix("by_").split("_")[0], report.data.get(block) or {})
+              for block in ("by_district", "by_category", "by_priority", "referrals_by_district")]
+    blocks += [(f"utilisation_{block}", block.removeprefix("by_"), utilisation.get(block) or {})
+               for block in ("by_tier", "by_district")]
+    for title, first, rows in blocks:
+        ws = book.create_sheet(title)
         columns = sorted({c for v in rows.values() for c in v})
-        ws.append(spreadsheet.row([block.removeprefix("by_").split("_")[0]] + columns))
+        ws.append(spreadsheet.row([first] + columns))
         for key, values in rows.items():
-            ws.append(spreadsheet.row([key] + [values.get(c, 0) for c in columns]))
+            ws.append(spreadsheet.row([key] + [
+                values.get(c, None if c in quarterly.NOT_COUNTS else 0) for c in columns]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

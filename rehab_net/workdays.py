@@ -1,4 +1,5 @@
-"""China's public holidays and make-up working days (调休), as data.
+"""The working-day calendar: China's public holidays and make-up working days (调休), as data.
+Infrastructure, because both the referral deadlines and booking's slot generation count in it.
 
 The calendar is read from CSV files with the columns ``date,kind,name,source``: kind ``holiday``
 (a day off, even on a weekday) or ``workday`` (a weekend day worked instead, 调休上班). The bundled
@@ -9,8 +10,7 @@ autumn: add it in a file of its own and list the file in ``BOOKING_HOLIDAY_FILES
 date by date. ``rehab-net holidays check FILE`` validates a file first.
 
 A working day is Monday to Friday unless a holiday, plus the make-up working days.
-``add_working_days`` is what the referral deadlines can switch to (they count Monday to Friday
-today).
+``add_working_days`` counts the referral deadlines; booking generates no slots on a holiday.
 """
 from __future__ import annotations
 
