@@ -73,5 +73,5 @@ def scope(permission: str) -> Any:
     guard let through; without a principal it refuses rather than guess."""
     user = current_principal()
     if user is None:
-        raise Forbidden("Log in first.")
+        raise Forbidden("request.log_in_first")
     return user.scope(permission)

@@ -114,6 +114,7 @@ define({
                               "rule of the database)."),
     "request.value_unstorable": N_("A value in the request cannot be stored."),
     "request.no_such_resource": N_("No such resource."),
+    "request.log_in_first": N_("Log in first."),
     "request.not_found": N_("There is no %(what)s %(id)s."),
     "request.sort_unknown": N_("Cannot sort by that."),
     "request.sort_unknown_rule": N_("'%(name)s' is not sortable; use %(columns)s"),

@@ -21,6 +21,8 @@ define({
     "case.service_category": N_("is a %(service_category)s service; the case's category is "
                                 "%(category)s"),
     "case.exists": N_("Case %(code)s exists already."),
+    "case.open_exists": N_("%(person)s has an open case for %(service)s already: %(case)s."),
+    "case.open_exists_rule": N_("an open case exists already: %(case)s"),
     "case.person_unknown": N_("%(code)s does not exist"),
     "case.service_unknown": N_("%(code)s does not exist"),
     "case.registered_future": N_("is in the future"),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from rehab_net.auth.permissions import Scope
 from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net.messages import message
 from rehab_net.network import operations as network
 from rehab_net.people import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.people.identifiers import IdentifierError, check_certificate, parse_resident_id
@@ -266,10 +267,10 @@ def _refuse_second_open_case(session: Session, person: Person, service) -> None:
     """One open case per person and service: a second would be planned and referred twice."""
     existing = open_case_of(session, person, service)
     if existing is not None:
-        raise Conflict(f"{person.code} has an open case for {service.code} already: "
-                       f"{existing.code}.",
+        raise Conflict("case.open_exists", person=person.code, service=service.code,
+                       case=existing.code,
                        errors=[{"in": "json", "field": "service_code",
-                                "rule": f"an open case exists already: {existing.code}",
+                                "rule": message("case.open_exists_rule", case=existing.code),
                                 "case_code": existing.code}])
 
 
