@@ -121,4 +121,5 @@ define({
     "request.code_unknown": N_("%(code)s does not exist"),
     "request.page_out_of_range": N_("The page number is out of range."),
     "field.code_format": N_("must be 1-32 characters of A-Z a-z 0-9 _ -"),
+    "field.nul": N_("must not contain NUL characters"),
 })

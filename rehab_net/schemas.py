@@ -50,7 +50,7 @@ class Input(Schema):
     @pre_load
     def _refuse_nul(self, data, **_kw):
         if isinstance(data, Mapping):  # a dict, or webargs' proxy of the query string
-            bad = {k: ["must not contain NUL characters"] for k in data
+            bad = {k: [message("field.nul")] for k in data
                    if _has_nul(data.getlist(k) if hasattr(data, "getlist") else data[k])}
             if bad:
                 raise ValidationError(bad)
