@@ -10,6 +10,7 @@ from sqlalchemy import select
 from rehab_net.booking import operations as ops
 from rehab_net.booking.models import Appointment, WaitlistEntry
 from tests.booking_world import (
+    ZONE,
     at,
     make_slot,
     next_monday,
@@ -148,3 +149,37 @@ def test_the_navigation_shows_booking_to_those_who_may(app, w):
     log_in(client, w["users"]["coord"])
     html = client.get("/booking").get_data(as_text=True)
     assert 'href="/booking" aria-current="page"' in html and 'href="/booking/waitlist"' in html
+
+
+def _offered(page: str, code: str) -> set[str]:
+    import re
+
+    return set(re.findall(rf'action="/appointments/{code}/(\w+)"', page))
+
+
+def test_attendance_is_offered_only_when_it_can_be_recorded(coord, w, session):
+    """Next week's appointment: cancel only. One later today: arrived and attended, not yet a
+    no-show. One that has begun: all three."""
+    from datetime import timedelta
+
+    future = create_appointment(session, w["referrals"][0],
+                                make_slot(session, w, at(next_monday(), 9)), now=NOW)
+    soon = NOW + timedelta(minutes=30)
+    today_later = None
+    if soon.astimezone(ZONE).date() == NOW.astimezone(ZONE).date():  # not just before midnight
+        today_later = create_appointment(session, w["referrals"][1],
+                                         make_slot(session, w, soon, minutes=20), now=NOW)
+    begun_slot = make_slot(session, w, NOW + timedelta(seconds=2), minutes=60,
+                           practitioner=w["therapist"])
+    begun = create_appointment(session, w["referrals"][2], begun_slot, now=NOW)
+    session.commit()
+    page = coord.get(f"/appointments/{future.code}").get_data(as_text=True)
+    assert _offered(page, future.code) == {"cancel"}
+    if today_later is not None:
+        page = coord.get(f"/appointments/{today_later.code}").get_data(as_text=True)
+        assert _offered(page, today_later.code) == {"arrive", "fulfil", "cancel"}
+    import time
+
+    time.sleep(2.1)
+    page = coord.get(f"/appointments/{begun.code}").get_data(as_text=True)
+    assert {"arrive", "fulfil", "noshow"} <= _offered(page, begun.code)

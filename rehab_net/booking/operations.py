@@ -236,10 +236,21 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
     return new, True
 
 
+def can_record_yet(appointment: Appointment, action: str, now: datetime) -> bool:
+    """Whether an attendance step may be recorded at ``now``: arrival and attendance on the
+    appointment's day or later, a no-show once it has begun. Pages offer only these; arrive,
+    fulfil and noshow refuse the rest."""
+    if action in ("arrive", "fulfil"):
+        return day_of(appointment.starts_at) <= day_of(now)
+    if action == "noshow":
+        return appointment.starts_at <= now
+    return True
+
+
 def arrive(session: Session, appointment: Appointment, *, principal: Principal | None,
            now: datetime) -> Appointment:
     access.require_writable(principal, appointment.facility_id)
-    if day_of(appointment.starts_at) > day_of(now):
+    if not can_record_yet(appointment, "arrive", now):
         raise Conflict("Arrival is recorded on the day of the appointment.",
                        errors=[{"field": "status", "rule": "is on a later day"}])
     return move(session, appointment, ("booked",), "arrived", now, "marked arrived",
@@ -250,7 +261,7 @@ def fulfil(session: Session, appointment: Appointment, *, principal: Principal |
            now: datetime) -> Appointment:
     """Attended. The referral follows: an accepted referral is now in rehabilitation."""
     access.require_writable(principal, appointment.facility_id)
-    if day_of(appointment.starts_at) > day_of(now):
+    if not can_record_yet(appointment, "fulfil", now):
         raise Conflict("Attendance is recorded on the day of the appointment or later.",
                        errors=[{"field": "status", "rule": "is on a later day"}])
     move(session, appointment, ("booked", "arrived"), "fulfilled", now, "marked attended",
@@ -264,7 +275,7 @@ def fulfil(session: Session, appointment: Appointment, *, principal: Principal |
 def noshow(session: Session, appointment: Appointment, *, principal: Principal | None,
            now: datetime) -> Appointment:
     access.require_writable(principal, appointment.facility_id)
-    if appointment.starts_at > now:
+    if not can_record_yet(appointment, "noshow", now):
         raise Conflict("A no-show is recorded once the appointment has begun.",
                        errors=[{"field": "status", "rule": "has not begun"}])
     return move(session, appointment, ("booked",), "noshow", now, "marked no-show")

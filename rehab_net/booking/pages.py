@@ -356,9 +356,14 @@ def _appointment_page(code: str, *, errors=None, status: int = 200):
 
 
 def _actions(appt: Appointment) -> list[str]:
-    return {"proposed": ["confirm", "decline", "cancel"], "pending": ["confirm", "cancel"],
-            "booked": ["arrive", "fulfil", "noshow", "cancel"], "arrived": ["fulfil"]}.get(
-        appt.status, [])
+    """What can be done to the appointment now: by its status, and attendance only once it
+    is due (no "arrived" button on next week's appointment)."""
+    now = utcnow()
+    return [action for action in
+            {"proposed": ["confirm", "decline", "cancel"], "pending": ["confirm", "cancel"],
+             "booked": ["arrive", "fulfil", "noshow", "cancel"], "arrived": ["fulfil"]}.get(
+                appt.status, [])
+            if ops.can_record_yet(appt, action, now)]
 
 
 @bp.get("/appointments/<code>")
