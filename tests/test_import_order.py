@@ -45,22 +45,10 @@ LAYERS: list[tuple[str, set[str]]] = [
 ]
 
 # Circles that exist today (each a set of modules importing one another, directly or around).
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # errors' handler audits the failed request: errors -> auth.audit -> auth.models ->
-    # network.operations -> errors (issue 13 names it no more than implicitly: infrastructure
-    # must not call up into auth).
-    frozenset({
-        "rehab_net.errors", "rehab_net.auth.audit", "rehab_net.auth.models",
-        "rehab_net.network.operations",
-    }),
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 # Upward imports that exist today: (importing module, imported module).
 KNOWN_UPWARD: set[tuple[str, str]] = {
-    # errors' handler audits the failed request (see KNOWN_CYCLES).
-    ("rehab_net.errors", "rehab_net.auth.audit"),
-    # the scheduler runs a job acting as the system user.
-    ("rehab_net.jobs", "rehab_net.auth.audit"),
     # auth's operations reach into people.
     ("rehab_net.auth.operations", "rehab_net.people.operations"),
     # network's API guards its routes with auth's guard.

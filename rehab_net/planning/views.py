@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today, zone
-from rehab_net.db import get_session
+from rehab_net.db import get_session, transactional
 from rehab_net.errors import Conflict, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as network
@@ -46,7 +46,7 @@ class Policy(MethodView):
         policy = ops.current_policy(session)
         blp.check_etag(policy, s.PolicySchema)
         ops.update_policy(session, policy, data)
-        session.commit()
+        session.flush()
         return policy
 
 
@@ -72,9 +72,9 @@ class Plans(MethodView):
     def post(self, data):
         """Start a plan: queued now, run by a worker; poll the Location until it has finished."""
         session = get_session()
-        plan = ops.create_plan(session, data or {}, today=today(),
-                               default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        session.commit()
+        with transactional(session):  # committed first: the worker must see the plan
+            plan = ops.create_plan(session, data or {}, today=today(),
+                                   default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
         queue.submit(session, plan)
         return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
 
@@ -97,7 +97,7 @@ class PlanCancel(MethodView):
         """Cancel a queued plan, or ask the worker to stop a running one (409 when finished)."""
         session = get_session()
         plan = ops.cancel(session, ops.get_plan(session, plan_id))
-        session.commit()
+        session.flush()
         return plan
 
 
@@ -119,7 +119,7 @@ class Scenarios(MethodView):
 
         session = get_session()
         scenario = scenarios.create_scenario(session, data, actor=g.user.username)
-        session.commit()
+        session.flush()
         return scenario
 
 
@@ -140,7 +140,7 @@ class ScenarioItem(MethodView):
         scenario = scenarios.get_scenario(session, scenario_id)
         blp.check_etag(scenario, s.ScenarioSchema)
         scenarios.update_scenario(session, scenario, data)
-        session.commit()
+        session.flush()
         return scenario
 
 
@@ -155,7 +155,7 @@ class ScenarioCopy(MethodView):
         session = get_session()
         copy_ = scenarios.copy_scenario(session, scenarios.get_scenario(session, scenario_id),
                                         data["name"], actor=g.user.username)
-        session.commit()
+        session.flush()
         return copy_
 
 
@@ -167,10 +167,10 @@ class ScenarioRun(MethodView):
         """Solve the live network with the scenario's changes, in a worker (a plan whose figures
         are compared; the live data is never touched)."""
         session = get_session()
-        plan = scenarios.run_scenario(
-            session, scenarios.get_scenario(session, scenario_id), data or {}, today=today(),
-            default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        session.commit()
+        with transactional(session):  # committed first: the worker must see the plan
+            plan = scenarios.run_scenario(
+                session, scenarios.get_scenario(session, scenario_id), data or {}, today=today(),
+                default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
         queue.submit(session, plan)
         return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
 
@@ -185,10 +185,10 @@ class ScaleUps(MethodView):
         (open_station), solving each exactly; the plan's kpis.scaleup holds the ranking and
         stats.progress shows how far it is."""
         session = get_session()
-        plan = scenarios.start_scaleup(
-            session, data, today=today(),
-            default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        session.commit()
+        with transactional(session):  # committed first: the worker must see the plan
+            plan = scenarios.start_scaleup(
+                session, data, today=today(),
+                default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
         queue.submit(session, plan)
         return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
 
@@ -229,7 +229,7 @@ class PlanApply(MethodView):
         result = referrals.referrals_from_plan(session, session.scalars(stmt).unique(),
                                                principal=g.user, now=utcnow(), today=today_(),
                                                send=data["send"])
-        session.commit()
+        session.flush()
         return result
 
 
