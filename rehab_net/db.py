@@ -2,7 +2,7 @@
 SQLite settings that make concurrent writers safe (see PITFALLS: BEGIN IMMEDIATE, WAL).
 
 Commit once, at the edge: ``transactional`` is the only place that commits (tests/
-test_commit_places.py checks it). The app runs every view in one (see ``create_app``); CLI
+test_commit_places.py checks it). The app runs every view in one (``RehabFlask``); CLI
 commands, jobs and the worker use it as a decorator or a ``with`` block. Operations below only
 ``flush``; a view flushes where its response shows what the database assigns (ids, versions)."""
 from __future__ import annotations
