@@ -22,6 +22,7 @@ from tests.factories import (
     create_user,
     log_in,
     tiny_network,
+    token_for,
 )
 
 NUMBER = make_resident_id("150702", date(2021, 6, 1), 123)
@@ -228,6 +229,17 @@ def test_revoked_and_expired_tokens_stop_working(anonymous, client, session, net
     assert anonymous.get("/api/v1/me", headers=headers).status_code == 401
     listed = {t["id"]: t for t in client.get("/api/v1/tokens").json}
     assert listed[made["id"]]["revoked_at"] and "token" not in listed[made["id"]]
+
+
+def test_a_refused_request_still_stamps_the_tokens_last_use(app, anonymous, session, net):
+    # The stamp is committed before the view's transaction, which the refusal rolls back.
+    user = create_user(session, "no-roles")
+    headers = {"Authorization": f"Bearer {token_for(session, user)}"}
+    assert anonymous.get("/api/v1/persons", headers=headers).status_code == 403
+    with app.extensions["rehab_engine"].connect() as other:  # what is committed
+        used = other.scalar(text("SELECT last_used_at FROM api_token WHERE user_id = :u"),
+                            {"u": user.id})
+    assert used is not None
 
 
 def test_security_headers(client, net):
