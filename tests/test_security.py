@@ -131,6 +131,17 @@ def test_lists_and_changes_are_audited_without_personal_values(client, session, 
     assert "13800138000" not in everything and NUMBER not in everything
 
 
+def test_a_read_answered_304_not_modified_is_audited_too(app, client, session, net):
+    # flask-smorest raises the 304: the request's transaction still commits the read.
+    first = client.get("/api/v1/persons/P1")
+    again = client.get("/api/v1/persons/P1", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    with app.extensions["rehab_engine"].connect() as other:  # what is committed
+        reads = other.scalar(text("SELECT count(*) FROM audit_event WHERE action = 'read' "
+                                  "AND object_type = 'person' AND object_code = 'P1'"))
+    assert reads == 2
+
+
 def test_the_audit_log_is_append_only(session, net):
     session.add(AuditEvent(actor="x", action="read", object_type="person", object_code="P1"))
     session.commit()
