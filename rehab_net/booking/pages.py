@@ -275,7 +275,7 @@ def book(code: str):
             message = (_("Held until %(until)s: confirm it with the family.",
                          until=_clock(appointment.hold_expires_at)) if hold else
                        _("Booked for %(when)s.", when=_when(appointment)))
-        session.commit()
+        session.flush()
     except IntegrityError as err:
         session.rollback()
         return _book_page(code, errors={"slot": _refusal(conflict_for(err))}, status=409)
@@ -324,7 +324,7 @@ def add_to_waitlist(code: str):
     note = (request.form.get("note") or "").strip()[:2000] or None
     try:
         entry, created = wl.add(session, referral, note=note, principal=g.user, now=utcnow())
-        session.commit()
+        session.flush()
     except DomainError as exc:
         session.rollback()
         return _book_page(code, errors={"waitlist": _refusal(exc)}, status=exc.status)
@@ -390,7 +390,7 @@ def appointment_action(code: str, action: str):
             step = {"confirm": ops.confirm, "arrive": ops.arrive, "fulfil": ops.fulfil,
                     "noshow": ops.noshow}[action]
             step(session, appt, principal=g.user, now=now)
-        session.commit()
+        session.flush()
     except DomainError as exc:
         session.rollback()
         return _appointment_page(code, errors={"action": _refusal(exc)}, status=exc.status)
@@ -455,7 +455,7 @@ def remove_from_waitlist(entry_id: int):
                         code=303)
     try:
         wl.remove(session, entry, reason=reason, principal=g.user, now=utcnow())
-        session.commit()
+        session.flush()
     except DomainError as exc:
         session.rollback()
         flash(_refusal(exc), "error")

@@ -103,7 +103,7 @@ def reveal(code: str):
                                                     "characters).")}
         return _person_page(code, errors=errors, status=422)
     audit.record(session, "reveal", "person", person.code, reason=full)
-    session.commit()
+    session.flush()
     return _person_page(code, revealed=True)
 
 
@@ -178,7 +178,7 @@ def new_case():
                                        | {"grade": int(form["grade"])})
         try:
             created = ops.create_case(session, data, today=today(), scope=scope("case.write"))
-            session.commit()
+            session.flush()
             flash(_("Case %(code)s is registered.", code=created.code), "info")
             return redirect(url_for("people_pages.case", code=created.code), code=303)
         except Invalid as exc:

@@ -29,7 +29,7 @@ from rehab_net.auth.guard import scope
 from rehab_net.auth.pages import translate_rule
 from rehab_net.clock import today
 from rehab_net.csvimport import CODE
-from rehab_net.db import get_session
+from rehab_net.db import get_session, transactional
 from rehab_net.errors import Conflict, Invalid, NotFound
 from rehab_net.i18n import local_name
 from rehab_net.network.models import Facility, Region, Service
@@ -309,7 +309,7 @@ def new_scenario():
             created = scenarios.create_scenario(
                 session, {"name": form["name"], "description": form["description"] or None},
                 actor=g.user.username)
-            session.commit()
+            session.flush()
             flash(_("Scenario %(name)s is saved. Add its changes below.", name=created.name),
                   "success")
             return redirect(url_for("scenario_pages.scenario", scenario_id=created.id), code=303)
@@ -328,9 +328,9 @@ def run_baseline():
             "Enter a whole number from %(lo)s to %(hi)s.", lo=1, hi=MAX_HORIZON_WEEKS)},
             {"baseline_horizon": request.form.get("horizon_weeks", "")}, 422)
     session = get_session()
-    plan = ops.create_plan(session, {"horizon_weeks": horizon}, today=today(),
-                           default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-    session.commit()
+    with transactional(session):  # committed first: the worker must see the plan
+        plan = ops.create_plan(session, {"horizon_weeks": horizon}, today=today(),
+                               default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
     queue.submit(session, plan)
     flash(_("The baseline is queued as plan #%(id)d. A worker solves it; reload this page to "
             "see its status.", id=plan.id), "success")
@@ -378,7 +378,7 @@ def add_change(scenario_id: int):
         index = len(found.changes)
         try:
             scenarios.update_scenario(session, found, {"changes": [*found.changes, change]})
-            session.commit()
+            session.flush()
             flash(_("The change is added: %(what)s.", what=exports.kind_label(kind)), "success")
             return redirect(url_for("scenario_pages.scenario", scenario_id=scenario_id,
                                     _anchor="changes"), code=303)
@@ -402,7 +402,7 @@ def remove_change(scenario_id: int, index: int):
     kept = [c for i, c in enumerate(found.changes) if i != index]
     try:
         scenarios.update_scenario(session, found, {"changes": kept})
-        session.commit()
+        session.flush()
     except Invalid as exc:
         session.rollback()
         errors = {"changes": _("Change %(n)d cannot be removed: %(rule)s", n=index + 1,
@@ -427,7 +427,7 @@ def copy(scenario_id: int):
     else:
         try:
             made = scenarios.copy_scenario(session, found, name, actor=g.user.username)
-            session.commit()
+            session.flush()
             flash(_("This is the copy of %(name)s: edit it freely.", name=found.name), "success")
             return redirect(url_for("scenario_pages.scenario", scenario_id=made.id), code=303)
         except Conflict:
@@ -446,9 +446,9 @@ def run(scenario_id: int):
         return _scenario_page(scenario_id, errors={"run-horizon_weeks": _(
             "Enter a whole number from %(lo)s to %(hi)s.", lo=1, hi=MAX_HORIZON_WEEKS)},
             horizon=raw, status=422)
-    plan = scenarios.run_scenario(session, found, {"horizon_weeks": horizon}, today=today(),
-                                  default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-    session.commit()
+    with transactional(session):  # committed first: the worker must see the plan
+        plan = scenarios.run_scenario(session, found, {"horizon_weeks": horizon}, today=today(),
+                                      default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
     queue.submit(session, plan)
     flash(_("The run is queued as plan #%(id)d. A worker solves it; reload this page to see its "
             "status.", id=plan.id), "success")

@@ -264,7 +264,7 @@ def act(code: str):
                            reason=form["reason"] or None,
                            reason_code=form["reason_code"] or None,
                            outcome=form["outcome"] or None, expected_version=version)
-            session.commit()
+            session.flush()
         except Invalid as exc:
             session.rollback()
             errors = {f"{action}-{e.get('field', 'reason')}": messages.translate(e.get("rule", ""))
@@ -300,7 +300,7 @@ def re_refer(code: str):
         try:
             new = ops.re_refer(session, referral, receiver[:32], principal=g.user, now=utcnow(),
                                today=today())
-            session.commit()
+            session.flush()
         except Invalid as exc:
             session.rollback()
             errors["receiver_code"] = "; ".join(messages.translate(e.get("rule", ""))
@@ -444,7 +444,7 @@ def new_referral():
         try:
             created = ops.create_referral(session, data, principal=g.user, now=utcnow(),
                                           today=today(), send=form["send"])
-            session.commit()
+            session.flush()
         except Invalid as exc:
             session.rollback()
             errors = {}
@@ -478,7 +478,7 @@ def notification_read(notification_id: int):
     """Mark one notification read (for everyone it went to: the facility or the region)."""
     session = get_session()
     ops.mark_read(session, g.user, notification_id, utcnow())
-    session.commit()
+    session.flush()
     flash(_("The notification is marked read."), "success")
     return redirect(url_for("referral_pages.notifications"), code=303)
 
@@ -487,6 +487,6 @@ def notification_read(notification_id: int):
 def notifications_read_all():
     session = get_session()
     done = ops.mark_all_read(session, g.user, utcnow())
-    session.commit()
+    session.flush()
     flash(_("All notifications are marked read (%(n)d).", n=done), "success")
     return redirect(url_for("referral_pages.notifications"), code=303)
