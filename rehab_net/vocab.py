@@ -85,6 +85,9 @@ LABELS = {
     "referral_escalated": _l("Overdue referral escalated to planners"),
     "referral_expired": _l("Referral expired unanswered"),
     "referral_completed": _l("Referral completed: outcome recorded"),
+    "appointment_booked": _l("Appointment booked for your referral"),
+    "appointment_moved": _l("Appointment of your referral moved"),
+    "appointment_cancelled": _l("Appointment of your referral cancelled"),
 }
 
 
@@ -120,7 +123,9 @@ URGENCIES = ("routine", "urgent", "emergency")
 DECLINE_REASONS = ("no_capacity", "service_not_offered", "not_eligible", "incomplete_referral",
                    "patient_unreachable", "other")
 NOTIFICATION_KINDS = ("referral_received", "referral_answered", "referral_overdue",
-                      "referral_escalated", "referral_expired", "referral_completed")
+                      "referral_escalated", "referral_expired", "referral_completed",
+                      # to the sending facility, about its patient's appointments
+                      "appointment_booked", "appointment_moved", "appointment_cancelled")
 
 # Booking (rehab_net/booking). Appointment statuses are FHIR R4 Appointment.status codes; a slot's
 # FHIR status (free, busy, busy-tentative, busy-unavailable) is derived from its appointments.

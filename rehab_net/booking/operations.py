@@ -53,7 +53,7 @@ def get_appointment(session: Session, appointment_id: int | None, *,
                     viewer: Principal | None = None) -> Appointment:
     stmt = select(Appointment).where(Appointment.id == appointment_id)
     if viewer is not None:
-        stmt = stmt.where(access.facility_filter(viewer, Appointment.facility_id))
+        stmt = stmt.where(access.appointment_filter(viewer))
     found = session.scalar(stmt) if appointment_id is not None else None
     if found is None:
         raise NotFound("There is no such appointment.")
@@ -140,7 +140,16 @@ def book(session: Session, *, referral: Referral, slot_id: int, hold: bool,
                              fingerprint=fingerprint)
     if appointment.referral_was_waiting:
         _booked_from_waitlist(session, referral, now)
+    if not hold:
+        tell_sender(session, appointment, "appointment_booked", now)
     return appointment, True
+
+
+def tell_sender(session: Session, appointment: Appointment, kind: str, now: datetime) -> None:
+    """The facility that sent the referral learns of its patient's appointment: booked, moved
+    or cancelled (holds and waitlist offers are not appointments yet)."""
+    referral = appointment.referral
+    referrals.notify(session, referral, kind, now, facility_id=referral.sender_id)
 
 
 def _booked_from_waitlist(session: Session, referral: Referral, now: datetime) -> None:
@@ -169,6 +178,7 @@ def confirm(session: Session, appointment: Appointment, *, principal: Principal 
                        errors=[{"field": "status", "rule": "hold expired"}])
     move(session, appointment, HELD_APPOINTMENT_STATUSES, "booked", now, "confirmed",
           hold_expires_at=None, booked_at=now)
+    tell_sender(session, appointment, "appointment_booked", now)
     if appointment.waitlist_entry_id is not None:
         session.execute(update(WaitlistEntry).where(
             WaitlistEntry.id == appointment.waitlist_entry_id).values(
@@ -179,9 +189,14 @@ def confirm(session: Session, appointment: Appointment, *, principal: Principal 
 
 def cancel(session: Session, appointment: Appointment, *, reason: str, note: str | None,
            principal: Principal | None, now: datetime, offer: bool = True) -> Appointment:
-    """Cancel with a reason; the freed place is offered to the waitlist."""
-    if release(session, appointment, reason=reason, note=note, principal=principal,
-               now=now) and offer:
+    """Cancel with a reason; the freed place is offered to the waitlist, and the sending
+    facility told when a booked appointment is cancelled."""
+    was_booked = appointment.status == "booked"
+    released = release(session, appointment, reason=reason, note=note, principal=principal,
+                       now=now)
+    if released and was_booked:
+        tell_sender(session, appointment, "appointment_cancelled", now)
+    if released and offer:
         waitlist.offer_slot(session, appointment.slot_id, now)
     return appointment
 
@@ -233,6 +248,8 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
                      principal=principal, hold_until=hold_until, key=key,
                      fingerprint=fingerprint, rescheduled_from=appointment)
     waitlist.offer_slot(session, old_slot_id, now)
+    if status == "booked":
+        tell_sender(session, new, "appointment_moved", now)
     return new, True
 
 

@@ -223,7 +223,12 @@ def _bookable_referral(session, code: str):
 
 def _book_page(code: str, *, errors=None, status: int = 200):
     session = get_session()
-    referral = _bookable_referral(session, code)
+    with _or_404():
+        referral = referrals.get_referral(session, code, viewer=g.user)
+    mine = access.writable_facilities(g.user)
+    can_book = mine is None or referral.receiver_id in mine
+    if not can_book and not access.sent_by_mine(g.user, referral):
+        abort(404)  # the sender follows its patient's appointments; nobody else sees them
     monday = week_start(request.values.get("start"))
     first, last = week_bounds(monday)
     now = utcnow()
@@ -246,7 +251,7 @@ def _book_page(code: str, *, errors=None, status: int = 200):
         endpoint="booking_pages.book", code=referral.code, moving=moving, current=current,
         entry=entry, errors=errors or {}, key=uuid.uuid4().hex,
         hold_minutes=current_app.config["BOOKING_HOLD_MINUTES"], any_free=any(
-            s.free_places for s in slots),
+            s.free_places for s in slots), can_book=can_book,
         bookable=referral.state in places.BOOKABLE_REFERRAL_STATES), status
 
 

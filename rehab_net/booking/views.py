@@ -419,10 +419,9 @@ class Appointments(MethodView):
     @blp.response(200, s.AppointmentSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """Appointments of your facilities, soonest first."""
+        """Appointments of your facilities, and of the referrals they sent, soonest first."""
         session = get_session()
-        stmt = select(Appointment).where(access.facility_filter(g.user,
-                                                                Appointment.facility_id))
+        stmt = select(Appointment).where(access.appointment_filter(g.user))
         if args.get("facility"):
             facility = query_ref(session, network.get_facility, args["facility"], "facility")
             stmt = stmt.where(Appointment.facility_id == facility.id)
