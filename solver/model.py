@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from solver.costs import haversine_km
+from solver.costs import facility_cost, road_km_between, unassigned_penalty, wait_cost
 from solver.groups import Groups, has_current
 from solver.instance import PRIORITIES, Instance
 from solver.limits import cost_multiplier, fits, largest_case_cost, network_nodes
@@ -72,8 +72,8 @@ class Prices:
         reassign = np.where(has_current(groups), p.reassign_cost, 0.0)
         return cls(
             scale=scale,
-            wait=scaled(weights * p.wait_cost_per_week, scale),
-            unassigned=scaled(weights[groups.priority] * p.unassigned_cost + reassign, scale),
+            wait=scaled(wait_cost(p, weights), scale),
+            unassigned=scaled(unassigned_penalty(p, weights[groups.priority]) + reassign, scale),
             reassign=reassign,
         )
 
@@ -88,7 +88,7 @@ class Prices:
         rounding of its entry (or unassigned) cost, plus the rounding of a week's wait times the
         longest wait."""
         p = instance.policy
-        exact_wait = np.asarray(p.priority_weights) * p.wait_cost_per_week * self.scale
+        exact_wait = wait_cost(p, np.asarray(p.priority_weights)) * self.scale
         wait_error = float(np.max(np.abs(self.wait - exact_wait)))
         return 0.5 + (instance.horizon_weeks - 1) * wait_error
 
@@ -116,11 +116,11 @@ def entry_costs(instance: Instance, groups: Groups, prices: Prices, g: np.ndarra
     f = instance.facilities
     points, where = np.unique(np.stack([groups.lat[g], groups.lon[g]], axis=1), axis=0,
                               return_inverse=True)
-    road = p.road_factor * haversine_km(points[:, 0:1], points[:, 1:2],
-                                        f.lat[facilities][None, :], f.lon[facilities][None, :])
+    road = road_km_between(p, points[:, 0:1], points[:, 1:2],
+                           f.lat[facilities][None, :], f.lon[facilities][None, :])
     road = road[where.ravel()]
-    tier = np.asarray(p.tier_cost)[f.tier[facilities]]
-    cost = prices.money(p.travel_cost_per_km * road + tier[None, :] + prices.reassign[g][:, None])
+    cost = prices.money(facility_cost(p, road, f.tier[facilities][None, :])
+                        + prices.reassign[g][:, None])
     return cost, road <= groups.max_travel_km[g][:, None]
 
 
