@@ -167,6 +167,13 @@ class Network:
         return np.asarray(mcf.flows(np.arange(self.arcs.shape[1])), dtype=np.int64)
 
 
+def next_open_week(capacity: np.ndarray) -> np.ndarray:
+    """(facility, service, week) -> the first week from it with capacity, or the horizon."""
+    horizon = capacity.shape[2]
+    week = np.where(capacity > 0, np.arange(horizon), horizon)
+    return np.minimum.accumulate(week[:, :, ::-1], axis=2)[:, :, ::-1]
+
+
 def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tuple,
                   direct: tuple) -> Network:
     """The network for candidate arcs `entry` = (group, facility, scaled cost) of groups using
@@ -178,26 +185,41 @@ def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tup
     e_group, e_facility, e_cost = entry
     d_group, d_facility, d_week, d_cost = direct
 
-    # Chains: one per (facility, service, priority) that some entry arc reaches, from the earliest
-    # release week entering it to the horizon's end.
+    # A chain has a node only for the weeks with capacity (a week without capacity could only be
+    # waited through): an entry goes to the first open week from its release, its cost plus the
+    # wait to it, and a wait arc spans the weeks up to the next open one. Entries with no open
+    # week left have no eligible start and are dropped.
     e_service = groups.service[e_group].astype(np.int64)
     e_priority = groups.priority[e_group].astype(np.int64)
+    e_release = groups.release[e_group].astype(np.int64)
+    e_week = next_open_week(capacity)[e_facility, e_service, e_release]
+    keep = e_week < horizon
+    if not keep.all():
+        e_group, e_facility, e_cost, e_service, e_priority, e_release, e_week = (
+            x[keep] for x in (e_group, e_facility, e_cost, e_service, e_priority, e_release,
+                              e_week))
+    e_cost = e_cost + prices.wait[e_priority] * (e_week - e_release)
+
+    # Chains: one per (facility, service, priority) that some entry arc reaches, from the earliest
+    # week entered to the horizon's end.
     chain_key = (e_facility * num_services + e_service) * len(PRIORITIES) + e_priority
     chain_keys, e_chain = np.unique(chain_key, return_inverse=True)
     e_chain = e_chain.ravel()
     chain_first = np.full(chain_keys.size, horizon, dtype=np.int64)
-    np.minimum.at(chain_first, e_chain, groups.release[e_group].astype(np.int64))
+    np.minimum.at(chain_first, e_chain, e_week)
     chain_priority = chain_keys % len(PRIORITIES)
     chain_fs = chain_keys // len(PRIORITIES)
     chain_facility, chain_service = chain_fs // num_services, chain_fs % num_services
-    chain_len = horizon - chain_first
-    chain_node0 = np.zeros(chain_keys.size, dtype=np.int64)  # offset of week chain_first
-    np.cumsum(chain_len[:-1], out=chain_node0[1:])
 
-    # Chain nodes (one per chain and week from its first week).
-    node_chain = np.repeat(np.arange(chain_keys.size), chain_len)
-    node_week = chain_first[node_chain] + (np.arange(node_chain.size) - chain_node0[node_chain])
-    has_exit = capacity[chain_facility[node_chain], chain_service[node_chain], node_week] > 0
+    # Chain nodes: one per chain and open week from its first week, in chain then week order.
+    weeks = np.arange(horizon)
+    open_ = ((capacity[chain_facility, chain_service, :] > 0)
+             & (weeks[None, :] >= chain_first[:, None]))
+    node_chain, node_week = np.nonzero(open_)
+    node_chain, node_week = node_chain.astype(np.int64), node_week.astype(np.int64)
+    # The node of an entry: its chain's first node + the open weeks of the chain before it.
+    node_of = np.cumsum(open_.ravel()).reshape(open_.shape) - 1  # node of (chain, open week)
+    has_exit = np.ones(node_chain.size, dtype=bool)  # every node is an open week
 
     # Places: every (facility, service, week) reached by a chain exit or a direct arc.
     exit_place_key = ((chain_facility[node_chain] * num_services + chain_service[node_chain])
@@ -218,14 +240,16 @@ def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tup
     big = int(groups.size.sum()) or 1
 
     chain_node = chain_base + np.arange(node_chain.size)
-    last_of_chain = node_week == horizon - 1
+    last_of_chain = np.ones(node_chain.size, dtype=bool)
+    last_of_chain[:-1] = node_chain[1:] != node_chain[:-1]
+    waited = np.zeros(node_chain.size, dtype=np.int64)  # weeks to the chain's next node
+    waited[:-1] = node_week[1:] - node_week[:-1]
     parts = [
         # unassigned
         (group_node0 + np.arange(num_groups), np.full(num_groups, sink), groups.size,
          prices.unassigned),
         # entry: group -> its chain at its release week
-        (group_node0 + e_group,
-         chain_base + chain_node0[e_chain] + (groups.release[e_group] - chain_first[e_chain]),
+        (group_node0 + e_group, chain_base + node_of[e_chain, e_week],
          groups.size[e_group], e_cost),
         # direct: group -> place
         (group_node0 + d_group, place_node0 + place_index[exit_place_key.size:],
@@ -236,7 +260,7 @@ def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tup
         # waits: chain node -> the next week's
         (chain_node[~last_of_chain], chain_node[~last_of_chain] + 1,
          np.full(int((~last_of_chain).sum()), big),
-         prices.wait[chain_priority[node_chain[~last_of_chain]]]),
+         prices.wait[chain_priority[node_chain[~last_of_chain]]] * waited[~last_of_chain]),
         # places -> T
         (place_node0 + np.arange(place_keys.size), np.full(place_keys.size, sink),
          capacity[place_facility, place_service, place_week].astype(np.int64),
