@@ -60,8 +60,9 @@ def largest_case_cost(policy: Policy, horizon_weeks: int) -> float:
 def network_nodes(cases: int, capacity: np.ndarray, groups: int | None = None) -> int:
     """The most nodes model.build_network can create: the sink, one per group (at most one per
     case), a place per (facility, service, week) with capacity, and a chain node per priority
-    class and week for each (facility, service) with capacity in some week (a chain runs to the
-    horizon's end through weeks without capacity too)."""
+    class and week for each (facility, service) with capacity in some week (more than it creates:
+    a chain has nodes only for the weeks with capacity; the looser count keeps the scale, and so
+    the integer costs, what they were)."""
     places = int(np.count_nonzero(capacity))  # capacity[facility, service, week]
     offered = int(np.count_nonzero(capacity.any(axis=2)))
     horizon = capacity.shape[2]
