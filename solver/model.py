@@ -3,14 +3,17 @@
 Network (see docs/optimisation-model.md for the picture):
   group g (supply = its number of cases)
     -> T                     leave unassigned: w x unassigned_cost (+ reassign)      cap size(g)
-    -> chain(f, s, p, r)     enter facility f's weekly chain at the release week:
-                             travel + tier (+ reassign)                              cap size(g)
+    -> chain(f, s, p, t0)    enter facility f's weekly chain at t0, its first week with
+                             capacity from the release: travel + tier + wait to t0
+                             (+ reassign)                                            cap size(g)
     -> place(f, s, t)        a group whose deadline falls inside the horizon, or its current place:
                              wait + travel + tier (+ reassign unless current)         cap size(g)
-  chain(f, s, p, t) -> chain(f, s, p, t+1)   wait one week: w(p) x wait_cost_per_week
-  chain(f, s, p, t) -> place(f, s, t)        start in week t (only where capacity > 0)
+  chain(f, s, p, t) -> chain(f, s, p, t')    wait to t', the chain's next week with capacity:
+                                             w(p) x wait_cost_per_week x (t' - t)
+  chain(f, s, p, t) -> place(f, s, t)        start in week t
   place(f, s, t) -> T                        cap = capacity of f for s in week t
-A chain per facility, service and priority class replaces one arc per case and week.
+A chain per facility, service and priority class, with a node per week with capacity, replaces
+one arc per case and week.
 
 Costs are integers (OR-Tools needs them): every money amount is multiplied by a scale and rounded;
 solve.py bounds the rounding error and recomputes the objective in floats.
