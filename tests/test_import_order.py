@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {
         "api", "clock", "config", "converters", "csvimport", "db", "errors", "i18n", "jobs",
         "listing", "masking", "migrate", "openapi", "protection", "redirects", "schemas",
-        "spreadsheet", "vocab",
+        "spreadsheet", "states", "vocab",
     }),
     # Facilities and regions; auth's users belong to facilities, so network sits below auth.
     ("network", {"network"}),

@@ -41,11 +41,18 @@ from rehab_net.people.models import Case
 from rehab_net.referrals import messages
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
-from rehab_net.referrals.states import ACTIONS, USER_ACTIONS, allowed_actions
+from rehab_net.referrals.states import (
+    ACTIONS,
+    BOOKABLE_REFERRAL_STATES,
+    OPEN_REFERRAL_STATES,
+    REFERS_DOWN_STATES,
+    UNANSWERED_REFERRAL_STATES,
+    USER_ACTIONS,
+    allowed_actions,
+)
 from rehab_net.vocab import (
     DECLINE_REASONS,
     DIRECTIONS,
-    OPEN_REFERRAL_STATES,
     TIERS,
     URGENCIES,
     label,
@@ -56,7 +63,7 @@ bp = Blueprint("referral_pages", __name__)
 BOX_ROWS = 50
 NOTIFICATION_ROWS = 100
 REASON_MAX, OUTCOME_MAX = 2000, 4000
-RE_REFERABLE = ("declined", "returned", "expired")
+RE_REFERABLE = UNANSWERED_REFERRAL_STATES
 
 BOX_TITLES = {
     "needs_action": _l("Needs your action"),
@@ -191,7 +198,9 @@ def _referral_page(code: str, *, errors=None, form=None, form_action=None, confl
         replaced_by=[x for x in later if x.replaces_id == referral.id],
         answered_by=[x for x in later if x.answers_id == referral.id],
         can_refer_down=(can_write and sides["receiver"] and referral.direction == "up"
-                        and referral.state in ("in_progress", "completed")),
+                        and referral.state in REFERS_DOWN_STATES),
+        can_book=referral.state in BOOKABLE_REFERRAL_STATES,
+        unanswered=referral.state in UNANSWERED_REFERRAL_STATES,
         case_readable=case_readable, now=utcnow(), overdue=_overdue,
         decline_reasons=[(c, label(c)) for c in DECLINE_REASONS], decline_codes=DECLINE_REASONS,
         buttons=ACTION_BUTTONS, action_help=ACTION_HELP, needs=ACTIONS), status
