@@ -24,8 +24,6 @@ SERVICE_KINDS = ("assessment", "surgery", "device_fitting", "training", "day_car
 
 SEXES = ("M", "F")
 POVERTY_STATUSES = ("none", "dibao", "jiandang")
-CASE_STATUSES = ("registered", "waiting", "assigned", "in_service", "completed", "closed")
-OPEN_CASE_STATUSES = ("registered", "waiting", "assigned", "in_service")
 PRIORITY_CLASSES = ("child", "severe", "poor", "standard")
 
 LABELS_ZH = {

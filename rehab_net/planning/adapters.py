@@ -21,11 +21,12 @@ from rehab_net.network import operations as network
 from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class, seventh_birthday
+from rehab_net.people.states import WAITING_CASE_STATUSES
 from solver.instance import FORMAT_INSTANCE
 
 # Cases that wait for a place. `assigned` and `in_service` cases hold one already; they will enter
 # the instance with `current` once placements are recorded (there is no placement table yet).
-WAITING_STATUSES = ("registered", "waiting")
+WAITING_STATUSES = WAITING_CASE_STATUSES
 
 
 class SolutionMismatch(ValueError):
