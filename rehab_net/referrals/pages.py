@@ -155,7 +155,8 @@ def _box_page(incoming: bool):
     template = "referrals/inbox.html" if incoming else "referrals/outbox.html"
     return render_template(template, boxes=boxes, errors=errors, choices=choices,
                            network_wide=mine is None, chosen=chosen, code=code, now=now,
-                           limit=BOX_ROWS, overdue=_overdue), (422 if errors else 200)
+                           limit=BOX_ROWS, overdue=_overdue, re_referable=RE_REFERABLE), (
+        422 if errors else 200)
 
 
 @bp.get("/inbox")

@@ -6,9 +6,24 @@ from __future__ import annotations
 from rehab_net.errors import Conflict
 from rehab_net.states import Action, Machine
 
-# The stored order (the CHECK constraint lists them so; migrations keep their own literal copy).
-STATES = ("draft", "sent", "received", "accepted", "declined", "returned", "in_progress",
-          "completed", "closed", "cancelled", "expired")
+# Each state with its FHIR R4 codes: (ServiceRequest.status (value set request-status),
+# Task.status (task-status)); Task.businessStatus carries our exact state, which tells "returned"
+# from "declined" and "closed" from "completed". In the stored order (the CHECK constraint lists
+# them so; migrations keep their own literal copy).
+FHIR_STATUS = {
+    "draft": ("draft", "draft"),
+    "sent": ("active", "requested"),
+    "received": ("active", "received"),
+    "accepted": ("active", "accepted"),
+    "declined": ("revoked", "rejected"),
+    "returned": ("revoked", "rejected"),
+    "in_progress": ("active", "in-progress"),
+    "completed": ("completed", "completed"),
+    "closed": ("completed", "completed"),
+    "cancelled": ("revoked", "cancelled"),
+    "expired": ("revoked", "failed"),
+}
+STATES = tuple(FHIR_STATUS)
 
 
 def _refused(machine: Machine, rule: Action, state: str) -> Conflict:
