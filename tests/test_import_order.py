@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {
         "access", "api", "clock", "config", "converters", "csvimport", "db", "errors", "i18n",
         "jobs", "listing", "masking", "migrate", "openapi", "policy", "protection", "redirects",
-        "schemas", "spreadsheet", "vocab", "workdays",
+        "schemas", "spreadsheet", "states", "vocab", "workdays",
     }),
     # Facilities and regions; auth's users belong to facilities, so network sits below auth.
     ("network", {"network"}),

@@ -34,13 +34,19 @@ from rehab_net.booking.places import (
     release,
     take_place,
 )
+from rehab_net.booking.states import (
+    API_ACTIONS,
+    APPOINTMENT,
+    HELD_APPOINTMENT_STATUSES,
+    WAITLIST,
+)
 from rehab_net.clock import day_of
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
-from rehab_net.vocab import HELD_APPOINTMENT_STATUSES
+from rehab_net.referrals.states import REFERRAL
 
-ACTIONS = ("confirm", "decline", "cancel", "reschedule", "arrive", "fulfil", "noshow")
+ACTIONS = API_ACTIONS
 USER_CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable", "other")
 
 
@@ -156,7 +162,8 @@ def _booked_from_waitlist(session: Session, referral: Referral, now: datetime) -
     """A referral booked while on the waitlist leaves it (as booked)."""
     session.execute(update(WaitlistEntry).where(
         WaitlistEntry.referral_id == referral.id, WaitlistEntry.status == "waiting").values(
-        status="booked", updated_at=now, version=WaitlistEntry.version + 1)
+        status=WAITLIST.action("book").target, updated_at=now,
+        version=WaitlistEntry.version + 1)
         .execution_options(synchronize_session=False))
 
 
@@ -176,14 +183,11 @@ def confirm(session: Session, appointment: Appointment, *, principal: Principal 
         session.refresh(appointment)
         raise Conflict("The hold expired before it was confirmed; book again.",
                        errors=[{"field": "status", "rule": "hold expired"}])
-    move(session, appointment, HELD_APPOINTMENT_STATUSES, "booked", now, "confirmed",
-          hold_expires_at=None, booked_at=now)
+    move(session, appointment, "confirm", now, hold_expires_at=None, booked_at=now)
     tell_sender(session, appointment, "appointment_booked", now)
     if appointment.waitlist_entry_id is not None:
-        session.execute(update(WaitlistEntry).where(
-            WaitlistEntry.id == appointment.waitlist_entry_id).values(
-            status="booked", updated_at=now, version=WaitlistEntry.version + 1)
-            .execution_options(synchronize_session=False))
+        WAITLIST.move(session, WaitlistEntry, appointment.waitlist_entry_id, "book",
+                      values={"updated_at": now}, strict=False)
     return appointment
 
 
@@ -204,7 +208,7 @@ def cancel(session: Session, appointment: Appointment, *, reason: str, note: str
 def decline(session: Session, appointment: Appointment, *, note: str | None,
             principal: Principal | None, now: datetime) -> Appointment:
     """The family declines a waitlist offer: the entry waits again, the place goes to the next."""
-    if appointment.status != "proposed":
+    if not APPOINTMENT.can("decline", appointment.status):
         raise Conflict(f"Only a waitlist offer is declined; this appointment is "
                        f"{appointment.status}.",
                        errors=[{"field": "status", "rule": f"is {appointment.status}"}])
@@ -233,17 +237,15 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
     referral = appointment.referral
     check_bookable(referral, new_slot, now)
     status = appointment.status
-    if status not in ("pending", "booked"):
-        raise Conflict(f"An appointment that is {status} cannot be rescheduled.",
-                       errors=[{"field": "status", "rule": f"is {status}"}])
+    APPOINTMENT.check("reschedule", status)
     if status == "pending" and appointment.hold_expires_at <= now:
         raise Conflict("The hold expired before it was confirmed; book again.",
                        errors=[{"field": "status", "rule": "hold expired"}])
     hold_until = (now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"])
                   if status == "pending" else None)
     old_slot_id = appointment.slot_id
-    move(session, appointment, ("pending", "booked"), "cancelled", now, "rescheduled",
-          cancel_reason="rescheduled", cancelled_at=now, hold_expires_at=None)
+    move(session, appointment, "reschedule", now, cancel_reason="rescheduled", cancelled_at=now,
+         hold_expires_at=None)
     new = take_place(session, referral=referral, slot=new_slot, status=status, now=now,
                      principal=principal, hold_until=hold_until, key=key,
                      fingerprint=fingerprint, rescheduled_from=appointment)
@@ -270,8 +272,7 @@ def arrive(session: Session, appointment: Appointment, *, principal: Principal |
     if not can_record_yet(appointment, "arrive", now):
         raise Conflict("Arrival is recorded on the day of the appointment.",
                        errors=[{"field": "status", "rule": "is on a later day"}])
-    return move(session, appointment, ("booked",), "arrived", now, "marked arrived",
-                 arrived_at=now)
+    return move(session, appointment, "arrive", now, arrived_at=now)
 
 
 def fulfil(session: Session, appointment: Appointment, *, principal: Principal | None,
@@ -281,10 +282,9 @@ def fulfil(session: Session, appointment: Appointment, *, principal: Principal |
     if not can_record_yet(appointment, "fulfil", now):
         raise Conflict("Attendance is recorded on the day of the appointment or later.",
                        errors=[{"field": "status", "rule": "is on a later day"}])
-    move(session, appointment, ("booked", "arrived"), "fulfilled", now, "marked attended",
-          attended_at=now)
+    move(session, appointment, "fulfil", now, attended_at=now)
     referral = appointment.referral
-    if referral.state == "accepted":
+    if REFERRAL.can("start", referral.state):
         referrals.transition(session, referral, "start", principal=principal, now=now)
     return appointment
 
@@ -295,7 +295,7 @@ def noshow(session: Session, appointment: Appointment, *, principal: Principal |
     if not can_record_yet(appointment, "noshow", now):
         raise Conflict("A no-show is recorded once the appointment has begun.",
                        errors=[{"field": "status", "rule": "has not begun"}])
-    return move(session, appointment, ("booked",), "noshow", now, "marked no-show")
+    return move(session, appointment, "noshow", now)
 
 
 def expire_and_offer(session: Session, now: datetime) -> dict:

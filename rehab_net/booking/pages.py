@@ -40,6 +40,7 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
+from rehab_net.booking.states import APPOINTMENT, PAGE_ACTIONS, route_pattern
 from rehab_net.booking.views import decorate_entries, decorate_slots
 from rehab_net.clock import day_of, today, zone
 from rehab_net.db import get_session, utcnow
@@ -91,7 +92,6 @@ ACTION_BUTTONS = {
     "arrive": _l("Mark arrived"), "fulfil": _l("Mark attended"),
     "noshow": _l("Mark did not attend"),
 }
-PAGE_ACTIONS = ("confirm", "decline", "cancel", "arrive", "fulfil", "noshow")
 
 
 @bp.app_template_global()
@@ -357,18 +357,16 @@ def _appointment_page(code: str, *, errors=None, status: int = 200):
                                                      == appt.id))
     return _render("booking/appointment.html", a=appt, errors=errors or {},
                            can_write=can_write, actions=_actions(appt) if can_write else [],
+                           can_reschedule=APPOINTMENT.can("reschedule", appt.status),
                            reasons=ops.USER_CANCEL_REASONS, later=later, now=utcnow()), status
 
 
 def _actions(appt: Appointment) -> list[str]:
-    """What can be done to the appointment now: by its status, and attendance only once it
-    is due (no "arrived" button on next week's appointment)."""
+    """The page's buttons: the steps the table allows from the appointment's status, and
+    attendance only once it can be recorded (no "arrived" button on next week's appointment)."""
     now = utcnow()
-    return [action for action in
-            {"proposed": ["confirm", "decline", "cancel"], "pending": ["confirm", "cancel"],
-             "booked": ["arrive", "fulfil", "noshow", "cancel"], "arrived": ["fulfil"]}.get(
-                appt.status, [])
-            if ops.can_record_yet(appt, action, now)]
+    return [a for a in APPOINTMENT.actions_from(appt.status)
+            if a in PAGE_ACTIONS and ops.can_record_yet(appt, a, now)]
 
 
 @bp.get("/appointments/<code>")
@@ -376,7 +374,7 @@ def appointment(code: str):
     return _appointment_page(code)
 
 
-@bp.post("/appointments/<code>/<any(confirm, decline, cancel, arrive, fulfil, noshow):action>")
+@bp.post(f"/appointments/<code>/{route_pattern(PAGE_ACTIONS)}")
 def appointment_action(code: str, action: str):
     session = get_session()
     appt = _appointment_or_404(session, code)

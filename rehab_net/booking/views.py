@@ -30,6 +30,7 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
+from rehab_net.booking.states import API_ACTIONS, route_pattern
 from rehab_net.clock import today, zone
 from rehab_net.db import get_session, transactional, utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
@@ -477,8 +478,7 @@ class AppointmentItem(MethodView):
         return appointment
 
 
-@blp.route("/appointments/<code>/<any(confirm, decline, cancel, reschedule, arrive, fulfil, "
-           "noshow):action>")
+@blp.route(f"/appointments/<code>/{route_pattern(API_ACTIONS)}")
 class AppointmentAction(MethodView):
     @blp.arguments(s.AppointmentActionSchema)
     @blp.arguments(s.IdempotencyHeaders, location="headers")

@@ -30,6 +30,7 @@ from rehab_net.booking.places import (
     take_place,
     taken_places,
 )
+from rehab_net.booking.states import OPEN_WAITLIST_STATUSES, WAITLIST
 from rehab_net.clock import day_of
 from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound
@@ -73,7 +74,7 @@ def add(session: Session, referral: Referral, *, note: str | None, principal: Pr
 def open_entry(session: Session, referral_id: int) -> WaitlistEntry | None:
     return session.scalar(select(WaitlistEntry).where(
         WaitlistEntry.referral_id == referral_id,
-        WaitlistEntry.status.in_(("waiting", "offered")))
+        WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
         .execution_options(populate_existing=True))
 
 
@@ -81,17 +82,12 @@ def remove(session: Session, entry: WaitlistEntry, *, reason: str, principal: Pr
            now: datetime) -> WaitlistEntry:
     """Take an entry off the list, saying why (an open offer is cancelled and passed on)."""
     access.require_writable(principal, entry.facility_id, "waitlist entry")
-    if entry.status not in ("waiting", "offered"):
-        raise Conflict(f"The entry is {entry.status} already.",
-                       errors=[{"field": "status", "rule": f"is {entry.status}"}])
+    WAITLIST.check("remove", entry.status)
     offer = session.scalar(select(Appointment).where(
         Appointment.waitlist_entry_id == entry.id, Appointment.status == "proposed"))
-    done = session.execute(update(WaitlistEntry).where(
-        WaitlistEntry.id == entry.id, WaitlistEntry.version == entry.version).values(
-        status="removed", removed_reason=reason, updated_at=now,
-        version=entry.version + 1).execution_options(synchronize_session=False)).rowcount
-    if not done:
-        raise Conflict("Someone else changed this entry first; reload it.")
+    WAITLIST.move(session, WaitlistEntry, entry.id, "remove", from_state=entry.status,
+                  expected_version=entry.version,
+                  values={"removed_reason": reason, "updated_at": now})
     session.refresh(entry)
     audit.record(session, "update", "waitlist_entry", str(entry.id),
                  detail={"action": "remove"}, reason=reason)
@@ -118,7 +114,7 @@ def entries(principal: Principal | None, *, facility_ids=None, status=None, on):
     if status:
         stmt = stmt.where(WaitlistEntry.status == status)
     else:
-        stmt = stmt.where(WaitlistEntry.status.in_(("waiting", "offered")))
+        stmt = stmt.where(WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
     return ordered(stmt, on)
 
 
@@ -170,11 +166,8 @@ def offer_slot(session: Session, slot_id: int, now: datetime) -> Appointment | N
 
 def _offer(session: Session, entry: WaitlistEntry, slot: Slot, until: datetime,
            now: datetime) -> Appointment | None:
-    moved = session.execute(update(WaitlistEntry).where(
-        WaitlistEntry.id == entry.id, WaitlistEntry.status == "waiting").values(
-        status="offered", offers=WaitlistEntry.offers + 1, updated_at=now,
-        version=WaitlistEntry.version + 1).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
+    if not WAITLIST.move(session, WaitlistEntry, entry.id, "offer", strict=False,
+                         values={"offers": WaitlistEntry.offers + 1, "updated_at": now}):
         return None
     session.refresh(entry)
     try:

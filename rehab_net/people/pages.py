@@ -19,8 +19,9 @@ from rehab_net.network.models import Service
 from rehab_net.people import operations as ops
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class
+from rehab_net.people.states import CASE_STATUSES
 from rehab_net.schemas import query_page
-from rehab_net.vocab import CASE_STATUSES, CATEGORIES, PRIORITY_CLASSES
+from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES
 
 bp = Blueprint("people_pages", __name__)
 

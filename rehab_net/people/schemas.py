@@ -7,8 +7,9 @@ from rehab_net.clock import today
 from rehab_net.masking import mask, mask_name
 from rehab_net.people.importer import PHONE
 from rehab_net.people.rules import age_on, priority_class
+from rehab_net.people.states import CASE_STATUSES
 from rehab_net.schemas import Code, Input, ListArgs, StrictInt
-from rehab_net.vocab import CASE_STATUSES, CATEGORIES, POVERTY_STATUSES, PRIORITY_CLASSES, SEXES
+from rehab_net.vocab import CATEGORIES, POVERTY_STATUSES, PRIORITY_CLASSES, SEXES
 
 Phone = lambda **kw: fields.String(validate=validate.Regexp(  # noqa: E731
     PHONE, error="must be an 11-digit mobile number or a fixed line 0NNN-NNNNNNN"), **kw)

@@ -37,6 +37,7 @@ from rehab_net.planning import exports, queue, scenarios, svg
 from rehab_net.planning import operations as ops
 from rehab_net.planning.models import MAX_HORIZON_WEEKS, Plan, Scenario
 from rehab_net.planning.schemas import PolicyOverridesSchema
+from rehab_net.planning.states import SOLVED_STATUSES
 from rehab_net.schemas import form_id
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS, label
 
@@ -259,7 +260,7 @@ def _options(session) -> dict:
 def _latest_baseline(session) -> Plan | None:
     """The newest finished plan of the live network without changes."""
     for plan in session.scalars(select(Plan).where(
-            Plan.scenario_id.is_(None), Plan.status.in_(("optimal", "feasible")))
+            Plan.scenario_id.is_(None), Plan.status.in_(SOLVED_STATUSES))
             .order_by(Plan.id.desc()).limit(20)):
         if plan.kpis:
             return plan
@@ -496,7 +497,7 @@ def _comparison(ids: list[int]):
 
 
 def _pickable(session) -> list[Plan]:
-    rows = session.scalars(select(Plan).where(Plan.status.in_(("optimal", "feasible")))
+    rows = session.scalars(select(Plan).where(Plan.status.in_(SOLVED_STATUSES))
                            .order_by(Plan.id.desc()).limit(PICKABLE_PLANS))
     return [p for p in rows if p.kpis]
 

@@ -43,11 +43,18 @@ from rehab_net.people.rules import child_birth_cutoff
 from rehab_net.referrals import messages
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
-from rehab_net.referrals.states import ACTIONS, USER_ACTIONS, allowed_actions
+from rehab_net.referrals.states import (
+    ACTIONS,
+    BOOKABLE_REFERRAL_STATES,
+    OPEN_REFERRAL_STATES,
+    REFERS_DOWN_STATES,
+    UNANSWERED_REFERRAL_STATES,
+    USER_ACTIONS,
+    allowed_actions,
+)
 from rehab_net.vocab import (
     DECLINE_REASONS,
     DIRECTIONS,
-    OPEN_REFERRAL_STATES,
     TIERS,
     URGENCIES,
     label,
@@ -76,7 +83,7 @@ PERMISSIONS: dict[str, access.Rule] = {
 BOX_ROWS = 50
 NOTIFICATION_ROWS = 100
 REASON_MAX, OUTCOME_MAX = 2000, 4000
-RE_REFERABLE = ("declined", "returned", "expired")
+RE_REFERABLE = UNANSWERED_REFERRAL_STATES
 
 BOX_TITLES = {
     "needs_action": _l("Needs your action"),
@@ -168,7 +175,8 @@ def _box_page(incoming: bool):
     template = "referrals/inbox.html" if incoming else "referrals/outbox.html"
     return render_template(template, boxes=boxes, errors=errors, choices=choices,
                            network_wide=mine is None, chosen=chosen, code=code, now=now,
-                           limit=BOX_ROWS, overdue=_overdue), (422 if errors else 200)
+                           limit=BOX_ROWS, overdue=_overdue, re_referable=RE_REFERABLE), (
+        422 if errors else 200)
 
 
 @bp.get("/inbox")
@@ -211,7 +219,9 @@ def _referral_page(code: str, *, errors=None, form=None, form_action=None, confl
         replaced_by=[x for x in later if x.replaces_id == referral.id],
         answered_by=[x for x in later if x.answers_id == referral.id],
         can_refer_down=(can_write and sides["receiver"] and referral.direction == "up"
-                        and referral.state in ("in_progress", "completed")),
+                        and referral.state in REFERS_DOWN_STATES),
+        can_book=referral.state in BOOKABLE_REFERRAL_STATES,
+        unanswered=referral.state in UNANSWERED_REFERRAL_STATES,
         case_readable=case_readable, now=utcnow(), overdue=_overdue,
         decline_reasons=[(c, label(c)) for c in DECLINE_REASONS], decline_codes=DECLINE_REASONS,
         buttons=ACTION_BUTTONS, action_help=ACTION_HELP, needs=ACTIONS), status
