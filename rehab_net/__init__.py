@@ -15,8 +15,18 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "frame-ancestors 'none'; object-src 'none'")
 
 
+class RehabFlask(Flask):
+    def dispatch_request(self):
+        """Commit once, at the edge: every view runs in one transaction, committed when it
+        returns (a page that catches an error and renders it has rolled back itself) and rolled
+        back when it raises (the error handlers then log a refusal in a transaction of their
+        own). Before-request hooks run outside it (the token's last use: auth.guard)."""
+        with db.transactional():
+            return super().dispatch_request()
+
+
 def create_app(config: type[Config] | dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = RehabFlask(__name__)
     if config is None:
         app.config.update(Config.from_env())
     elif isinstance(config, dict):

@@ -16,7 +16,7 @@ from rehab_net import create_app, migrate
 from rehab_net.clock import today
 from rehab_net.config import PROJECT_ROOT
 from rehab_net.csvimport import ImportProblems
-from rehab_net.db import get_engine, get_session
+from rehab_net.db import get_engine, get_session, transactional
 
 SAMPLE_DIR = PROJECT_ROOT / "sample_network" / "data"
 
@@ -154,24 +154,19 @@ def _ensure_sqlite_dir() -> None:
 # --- imports ------------------------------------------------------------------------------------
 def _run_import(steps) -> dict[str, int]:
     """Validate and write each step inside one transaction; print every problem on failure."""
-    session = get_session()
     counts: dict[str, int] = {}
     try:
-        for validate, write in steps:
-            counts.update(write(session, validate(session)))
-        from rehab_net.auth import audit
+        with transactional() as session:
+            for validate, write in steps:
+                counts.update(write(session, validate(session)))
+            from rehab_net.auth import audit
 
-        audit.record(session, "import", "files", None, detail={"counts": counts})
-        session.commit()
-    except ImportProblems as exc:
-        session.rollback()
+            audit.record(session, "import", "files", None, detail={"counts": counts})
+    except ImportProblems as exc:  # rolled back
         for p in exc.problems:
             click.echo(str(p), err=True)
         click.echo(f"{len(exc.problems)} problem(s); nothing was imported.", err=True)
         sys.exit(2)
-    except BaseException:
-        session.rollback()
-        raise
     return counts
 
 
@@ -300,16 +295,15 @@ def plan(horizon_weeks, start_date, time_limit, wait, inline):
     data = {"horizon_weeks": horizon_weeks, "time_limit": time_limit,
             "start_date": start_date.date() if start_date else None}
     try:
-        new = planning.create_plan(session, data, today=today(),
-                                   default_time_limit=float(app.config["PLAN_TIME_LIMIT"]))
-    except Invalid as exc:
-        session.rollback()
+        with transactional(session):
+            new = planning.create_plan(session, data, today=today(),
+                                       default_time_limit=float(app.config["PLAN_TIME_LIMIT"]))
+    except Invalid as exc:  # rolled back
         _invalid_exit(exc)
-    session.commit()
     plan_id = new.id
     if inline:
-        planning.claim(session, plan_id)
-        session.commit()
+        with transactional(session):
+            planning.claim(session, plan_id)
         click.echo(f"plan {plan_id}: running here (week 0 = {new.start_date}, "
                    f"{new.horizon_weeks} weeks)")
         run_claimed_plan(app, plan_id)

@@ -1,14 +1,24 @@
 """Database plumbing: the declarative base, session handling per request, UTC timestamps, and the
-SQLite settings that make concurrent writers safe (see PITFALLS: BEGIN IMMEDIATE, WAL)."""
+SQLite settings that make concurrent writers safe (see PITFALLS: BEGIN IMMEDIATE, WAL).
+
+Commit once, at the edge: ``transactional`` is the only place that commits (tests/
+test_commit_places.py checks it). The app runs every view in one (``RehabFlask``); CLI
+commands, jobs and the worker use it as a decorator or a ``with`` block. Operations below only
+``flush``; a view flushes where its response shows what the database assigns (ids, versions)."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from werkzeug.exceptions import HTTPException
 
 # Stable constraint names on SQLite and PostgreSQL alike, so migrations can name what they drop.
 NAMING_CONVENTION = {
@@ -104,6 +114,104 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["rehab_sessionmaker"]()
     return g.db_session
+
+
+# PostgreSQL's serialization failure and deadlock: the other transaction won, this one may retry.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def _conflicting(err: BaseException) -> bool:
+    """A refusal of the database because of other data or another transaction at the moment."""
+    if isinstance(err, IntegrityError):
+        return True
+    return (isinstance(err, OperationalError)
+            and getattr(err.orig, "sqlstate", None) in RETRYABLE_SQLSTATES)
+
+
+def _keeps(err: BaseException) -> bool:
+    """An exception that ends the block without failing it: a 3xx raised as an HTTPException
+    (flask-smorest's 304 Not Modified), so a read audited before it stays audited."""
+    return isinstance(err, HTTPException) and (err.code or 500) < 400
+
+
+@contextmanager
+def _transaction(session: Session | None, conflict: Callable[[Exception], Exception] | None):
+    session = session if session is not None else get_session()
+    try:
+        yield session
+    except Exception as err:
+        if not _keeps(err):
+            _fail(session, err, conflict)
+        _commit(session, conflict)
+        raise
+    except BaseException:  # SystemExit from a CLI command, KeyboardInterrupt: nothing is kept
+        session.rollback()
+        raise
+    _commit(session, conflict)
+
+
+def _commit(session: Session, conflict) -> None:
+    try:
+        session.commit()
+    except Exception as err:
+        _fail(session, err, conflict)
+
+
+def _fail(session: Session, err: Exception, conflict) -> None:
+    """Roll back and raise err, or what ``conflict`` makes of a database conflict."""
+    session.rollback()
+    if conflict is not None and _conflicting(err):
+        raise conflict(err) from None
+    raise err
+
+
+def transactional(target=None, *, conflict: Callable[[Exception], Exception] | None = None):
+    """One transaction: commit when the block or function ends normally, roll back and re-raise
+    when it raises. Three forms::
+
+        @transactional                   # a CLI command or job function (the app's session)
+        @transactional(conflict=fn)      # ... turning database conflicts into fn(err)
+        with transactional(session):     # a block, e.g. one step of a loop that commits often
+
+    ``conflict`` (booking's 409s) receives an IntegrityError or a PostgreSQL serialization
+    failure/deadlock after the rollback and returns the exception to raise instead. A block
+    inside another commits at its own end; the outer one then commits what follows."""
+    if callable(target) and not isinstance(target, Session):
+        return _decorate(target, conflict)
+    if target is None:
+        # transactional() or transactional(conflict=...): a decorator, or a block on the app's
+        # session (the context manager is created per use, so one decorator serves threads).
+        return _Either(conflict)
+    return _transaction(target, conflict)
+
+
+def _decorate(func, conflict):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _transaction(None, conflict):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+class _Either:
+    """What ``transactional()`` returns: a decorator when called with a function, a block on the
+    app's session when entered."""
+
+    def __init__(self, conflict):
+        self.conflict = conflict
+        self._blocks = []
+
+    def __call__(self, func):
+        return _decorate(func, self.conflict)
+
+    def __enter__(self):
+        block = _transaction(None, self.conflict)
+        self._blocks.append(block)
+        return block.__enter__()
+
+    def __exit__(self, *exc):
+        return self._blocks.pop().__exit__(*exc)
 
 
 def get_engine() -> Engine:

@@ -4,9 +4,11 @@ roll the session back, so a failed request leaves nothing half-written."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, Response, g, json, render_template, request
+from flask import Flask, Response, current_app, g, json, render_template, request
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -140,16 +142,21 @@ def _rollback() -> None:
         session.rollback()
 
 
-def _record_refusal(err: DomainError) -> None:
-    if not err.audit:
-        return
-    from rehab_net.auth import audit
-    from rehab_net.db import get_session
+def on_refusal(app: Flask, recorder: Callable[[Session, DomainError], None]) -> None:
+    """Have ``recorder(session, err)`` write what a refusal carries in ``err.audit`` (the auth
+    package registers the audit log's writer: infrastructure does not call up into auth)."""
+    app.extensions.setdefault("rehab_refusal_recorders", []).append(recorder)
 
-    session = get_session()
-    for event in err.audit:
-        audit.record(session, **event)
-    session.commit()
+
+def _record_refusal(err: DomainError) -> None:
+    recorders = current_app.extensions.get("rehab_refusal_recorders", ())
+    if not err.audit or not recorders:
+        return
+    from rehab_net.db import transactional
+
+    with transactional() as session:  # after the rollback: the attempt is logged, nothing else
+        for recorder in recorders:
+            recorder(session, err)
 
 
 def register(app: Flask) -> None:

@@ -34,6 +34,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -46,7 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rehab_net.clock import zone
-from rehab_net.db import Base, UTCDateTime, get_session, utcnow
+from rehab_net.db import Base, UTCDateTime, get_session, transactional, utcnow
 from rehab_net.vocab import sql_in
 
 log = logging.getLogger(__name__)
@@ -240,9 +241,7 @@ def _run(app: Flask, job: Job, now: datetime | None, clock: Callable[[], datetim
     now = now or clock()
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    from rehab_net.auth.audit import acting_as
-
-    with app.app_context(), acting_as(f"system:scheduler:{job.id}"):
+    with app.app_context(), app.extensions.get("rehab_job_context", _no_context)(job):
         period = job.period_of(now)
         if not period or len(period) > 32:
             raise ValueError(f"job {job.id}: period {period!r} must have 1 to 32 characters")
@@ -254,45 +253,62 @@ def _run(app: Flask, job: Job, now: datetime | None, clock: Callable[[], datetim
         mine = ((JobRun.job == job.id) & (JobRun.period == period) & (JobRun.status == "running")
                 & (JobRun.started_at == token))
         try:
-            detail = resolve(job.func_path)(session, now)
-            finished = session.execute(
-                sql_update(JobRun.__table__).where(mine)
-                .values(status="done", finished_at=clock(), detail=detail, error=None))
-            if finished.rowcount != 1:  # taken over as stale meanwhile: the other run counts
-                session.rollback()
-                log.warning("job %s %s: taken over by another run; this one rolled back",
-                            job.id, period)
-                return period, "skipped"
-            session.commit()
+            with transactional(session):  # the job's changes and "done" together, or neither
+                detail = resolve(job.func_path)(session, now)
+                finished = session.execute(
+                    sql_update(JobRun.__table__).where(mine)
+                    .values(status="done", finished_at=clock(), detail=detail, error=None))
+                if finished.rowcount != 1:  # taken over as stale meanwhile: the other run counts
+                    raise _TakenOver
+        except _TakenOver:
+            log.warning("job %s %s: taken over by another run; this one rolled back",
+                        job.id, period)
+            return period, "skipped"
         except Exception as exc:
-            session.rollback()
             log.exception("job %s %s failed", job.id, period)
-            session.execute(sql_update(JobRun.__table__).where(mine).values(
-                status="failed", finished_at=clock(),
-                error=f"{type(exc).__name__}: {exc}"[:4000]))
-            session.commit()
+            with transactional(session):
+                session.execute(sql_update(JobRun.__table__).where(mine).values(
+                    status="failed", finished_at=clock(),
+                    error=f"{type(exc).__name__}: {exc}"[:4000]))
             return period, "failed"
         log.info("job %s %s: done", job.id, period)
         return period, "done"
+
+
+class _TakenOver(Exception):
+    """The period's row is no longer this run's: roll its work back."""
+
+
+def run_jobs_within(app: Flask, context: Callable[[Job], Any]) -> None:
+    """Run each job inside ``context(job)`` (a context manager): the auth package attributes a
+    job's changes to the system actor "system:scheduler:<job>" (infrastructure does not import
+    auth)."""
+    app.extensions["rehab_job_context"] = context
+
+
+def _no_context(_job: Job):
+    return nullcontext()
 
 
 def _claim(session: Session, job: Job, period: str, started: datetime) -> datetime | None:
     """Insert the period's row as running, or take over a failed or stale one; the started_at
     that marks the row as ours, or None when another run has it (or it is done)."""
     try:
-        session.execute(insert(JobRun.__table__).values(job=job.id, period=period,
-                                                        status="running", started_at=started))
-        session.commit()
+        with transactional(session):
+            session.execute(insert(JobRun.__table__).values(job=job.id, period=period,
+                                                            status="running", started_at=started))
         return started
     except IntegrityError:
-        session.rollback()
-    retry = session.execute(
-        sql_update(JobRun.__table__)
-        .where(JobRun.job == job.id, JobRun.period == period,
-               (JobRun.status == "failed")
-               | ((JobRun.status == "running") & (JobRun.started_at < started - job.stale_after)))
-        .values(status="running", started_at=started, finished_at=None, detail=None, error=None))
-    session.commit()
+        pass  # the row exists (rolled back): take it over if it failed or went stale
+    with transactional(session):
+        retry = session.execute(
+            sql_update(JobRun.__table__)
+            .where(JobRun.job == job.id, JobRun.period == period,
+                   (JobRun.status == "failed")
+                   | ((JobRun.status == "running")
+                      & (JobRun.started_at < started - job.stale_after)))
+            .values(status="running", started_at=started, finished_at=None, detail=None,
+                    error=None))
     return started if retry.rowcount == 1 else None
 
 

@@ -115,6 +115,11 @@ define({
     "request.value_unstorable": N_("A value in the request cannot be stored."),
     "request.no_such_resource": N_("No such resource."),
     "request.log_in_first": N_("Log in first."),
+    # rehab_net/states.py: a workflow step the state does not allow, or a race lost
+    "state.refused": N_("%(article)s %(noun)s that is %(state)s cannot be %(done)s."),
+    "state.is": N_("is %(state)s"),
+    "state.raced": N_("Someone else changed this %(noun)s first: it is now %(state)s."),
+    "state.is_now": N_("is now %(state)s"),
     "request.not_found": N_("There is no %(what)s %(id)s."),
     "request.sort_unknown": N_("Cannot sort by that."),
     "request.sort_unknown_rule": N_("'%(name)s' is not sortable; use %(columns)s"),

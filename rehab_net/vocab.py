@@ -24,8 +24,6 @@ SERVICE_KINDS = ("assessment", "surgery", "device_fitting", "training", "day_car
 
 SEXES = ("M", "F")
 POVERTY_STATUSES = ("none", "dibao", "jiandang")
-CASE_STATUSES = ("registered", "waiting", "assigned", "in_service", "completed", "closed")
-OPEN_CASE_STATUSES = ("registered", "waiting", "assigned", "in_service")
 PRIORITY_CLASSES = ("child", "severe", "poor", "standard")
 
 LABELS_ZH = {
@@ -61,10 +59,10 @@ LABELS = {
     "jiandang": _l("Registered poor household (jiandang)"),
     "registered": _lp("case status", "Registered"), "waiting": _l("Waiting"),
     "assigned": _l("Assigned"), "in_service": _l("In service"), "completed": _l("Completed"),
-    # plan statuses (rehab_net.planning.models.PLAN_STATUSES)
+    # plan statuses (rehab_net.planning.states.PLAN_STATUSES)
     "queued": _l("Queued"), "running": _l("Running"), "optimal": _l("Optimal"),
     "feasible": _l("Feasible"), "error": _l("Error"), "cancelled": _l("Cancelled"),
-    # referral states (REFERRAL_STATES; completed, closed and cancelled are labelled above)
+    # referral states (referrals/states.py; completed, closed and cancelled are labelled above)
     "draft": _lp("referral state", "Draft"), "sent": _lp("referral state", "Sent"),
     "received": _lp("referral state", "Received"), "accepted": _lp("referral state", "Accepted"),
     "declined": _lp("referral state", "Declined"), "returned": _lp("referral state", "Returned"),
@@ -85,6 +83,9 @@ LABELS = {
     "referral_escalated": _l("Overdue referral escalated to planners"),
     "referral_expired": _l("Referral expired unanswered"),
     "referral_completed": _l("Referral completed: outcome recorded"),
+    "appointment_booked": _l("Appointment booked for your referral"),
+    "appointment_moved": _l("Appointment of your referral moved"),
+    "appointment_cancelled": _l("Appointment of your referral cancelled"),
 }
 
 
@@ -109,40 +110,31 @@ AUDIT_ACTIONS = ("read", "list", "reveal", "create", "update", "delete", "import
                  "login", "login_failed", "logout", "token_create", "token_revoke", "grant",
                  "revoke", "duplicate_id")
 
-# Referrals (rehab_net/referrals/states.py holds the transitions).
-REFERRAL_STATES = ("draft", "sent", "received", "accepted", "declined", "returned",
-                   "in_progress", "completed", "closed", "cancelled", "expired")
-OPEN_REFERRAL_STATES = ("draft", "sent", "received", "accepted", "in_progress", "completed")
-FINAL_REFERRAL_STATES = ("declined", "returned", "closed", "cancelled", "expired")
+# Referrals. The states of every workflow (REFERRAL_STATES, APPOINTMENT_STATUSES,
+# WAITLIST_STATUSES, PLAN_STATUSES, CASE_STATUSES and their open/final/active sets) are derived
+# from its table in <module>/states.py (docs/states.md); only their labels are here.
 DIRECTIONS = ("up", "down")
 URGENCIES = ("routine", "urgent", "emergency")
 # Why a receiving facility declines (plus free text).
 DECLINE_REASONS = ("no_capacity", "service_not_offered", "not_eligible", "incomplete_referral",
                    "patient_unreachable", "other")
 NOTIFICATION_KINDS = ("referral_received", "referral_answered", "referral_overdue",
-                      "referral_escalated", "referral_expired", "referral_completed")
+                      "referral_escalated", "referral_expired", "referral_completed",
+                      # to the sending facility, about its patient's appointments
+                      "appointment_booked", "appointment_moved", "appointment_cancelled")
 
-# Booking (rehab_net/booking). Appointment statuses are FHIR R4 Appointment.status codes; a slot's
+# Booking (rehab_net/booking; appointment and waitlist statuses: booking/states.py). A slot's
 # FHIR status (free, busy, busy-tentative, busy-unavailable) is derived from its appointments.
-APPOINTMENT_STATUSES = ("proposed", "pending", "booked", "arrived", "fulfilled", "cancelled",
-                        "noshow")
-# The statuses that take a place (and the person's and practitioner's time): cancelled and no-show
-# never count as conflicts.
-ACTIVE_APPOINTMENT_STATUSES = ("proposed", "pending", "booked", "arrived", "fulfilled")
-HELD_APPOINTMENT_STATUSES = ("proposed", "pending")  # they expire by themselves
-# The statuses of an appointment the person came to: what the quarterly report counts as served.
-ATTENDED_APPOINTMENT_STATUSES = ("arrived", "fulfilled")
 SLOT_STATUSES = ("open", "withdrawn")
 SLOT_FHIR_STATUSES = ("free", "busy-tentative", "busy", "busy-unavailable")
 SCHEDULE_KINDS = ("weekly", "session")
 EXCEPTION_KINDS = ("leave", "closure")
-WAITLIST_STATUSES = ("waiting", "offered", "booked", "removed")
 CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable",
                   "rescheduled", "hold_expired", "offer_expired", "offer_declined", "other")
 PROFESSIONS = ("physician", "therapist", "nurse", "technician")
 
 LABELS.update({
-    # appointment statuses (APPOINTMENT_STATUSES; cancelled is labelled above)
+    # appointment statuses (booking/states.py; cancelled is labelled above)
     "proposed": _lp("appointment status", "Offered from the waitlist"),
     "pending": _lp("appointment status", "Held, to be confirmed"),
     "booked": _lp("appointment status", "Booked"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from rehab_net.people.identifiers import make_certificate, make_resident_id
-from rehab_net.vocab import OPEN_CASE_STATUSES
+from rehab_net.people.states import OPEN_CASE_STATUSES
 from sample_network import names
 from sample_network.geography import distance_km
 from sample_network.regions import Place

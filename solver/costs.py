@@ -1,12 +1,21 @@
-"""The contract's cost of an assignment, in bulk. Used by the model (to build arcs), by the writer
-(to recompute the objective from the assignments) and by the tests: one definition only."""
+"""The contract's cost of an assignment: the ONE definition of its formula. The model (arcs,
+prices), the pricing, the greedy baseline, the number limits, the writer (which recomputes the
+objective from the assignments) and the tests all use these functions; the solver's parts only
+scale (x Prices.scale) or cache what they return.
+
+The cost of assigning a case of weight w to (f, t) splits in the parts the model keeps apart:
+    facility_cost(road, tier(f))  travel + tier: fixed once the facility is chosen
+  + wait_cost(w, t - release)     per week of waiting (w x wait_cost_per_week each)
+  + reassign_cost                 if the case holds another place
+and leaving it unassigned costs unassigned_penalty(w) (+ reassign_cost if it holds a place)."""
 from __future__ import annotations
 
 import numpy as np
 
-from solver.instance import NO_FACILITY, Instance
+from solver.instance import NO_FACILITY, Instance, Policy
 
 EARTH_RADIUS_KM = 6371.0088
+HALF_EARTH_KM = np.pi * EARTH_RADIUS_KM  # the longest great-circle distance
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -18,11 +27,33 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
+def road_km_between(policy: Policy, lat1, lon1, lat2, lon2) -> np.ndarray:
+    """road_factor x haversine distance between points (broadcasting arrays, e.g. a column of
+    case places against a row of facilities)."""
+    return policy.road_factor * haversine_km(lat1, lon1, lat2, lon2)
+
+
 def road_km(instance: Instance, case_idx, facility_idx) -> np.ndarray:
     """road_factor x haversine distance between cases and facilities (paired arrays)."""
     c, f = instance.cases, instance.facilities
-    return instance.policy.road_factor * haversine_km(
-        c.lat[case_idx], c.lon[case_idx], f.lat[facility_idx], f.lon[facility_idx])
+    return road_km_between(instance.policy, c.lat[case_idx], c.lon[case_idx],
+                           f.lat[facility_idx], f.lon[facility_idx])
+
+
+def facility_cost(policy: Policy, road, tier) -> np.ndarray:
+    """travel_cost_per_km x road_km + tier_cost[tier]: the part of an assignment's cost that
+    depends on the facility only (road and tier broadcast against each other)."""
+    return policy.travel_cost_per_km * road + np.asarray(policy.tier_cost)[tier]
+
+
+def wait_cost(policy: Policy, weight, weeks=1) -> np.ndarray:
+    """w x wait_cost_per_week x weeks waited (by default the cost of one week)."""
+    return weight * policy.wait_cost_per_week * weeks
+
+
+def unassigned_penalty(policy: Policy, weight) -> np.ndarray:
+    """w x unassigned_cost (without the reassign_cost of giving up a current place)."""
+    return weight * policy.unassigned_cost
 
 
 def weights(instance: Instance) -> np.ndarray:
@@ -39,13 +70,12 @@ def case_costs(instance: Instance, facility: np.ndarray, week: np.ndarray) -> np
     moved = has_current & ((facility != c.current_facility) | (week != c.current_week))
     cost = np.where(moved, p.reassign_cost, 0.0)
     placed = facility != NO_FACILITY
-    cost[~placed] += w[~placed] * p.unassigned_cost
+    cost[~placed] += unassigned_penalty(p, w[~placed])
     idx = np.flatnonzero(placed)
     if idx.size:
         f = facility[idx]
-        tier_cost = np.asarray(p.tier_cost)[instance.facilities.tier[f]]
-        cost[idx] += (w[idx] * p.wait_cost_per_week * (week[idx] - c.release[idx])
-                      + p.travel_cost_per_km * road_km(instance, idx, f) + tier_cost)
+        cost[idx] += (facility_cost(p, road_km(instance, idx, f), instance.facilities.tier[f])
+                      + wait_cost(p, w[idx], week[idx] - c.release[idx]))
     return cost
 
 

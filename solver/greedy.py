@@ -60,8 +60,7 @@ def _serve(instance: Instance, s: int, cases: np.ndarray, facility, week, reason
         return  # nobody offers it: every case keeps NO_ELIGIBLE_FACILITY
     offered = instance.facilities.capacity[offering, s, :] > 0  # eligibility ignores usage
     left = instance.facilities.capacity[offering, s, :].astype(np.int64)
-    # The part of the contract's cost that depends on the facility alone:
-    tier_cost = np.asarray(p.tier_cost)[instance.facilities.tier[offering]]
+    tiers = instance.facilities.tier[offering]
     weights = costs.weights(instance)
     position = np.full(len(instance.facilities), -1)  # facility index -> row in `offering`
     position[offering] = np.arange(offering.size)
@@ -81,7 +80,7 @@ def _serve(instance: Instance, s: int, cases: np.ndarray, facility, week, reason
         if key not in reach:
             road = costs.road_km(instance, i, offering)
             near = np.flatnonzero(road <= limit)
-            entry = (near, p.travel_cost_per_km * road[near] + tier_cost[near])
+            entry = (near, costs.facility_cost(p, road[near], tiers[near]))
             if cached < CACHE_ENTRIES:
                 reach[key] = entry
                 cached += near.size + 1
@@ -99,7 +98,7 @@ def _serve(instance: Instance, s: int, cases: np.ndarray, facility, week, reason
         # the place the case already holds (the tests check this against costs.case_costs).
         wait_key = (float(weights[i]), final - first + 1)
         if wait_key not in waits:
-            waits[wait_key] = wait_key[0] * p.wait_cost_per_week * np.arange(wait_key[1])
+            waits[wait_key] = costs.wait_cost(p, wait_key[0], np.arange(wait_key[1]))
         cost = base[:, None] + waits[wait_key][None, :]
         current = c.current_facility[i]
         if current != NO_FACILITY:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from solver.costs import HALF_EARTH_KM, unassigned_penalty, wait_cost
 from solver.instance import PRIORITIES, TIERS, Policy
 
 # A double holds every integer up to 2^53 exactly and no longer every integer above it: an amount
@@ -23,7 +24,6 @@ MAX_AMOUNT = float(2**53)
 # of headroom below int64's 2^63 for the sums of such values (e.g. a cost plus model.INFINITE).
 COST_HEADROOM = 2**62
 
-HALF_EARTH_KM = np.pi * 6371.0088  # the longest great-circle distance (costs.EARTH_RADIUS_KM)
 
 
 def case_cost_terms(policy: Policy, horizon_weeks: int) -> list[tuple[str, float]]:
@@ -38,9 +38,9 @@ def case_cost_terms(policy: Policy, horizon_weeks: int) -> list[tuple[str, float
     top_tier = max(policy.tier_cost)
     return [
         (driver("policy.unassigned_cost", policy.unassigned_cost),
-         heaviest * policy.unassigned_cost),
+         unassigned_penalty(policy, heaviest)),
         (driver("policy.wait_cost_per_week", policy.wait_cost_per_week),
-         heaviest * policy.wait_cost_per_week * horizon_weeks),
+         wait_cost(policy, heaviest, horizon_weeks)),
         ("policy.road_factor" if policy.road_factor > policy.travel_cost_per_km
          else "policy.travel_cost_per_km",
          policy.travel_cost_per_km * policy.road_factor * HALF_EARTH_KM),
@@ -60,8 +60,9 @@ def largest_case_cost(policy: Policy, horizon_weeks: int) -> float:
 def network_nodes(cases: int, capacity: np.ndarray, groups: int | None = None) -> int:
     """The most nodes model.build_network can create: the sink, one per group (at most one per
     case), a place per (facility, service, week) with capacity, and a chain node per priority
-    class and week for each (facility, service) with capacity in some week (a chain runs to the
-    horizon's end through weeks without capacity too)."""
+    class and week for each (facility, service) with capacity in some week (more than it creates:
+    a chain has nodes only for the weeks with capacity; the looser count keeps the scale, and so
+    the integer costs, what they were)."""
     places = int(np.count_nonzero(capacity))  # capacity[facility, service, week]
     offered = int(np.count_nonzero(capacity.any(axis=2)))
     horizon = capacity.shape[2]

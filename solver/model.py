@@ -3,14 +3,17 @@
 Network (see docs/optimisation-model.md for the picture):
   group g (supply = its number of cases)
     -> T                     leave unassigned: w x unassigned_cost (+ reassign)      cap size(g)
-    -> chain(f, s, p, r)     enter facility f's weekly chain at the release week:
-                             travel + tier (+ reassign)                              cap size(g)
+    -> chain(f, s, p, t0)    enter facility f's weekly chain at t0, its first week with
+                             capacity from the release: travel + tier + wait to t0
+                             (+ reassign)                                            cap size(g)
     -> place(f, s, t)        a group whose deadline falls inside the horizon, or its current place:
                              wait + travel + tier (+ reassign unless current)         cap size(g)
-  chain(f, s, p, t) -> chain(f, s, p, t+1)   wait one week: w(p) x wait_cost_per_week
-  chain(f, s, p, t) -> place(f, s, t)        start in week t (only where capacity > 0)
+  chain(f, s, p, t) -> chain(f, s, p, t')    wait to t', the chain's next week with capacity:
+                                             w(p) x wait_cost_per_week x (t' - t)
+  chain(f, s, p, t) -> place(f, s, t)        start in week t
   place(f, s, t) -> T                        cap = capacity of f for s in week t
-A chain per facility, service and priority class replaces one arc per case and week.
+A chain per facility, service and priority class, with a node per week with capacity, replaces
+one arc per case and week.
 
 Costs are integers (OR-Tools needs them): every money amount is multiplied by a scale and rounded;
 solve.py bounds the rounding error and recomputes the objective in floats.
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from solver.costs import haversine_km
+from solver.costs import facility_cost, road_km_between, unassigned_penalty, wait_cost
 from solver.groups import Groups, has_current
 from solver.instance import PRIORITIES, Instance
 from solver.limits import cost_multiplier, fits, largest_case_cost, network_nodes
@@ -72,8 +75,8 @@ class Prices:
         reassign = np.where(has_current(groups), p.reassign_cost, 0.0)
         return cls(
             scale=scale,
-            wait=scaled(weights * p.wait_cost_per_week, scale),
-            unassigned=scaled(weights[groups.priority] * p.unassigned_cost + reassign, scale),
+            wait=scaled(wait_cost(p, weights), scale),
+            unassigned=scaled(unassigned_penalty(p, weights[groups.priority]) + reassign, scale),
             reassign=reassign,
         )
 
@@ -88,7 +91,7 @@ class Prices:
         rounding of its entry (or unassigned) cost, plus the rounding of a week's wait times the
         longest wait."""
         p = instance.policy
-        exact_wait = np.asarray(p.priority_weights) * p.wait_cost_per_week * self.scale
+        exact_wait = wait_cost(p, np.asarray(p.priority_weights)) * self.scale
         wait_error = float(np.max(np.abs(self.wait - exact_wait)))
         return 0.5 + (instance.horizon_weeks - 1) * wait_error
 
@@ -116,11 +119,11 @@ def entry_costs(instance: Instance, groups: Groups, prices: Prices, g: np.ndarra
     f = instance.facilities
     points, where = np.unique(np.stack([groups.lat[g], groups.lon[g]], axis=1), axis=0,
                               return_inverse=True)
-    road = p.road_factor * haversine_km(points[:, 0:1], points[:, 1:2],
-                                        f.lat[facilities][None, :], f.lon[facilities][None, :])
+    road = road_km_between(p, points[:, 0:1], points[:, 1:2],
+                           f.lat[facilities][None, :], f.lon[facilities][None, :])
     road = road[where.ravel()]
-    tier = np.asarray(p.tier_cost)[f.tier[facilities]]
-    cost = prices.money(p.travel_cost_per_km * road + tier[None, :] + prices.reassign[g][:, None])
+    cost = prices.money(facility_cost(p, road, f.tier[facilities][None, :])
+                        + prices.reassign[g][:, None])
     return cost, road <= groups.max_travel_km[g][:, None]
 
 
@@ -167,6 +170,13 @@ class Network:
         return np.asarray(mcf.flows(np.arange(self.arcs.shape[1])), dtype=np.int64)
 
 
+def next_open_week(capacity: np.ndarray) -> np.ndarray:
+    """(facility, service, week) -> the first week from it with capacity, or the horizon."""
+    horizon = capacity.shape[2]
+    week = np.where(capacity > 0, np.arange(horizon), horizon)
+    return np.minimum.accumulate(week[:, :, ::-1], axis=2)[:, :, ::-1]
+
+
 def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tuple,
                   direct: tuple) -> Network:
     """The network for candidate arcs `entry` = (group, facility, scaled cost) of groups using
@@ -178,26 +188,41 @@ def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tup
     e_group, e_facility, e_cost = entry
     d_group, d_facility, d_week, d_cost = direct
 
-    # Chains: one per (facility, service, priority) that some entry arc reaches, from the earliest
-    # release week entering it to the horizon's end.
+    # A chain has a node only for the weeks with capacity (a week without capacity could only be
+    # waited through): an entry goes to the first open week from its release, its cost plus the
+    # wait to it, and a wait arc spans the weeks up to the next open one. Entries with no open
+    # week left have no eligible start and are dropped.
     e_service = groups.service[e_group].astype(np.int64)
     e_priority = groups.priority[e_group].astype(np.int64)
+    e_release = groups.release[e_group].astype(np.int64)
+    e_week = next_open_week(capacity)[e_facility, e_service, e_release]
+    keep = e_week < horizon
+    if not keep.all():
+        e_group, e_facility, e_cost, e_service, e_priority, e_release, e_week = (
+            x[keep] for x in (e_group, e_facility, e_cost, e_service, e_priority, e_release,
+                              e_week))
+    e_cost = e_cost + prices.wait[e_priority] * (e_week - e_release)
+
+    # Chains: one per (facility, service, priority) that some entry arc reaches, from the earliest
+    # week entered to the horizon's end.
     chain_key = (e_facility * num_services + e_service) * len(PRIORITIES) + e_priority
     chain_keys, e_chain = np.unique(chain_key, return_inverse=True)
     e_chain = e_chain.ravel()
     chain_first = np.full(chain_keys.size, horizon, dtype=np.int64)
-    np.minimum.at(chain_first, e_chain, groups.release[e_group].astype(np.int64))
+    np.minimum.at(chain_first, e_chain, e_week)
     chain_priority = chain_keys % len(PRIORITIES)
     chain_fs = chain_keys // len(PRIORITIES)
     chain_facility, chain_service = chain_fs // num_services, chain_fs % num_services
-    chain_len = horizon - chain_first
-    chain_node0 = np.zeros(chain_keys.size, dtype=np.int64)  # offset of week chain_first
-    np.cumsum(chain_len[:-1], out=chain_node0[1:])
 
-    # Chain nodes (one per chain and week from its first week).
-    node_chain = np.repeat(np.arange(chain_keys.size), chain_len)
-    node_week = chain_first[node_chain] + (np.arange(node_chain.size) - chain_node0[node_chain])
-    has_exit = capacity[chain_facility[node_chain], chain_service[node_chain], node_week] > 0
+    # Chain nodes: one per chain and open week from its first week, in chain then week order.
+    weeks = np.arange(horizon)
+    open_ = ((capacity[chain_facility, chain_service, :] > 0)
+             & (weeks[None, :] >= chain_first[:, None]))
+    node_chain, node_week = np.nonzero(open_)
+    node_chain, node_week = node_chain.astype(np.int64), node_week.astype(np.int64)
+    # The node of an entry: its chain's first node + the open weeks of the chain before it.
+    node_of = np.cumsum(open_.ravel()).reshape(open_.shape) - 1  # node of (chain, open week)
+    has_exit = np.ones(node_chain.size, dtype=bool)  # every node is an open week
 
     # Places: every (facility, service, week) reached by a chain exit or a direct arc.
     exit_place_key = ((chain_facility[node_chain] * num_services + chain_service[node_chain])
@@ -218,14 +243,16 @@ def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tup
     big = int(groups.size.sum()) or 1
 
     chain_node = chain_base + np.arange(node_chain.size)
-    last_of_chain = node_week == horizon - 1
+    last_of_chain = np.ones(node_chain.size, dtype=bool)
+    last_of_chain[:-1] = node_chain[1:] != node_chain[:-1]
+    waited = np.zeros(node_chain.size, dtype=np.int64)  # weeks to the chain's next node
+    waited[:-1] = node_week[1:] - node_week[:-1]
     parts = [
         # unassigned
         (group_node0 + np.arange(num_groups), np.full(num_groups, sink), groups.size,
          prices.unassigned),
         # entry: group -> its chain at its release week
-        (group_node0 + e_group,
-         chain_base + chain_node0[e_chain] + (groups.release[e_group] - chain_first[e_chain]),
+        (group_node0 + e_group, chain_base + node_of[e_chain, e_week],
          groups.size[e_group], e_cost),
         # direct: group -> place
         (group_node0 + d_group, place_node0 + place_index[exit_place_key.size:],
@@ -236,7 +263,7 @@ def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tup
         # waits: chain node -> the next week's
         (chain_node[~last_of_chain], chain_node[~last_of_chain] + 1,
          np.full(int((~last_of_chain).sum()), big),
-         prices.wait[chain_priority[node_chain[~last_of_chain]]]),
+         prices.wait[chain_priority[node_chain[~last_of_chain]]] * waited[~last_of_chain]),
         # places -> T
         (place_node0 + np.arange(place_keys.size), np.full(place_keys.size, sink),
          capacity[place_facility, place_service, place_week].astype(np.int64),

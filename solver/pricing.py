@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.costs import haversine_km
+from solver.costs import facility_cost, road_km_between
 from solver.groups import Groups, has_current
 from solver.instance import Instance
 from solver.model import INFINITE, Prices, Reach, entry_costs
@@ -236,9 +236,9 @@ def eligible_current(instance: Instance, groups: Groups,
     p, f = instance.policy, instance.facilities
     g = np.flatnonzero(has_current(groups))
     cf, cw = groups.current_facility[g], groups.current_week[g]
-    road = p.road_factor * haversine_km(groups.lat[g], groups.lon[g], f.lat[cf], f.lon[cf])
+    road = road_km_between(p, groups.lat[g], groups.lon[g], f.lat[cf], f.lon[cf])
     ok = ((f.capacity[cf, groups.service[g], cw] > 0) & (cw >= groups.release[g])
           & (cw <= groups.last[g]) & (road <= groups.max_travel_km[g]))
     g, cf, road = g[ok], cf[ok], road[ok]
-    cost = prices.money(p.travel_cost_per_km * road + np.asarray(p.tier_cost)[f.tier[cf]])
+    cost = prices.money(facility_cost(p, road, f.tier[cf]))
     return g, cost

@@ -328,20 +328,40 @@ def test_availability_soonest_first_near_and_at_allowed_tiers(anonymous, w, sess
     assert bad.status_code == 422
 
 
+def _stranger(session, w):
+    """Clinic staff of a facility that has nothing to do with the referrals."""
+    from rehab_net.network import operations as network_ops
+    from tests.factories import create_user, token_for
+
+    other = network_ops.create_facility(session, dict(
+        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
+        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
+        status="open"))
+    user = create_user(session, "stranger", grants=[("clinic", other)])
+    session.commit()
+    w["tokens"]["stranger"] = token_for(session, user)
+    return user
+
+
 def test_scope_staff_see_their_facilities_only(anonymous, w, session):
     slot = make_slot(session, w, at(next_monday(), 9))
     appt = create_appointment(session, w["referrals"][0], slot, now=NOW)
     session.commit()
+    _stranger(session, w)
     url = f"/api/v1/appointments/{appt.code}"
     assert api(anonymous, w, "coord", "GET", url).status_code == 200
-    assert api(anonymous, w, "staff", "GET", url).status_code == 404  # another facility's
+    assert api(anonymous, w, "stranger", "GET", url).status_code == 404  # another facility's
+    # the station sent the referral: it follows the appointment, read only
+    assert api(anonymous, w, "staff", "GET", url).status_code == 200
     assert api(anonymous, w, "planner", "GET", url).status_code == 200  # the district's planner
     assert api(anonymous, w, "auditor", "GET", url).status_code == 403
     assert api(anonymous, w, "planner", "POST", url + "/cancel",
                {"reason": "other"}).status_code == 403
     assert api(anonymous, w, "staff", "POST", url + "/cancel",
                {"reason": "other"}).status_code == 404
-    assert api(anonymous, w, "staff", "GET", "/api/v1/appointments").json == []
+    assert [a["code"] for a in api(anonymous, w, "staff", "GET", "/api/v1/appointments").json] \
+        == [appt.code]
+    assert api(anonymous, w, "stranger", "GET", "/api/v1/appointments").json == []
     book = api(anonymous, w, "staff", "POST", "/api/v1/appointments",
                {"referral_code": w["referrals"][1].code, "slot_id": slot.id})
     assert book.status_code == 404  # the centre's referral is not the station's to book

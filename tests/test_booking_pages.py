@@ -10,6 +10,7 @@ from sqlalchemy import select
 from rehab_net.booking import operations as ops
 from rehab_net.booking.models import Appointment, WaitlistEntry
 from tests.booking_world import (
+    ZONE,
     at,
     make_slot,
     next_monday,
@@ -129,10 +130,21 @@ def test_pages_outside_the_scope_are_404(app, w, session):
     slot = make_slot(session, w, at(next_monday(), 9))
     appt = create_appointment(session, w["referrals"][0], slot, now=NOW)
     session.commit()
-    staff = app.test_client()
+    from rehab_net.network import operations as network_ops
+    from tests.factories import create_user
+
+    other = network_ops.create_facility(session, dict(
+        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
+        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
+        status="open"))
+    stranger = app.test_client()
+    log_in(stranger, create_user(session, "stranger", grants=[("clinic", other)]))
+    session.commit()
+    assert stranger.get(f"/appointments/{appt.code}").status_code == 404
+    assert stranger.get(f"/referrals/{w['referrals'][0].code}/book").status_code == 404
+    staff = app.test_client()  # the sending station: reads, cannot book or change
     log_in(staff, w["users"]["staff"])
-    assert staff.get(f"/appointments/{appt.code}").status_code == 404
-    assert staff.get(f"/referrals/{w['referrals'][0].code}/book").status_code == 404
+    assert staff.get(f"/appointments/{appt.code}").status_code == 200
     assert staff.get("/booking/waitlist?facility=CT01").status_code == 422
     planner = app.test_client()
     log_in(planner, w["users"]["planner"])
@@ -148,3 +160,72 @@ def test_the_navigation_shows_booking_to_those_who_may(app, w):
     log_in(client, w["users"]["coord"])
     html = client.get("/booking").get_data(as_text=True)
     assert 'href="/booking" aria-current="page"' in html and 'href="/booking/waitlist"' in html
+
+
+def _offered(page: str, code: str) -> set[str]:
+    import re
+
+    return set(re.findall(rf'action="/appointments/{code}/(\w+)"', page))
+
+
+def test_attendance_is_offered_only_when_it_can_be_recorded(coord, w, session):
+    """Next week's appointment: cancel only. One later today: arrived and attended, not yet a
+    no-show. One that has begun: all three."""
+    from datetime import timedelta
+
+    future = create_appointment(session, w["referrals"][0],
+                                make_slot(session, w, at(next_monday(), 9)), now=NOW)
+    soon = NOW + timedelta(minutes=30)
+    today_later = None
+    if soon.astimezone(ZONE).date() == NOW.astimezone(ZONE).date():  # not just before midnight
+        today_later = create_appointment(session, w["referrals"][1],
+                                         make_slot(session, w, soon, minutes=20), now=NOW)
+    begun_slot = make_slot(session, w, NOW + timedelta(seconds=2), minutes=60,
+                           practitioner=w["therapist"])
+    begun = create_appointment(session, w["referrals"][2], begun_slot, now=NOW)
+    session.commit()
+    page = coord.get(f"/appointments/{future.code}").get_data(as_text=True)
+    assert _offered(page, future.code) == {"cancel"}
+    if today_later is not None:
+        page = coord.get(f"/appointments/{today_later.code}").get_data(as_text=True)
+        assert _offered(page, today_later.code) == {"arrive", "fulfil", "cancel"}
+    import time
+
+    time.sleep(2.1)
+    page = coord.get(f"/appointments/{begun.code}").get_data(as_text=True)
+    assert {"arrive", "fulfil", "noshow"} <= _offered(page, begun.code)
+
+
+def test_the_sending_clinic_follows_its_patients_appointments(app, coord, w, session):
+    """The station that sent the referral sees date, time, place and practitioner, is told of
+    the booking, the move and the cancellation, and cannot change the appointment."""
+    from tests.booking_world import api
+
+    staff = app.test_client()
+    log_in(staff, w["users"]["staff"])
+    referral = w["referrals"][0]
+    monday = next_monday()
+    first, second = make_slot(session, w, at(monday, 9)), make_slot(session, w, at(monday, 11))
+    appt = create_appointment(session, referral, first, now=NOW)
+    session.commit()
+    page = staff.get(f"/referrals/{referral.code}/book")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and appt.code in html and "李医生" in html
+    assert 'name="slot_id"' not in html  # nothing to book from the sending side
+    shown = staff.get(f"/appointments/{appt.code}")
+    assert shown.status_code == 200 and "/cancel" not in shown.get_data(as_text=True)
+    refused = staff.post(f"/appointments/{appt.code}/cancel", data={
+        "csrf_token": _csrf(shown.get_data(as_text=True)), "reason": "family_request"})
+    assert refused.status_code == 404
+    listed = api(app.test_client(), w, "staff", "GET",
+                 f"/api/v1/appointments?referral={referral.code}").json
+    assert [a["code"] for a in listed] == [appt.code]
+    moved, _ = ops.reschedule(session, appt, slot_id=second.id, principal=None, now=NOW)
+    ops.cancel(session, moved, reason="family_request", note=None, principal=None, now=NOW)
+    session.commit()
+    kinds = [n["kind"] for n in api(app.test_client(), w, "staff", "GET",
+                                    "/api/v1/notifications").json
+             if n.get("referral_code", referral.code) == referral.code]
+    assert {"appointment_booked", "appointment_moved", "appointment_cancelled"} <= set(kinds)
+    referral_page = staff.get(f"/referrals/{referral.code}").get_data(as_text=True)
+    assert f'href="/referrals/{referral.code}/book"' in referral_page

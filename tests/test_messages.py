@@ -50,7 +50,8 @@ def test_every_code_has_a_chinese_translation_with_the_same_placeholders():
         entry = catalog.get(msgid)
         if entry is None or not entry.string or entry.fuzzy:
             bad.append((code, msgid, "no translation"))
-        elif set(PLACEHOLDER.findall(entry.string)) != set(PLACEHOLDER.findall(msgid)):
+        elif not set(PLACEHOLDER.findall(entry.string)) <= set(PLACEHOLDER.findall(msgid)):
+            # a translation may leave one out (Chinese has no article), never add one
             bad.append((code, msgid, "placeholders differ"))
     assert bad == []
 

@@ -336,3 +336,43 @@ def test_pages_need_the_referral_permissions(app, session, net):
     log_in(client, admin)
     assert client.get("/inbox").status_code == 403
     assert 'href="/inbox"' not in client.get("/facilities").get_data(as_text=True)
+
+
+def test_the_centre_refers_back_down_to_the_village_clinic_from_the_page(as_user, session, net):
+    """The link on a completed up-referral opens the form with the clinic chosen, the
+    category's follow-up service asked for, and only lower tiers offered; one submit sends it."""
+    network.create_service(session, dict(
+        category="autism", kind="follow_up", name_zh="孤独症随访", name_en="Autism follow-up",
+        tiers=["station", "clinic"], home_ok=True, duration_minutes=30))
+    clinic = network.create_facility(session, dict(
+        code="CL00001", name_zh="测试社区卫生室", name_en="Ceshi clinic", tier="clinic",
+        region_code="150702001001", lat=49.21, lon=119.7, ownership="public",
+        designated=False, status="open"))
+    network.set_capacity(session, clinic, dict(
+        service_code="autism_follow_up", effective_from=date(2026, 1, 1), weekly_intake=1,
+        concurrent_places=5))
+    up = drive(session, net, "completed")
+    coord = as_user("coord")
+    link = (f"/referrals/new?case=KCHILD&answers={up.code}&direction=down&receiver=CL00001")
+    html = coord.get(link).get_data(as_text=True)
+    assert re.search(r'<option value="CL00001"[^>]*selected', html)
+    assert re.search(r'<option value="autism_follow_up"[^>]*selected', html)
+    assert 'value="CT02"' not in html  # a centre is no lower tier than the centre
+    got = coord.post("/referrals/new", data={
+        "csrf_token": _csrf(html), "case_code": "KCHILD", "direction": "down",
+        "receiver_code": "CL00001", "service_code": "autism_follow_up", "urgency": "urgent",
+        "reason": "continue at home", "answers_code": up.code,
+        "home_programme": "daily exercises with the family", "send": "1"})
+    assert got.status_code == 303, got.get_data(as_text=True)
+    down = session.query(Referral).filter_by(direction="down").one()
+    assert (down.receiver.code, down.service.code, down.state) == (
+        "CL00001", "autism_follow_up", "sent")
+    # changing the service re-offers the receivers without creating anything: the station
+    # trains, a centre is not below the centre
+    again = coord.post("/referrals/new", data={
+        "csrf_token": _csrf(html), "case_code": "KCHILD", "direction": "down",
+        "service_code": "autism_training", "refresh": "service"})
+    page = again.get_data(as_text=True)
+    assert again.status_code == 200 and 'value="ST150702001"' in page
+    assert 'value="CT02"' not in page and 'value="CL00001"' not in page
+    assert session.query(Referral).filter_by(direction="down").count() == 1

@@ -13,8 +13,7 @@ from rehab_net.auth.models import AuditEvent
 from rehab_net.network import operations as network
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Notification, Referral
-from rehab_net.referrals.states import ACTIONS, USER_ACTIONS
-from rehab_net.vocab import REFERRAL_STATES
+from rehab_net.referrals.states import ACTIONS, REFERRAL_STATES, USER_ACTIONS
 from tests.factories import create_case, create_person, create_plan
 from tests.fhir_schema import piecewise_errors, root_errors
 from tests.planning_helpers import solve_here, waiting_list

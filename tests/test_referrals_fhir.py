@@ -28,7 +28,8 @@ from rehab_net.referrals.fhir import (
     fhir_id,
     referral_bundle,
 )
-from rehab_net.vocab import DIRECTIONS, REFERRAL_STATES, TIERS, URGENCIES
+from rehab_net.referrals.states import REFERRAL_STATES
+from rehab_net.vocab import DIRECTIONS, TIERS, URGENCIES
 from tests.fhir_schema import SCHEMA_GZ, SCHEMA_SHA256, piecewise_errors, root_errors, schema
 
 # The FHIR value sets the schema leaves as a plain `code` (shared bindings are not enumerated).

@@ -15,7 +15,7 @@ from rehab_net.config import PROJECT_ROOT
 from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case
-from rehab_net.vocab import OPEN_CASE_STATUSES
+from rehab_net.people.states import OPEN_CASE_STATUSES
 from sample_network import generate
 from tests.conftest import TODAY
 

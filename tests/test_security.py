@@ -21,6 +21,7 @@ from tests.factories import (
     create_user,
     log_in,
     tiny_network,
+    token_for,
 )
 
 NUMBER = make_resident_id("150702", date(2021, 6, 1), 123)
@@ -127,6 +128,17 @@ def test_lists_and_changes_are_audited_without_personal_values(client, session, 
     assert change.detail == {"fields": ["guardian_phone"]} and change.actor == "operator"
     everything = " ".join(str(e.detail) + str(e.reason) for e in events(session))
     assert "13800138000" not in everything and NUMBER not in everything
+
+
+def test_a_read_answered_304_not_modified_is_audited_too(app, client, session, net):
+    # flask-smorest raises the 304: the request's transaction still commits the read.
+    first = client.get("/api/v1/persons/P1")
+    again = client.get("/api/v1/persons/P1", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    with app.extensions["rehab_engine"].connect() as other:  # what is committed
+        reads = other.scalar(text("SELECT count(*) FROM audit_event WHERE action = 'read' "
+                                  "AND object_type = 'person' AND object_code = 'P1'"))
+    assert reads == 2
 
 
 def test_the_audit_log_is_append_only(session, net):
@@ -240,6 +252,17 @@ def test_revoked_and_expired_tokens_stop_working(anonymous, client, session, net
     assert anonymous.get("/api/v1/me", headers=headers).status_code == 401
     listed = {t["id"]: t for t in client.get("/api/v1/tokens").json}
     assert listed[made["id"]]["revoked_at"] and "token" not in listed[made["id"]]
+
+
+def test_a_refused_request_still_stamps_the_tokens_last_use(app, anonymous, session, net):
+    # The stamp is committed before the view's transaction, which the refusal rolls back.
+    user = create_user(session, "no-roles")
+    headers = {"Authorization": f"Bearer {token_for(session, user)}"}
+    assert anonymous.get("/api/v1/persons", headers=headers).status_code == 403
+    with app.extensions["rehab_engine"].connect() as other:  # what is committed
+        used = other.scalar(text("SELECT last_used_at FROM api_token WHERE user_id = :u"),
+                            {"u": user.id})
+    assert used is not None
 
 
 def test_security_headers(client, net):

@@ -64,15 +64,22 @@ def record(session: Session, action: str, object_type: str, object_code: str | N
 
 
 def record_read(session: Session, object_type: str, object_code: str) -> None:
+    """A personal record shown. The request's transaction commits it when the view returns,
+    also when nothing else is written (or a 304 ends it); a request that fails shows nothing."""
     record(session, "read", object_type, object_code)
-    session.commit()  # a read is audited even if nothing else in the request is written
 
 
 def record_list(session: Session, object_type: str, codes: list[str], filters: dict) -> None:
     """A list of personal records shown: which ones, with which filters (never the values)."""
     record(session, "list", object_type, None,
            detail={"count": len(codes), "codes": codes[:200], "filters": filters})
-    session.commit()
+
+
+def record_refusal(session: Session, err) -> None:
+    """The audit events a refused request leaves (a DomainError's ``audit``: keyword arguments
+    of ``record``); errors' handler calls it after the rollback (see auth.init_app)."""
+    for kwargs in err.audit:
+        record(session, **kwargs)
 
 
 def _code_of(obj) -> str | None:

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from rehab_net.db import get_session
+from rehab_net.db import get_session, transactional
 from rehab_net.errors import DomainError
 
 # Demo accounts on the sample region: (username, name, role, place code or None).
@@ -50,15 +50,13 @@ def create(username, display_name, roles, password):
 
     session = get_session()
     try:
-        with audit.acting_as("system:cli"):
+        with audit.acting_as("system:cli"), transactional(session):
             user = ops.create_user(session, username=username, display_name=display_name,
                                    password=password)
             for spec in roles:
                 role, _, place = spec.partition("@")
                 ops.grant(session, user, role, place or None)
-            session.commit()
-    except DomainError as exc:
-        session.rollback()
+    except DomainError as exc:  # rolled back
         _fail(exc)
     click.echo(f"created {user.username} with {', '.join(roles) or 'no roles'}")
 
@@ -75,11 +73,9 @@ def grant(username, role_at_place):
     session = get_session()
     role, _, place = role_at_place.partition("@")
     try:
-        with audit.acting_as("system:cli"):
+        with audit.acting_as("system:cli"), transactional(session):
             ops.grant(session, ops.get_user(session, username), role, place or None)
-            session.commit()
-    except DomainError as exc:
-        session.rollback()
+    except DomainError as exc:  # rolled back
         _fail(exc)
     click.echo(f"granted {role_at_place} to {username}")
 
@@ -113,7 +109,7 @@ def demo():
         sys.exit(2)
     session = get_session()
     click.echo("demo logins (synthetic data; demo mode only):")
-    with audit.acting_as("system:demo"):
+    with audit.acting_as("system:demo"), transactional(session):
         for username, name, role, place in DEMO_USERS:
             password = username + DEMO_PASSWORD_SUFFIX
             if session.scalar(select(User.id).where(User.username == username)) is None:
@@ -121,11 +117,9 @@ def demo():
                     user = ops.create_user(session, username=username, display_name=name,
                                            password=password)
                     ops.grant(session, user, role, place)
-                except DomainError as exc:  # the sample region is not loaded
-                    session.rollback()
+                except DomainError as exc:  # the sample region is not loaded (rolled back)
                     _fail(exc)
             click.echo(f"  {username:<17} / {password:<28} {role}@{place or 'whole network'}")
-        session.commit()
 
 
 @users.command(name="token")
@@ -143,12 +137,10 @@ def token(username, name, days):
 
     session = get_session()
     try:
-        with audit.acting_as("system:cli"):
+        with audit.acting_as("system:cli"), transactional(session):
             _t, plain = ops.create_token(session, ops.get_user(session, username), name,
                                          utcnow() + timedelta(days=days))
-            session.commit()
-    except DomainError as exc:
-        session.rollback()
+    except DomainError as exc:  # rolled back
         _fail(exc)
     click.echo(plain)
 
@@ -179,12 +171,11 @@ def keys_rotate():
 
     session = get_session()
     try:
-        changed = protection.reencrypt(session.connection())
-        audit.record(session, "update", "encryption_keys", protection.keyring().current,
-                     detail={"reencrypted": changed}, actor="system:cli")
-        session.commit()
-    except protection.KeyError_ as exc:
-        session.rollback()
+        with transactional(session):
+            changed = protection.reencrypt(session.connection())
+            audit.record(session, "update", "encryption_keys", protection.keyring().current,
+                         detail={"reencrypted": changed}, actor="system:cli")
+    except protection.KeyError_ as exc:  # rolled back
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"re-encrypted {changed} value(s) under key {protection.keyring().current}")

@@ -22,7 +22,7 @@ from rehab_net.auth.permissions import NOWHERE, Scope
 
 # Principal and SELF_SERVICE are re-exported: most callers import them from here.
 from rehab_net.auth.principal import SELF_SERVICE, Principal  # noqa: F401
-from rehab_net.db import get_session
+from rehab_net.db import get_session, transactional
 from rehab_net.errors import DomainError, Forbidden  # noqa: F401  (Forbidden re-exported)
 
 
@@ -51,7 +51,9 @@ def _from_token() -> Principal | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
-    return _principal(ops.user_for_token(get_session(), value.strip()), "token")
+    with transactional():  # the token's last use stays stamped even if the request then fails
+        user = ops.user_for_token(get_session(), value.strip())
+    return _principal(user, "token")
 
 
 def _from_session() -> Principal | None:

@@ -289,8 +289,7 @@ def user_for_token(session: Session, plain: str) -> User | None:
             or (token.expires_at is not None and token.expires_at <= now)):
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-        session.commit()
+        token.last_used_at = now  # committed by the caller (auth.guard), even if the request fails
     return token.user
 
 

@@ -75,7 +75,7 @@ def login():
                                         request.remote_addr or "-",
                                         rules=throttle.Rules.from_config(current_app.config))
     except ops.TooManyAttempts as exc:
-        session_.commit()  # ends the transaction (and the address's lock)
+        session_.flush()  # the attempt is counted; the edge commits (ending the address lock)
         message = (_("Too many failed logins from your network address. Try again in "
                      "%(wait)s.", wait=_duration(exc.retry_after)) if exc.reason == "address"
                    else _("Too many failed logins for this username from your network address. "
@@ -83,10 +83,10 @@ def login():
         return render_template("auth/login.html", username=username, error=message,
                                next=next_), 429, exc.headers
     except ops.LoginFailed:
-        session_.commit()  # the failure is counted and audited
+        session_.flush()  # the failure is counted and audited (the edge commits)
         return render_template("auth/login.html", username=username,
                                error=_("Wrong username or password."), next=next_), 401
-    session_.commit()
+    session_.flush()
     guard.start_session(user)
     if missed is not None:
         flash(_("Failed login attempts since your last login: %(count)s. The last one: "
@@ -118,7 +118,7 @@ def logout():
             user.session_epoch += 1
             audit.record(s, "logout", "user", user.username, actor=user.username,
                          user_id=user.id)
-            s.commit()
+            s.flush()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"), code=303)
 
@@ -157,7 +157,7 @@ def tokens():
         return render_template("auth/account.html", me=g.user, errors=errors, form=request.form,
                                tokens=ops.user_tokens(s, g.user.user), new_token=None), 422
     token, plain = ops.create_token(s, g.user.user, name, utcnow() + timedelta(days=int(days)))
-    s.commit()
+    s.flush()
     return render_template("auth/account.html", me=g.user, tokens=ops.user_tokens(s, g.user.user),
                            new_token=plain)
 
@@ -166,7 +166,7 @@ def tokens():
 def revoke_token(token_id: int):
     s = get_session()
     ops.revoke_token(s, ops.get_token(s, g.user.user, token_id))
-    s.commit()
+    s.flush()
     flash(_("The token is revoked."), "info")
     return redirect(url_for("auth.account"), code=303)
 
@@ -204,7 +204,7 @@ def new_user():
                                    password=form.get("password", ""))
             ops.grant(s, user, form["role"], form.get("place", "").strip() or None,
                       within=guard.scope("user.manage"), by=guard.current_principal().user)
-            s.commit()
+            s.flush()
             flash(_("User %(name)s is created.", name=user.username), "info")
             return redirect(url_for("auth.user", username=user.username), code=303)
         except Invalid as exc:
@@ -244,7 +244,7 @@ def user(username: str):
                 flash(_("The password is changed; the user's sessions ended."), "info")
             else:
                 raise field_error("action", "auth.action_unknown")
-            s.commit()
+            s.flush()
             return redirect(url_for("auth.user", username=target.username), code=303)
         except Invalid as exc:
             s.rollback()

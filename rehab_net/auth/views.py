@@ -81,7 +81,7 @@ class Tokens(MethodView):
         days = data["expires_in_days"]
         token, plain = ops.create_token(session, g.user.user, data["name"],
                                         utcnow() + timedelta(days=days) if days else None)
-        session.commit()
+        session.flush()
         token.token = plain  # for this answer only; never stored
         return token
 
@@ -93,7 +93,7 @@ class TokenItem(MethodView):
         """Revoke one of my tokens (at once, for every request after this one)."""
         session = get_session()
         ops.revoke_token(session, ops.get_token(session, g.user.user, token_id))
-        session.commit()
+        session.flush()
 
 
 @blp.route("/users")
@@ -117,7 +117,7 @@ class Users(MethodView):
         for grant in data["grants"]:
             ops.grant(session, user, grant["role"], grant["place"],
                       within=scope("user.manage"), by=g.user.user)
-        session.commit()
+        session.flush()
         return user
 
 
@@ -141,7 +141,7 @@ class UserItem(MethodView):
             ops.set_password(session, user, data["password"])
         if "active" in data:
             ops.set_active(session, user, data["active"])
-        session.commit()
+        session.flush()
         return user
 
 
@@ -154,7 +154,7 @@ class UserGrants(MethodView):
         session = get_session()
         grant = ops.grant(session, managed_user(username), data["role"], data["place"],
                           within=scope("user.manage"), by=g.user.user)
-        session.commit()
+        session.flush()
         return grant
 
 
@@ -165,7 +165,7 @@ class UserGrantItem(MethodView):
         """Take a role away."""
         session = get_session()
         ops.revoke_grant(session, managed_user(username), grant_id, by=g.user.user)
-        session.commit()
+        session.flush()
 
 
 def _audit_query(args):
@@ -208,7 +208,7 @@ def export_response(args) -> Response:
     audit.record(session, "export", "audit_event", None,
                  detail={"count": len(events),
                          "filters": {k: str(v) for k, v in args.items() if v}})
-    session.commit()
+    session.flush()
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="audit-log.csv"'})
 

@@ -40,6 +40,27 @@ def facility_filter(principal: Principal | None, column):
     return or_(*conditions) if conditions else false()
 
 
+def appointment_filter(principal: Principal | None):
+    """SQL on Appointment: the appointments the user may read: those of their facilities (and,
+    for planners, their region's), and those of the referrals their facilities sent, so the
+    sending clinic follows its patient (read only: changing one needs the receiving side)."""
+    from rehab_net.booking.models import Appointment
+    from rehab_net.referrals.models import Referral
+
+    mine = acting_facilities(principal)
+    own = facility_filter(principal, Appointment.facility_id)
+    if not mine:
+        return own  # everywhere (None), or no facility of their own to have sent it
+    return or_(own, Appointment.referral_id.in_(
+        select(Referral.id).where(Referral.sender_id.in_(mine))))
+
+
+def sent_by_mine(principal: Principal | None, referral) -> bool:
+    """Whether the referral was sent by one of the user's facilities."""
+    mine = acting_facilities(principal)
+    return mine is None or referral.sender_id in mine
+
+
 def require_writable(principal: Principal | None, facility_id: int, what: str = "facility"):
     """404 unless the user books for this facility (it does not exist for them)."""
     mine = writable_facilities(principal)

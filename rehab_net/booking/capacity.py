@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from rehab_net.booking.generation import offered_slots
 from rehab_net.booking.models import Appointment, ScheduleRule
-from rehab_net.booking.places import BOOKABLE_REFERRAL_STATES
+from rehab_net.booking.states import ACTIVE_APPOINTMENT_STATUSES, ATTENDED_APPOINTMENT_STATUSES
 from rehab_net.clock import zone
 from rehab_net.referrals.models import Referral
-from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES, ATTENDED_APPOINTMENT_STATUSES
+from rehab_net.referrals.states import BOOKABLE_REFERRAL_STATES
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,15 @@ def generate_command(weeks, facility_code):
     often as you like; booked slots are never touched)."""
     from rehab_net.booking import generation
     from rehab_net.clock import today
-    from rehab_net.db import get_session, utcnow
+    from rehab_net.db import transactional, utcnow
     from rehab_net.network import operations as network
 
-    session = get_session()
-    facility_ids = None
-    if facility_code:
-        facility_ids = [network.get_facility(session, facility_code).id]
-    counts = generation.generate(session, today=today(), now=utcnow(), weeks=weeks,
-                                 facility_ids=facility_ids)
-    session.commit()
+    with transactional() as session:
+        facility_ids = None
+        if facility_code:
+            facility_ids = [network.get_facility(session, facility_code).id]
+        counts = generation.generate(session, today=today(), now=utcnow(), weeks=weeks,
+                                     facility_ids=facility_ids)
     moved = counts.pop("booked_outside")
     click.echo(json.dumps(counts))
     if moved:
@@ -43,11 +42,10 @@ def expire_command():
     """Cancel holds and waitlist offers past their time; offer the places on (what the
     scheduler's job does every five minutes)."""
     from rehab_net.booking.operations import expire_and_offer
-    from rehab_net.db import get_session, utcnow
+    from rehab_net.db import transactional, utcnow
 
-    session = get_session()
-    counts = expire_and_offer(session, utcnow())
-    session.commit()
+    with transactional() as session:
+        counts = expire_and_offer(session, utcnow())
     click.echo(json.dumps(counts))
 
 

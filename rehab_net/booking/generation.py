@@ -31,9 +31,9 @@ from rehab_net.booking.models import (
     Slot,
     SlotPlace,
 )
+from rehab_net.booking.states import ACTIVE_APPOINTMENT_STATUSES
 from rehab_net.clock import zone
 from rehab_net.db import overlaps
-from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES
 
 
 def rule_days(rule: ScheduleRule, start: date, end: date, calendar: workdays.Calendar):

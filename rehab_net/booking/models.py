@@ -33,25 +33,28 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rehab_net.auth import models as _auth  # noqa: F401  (user_account, for the foreign key)
+from rehab_net.booking.states import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    APPOINTMENT_STATUSES,
+    HELD_APPOINTMENT_STATUSES,
+    OPEN_WAITLIST_STATUSES,
+    WAITLIST_STATUSES,
+)
 from rehab_net.db import Base, UTCDateTime, utcnow
 from rehab_net.network.models import Facility, Service
 from rehab_net.people.models import Case
 from rehab_net.referrals.models import Referral
 from rehab_net.vocab import (
-    ACTIVE_APPOINTMENT_STATUSES,
-    APPOINTMENT_STATUSES,
     CANCEL_REASONS,
     EXCEPTION_KINDS,
-    HELD_APPOINTMENT_STATUSES,
     PROFESSIONS,
     SCHEDULE_KINDS,
     SLOT_STATUSES,
-    WAITLIST_STATUSES,
     sql_in,
 )
 
 ACTIVE_SQL = sql_in("status", ACTIVE_APPOINTMENT_STATUSES)
-OPEN_WAITLIST_SQL = sql_in("status", ("waiting", "offered"))
+OPEN_WAITLIST_SQL = sql_in("status", OPEN_WAITLIST_STATUSES)
 
 
 class Practitioner(Base):

@@ -34,14 +34,20 @@ from rehab_net.booking.places import (
     release,
     take_place,
 )
+from rehab_net.booking.states import (
+    API_ACTIONS,
+    APPOINTMENT,
+    HELD_APPOINTMENT_STATUSES,
+    WAITLIST,
+)
 from rehab_net.clock import day_of
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.messages import message
 from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
-from rehab_net.vocab import HELD_APPOINTMENT_STATUSES
+from rehab_net.referrals.states import REFERRAL
 
-ACTIONS = ("confirm", "decline", "cancel", "reschedule", "arrive", "fulfil", "noshow")
+ACTIONS = API_ACTIONS
 USER_CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable", "other")
 
 
@@ -54,7 +60,7 @@ def get_appointment(session: Session, appointment_id: int | None, *,
                     viewer: Principal | None = None) -> Appointment:
     stmt = select(Appointment).where(Appointment.id == appointment_id)
     if viewer is not None:
-        stmt = stmt.where(access.facility_filter(viewer, Appointment.facility_id))
+        stmt = stmt.where(access.appointment_filter(viewer))
     found = session.scalar(stmt) if appointment_id is not None else None
     if found is None:
         raise NotFound("appointment.not_found")
@@ -142,14 +148,24 @@ def book(session: Session, *, referral: Referral, slot_id: int, hold: bool,
                              fingerprint=fingerprint)
     if appointment.referral_was_waiting:
         _booked_from_waitlist(session, referral, now)
+    if not hold:
+        tell_sender(session, appointment, "appointment_booked", now)
     return appointment, True
+
+
+def tell_sender(session: Session, appointment: Appointment, kind: str, now: datetime) -> None:
+    """The facility that sent the referral learns of its patient's appointment: booked, moved
+    or cancelled (holds and waitlist offers are not appointments yet)."""
+    referral = appointment.referral
+    referrals.notify(session, referral, kind, now, facility_id=referral.sender_id)
 
 
 def _booked_from_waitlist(session: Session, referral: Referral, now: datetime) -> None:
     """A referral booked while on the waitlist leaves it (as booked)."""
     session.execute(update(WaitlistEntry).where(
         WaitlistEntry.referral_id == referral.id, WaitlistEntry.status == "waiting").values(
-        status="booked", updated_at=now, version=WaitlistEntry.version + 1)
+        status=WAITLIST.action("book").target, updated_at=now,
+        version=WaitlistEntry.version + 1)
         .execution_options(synchronize_session=False))
 
 
@@ -169,21 +185,24 @@ def confirm(session: Session, appointment: Appointment, *, principal: Principal 
         session.refresh(appointment)
         raise Conflict("booking.hold_expired",
                        errors=[{"field": "status", "rule": message("booking.hold_expired_rule")}])
-    move(session, appointment, HELD_APPOINTMENT_STATUSES, "booked", now, "confirmed",
-          hold_expires_at=None, booked_at=now)
+    move(session, appointment, "confirm", now, hold_expires_at=None, booked_at=now)
+    tell_sender(session, appointment, "appointment_booked", now)
     if appointment.waitlist_entry_id is not None:
-        session.execute(update(WaitlistEntry).where(
-            WaitlistEntry.id == appointment.waitlist_entry_id).values(
-            status="booked", updated_at=now, version=WaitlistEntry.version + 1)
-            .execution_options(synchronize_session=False))
+        WAITLIST.move(session, WaitlistEntry, appointment.waitlist_entry_id, "book",
+                      values={"updated_at": now}, strict=False)
     return appointment
 
 
 def cancel(session: Session, appointment: Appointment, *, reason: str, note: str | None,
            principal: Principal | None, now: datetime, offer: bool = True) -> Appointment:
-    """Cancel with a reason; the freed place is offered to the waitlist."""
-    if release(session, appointment, reason=reason, note=note, principal=principal,
-               now=now) and offer:
+    """Cancel with a reason; the freed place is offered to the waitlist, and the sending
+    facility told when a booked appointment is cancelled."""
+    was_booked = appointment.status == "booked"
+    released = release(session, appointment, reason=reason, note=note, principal=principal,
+                       now=now)
+    if released and was_booked:
+        tell_sender(session, appointment, "appointment_cancelled", now)
+    if released and offer:
         waitlist.offer_slot(session, appointment.slot_id, now)
     return appointment
 
@@ -191,7 +210,7 @@ def cancel(session: Session, appointment: Appointment, *, reason: str, note: str
 def decline(session: Session, appointment: Appointment, *, note: str | None,
             principal: Principal | None, now: datetime) -> Appointment:
     """The family declines a waitlist offer: the entry waits again, the place goes to the next."""
-    if appointment.status != "proposed":
+    if not APPOINTMENT.can("decline", appointment.status):
         raise Conflict("booking.decline_not_offer", status=appointment.status,
                        errors=[{"field": "status", "rule": message(
                            "booking.status_is", status=appointment.status)}])
@@ -220,46 +239,54 @@ def reschedule(session: Session, appointment: Appointment, *, slot_id: int,
     referral = appointment.referral
     check_bookable(referral, new_slot, now)
     status = appointment.status
-    if status not in ("pending", "booked"):
-        raise Conflict("booking.reschedule_status", status=status,
-                       errors=[{"field": "status",
-                                "rule": message("booking.status_is", status=status)}])
+    APPOINTMENT.check("reschedule", status)
     if status == "pending" and appointment.hold_expires_at <= now:
         raise Conflict("booking.hold_expired",
                        errors=[{"field": "status", "rule": message("booking.hold_expired_rule")}])
     hold_until = (now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"])
                   if status == "pending" else None)
     old_slot_id = appointment.slot_id
-    move(session, appointment, ("pending", "booked"), "cancelled", now, "rescheduled",
-          cancel_reason="rescheduled", cancelled_at=now, hold_expires_at=None)
+    move(session, appointment, "reschedule", now, cancel_reason="rescheduled", cancelled_at=now,
+         hold_expires_at=None)
     new = take_place(session, referral=referral, slot=new_slot, status=status, now=now,
                      principal=principal, hold_until=hold_until, key=key,
                      fingerprint=fingerprint, rescheduled_from=appointment)
     waitlist.offer_slot(session, old_slot_id, now)
+    if status == "booked":
+        tell_sender(session, new, "appointment_moved", now)
     return new, True
+
+
+def can_record_yet(appointment: Appointment, action: str, now: datetime) -> bool:
+    """Whether an attendance step may be recorded at ``now``: arrival and attendance on the
+    appointment's day or later, a no-show once it has begun. Pages offer only these; arrive,
+    fulfil and noshow refuse the rest."""
+    if action in ("arrive", "fulfil"):
+        return day_of(appointment.starts_at) <= day_of(now)
+    if action == "noshow":
+        return appointment.starts_at <= now
+    return True
 
 
 def arrive(session: Session, appointment: Appointment, *, principal: Principal | None,
            now: datetime) -> Appointment:
     access.require_writable(principal, appointment.facility_id)
-    if day_of(appointment.starts_at) > day_of(now):
+    if not can_record_yet(appointment, "arrive", now):
         raise Conflict("booking.arrival_day",
                        errors=[{"field": "status", "rule": message("booking.later_day_rule")}])
-    return move(session, appointment, ("booked",), "arrived", now, "marked arrived",
-                 arrived_at=now)
+    return move(session, appointment, "arrive", now, arrived_at=now)
 
 
 def fulfil(session: Session, appointment: Appointment, *, principal: Principal | None,
            now: datetime) -> Appointment:
     """Attended. The referral follows: an accepted referral is now in rehabilitation."""
     access.require_writable(principal, appointment.facility_id)
-    if day_of(appointment.starts_at) > day_of(now):
+    if not can_record_yet(appointment, "fulfil", now):
         raise Conflict("booking.attendance_day",
                        errors=[{"field": "status", "rule": message("booking.later_day_rule")}])
-    move(session, appointment, ("booked", "arrived"), "fulfilled", now, "marked attended",
-          attended_at=now)
+    move(session, appointment, "fulfil", now, attended_at=now)
     referral = appointment.referral
-    if referral.state == "accepted":
+    if REFERRAL.can("start", referral.state):
         referrals.transition(session, referral, "start", principal=principal, now=now)
     return appointment
 
@@ -267,10 +294,10 @@ def fulfil(session: Session, appointment: Appointment, *, principal: Principal |
 def noshow(session: Session, appointment: Appointment, *, principal: Principal | None,
            now: datetime) -> Appointment:
     access.require_writable(principal, appointment.facility_id)
-    if appointment.starts_at > now:
+    if not can_record_yet(appointment, "noshow", now):
         raise Conflict("booking.no_show_early",
                        errors=[{"field": "status", "rule": message("booking.not_begun_rule")}])
-    return move(session, appointment, ("booked",), "noshow", now, "marked no-show")
+    return move(session, appointment, "noshow", now)
 
 
 def expire_and_offer(session: Session, now: datetime) -> dict:

@@ -40,6 +40,7 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
+from rehab_net.booking.states import APPOINTMENT, PAGE_ACTIONS, route_pattern
 from rehab_net.booking.views import decorate_entries, decorate_slots
 from rehab_net.clock import day_of, today, zone
 from rehab_net.db import get_session, utcnow
@@ -93,7 +94,6 @@ ACTION_BUTTONS = {
     "arrive": _l("Mark arrived"), "fulfil": _l("Mark attended"),
     "noshow": _l("Mark did not attend"),
 }
-PAGE_ACTIONS = ("confirm", "decline", "cancel", "arrive", "fulfil", "noshow")
 
 
 @bp.app_template_global()
@@ -225,7 +225,12 @@ def _bookable_referral(session, code: str):
 
 def _book_page(code: str, *, errors=None, status: int = 200):
     session = get_session()
-    referral = _bookable_referral(session, code)
+    with _or_404():
+        referral = referrals.get_referral(session, code, viewer=g.user)
+    mine = access.writable_facilities(g.user)
+    can_book = mine is None or referral.receiver_id in mine
+    if not can_book and not access.sent_by_mine(g.user, referral):
+        abort(404)  # the sender follows its patient's appointments; nobody else sees them
     monday = week_start(request.values.get("start"))
     first, last = week_bounds(monday)
     now = utcnow()
@@ -248,7 +253,7 @@ def _book_page(code: str, *, errors=None, status: int = 200):
         endpoint="booking_pages.book", code=referral.code, moving=moving, current=current,
         entry=entry, errors=errors or {}, key=uuid.uuid4().hex,
         hold_minutes=current_app.config["BOOKING_HOLD_MINUTES"], any_free=any(
-            s.free_places for s in slots),
+            s.free_places for s in slots), can_book=can_book,
         bookable=referral.state in places.BOOKABLE_REFERRAL_STATES), status
 
 
@@ -277,7 +282,7 @@ def book(code: str):
             message = (_("Held until %(until)s: confirm it with the family.",
                          until=_clock(appointment.hold_expires_at)) if hold else
                        _("Booked for %(when)s.", when=_when(appointment)))
-        session.commit()
+        session.flush()
     except IntegrityError as err:
         session.rollback()
         return _book_page(code, errors={"slot": _refusal(conflict_for(err))}, status=409)
@@ -327,7 +332,7 @@ def add_to_waitlist(code: str):
     note = (request.form.get("note") or "").strip()[:2000] or None
     try:
         entry, created = wl.add(session, referral, note=note, principal=g.user, now=utcnow())
-        session.commit()
+        session.flush()
     except DomainError as exc:
         session.rollback()
         return _book_page(code, errors={"waitlist": _refusal(exc)}, status=exc.status)
@@ -355,13 +360,16 @@ def _appointment_page(code: str, *, errors=None, status: int = 200):
                                                      == appt.id))
     return _render("booking/appointment.html", a=appt, errors=errors or {},
                            can_write=can_write, actions=_actions(appt) if can_write else [],
+                           can_reschedule=APPOINTMENT.can("reschedule", appt.status),
                            reasons=ops.USER_CANCEL_REASONS, later=later, now=utcnow()), status
 
 
 def _actions(appt: Appointment) -> list[str]:
-    return {"proposed": ["confirm", "decline", "cancel"], "pending": ["confirm", "cancel"],
-            "booked": ["arrive", "fulfil", "noshow", "cancel"], "arrived": ["fulfil"]}.get(
-        appt.status, [])
+    """The page's buttons: the steps the table allows from the appointment's status, and
+    attendance only once it can be recorded (no "arrived" button on next week's appointment)."""
+    now = utcnow()
+    return [a for a in APPOINTMENT.actions_from(appt.status)
+            if a in PAGE_ACTIONS and ops.can_record_yet(appt, a, now)]
 
 
 @bp.get("/appointments/<code>")
@@ -369,7 +377,7 @@ def appointment(code: str):
     return _appointment_page(code)
 
 
-@bp.post("/appointments/<code>/<any(confirm, decline, cancel, arrive, fulfil, noshow):action>")
+@bp.post(f"/appointments/<code>/{route_pattern(PAGE_ACTIONS)}")
 def appointment_action(code: str, action: str):
     session = get_session()
     appt = _appointment_or_404(session, code)
@@ -388,7 +396,7 @@ def appointment_action(code: str, action: str):
             step = {"confirm": ops.confirm, "arrive": ops.arrive, "fulfil": ops.fulfil,
                     "noshow": ops.noshow}[action]
             step(session, appt, principal=g.user, now=now)
-        session.commit()
+        session.flush()
     except DomainError as exc:
         session.rollback()
         return _appointment_page(code, errors={"action": _refusal(exc)}, status=exc.status)
@@ -451,7 +459,7 @@ def remove_from_waitlist(entry_id: int):
                         code=303)
     try:
         wl.remove(session, entry, reason=reason, principal=g.user, now=utcnow())
-        session.commit()
+        session.flush()
     except DomainError as exc:
         session.rollback()
         flash(_refusal(exc), "error")

@@ -17,13 +17,19 @@ from rehab_net.auth.principal import Principal
 from rehab_net.booking import access
 from rehab_net.booking.constraints import conflict_for, constraint_of
 from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry
+from rehab_net.booking.states import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    APPOINTMENT,
+    HELD_APPOINTMENT_STATUSES,
+    WAITLIST,
+)
 from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, field_error
 from rehab_net.messages import message
 from rehab_net.referrals.models import Referral
-from rehab_net.vocab import ACTIVE_APPOINTMENT_STATUSES, HELD_APPOINTMENT_STATUSES
+from rehab_net.referrals.states import BOOKABLE_REFERRAL_STATES
 
-BOOKABLE_REFERRAL_STATES = ("accepted", "in_progress")
+__all__ = ["BOOKABLE_REFERRAL_STATES"]  # booking's modules import it from here
 
 
 def actor_of(principal: Principal | None) -> tuple[str, int | None]:
@@ -86,10 +92,8 @@ def expire_holds(session: Session, now: datetime, *, slot_id: int | None = None,
 
 
 def entry_waits_again(session: Session, entry_id: int, now: datetime) -> None:
-    session.execute(update(WaitlistEntry).where(
-        WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered").values(
-        status="waiting", updated_at=now, version=WaitlistEntry.version + 1)
-        .execution_options(synchronize_session=False))
+    WAITLIST.move(session, WaitlistEntry, entry_id, "wait_again", values={"updated_at": now},
+                  strict=False)
 
 
 # --- taking a place -----------------------------------------------------------------------------
@@ -185,28 +189,18 @@ def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
 
 
 # --- leaving a place ----------------------------------------------------------------------------
-def move(session: Session, appointment: Appointment, sources: tuple[str, ...], target: str,
-          now: datetime, action: str, **values) -> Appointment:
-    """A conditional UPDATE: of two people acting at once, one wins; the other gets 409."""
-    if appointment.status not in sources:
-        raise Conflict("booking.move_status", status=appointment.status, action=action,
-                       errors=[{"field": "status", "rule": message(
-                           "booking.status_is", status=appointment.status)}])
-    result = session.execute(update(Appointment).where(
-        Appointment.id == appointment.id, Appointment.status == appointment.status,
-        Appointment.version == appointment.version).values(
-        status=target, updated_at=now, version=appointment.version + 1, **values)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        fresh = session.execute(select(Appointment.status).where(
-            Appointment.id == appointment.id)).scalar()
-        raise Conflict("booking.changed_meanwhile", status=fresh,
-                       errors=[{"field": "status",
-                                "rule": message("booking.status_is_now", status=fresh)}])
+def move(session: Session, appointment: Appointment, action: str, now: datetime,
+         **values) -> Appointment:
+    """An APPOINTMENT step, one conditional UPDATE: of two people acting at once, one wins; the
+    other gets 409 naming the status it is in now."""
     before = appointment.status
+    rule = APPOINTMENT.check(action, before)
+    APPOINTMENT.move(session, Appointment, appointment.id, action, from_state=before,
+                     expected_version=appointment.version,
+                     values={"updated_at": now, **values})
     session.refresh(appointment)
     audit.record(session, "update", "appointment", appointment.code,
-                 detail={"action": action, "from": before, "to": target})
+                 detail={"action": rule.done, "from": before, "to": rule.target})
     return appointment
 
 
@@ -218,9 +212,8 @@ def release(session: Session, appointment: Appointment, *, reason: str, note: st
     access.require_writable(principal, appointment.facility_id)
     if appointment.status == "cancelled":
         return False
-    sources = ("proposed",) if reason == "offer_declined" else ("proposed", "pending", "booked")
-    move(session, appointment, sources, "cancelled", now, "cancelled", cancel_reason=reason,
-         cancel_note=note, cancelled_at=now, hold_expires_at=None)
+    move(session, appointment, "decline" if reason == "offer_declined" else "cancel", now,
+         cancel_reason=reason, cancel_note=note, cancelled_at=now, hold_expires_at=None)
     if appointment.waitlist_entry_id is not None:
         entry_waits_again(session, appointment.waitlist_entry_id, now)
     return True

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from rehab_net.booking import messages as _messages  # noqa: F401 - registers the codes
+from rehab_net.booking.states import APPOINTMENT_STATUSES, WAITLIST_STATUSES
 from rehab_net.messages import message
 from rehab_net.schemas import (
     MAX_YEAR,
@@ -23,13 +24,11 @@ from rehab_net.schemas import (
     StrictInt,
 )
 from rehab_net.vocab import (
-    APPOINTMENT_STATUSES,
     EXCEPTION_KINDS,
     PROFESSIONS,
     SCHEDULE_KINDS,
     SLOT_FHIR_STATUSES,
     TIERS,
-    WAITLIST_STATUSES,
 )
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)

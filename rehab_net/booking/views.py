@@ -3,13 +3,12 @@ an Idempotency-Key), the waitlist, the holiday calendar. Thin: parse, call an op
 once, dump. Statuses are FHIR's (Slot, Appointment)."""
 from __future__ import annotations
 
-import functools
 from datetime import datetime, timedelta
 
 from flask import current_app, g
 from flask.views import MethodView
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from rehab_net import workdays
@@ -31,8 +30,9 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
+from rehab_net.booking.states import API_ACTIONS, route_pattern
 from rehab_net.clock import today, zone
-from rehab_net.db import get_session, utcnow
+from rehab_net.db import get_session, transactional, utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.listing import apply_sort, get_or_404, page_of, query_ref
 from rehab_net.network import operations as network
@@ -69,31 +69,18 @@ PERMISSIONS: dict[str, Rule] = {
 }
 
 
-RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected (PostgreSQL)
+
+def _conflict(err: Exception) -> Conflict:
+    """Commit-time and lock-time refusals of the database as 409 (never a 500): the rule the
+    database enforced, or another transaction that got in the way (PostgreSQL)."""
+    if isinstance(err, IntegrityError):
+        return conflict_for(err)
+    return Conflict("Another booking got in the way at the same moment; try again.")
 
 
-def atomic(view):
-    """Commit-time and lock-time refusals of the database as 409 (never a 500)."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except IntegrityError as err:
-            get_session().rollback()
-            raise conflict_for(err) from None
-        except OperationalError as err:
-            code = getattr(err.orig, "sqlstate", None)
-            if code not in RETRYABLE:
-                raise
-            get_session().rollback()
-            raise Conflict("booking.race") from None
-
-    return wrapper
-
-
-def commit():
-    get_session().commit()
+# A booking view's transaction: committed when the view returns (before its response is dumped),
+# its database conflicts as booking's 409s.
+atomic = transactional(conflict=_conflict)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -169,7 +156,6 @@ class Practitioners(MethodView):
         session = get_session()
         practitioner = schedules.create_practitioner(session, data, principal=g.user,
                                                      today=today())
-        commit()
         return practitioner
 
 
@@ -188,7 +174,6 @@ class PractitionerItem(MethodView):
         practitioner = schedules.update_practitioner(
             session, schedules.get_practitioner(session, code), data, principal=g.user,
             today=today(), now=utcnow())
-        commit()
         return practitioner
 
 
@@ -203,7 +188,6 @@ class PractitionerSites(MethodView):
         practitioner = schedules.get_practitioner(session, code)
         schedules.add_site(session, practitioner, data["facility_code"], principal=g.user,
                            today=today())
-        commit()
         session.refresh(practitioner)
         return practitioner
 
@@ -247,7 +231,6 @@ class ScheduleRules(MethodView):
         session = get_session()
         rule, counts = schedules.create_rule(session, data, principal=g.user, today=today(),
                                              now=utcnow())
-        commit()
         rule.slots = counts
         return rule
 
@@ -268,7 +251,6 @@ class ScheduleRuleItem(MethodView):
         rule, counts = schedules.update_rule(
             session, schedules.get_rule(session, rule_id, g.user), data, principal=g.user,
             today=today(), now=utcnow())
-        commit()
         rule.slots = counts
         return rule
 
@@ -294,7 +276,6 @@ class ScheduleExceptions(MethodView):
         session = get_session()
         exc, counts = schedules.create_exception(session, data, principal=g.user,
                                                  today=today(), now=utcnow())
-        commit()
         exc.slots = counts
         return exc
 
@@ -313,7 +294,6 @@ class ScheduleExceptionItem(MethodView):
         found = get_or_404(session, ScheduleException, exception_id, "schedule exception")
         schedules.delete_exception(session, found, principal=g.user, today=today(),
                                    now=utcnow())
-        commit()
 
 
 @blp.route("/holidays")
@@ -341,7 +321,6 @@ class SlotGeneration(MethodView):
             facility_ids = {facility.id}
         counts = generation.generate(session, today=today(), now=utcnow(),
                                      weeks=data.get("weeks"), facility_ids=facility_ids)
-        commit()
         return counts
 
 
@@ -441,10 +420,9 @@ class Appointments(MethodView):
     @blp.response(200, s.AppointmentSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """Appointments of your facilities, soonest first."""
+        """Appointments of your facilities, and of the referrals they sent, soonest first."""
         session = get_session()
-        stmt = select(Appointment).where(access.facility_filter(g.user,
-                                                                Appointment.facility_id))
+        stmt = select(Appointment).where(access.appointment_filter(g.user))
         if args.get("facility"):
             facility = query_ref(session, network.get_facility, args["facility"], "facility")
             stmt = stmt.where(Appointment.facility_id == facility.id)
@@ -487,7 +465,6 @@ class Appointments(MethodView):
         appointment, created = ops.book(session, referral=referral, slot_id=data["slot_id"],
                                         hold=data["hold"], principal=g.user, now=utcnow(),
                                         key=headers.get("key"))
-        commit()
         return appointment, (201 if created else 200)
 
 
@@ -501,8 +478,7 @@ class AppointmentItem(MethodView):
         return appointment
 
 
-@blp.route("/appointments/<code>/<any(confirm, decline, cancel, reschedule, arrive, fulfil, "
-           "noshow):action>")
+@blp.route(f"/appointments/<code>/{route_pattern(API_ACTIONS)}")
 class AppointmentAction(MethodView):
     @blp.arguments(s.AppointmentActionSchema)
     @blp.arguments(s.IdempotencyHeaders, location="headers")
@@ -534,7 +510,6 @@ class AppointmentAction(MethodView):
         else:
             step = {"arrive": ops.arrive, "fulfil": ops.fulfil, "noshow": ops.noshow}[action]
             result = step(session, appointment, principal=g.user, now=now)
-        commit()
         return result
 
 
@@ -568,7 +543,6 @@ class Waitlist(MethodView):
         referral = _referral(session, data["referral_code"])
         entry, created = wl.add(session, referral, note=data.get("note"), principal=g.user,
                                 now=utcnow())
-        commit()
         return decorate_entries(session, [entry])[0], (201 if created else 200)
 
 
@@ -590,7 +564,6 @@ class WaitlistRemove(MethodView):
         session = get_session()
         entry = wl.remove(session, wl.get_entry(session, entry_id, viewer=g.user),
                           reason=data["reason"], principal=g.user, now=utcnow())
-        commit()
         return decorate_entries(session, [entry])[0]
 
 

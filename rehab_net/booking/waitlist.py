@@ -30,6 +30,7 @@ from rehab_net.booking.places import (
     take_place,
     taken_places,
 )
+from rehab_net.booking.states import OPEN_WAITLIST_STATUSES, WAITLIST
 from rehab_net.clock import day_of
 from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, NotFound
@@ -74,7 +75,7 @@ def add(session: Session, referral: Referral, *, note: str | None, principal: Pr
 def open_entry(session: Session, referral_id: int) -> WaitlistEntry | None:
     return session.scalar(select(WaitlistEntry).where(
         WaitlistEntry.referral_id == referral_id,
-        WaitlistEntry.status.in_(("waiting", "offered")))
+        WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
         .execution_options(populate_existing=True))
 
 
@@ -82,18 +83,12 @@ def remove(session: Session, entry: WaitlistEntry, *, reason: str, principal: Pr
            now: datetime) -> WaitlistEntry:
     """Take an entry off the list, saying why (an open offer is cancelled and passed on)."""
     access.require_writable(principal, entry.facility_id, "waitlist entry")
-    if entry.status not in ("waiting", "offered"):
-        raise Conflict("waitlist.entry_status", status=entry.status,
-                       errors=[{"field": "status",
-                                "rule": message("booking.status_is", status=entry.status)}])
+    WAITLIST.check("remove", entry.status)
     offer = session.scalar(select(Appointment).where(
         Appointment.waitlist_entry_id == entry.id, Appointment.status == "proposed"))
-    done = session.execute(update(WaitlistEntry).where(
-        WaitlistEntry.id == entry.id, WaitlistEntry.version == entry.version).values(
-        status="removed", removed_reason=reason, updated_at=now,
-        version=entry.version + 1).execution_options(synchronize_session=False)).rowcount
-    if not done:
-        raise Conflict("waitlist.changed_meanwhile")
+    WAITLIST.move(session, WaitlistEntry, entry.id, "remove", from_state=entry.status,
+                  expected_version=entry.version,
+                  values={"removed_reason": reason, "updated_at": now})
     session.refresh(entry)
     audit.record(session, "update", "waitlist_entry", str(entry.id),
                  detail={"action": "remove"}, reason=reason)
@@ -120,7 +115,7 @@ def entries(principal: Principal | None, *, facility_ids=None, status=None, on):
     if status:
         stmt = stmt.where(WaitlistEntry.status == status)
     else:
-        stmt = stmt.where(WaitlistEntry.status.in_(("waiting", "offered")))
+        stmt = stmt.where(WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
     return ordered(stmt, on)
 
 
@@ -172,11 +167,8 @@ def offer_slot(session: Session, slot_id: int, now: datetime) -> Appointment | N
 
 def _offer(session: Session, entry: WaitlistEntry, slot: Slot, until: datetime,
            now: datetime) -> Appointment | None:
-    moved = session.execute(update(WaitlistEntry).where(
-        WaitlistEntry.id == entry.id, WaitlistEntry.status == "waiting").values(
-        status="offered", offers=WaitlistEntry.offers + 1, updated_at=now,
-        version=WaitlistEntry.version + 1).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
+    if not WAITLIST.move(session, WaitlistEntry, entry.id, "offer", strict=False,
+                         values={"offers": WaitlistEntry.offers + 1, "updated_at": now}):
         return None
     session.refresh(entry)
     try:

@@ -62,7 +62,7 @@ class Regions(MethodView):
         session = get_session()
         _may_write(session)
         region = ops.create_region(session, data)
-        session.commit()
+        session.flush()
         return region
 
 
@@ -84,7 +84,7 @@ class RegionItem(MethodView):
         _may_write(session)
         blp.check_etag(region, s.RegionSchema)
         ops.update_region(session, region, data)
-        session.commit()
+        session.flush()
         return region
 
 
@@ -119,7 +119,7 @@ class Facilities(MethodView):
         region = ops._reference(session, ops.get_region, data["region_code"], "region_code")
         _may_write(session, region.id)
         facility = ops.create_facility(session, data)
-        session.commit()
+        session.flush()
         return facility
 
 
@@ -144,7 +144,7 @@ class FacilityItem(MethodView):
             _may_write(session, moved_to.id)
         blp.check_etag(facility, s.FacilitySchema)
         ops.update_facility(session, facility, data)
-        session.commit()
+        session.flush()
         return facility
 
 
@@ -174,7 +174,7 @@ class FacilityCapacities(MethodView):
         facility = ops.get_facility(session, code)
         _may_write(session, facility.region_id)
         capacity = ops.set_capacity(session, facility, data)
-        session.commit()
+        session.flush()
         return capacity
 
 
@@ -206,7 +206,7 @@ class Services(MethodView):
         session = get_session()
         _may_write(session)
         service = ops.create_service(session, data)
-        session.commit()
+        session.flush()
         return service
 
 
@@ -228,6 +228,6 @@ class ServiceItem(MethodView):
         _may_write(session)
         blp.check_etag(service, s.ServiceSchema)
         ops.update_service(session, service, data)
-        session.commit()
+        session.flush()
         return service
 

@@ -16,8 +16,9 @@ from rehab_net.db import upsert_by_code
 from rehab_net.network import operations as network
 from rehab_net.people.identifiers import IdentifierError, check_certificate, parse_resident_id
 from rehab_net.people.models import Case, Person
+from rehab_net.people.states import CASE_STATUSES
 from rehab_net.protection import blind_index
-from rehab_net.vocab import CASE_STATUSES, CATEGORIES, POVERTY_STATUSES, SEXES
+from rehab_net.vocab import CATEGORIES, POVERTY_STATUSES, SEXES
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-\d{7,8})$")
 

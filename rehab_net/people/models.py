@@ -9,8 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from rehab_net.db import Base, UTCDateTime, utcnow
 from rehab_net.network.models import Region, Service
+from rehab_net.people.states import CASE_STATUSES
 from rehab_net.protection import Encrypted, blind_index
-from rehab_net.vocab import CASE_STATUSES, CATEGORIES, POVERTY_STATUSES, SEXES, sql_in
+from rehab_net.vocab import CATEGORIES, POVERTY_STATUSES, SEXES, sql_in
 
 # Columns holding personal data, by table. Nothing else may hold it (not logs, not URLs, not the
 # audit log: it names these fields when they change, never their values). Identifiers are also

@@ -16,19 +16,8 @@ from rehab_net.people import messages as _messages  # noqa: F401 - registers the
 from rehab_net.people.identifiers import IdentifierError, check_certificate, parse_resident_id
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import SEVERE_GRADES, child_birth_cutoff
+from rehab_net.people.states import CASE, OPEN_CASE_STATUSES
 from rehab_net.protection import blind_index
-from rehab_net.vocab import OPEN_CASE_STATUSES
-
-# Case status changes a user may make. Planning, referral and booking will drive most of them.
-CASE_TRANSITIONS = {
-    "registered": {"waiting", "closed"},
-    "waiting": {"assigned", "closed"},
-    "assigned": {"waiting", "in_service", "closed"},
-    "in_service": {"completed", "waiting", "closed"},
-    "completed": {"closed", "waiting"},
-    "closed": set(),
-}
-
 
 
 def get_person(session: Session, code: str, *, scope: Scope | None = None) -> Person:
@@ -274,10 +263,21 @@ def _refuse_second_open_case(session: Session, person: Person, service) -> None:
                                 "case_code": existing.code}])
 
 
+def move_case(session: Session, case: Case, action: str, **values) -> Case:
+    """Move a case by a CASE action (people/states.py) in the caller's transaction, for the
+    modules that drive a case (planning, referrals, booking): one conditional UPDATE on the status
+    and version read; 409 naming the status when the action does not leave it, or when someone
+    else moved it first. The Case object is refreshed, so its version stays in step."""
+    CASE.move(session, Case, case.id, action, from_state=case.status,
+              expected_version=case.version, values=values)
+    session.refresh(case)
+    return case
+
+
 def update_case(session: Session, case: Case, data: dict, *, today: date) -> Case:
     data = dict(data)
     if "status" in data and data["status"] != case.status:
-        allowed = CASE_TRANSITIONS[case.status]
+        allowed = CASE.targets_from(case.status)  # planning, referrals, booking: move_case
         if data["status"] not in allowed:
             raise field_error("status", "case.status_change", status=case.status,
                               to=data["status"], allowed=", ".join(sorted(allowed)) or "none")

@@ -19,8 +19,9 @@ from rehab_net.network.models import Service
 from rehab_net.people import operations as ops
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class
+from rehab_net.people.states import CASE_STATUSES
 from rehab_net.schemas import query_page
-from rehab_net.vocab import CASE_STATUSES, CATEGORIES, PRIORITY_CLASSES
+from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES
 
 bp = Blueprint("people_pages", __name__)
 
@@ -103,7 +104,7 @@ def reveal(code: str):
                                                     "characters).")}
         return _person_page(code, errors=errors, status=422)
     audit.record(session, "reveal", "person", person.code, reason=full)
-    session.commit()
+    session.flush()
     return _person_page(code, revealed=True)
 
 
@@ -178,7 +179,7 @@ def new_case():
                                        | {"grade": int(form["grade"])})
         try:
             created = ops.create_case(session, data, today=today(), scope=scope("case.write"))
-            session.commit()
+            session.flush()
             flash(_("Case %(code)s is registered.", code=created.code), "info")
             return redirect(url_for("people_pages.case", code=created.code), code=303)
         except Invalid as exc:

@@ -9,8 +9,9 @@ from rehab_net.messages import message
 from rehab_net.people import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.people.importer import PHONE
 from rehab_net.people.rules import age_on, priority_class
+from rehab_net.people.states import CASE_STATUSES
 from rehab_net.schemas import Code, Input, ListArgs, StrictInt
-from rehab_net.vocab import CASE_STATUSES, CATEGORIES, POVERTY_STATUSES, PRIORITY_CLASSES, SEXES
+from rehab_net.vocab import CATEGORIES, POVERTY_STATUSES, PRIORITY_CLASSES, SEXES
 
 Phone = lambda **kw: fields.String(validate=validate.Regexp(  # noqa: E731
     PHONE, error=message("person.phone_format")), **kw)

@@ -62,7 +62,7 @@ class Persons(MethodView):
         """Register a person; birth date and sex are read from the resident ID number."""
         session = get_session()
         person = ops.create_person(session, data, scope=scope("person.write"))
-        session.commit()
+        session.flush()
         return person
 
 
@@ -78,7 +78,7 @@ class PersonLookup(MethodView):
         if person is None:
             raise NotFound("person.id_not_found")
         audit.record(session, "read", "person", person.code, detail={"via": "lookup"})
-        session.commit()
+        session.flush()
         return person
 
 
@@ -102,7 +102,7 @@ class PersonItem(MethodView):
         person = ops.get_person(session, code, scope=scope("person.write"))
         blp.check_etag(person, s.PersonSchema)
         ops.update_person(session, person, data, scope=scope("person.write"))
-        session.commit()
+        session.flush()
         return person
 
 
@@ -140,7 +140,7 @@ class Cases(MethodView):
         """Register a case for a person."""
         session = get_session()
         case = ops.create_case(session, data, today=today(), scope=scope("case.write"))
-        session.commit()
+        session.flush()
         return case
 
 
@@ -164,7 +164,7 @@ class CaseItem(MethodView):
         case = ops.get_case(session, code, scope=scope("case.write"))
         blp.check_etag(case, s.CaseSchema)
         ops.update_case(session, case, data, today=today())
-        session.commit()
+        session.flush()
         return case
 
 
@@ -178,5 +178,5 @@ class PersonReveal(MethodView):
         session = get_session()
         person = ops.get_person(session, code, scope=scope("person.read"))
         audit.record(session, "reveal", "person", person.code, reason=data["reason"])
-        session.commit()
+        session.flush()
         return person

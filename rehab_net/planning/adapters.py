@@ -22,13 +22,14 @@ from rehab_net.network import operations as network
 from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class, seventh_birthday
+from rehab_net.people.states import WAITING_CASE_STATUSES
 from solver.instance import FORMAT_INSTANCE
 
 # Cases that wait for a place. Besides them the instance holds every case with a booked course
 # that has not begun (a placement, booking/capacity.py): it enters with `current`, so the plan
 # keeps it unless moving it gains more than the reassign cost. Cases in rehabilitation are not
 # planned again: their appointments take places from the weeks they fall in.
-WAITING_STATUSES = ("registered", "waiting")
+WAITING_STATUSES = WAITING_CASE_STATUSES
 
 
 class SolutionMismatch(ValueError):

@@ -22,10 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rehab_net.db import Base, UTCDateTime, utcnow
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.people.models import Case
+from rehab_net.planning.states import FINISHED_STATUSES, PLAN_STATUSES
 from rehab_net.vocab import PRIORITY_CLASSES, sql_in
 
-PLAN_STATUSES = ("queued", "running", "optimal", "feasible", "error", "cancelled")
-FINISHED_STATUSES = ("optimal", "feasible", "error", "cancelled")
 # The solver's reasons for leaving a case without a place (SOLVER_FORMAT.md).
 UNASSIGNED_REASONS = ("no_eligible_facility", "capacity")
 MAX_HORIZON_WEEKS = 52

@@ -25,6 +25,7 @@ from rehab_net.planning.models import (
     PlanLoad,
     PlanShadowPrice,
 )
+from rehab_net.planning.states import PLAN
 from rehab_net.policy import PolicySetting, current_policy
 
 DEFAULT_HORIZON_WEEKS = 12
@@ -34,13 +35,6 @@ CHILD_FAST_WEEKS = 4
 STALE_AFTER = timedelta(minutes=2)
 INSERT_CHUNK = 5000
 
-# The allowed changes of state. Each is made by _move(), which checks this table and lets the
-# database pick the single winner when two processes try at once.
-PLAN_TRANSITIONS = {
-    "queued": {"running", "cancelled", "error"},  # error: it could not be queued
-    "running": {"optimal", "feasible", "error", "cancelled"},
-    "optimal": set(), "feasible": set(), "error": set(), "cancelled": set(),
-}
 
 
 # --- the policy weights -------------------------------------------------------------------------
@@ -114,23 +108,19 @@ def list_plans(*, status: str | None = None):
     return stmt
 
 
-# --- the state machine --------------------------------------------------------------------------
-def _move(session: Session, plan_id: int, from_: tuple[str, ...], to: str, **values) -> bool:
-    """UPDATE plan SET status=to ... WHERE id=? AND status IN from_: True when this call made the
-    change. Under concurrency exactly one caller sees rowcount 1. ("fetch" keeps a Plan already
-    loaded in the session in step with the row.)"""
-    assert all(to in PLAN_TRANSITIONS[s] for s in from_), (from_, to)
-    result = session.execute(
-        update(Plan).where(Plan.id == plan_id, Plan.status.in_(from_))
-        .values(status=to, **values),
-        execution_options={"synchronize_session": "fetch"})
-    return result.rowcount == 1
+# --- the state machine (the PLAN table, planning/states.py) --------------------------------------
+def _move(session: Session, plan_id: int, action: str, **values) -> bool:
+    """UPDATE plan SET status=<the action's target> ... WHERE id=? AND status IN <its sources>:
+    True when this call made the change. Under concurrency exactly one caller sees rowcount 1.
+    ("fetch" keeps a Plan already loaded in the session in step with the row.)"""
+    return PLAN.move(session, Plan, plan_id, action, values=values, strict=False,
+                     synchronize="fetch")
 
 
 def claim(session: Session, plan_id: int) -> bool:
     """queued -> running, for exactly one worker."""
     now = utcnow()
-    return _move(session, plan_id, ("queued",), "running", started_at=now, heartbeat_at=now)
+    return _move(session, plan_id, "claim", started_at=now, heartbeat_at=now)
 
 
 def claim_next(session: Session) -> int | None:
@@ -147,7 +137,7 @@ def claim_next(session: Session) -> int | None:
 def cancel(session: Session, plan: Plan) -> Plan:
     """A queued plan is cancelled at once; a running one is asked to stop (its worker ends the
     optimiser's process within a second or two and marks it cancelled)."""
-    if _move(session, plan.id, ("queued",), "cancelled", finished_at=utcnow(),
+    if _move(session, plan.id, "cancel", finished_at=utcnow(),
              message="Cancelled before it started."):
         return reload(session, plan.id)
     asked = session.execute(
@@ -170,12 +160,12 @@ def heartbeat(session: Session, plan_id: int) -> None:
 
 
 def mark_cancelled(session: Session, plan_id: int) -> bool:
-    return _move(session, plan_id, ("running",), "cancelled", finished_at=utcnow(),
+    return _move(session, plan_id, "stop", finished_at=utcnow(),
                  message="Cancelled while the optimiser was running; no results were stored.")
 
 
 def fail(session: Session, plan_id: int, message: str, **values) -> bool:
-    return _move(session, plan_id, ("queued", "running"), "error", finished_at=utcnow(),
+    return _move(session, plan_id, "fail", finished_at=utcnow(),
                  message=message, **values)
 
 
@@ -200,7 +190,7 @@ def record_progress(session: Session, plan_id: int, done: int, total: int) -> No
 
 def finish_scaleup(session: Session, plan_id: int, result: dict, seconds: float) -> bool:
     """running -> optimal with the sweep's ranking as the plan's figures."""
-    return _move(session, plan_id, ("running",), "optimal", finished_at=utcnow(),
+    return _move(session, plan_id, "finish_optimal", finished_at=utcnow(),
                  objective=result["baseline"]["objective"], wall_seconds=round(seconds, 3),
                  kpis={"scaleup": result}, message=None,
                  stats={"progress": {"done": len(result["ranking"]),
@@ -228,12 +218,12 @@ def store_results(session: Session, plan_id: int, built: adapters.BuiltInstance,
                                                   built.case_attrs.items()},
                            built.facility_districts)
     if built.scenario:  # copies of cases and new facilities have no rows: figures only
-        return _move(session, plan_id, ("running",), solution["status"], finished_at=utcnow(),
+        return _move(session, plan_id, f"finish_{solution['status']}", finished_at=utcnow(),
                      objective=solution.get("objective"), bound=solution.get("bound"),
                      wall_seconds=_wall_seconds(solution, stats), stats=stats,
                      assigned_count=figures["placed"], message=None, kpis=figures)
     rows = adapters.solution_rows(built, solution, plan_id)
-    moved = _move(session, plan_id, ("running",), solution["status"], finished_at=utcnow(),
+    moved = _move(session, plan_id, f"finish_{solution['status']}", finished_at=utcnow(),
                   objective=solution.get("objective"), bound=solution.get("bound"),
                   wall_seconds=_wall_seconds(solution, stats), stats=stats,
                   assigned_count=rows.assigned_count, message=None, kpis=figures)

@@ -28,7 +28,7 @@ from rehab_net import access
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.csvimport import CODE
-from rehab_net.db import get_session
+from rehab_net.db import get_session, transactional
 from rehab_net.errors import Conflict, Invalid, NotFound
 from rehab_net.i18n import local_name
 from rehab_net.messages import code_of, message, params_of, translate
@@ -37,6 +37,7 @@ from rehab_net.planning import exports, queue, scenarios, svg
 from rehab_net.planning import operations as ops
 from rehab_net.planning.models import MAX_HORIZON_WEEKS, Plan, Scenario
 from rehab_net.planning.schemas import PolicyOverridesSchema
+from rehab_net.planning.states import SOLVED_STATUSES
 from rehab_net.schemas import form_id
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS, label
 
@@ -260,7 +261,7 @@ def _options(session) -> dict:
 def _latest_baseline(session) -> Plan | None:
     """The newest finished plan of the live network without changes."""
     for plan in session.scalars(select(Plan).where(
-            Plan.scenario_id.is_(None), Plan.status.in_(("optimal", "feasible")))
+            Plan.scenario_id.is_(None), Plan.status.in_(SOLVED_STATUSES))
             .order_by(Plan.id.desc()).limit(20)):
         if plan.kpis:
             return plan
@@ -310,7 +311,7 @@ def new_scenario():
             created = scenarios.create_scenario(
                 session, {"name": form["name"], "description": form["description"] or None},
                 actor=g.user.username)
-            session.commit()
+            session.flush()
             flash(_("Scenario %(name)s is saved. Add its changes below.", name=created.name),
                   "success")
             return redirect(url_for("scenario_pages.scenario", scenario_id=created.id), code=303)
@@ -329,9 +330,9 @@ def run_baseline():
             "Enter a whole number from %(lo)s to %(hi)s.", lo=1, hi=MAX_HORIZON_WEEKS)},
             {"baseline_horizon": request.form.get("horizon_weeks", "")}, 422)
     session = get_session()
-    plan = ops.create_plan(session, {"horizon_weeks": horizon}, today=today(),
-                           default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-    session.commit()
+    with transactional(session):  # committed first: the worker must see the plan
+        plan = ops.create_plan(session, {"horizon_weeks": horizon}, today=today(),
+                               default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
     queue.submit(session, plan)
     flash(_("The baseline is queued as plan #%(id)d. A worker solves it; reload this page to "
             "see its status.", id=plan.id), "success")
@@ -379,7 +380,7 @@ def add_change(scenario_id: int):
         index = len(found.changes)
         try:
             scenarios.update_scenario(session, found, {"changes": [*found.changes, change]})
-            session.commit()
+            session.flush()
             flash(_("The change is added: %(what)s.", what=exports.kind_label(kind)), "success")
             return redirect(url_for("scenario_pages.scenario", scenario_id=scenario_id,
                                     _anchor="changes"), code=303)
@@ -403,7 +404,7 @@ def remove_change(scenario_id: int, index: int):
     kept = [c for i, c in enumerate(found.changes) if i != index]
     try:
         scenarios.update_scenario(session, found, {"changes": kept})
-        session.commit()
+        session.flush()
     except Invalid as exc:
         session.rollback()
         errors = {"changes": _("Change %(n)d cannot be removed: %(rule)s", n=index + 1,
@@ -428,7 +429,7 @@ def copy(scenario_id: int):
     else:
         try:
             made = scenarios.copy_scenario(session, found, name, actor=g.user.username)
-            session.commit()
+            session.flush()
             flash(_("This is the copy of %(name)s: edit it freely.", name=found.name), "success")
             return redirect(url_for("scenario_pages.scenario", scenario_id=made.id), code=303)
         except Conflict:
@@ -447,9 +448,9 @@ def run(scenario_id: int):
         return _scenario_page(scenario_id, errors={"run-horizon_weeks": _(
             "Enter a whole number from %(lo)s to %(hi)s.", lo=1, hi=MAX_HORIZON_WEEKS)},
             horizon=raw, status=422)
-    plan = scenarios.run_scenario(session, found, {"horizon_weeks": horizon}, today=today(),
-                                  default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-    session.commit()
+    with transactional(session):  # committed first: the worker must see the plan
+        plan = scenarios.run_scenario(session, found, {"horizon_weeks": horizon}, today=today(),
+                                      default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
     queue.submit(session, plan)
     flash(_("The run is queued as plan #%(id)d. A worker solves it; reload this page to see its "
             "status.", id=plan.id), "success")
@@ -497,7 +498,7 @@ def _comparison(ids: list[int]):
 
 
 def _pickable(session) -> list[Plan]:
-    rows = session.scalars(select(Plan).where(Plan.status.in_(("optimal", "feasible")))
+    rows = session.scalars(select(Plan).where(Plan.status.in_(SOLVED_STATUSES))
                            .order_by(Plan.id.desc()).limit(PICKABLE_PLANS))
     return [p for p in rows if p.kpis]
 

@@ -13,6 +13,7 @@ import logging
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from rehab_net.db import transactional
 from rehab_net.errors import DomainError
 from rehab_net.planning import operations as ops
 
@@ -59,7 +60,7 @@ def submit(session: Session, plan) -> None:
             result_ttl=RESULT_TTL, failure_ttl=7 * RESULT_TTL)
     except RedisError as exc:
         log.warning("could not queue plan %s: %s", plan.id, type(exc).__name__)
-        ops.fail(session, plan.id, "The plan could not be queued: the job queue (Redis) is not "
-                                   "reachable.")
-        session.commit()
+        with transactional(session):  # the request then fails: the mark must outlast it
+            ops.fail(session, plan.id, "The plan could not be queued: the job queue (Redis) is "
+                                       "not reachable.")
         raise QueueUnavailable("plan.queue_unavailable") from None

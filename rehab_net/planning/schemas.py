@@ -7,7 +7,8 @@ from marshmallow import Schema, fields, validate
 from rehab_net.messages import message
 from rehab_net.planning import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.planning.adapters import week_start
-from rehab_net.planning.models import MAX_HORIZON_WEEKS, PLAN_STATUSES, UNASSIGNED_REASONS
+from rehab_net.planning.models import MAX_HORIZON_WEEKS, UNASSIGNED_REASONS
+from rehab_net.planning.states import PLAN_STATUSES
 from rehab_net.schemas import Input, ListArgs, QueryArgs, StrictInt
 from rehab_net.vocab import PRIORITY_CLASSES, TIERS
 

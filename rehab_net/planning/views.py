@@ -11,7 +11,7 @@ from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today, zone
-from rehab_net.db import get_session
+from rehab_net.db import get_session, transactional
 from rehab_net.errors import Conflict, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as network
@@ -70,7 +70,7 @@ class Policy(MethodView):
         policy = current_policy(session)
         blp.check_etag(policy, s.PolicySchema)
         ops.update_policy(session, policy, data)
-        session.commit()
+        session.flush()
         return policy
 
 
@@ -96,9 +96,9 @@ class Plans(MethodView):
     def post(self, data):
         """Start a plan: queued now, run by a worker; poll the Location until it has finished."""
         session = get_session()
-        plan = ops.create_plan(session, data or {}, today=today(),
-                               default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        session.commit()
+        with transactional(session):  # committed first: the worker must see the plan
+            plan = ops.create_plan(session, data or {}, today=today(),
+                                   default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
         queue.submit(session, plan)
         return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
 
@@ -121,7 +121,7 @@ class PlanCancel(MethodView):
         """Cancel a queued plan, or ask the worker to stop a running one (409 when finished)."""
         session = get_session()
         plan = ops.cancel(session, ops.get_plan(session, plan_id))
-        session.commit()
+        session.flush()
         return plan
 
 
@@ -143,7 +143,7 @@ class Scenarios(MethodView):
 
         session = get_session()
         scenario = scenarios.create_scenario(session, data, actor=g.user.username)
-        session.commit()
+        session.flush()
         return scenario
 
 
@@ -164,7 +164,7 @@ class ScenarioItem(MethodView):
         scenario = scenarios.get_scenario(session, scenario_id)
         blp.check_etag(scenario, s.ScenarioSchema)
         scenarios.update_scenario(session, scenario, data)
-        session.commit()
+        session.flush()
         return scenario
 
 
@@ -179,7 +179,7 @@ class ScenarioCopy(MethodView):
         session = get_session()
         copy_ = scenarios.copy_scenario(session, scenarios.get_scenario(session, scenario_id),
                                         data["name"], actor=g.user.username)
-        session.commit()
+        session.flush()
         return copy_
 
 
@@ -191,10 +191,10 @@ class ScenarioRun(MethodView):
         """Solve the live network with the scenario's changes, in a worker (a plan whose figures
         are compared; the live data is never touched)."""
         session = get_session()
-        plan = scenarios.run_scenario(
-            session, scenarios.get_scenario(session, scenario_id), data or {}, today=today(),
-            default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        session.commit()
+        with transactional(session):  # committed first: the worker must see the plan
+            plan = scenarios.run_scenario(
+                session, scenarios.get_scenario(session, scenario_id), data or {}, today=today(),
+                default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
         queue.submit(session, plan)
         return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
 
@@ -209,10 +209,10 @@ class ScaleUps(MethodView):
         (open_station), solving each exactly; the plan's kpis.scaleup holds the ranking and
         stats.progress shows how far it is."""
         session = get_session()
-        plan = scenarios.start_scaleup(
-            session, data, today=today(),
-            default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        session.commit()
+        with transactional(session):  # committed first: the worker must see the plan
+            plan = scenarios.start_scaleup(
+                session, data, today=today(),
+                default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
         queue.submit(session, plan)
         return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
 
@@ -252,7 +252,7 @@ class PlanApply(MethodView):
         result = referrals.referrals_from_plan(session, session.scalars(stmt).unique(),
                                                principal=g.user, now=utcnow(), today=today_(),
                                                send=data["send"])
-        session.commit()
+        session.flush()
         return result
 
 

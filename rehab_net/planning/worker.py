@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from rehab_net.db import get_session
+from rehab_net.db import get_session, transactional
 from rehab_net.planning import adapters
 from rehab_net.planning import operations as ops
 from rehab_net.planning.changes import ChangeError
@@ -147,14 +147,11 @@ class _Progress:
     last_beat: float = field(default_factory=time.monotonic)
 
     def should_stop(self) -> bool:
-        with self.app.app_context():
-            session = get_session()
+        with self.app.app_context(), transactional() as session:
             if time.monotonic() - self.last_beat >= HEARTBEAT_SECONDS:
                 ops.heartbeat(session, self.plan_id)
                 self.last_beat = time.monotonic()
-            stop = ops.cancel_requested(session, self.plan_id)
-            session.commit()
-            return stop
+            return ops.cancel_requested(session, self.plan_id)
 
 
 def hard_limit(time_limit: float) -> float:
@@ -214,11 +211,9 @@ def _run_scaleup(app: Flask, plan_id: int, built: adapters.BuiltInstance, spec: 
             candidates = scaleup.candidates_add_places(sub, spec["service"], spec["places"])
 
     def progress(done: int, total: int) -> None:
-        with app.app_context():
-            s = get_session()
+        with app.app_context(), transactional() as s:
             ops.heartbeat(s, plan_id)
             ops.record_progress(s, plan_id, done, total)
-            s.commit()
 
     from solver.io import InstanceError
 
@@ -231,17 +226,14 @@ def _run_scaleup(app: Flask, plan_id: int, built: adapters.BuiltInstance, spec: 
         _give_up(app, plan_id, describe_exception(exc))
         return "error"
     with app.app_context():
-        session = get_session()
-        ops.finish_scaleup(session, plan_id, result, time.perf_counter() - started)
-        session.commit()
+        with transactional() as session:
+            ops.finish_scaleup(session, plan_id, result, time.perf_counter() - started)
         return ops.reload(session, plan_id).status
 
 
 def _give_up(app: Flask, plan_id: int, message: str) -> None:
-    with app.app_context():
-        session = get_session()
+    with app.app_context(), transactional() as session:
         ops.fail(session, plan_id, message)
-        session.commit()
 
 
 def _build(app: Flask, plan_id: int):
@@ -262,18 +254,18 @@ def _build(app: Flask, plan_id: int):
                     built.facility_districts.setdefault(f["id"], None)
         except ChangeError as exc:
             session.rollback()
-            ops.fail(session, plan_id, f"The scenario does not fit the network: {exc}")
-            session.commit()
+            with transactional(session):
+                ops.fail(session, plan_id, f"The scenario does not fit the network: {exc}")
             return None
         except Exception as exc:
             log.exception("plan %s: building the instance failed", plan_id)
             session.rollback()
-            ops.fail(session, plan_id, f"Reading the network and cases failed: "
-                                       f"{type(exc).__name__}")
-            session.commit()
+            with transactional(session):
+                ops.fail(session, plan_id, f"Reading the network and cases failed: "
+                                           f"{type(exc).__name__}")
             return None
-        ops.record_instance(session, plan_id, built)
-        session.commit()
+        with transactional(session):  # the reads above and the instance's stats: one transaction
+            ops.record_instance(session, plan_id, built)
         return built, float(plan.parameters["time_limit"]), time.perf_counter() - started
 
 
@@ -281,17 +273,16 @@ def _finish(app: Flask, plan_id: int, built: adapters.BuiltInstance, outcome: Ch
             stats: dict) -> str:
     stats["run_seconds"] = round(outcome.seconds, 3)
     with app.app_context():
-        session = get_session()
-        if outcome.kind == "cancelled":
-            ops.mark_cancelled(session, plan_id)
-        elif outcome.kind != "ok":
-            ops.fail(session, plan_id, outcome.message, stats=stats)
-        elif outcome.solution.get("status") not in ("optimal", "feasible"):
-            ops.fail(session, plan_id, outcome.solution.get("message")
-                     or "The optimiser reported an error.", stats=stats)
-        else:
-            _store(session, plan_id, built, outcome.solution, stats)
-        session.commit()
+        with transactional() as session:
+            if outcome.kind == "cancelled":
+                ops.mark_cancelled(session, plan_id)
+            elif outcome.kind != "ok":
+                ops.fail(session, plan_id, outcome.message, stats=stats)
+            elif outcome.solution.get("status") not in ("optimal", "feasible"):
+                ops.fail(session, plan_id, outcome.solution.get("message")
+                         or "The optimiser reported an error.", stats=stats)
+            else:
+                _store(session, plan_id, built, outcome.solution, stats)
         return ops.reload(session, plan_id).status
 
 
@@ -313,19 +304,13 @@ def _store(session, plan_id: int, built: adapters.BuiltInstance, solution: dict,
 
 # --- the loops ----------------------------------------------------------------------------------
 def claim_next(app: Flask) -> int | None:
-    with app.app_context():
-        session = get_session()
-        plan_id = ops.claim_next(session)
-        session.commit()
-        return plan_id
+    with app.app_context(), transactional() as session:
+        return ops.claim_next(session)
 
 
 def fail_stale_plans(app: Flask) -> int:
-    with app.app_context():
-        session = get_session()
-        count = ops.fail_stale_plans(session)
-        session.commit()
-        return count
+    with app.app_context(), transactional() as session:
+        return ops.fail_stale_plans(session)
 
 
 def work(app: Flask, *, once: bool = False, burst: bool = False, poll_seconds: float = 2.0,
@@ -365,10 +350,8 @@ def work(app: Flask, *, once: bool = False, burst: bool = False, poll_seconds: f
 def run_queued_plan(app: Flask, plan_id: int) -> str:
     """What the RQ job does (rehab_net/rq_entry.py builds the app): claim the plan and run it."""
     fail_stale_plans(app)
-    with app.app_context():
-        session = get_session()
+    with app.app_context(), transactional() as session:
         claimed = ops.claim(session, plan_id)
-        session.commit()
     if not claimed:  # cancelled while queued, or run already (e.g. --inline)
         return "skipped: the plan was no longer queued"
     return run_claimed_plan(app, plan_id)

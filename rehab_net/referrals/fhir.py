@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from rehab_net.referrals.states import FHIR_STATUS
+
 __all__ = [
     "PRIORITY",
     "SERVICE_REQUEST_STATUS",
@@ -28,36 +30,14 @@ __all__ = [
     "referral_bundle",
 ]
 
-# Our state -> ServiceRequest.status (value set request-status).
-SERVICE_REQUEST_STATUS: Mapping[str, str] = MappingProxyType({
-    "draft": "draft",
-    "sent": "active",
-    "received": "active",
-    "accepted": "active",
-    "in_progress": "active",
-    "completed": "completed",
-    "closed": "completed",
-    "declined": "revoked",
-    "returned": "revoked",
-    "cancelled": "revoked",
-    "expired": "revoked",
-})
+# Our state -> ServiceRequest.status (value set request-status), from the state table.
+SERVICE_REQUEST_STATUS: Mapping[str, str] = MappingProxyType(
+    {state: codes[0] for state, codes in FHIR_STATUS.items()})
 
 # Our state -> Task.status (value set task-status). Task.businessStatus always carries our exact
 # state too, which tells "returned" from "declined" and "closed" from "completed".
-TASK_STATUS: Mapping[str, str] = MappingProxyType({
-    "draft": "draft",
-    "sent": "requested",
-    "received": "received",
-    "accepted": "accepted",
-    "declined": "rejected",
-    "returned": "rejected",
-    "in_progress": "in-progress",
-    "completed": "completed",
-    "closed": "completed",
-    "cancelled": "cancelled",
-    "expired": "failed",
-})
+TASK_STATUS: Mapping[str, str] = MappingProxyType(
+    {state: codes[1] for state, codes in FHIR_STATUS.items()})
 
 # Our urgency -> ServiceRequest.priority / Task.priority (value set request-priority).
 PRIORITY: Mapping[str, str] = MappingProxyType({

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rehab_net.db import Base, UTCDateTime, utcnow
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.people.models import Case
+from rehab_net.referrals.states import REFERRAL_STATES
 from rehab_net.vocab import (
     DECLINE_REASONS,
     DIRECTIONS,
     NOTIFICATION_KINDS,
-    REFERRAL_STATES,
     URGENCIES,
     sql_in,
 )

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from rehab_net.auth import audit
 from rehab_net.auth.principal import Principal
 from rehab_net.errors import Conflict, DomainError, NotFound, field_error
-from rehab_net.messages import message
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.people import operations as people
@@ -22,8 +21,15 @@ from rehab_net.people.rules import child_birth_cutoff
 from rehab_net.referrals import deadlines
 from rehab_net.referrals import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.referrals.models import Notification, Referral, ReferralAttachment, ReferralEvent
-from rehab_net.referrals.states import ACTIONS
-from rehab_net.vocab import DECLINE_REASONS, FACILITY_ROLES, OPEN_REFERRAL_STATES
+from rehab_net.referrals.states import (
+    ACTIONS,
+    BOOKABLE_REFERRAL_STATES,
+    FINAL_REFERRAL_STATES,
+    OPEN_REFERRAL_STATES,
+    REFERRAL,
+    UNANSWERED_REFERRAL_STATES,
+)
+from rehab_net.vocab import DECLINE_REASONS, FACILITY_ROLES
 
 TIER_RANK = {"clinic": 0, "station": 1, "centre": 2}
 ATTACHMENT_TYPES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png",
@@ -202,9 +208,9 @@ def transition(session: Session, referral: Referral, action: str, *,
                principal: Principal | None, now: datetime, reason: str | None = None,
                reason_code: str | None = None, outcome: str | None = None,
                expected_version: int | None = None) -> Referral:
-    """Move a referral by ``action``. The UPDATE is conditional on the state (and version) read:
-    when someone else moved it first, nothing is written and the caller gets 409 with the state it
-    is in now."""
+    """Move a referral by ``action`` (REFERRAL's table). The UPDATE is conditional on the state
+    (and version) read: when someone else moved it first, nothing is written and the caller gets
+    409 with the state it is in now."""
     rule = ACTIONS.get(action)
     if rule is None:
         raise NotFound("referral.action_unknown", action=action)
@@ -212,11 +218,7 @@ def transition(session: Session, referral: Referral, action: str, *,
         _check_side(referral, rule.side, principal)
     if expected_version is not None and expected_version != referral.version:
         raise _conflict(session, referral)
-    if referral.state not in rule.sources:
-        raise Conflict("referral.wrong_state", state=referral.state, past=_past(action),
-                       allowed=", ".join(rule.sources),
-                       errors=[{"field": "state",
-                                "rule": message("referral.state_is", state=referral.state)}])
+    REFERRAL.check(action, referral.state)
     text = (reason or "").strip() or None
     if rule.needs_reason and action == "decline" and reason_code not in DECLINE_REASONS:
         raise field_error("reason_code", "referral.decline_reason_needed")
@@ -225,8 +227,7 @@ def transition(session: Session, referral: Referral, action: str, *,
                           "referral.advice_needed")
     if rule.needs_outcome and not (outcome or "").strip():
         raise field_error("outcome", "referral.outcome_needed")
-    values: dict = {"state": rule.target, "updated_at": now, "version": referral.version + 1,
-                    "overdue_at": None, "escalated_at": None}
+    values: dict = {"updated_at": now, "overdue_at": None, "escalated_at": None}
     due, escalate, expire = deadlines.deadlines_for(
         rule.target, referral.urgency, _is_child(session, referral, now.date()), now,
         _deadline_table())
@@ -244,15 +245,11 @@ def transition(session: Session, referral: Referral, action: str, *,
                       else None)
     if action == "complete":
         values["outcome"] = outcome.strip()
-    if rule.target in ("closed", "cancelled", "declined", "returned", "expired"):
+    if rule.target in FINAL_REFERRAL_STATES:
         values["closed_at"] = now
-    result = session.execute(
-        update(Referral).where(Referral.id == referral.id, Referral.state == referral.state,
-                               Referral.version == referral.version).values(**values)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise _conflict(session, referral)
     from_state = referral.state
+    REFERRAL.move(session, Referral, referral.id, action, from_state=from_state,
+                  expected_version=referral.version, values=values)
     session.refresh(referral)
     why = ": ".join(p for p in (reason_code if action == "decline" else None, text) if p)
     _event(session, referral, action, from_state, rule.target, principal, now,
@@ -268,22 +265,10 @@ def transition(session: Session, referral: Referral, action: str, *,
     return referral
 
 
-def _past(action: str) -> str:
-    return {"send": "sent", "receive": "received", "accept": "accepted", "decline": "declined",
-            "return": "returned", "start": "started", "complete": "completed",
-            "acknowledge": "acknowledged", "cancel": "cancelled", "expire": "expired",
-            "close": "closed"}[action]
-
-
 def _conflict(session: Session, referral: Referral) -> Conflict:
     """The state someone else left it in (a fresh statement sees their commit)."""
-    fresh = session.execute(select(Referral.state, Referral.version)
-                            .where(Referral.id == referral.id)).one()
-    return Conflict("referral.changed_meanwhile", state=fresh.state,
-                    errors=[{"field": "state",
-                             "rule": message("referral.state_is_now", state=fresh.state)},
-                            {"field": "version",
-                             "rule": message("referral.version_is_now", version=fresh.version)}])
+    return REFERRAL.raced(session.execute(select(Referral.state, Referral.version)
+                                          .where(Referral.id == referral.id)).one())
 
 
 def _waiting_since(session: Session, referral: Referral, now: datetime) -> date:
@@ -445,7 +430,7 @@ def suggestions(session: Session, referral: Referral, today: date, limit: int = 
     home = referral.case.person.home_region
     busy = dict(session.execute(select(Referral.receiver_id, func.count()).where(
         Referral.service_id == referral.service_id,
-        Referral.state.in_(("accepted", "in_progress"))).group_by(Referral.receiver_id)).all())
+        Referral.state.in_(BOOKABLE_REFERRAL_STATES)).group_by(Referral.receiver_id)).all())
     out = []
     for facility in session.scalars(select(Facility).where(Facility.status == "open")):
         if facility.id in refused | {referral.sender_id}:
@@ -468,7 +453,7 @@ def suggestions(session: Session, referral: Referral, today: date, limit: int = 
 def re_refer(session: Session, referral: Referral, receiver_code: str, *,
              principal: Principal | None, now: datetime, today: date) -> Referral:
     """Send a declined or returned referral to another facility in one step."""
-    if referral.state not in ("declined", "returned", "expired"):
+    if referral.state not in UNANSWERED_REFERRAL_STATES:
         raise Conflict("referral.re_refer_state", state=referral.state)
     _check_side(referral, "sender", principal)
     again = session.scalar(select(Referral.code).where(Referral.replaces_id == referral.id))

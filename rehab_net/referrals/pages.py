@@ -25,7 +25,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import contains_eager
 
@@ -37,17 +37,24 @@ from rehab_net.db import get_session, utcnow
 from rehab_net.errors import Conflict, DomainError, Invalid, NotFound
 from rehab_net.i18n import local_name
 from rehab_net.messages import translate
-from rehab_net.network.models import Capacity, Facility, capacities_on
+from rehab_net.network.models import Capacity, Facility, Service, capacities_on
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case
 from rehab_net.people.rules import child_birth_cutoff
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
-from rehab_net.referrals.states import ACTIONS, USER_ACTIONS, allowed_actions
+from rehab_net.referrals.states import (
+    ACTIONS,
+    BOOKABLE_REFERRAL_STATES,
+    OPEN_REFERRAL_STATES,
+    REFERS_DOWN_STATES,
+    UNANSWERED_REFERRAL_STATES,
+    USER_ACTIONS,
+    allowed_actions,
+)
 from rehab_net.vocab import (
     DECLINE_REASONS,
     DIRECTIONS,
-    OPEN_REFERRAL_STATES,
     TIERS,
     URGENCIES,
     label,
@@ -76,7 +83,7 @@ PERMISSIONS: dict[str, access.Rule] = {
 BOX_ROWS = 50
 NOTIFICATION_ROWS = 100
 REASON_MAX, OUTCOME_MAX = 2000, 4000
-RE_REFERABLE = ("declined", "returned", "expired")
+RE_REFERABLE = UNANSWERED_REFERRAL_STATES
 
 BOX_TITLES = {
     "needs_action": _l("Needs your action"),
@@ -168,7 +175,8 @@ def _box_page(incoming: bool):
     template = "referrals/inbox.html" if incoming else "referrals/outbox.html"
     return render_template(template, boxes=boxes, errors=errors, choices=choices,
                            network_wide=mine is None, chosen=chosen, code=code, now=now,
-                           limit=BOX_ROWS, overdue=_overdue), (422 if errors else 200)
+                           limit=BOX_ROWS, overdue=_overdue, re_referable=RE_REFERABLE), (
+        422 if errors else 200)
 
 
 @bp.get("/inbox")
@@ -211,7 +219,9 @@ def _referral_page(code: str, *, errors=None, form=None, form_action=None, confl
         replaced_by=[x for x in later if x.replaces_id == referral.id],
         answered_by=[x for x in later if x.answers_id == referral.id],
         can_refer_down=(can_write and sides["receiver"] and referral.direction == "up"
-                        and referral.state in ("in_progress", "completed")),
+                        and referral.state in REFERS_DOWN_STATES),
+        can_book=referral.state in BOOKABLE_REFERRAL_STATES,
+        unanswered=referral.state in UNANSWERED_REFERRAL_STATES,
         case_readable=case_readable, now=utcnow(), overdue=_overdue,
         decline_reasons=[(c, label(c)) for c in DECLINE_REASONS], decline_codes=DECLINE_REASONS,
         buttons=ACTION_BUTTONS, action_help=ACTION_HELP, needs=ACTIONS), status
@@ -264,7 +274,7 @@ def act(code: str):
                            reason=form["reason"] or None,
                            reason_code=form["reason_code"] or None,
                            outcome=form["outcome"] or None, expected_version=version)
-            session.commit()
+            session.flush()
         except Invalid as exc:
             session.rollback()
             errors = {f"{action}-{e.get('field', 'reason')}": translate(e.get("rule", ""))
@@ -300,7 +310,7 @@ def re_refer(code: str):
         try:
             new = ops.re_refer(session, referral, receiver[:32], principal=g.user, now=utcnow(),
                                today=today())
-            session.commit()
+            session.flush()
         except Invalid as exc:
             session.rollback()
             errors["receiver_code"] = "; ".join(translate(e.get("rule", ""))
@@ -340,10 +350,10 @@ def attachment(code: str, attachment_id: int):
 
 
 # --- a new referral -----------------------------------------------------------------------------
-NEW_FIELDS = ("case_code", "sender_code", "receiver_code", "direction", "urgency", "reason",
-              "answers_code", "home_programme")
+NEW_FIELDS = ("case_code", "sender_code", "receiver_code", "service_code", "direction", "urgency",
+              "reason", "answers_code", "home_programme")
 # Domain rules about fields the form does not show, and the field they belong to on the form.
-FORM_FIELD = {"service_code": "receiver_code"}
+FORM_FIELD: dict[str, str] = {}
 
 
 def _referable_case(session, code: str) -> Case | None:
@@ -357,18 +367,46 @@ def _referable_case(session, code: str) -> Case | None:
             Case.code == code, Case.id.in_(select(Referral.case_id).where(ops.visible(g.user)))))
 
 
-def _receivers(session, case: Case | None, senders: set[int] | None) -> list[tuple[str, list]]:
-    """Open facilities offering the case's service today, by tier (highest first), without the
-    user's own ones: [(tier label, [(code, text), ...]), ...]."""
+def _services_for(session, case: Case | None) -> list[Service]:
+    """The services a referral of the case may ask for: the case's own, and the others of its
+    category (a down-referral asks for follow-up at the lower tier, not the centre's training)."""
     if case is None:
         return []
-    in_force = capacities_on(today()).where(Capacity.service_id == case.service_id,
+    stmt = select(Service).where(or_(Service.id == case.service_id,
+                                     Service.category == case.category)).order_by(Service.code)
+    return list(session.scalars(stmt))
+
+
+def _default_service(case: Case | None, services: list[Service], direction: str) -> str:
+    """The case's service going up; its category's follow-up going down (when there is one)."""
+    if case is None:
+        return ""
+    if direction == "down":
+        follow_up = [s for s in services if s.category == case.category and s.kind == "follow_up"]
+        if follow_up:
+            return follow_up[0].code
+    return case.service.code
+
+
+def _receivers(session, service_code: str, senders: set[int] | None, direction: str,
+               sender: Facility | None) -> list[tuple[str, list]]:
+    """Open facilities offering the service today, by tier (highest first), without the user's
+    own ones, and for a known sender only the tiers the direction allows (up: higher, down:
+    lower): [(tier label, [(code, text), ...]), ...]."""
+    service = session.scalar(select(Service).where(Service.code == service_code))
+    if service is None:
+        return []
+    in_force = capacities_on(today()).where(Capacity.service_id == service.id,
                                             Capacity.weekly_intake > 0).subquery()
     stmt = (select(Facility).join(in_force, in_force.c.facility_id == Facility.id)
             .where(Facility.status == "open").order_by(Facility.code))
     if senders:
         stmt = stmt.where(Facility.id.not_in(senders))
     facilities = list(session.scalars(stmt))
+    if sender is not None:
+        rank = ops.TIER_RANK[sender.tier]
+        facilities = [f for f in facilities if (ops.TIER_RANK[f.tier] > rank) == (
+            direction == "up") and ops.TIER_RANK[f.tier] != rank]
     return [(label(tier), [(f.code, f"{local_name(f)} ({f.code})") for f in facilities
                            if f.tier == tier]) for tier in TIERS
             if any(f.tier == tier for f in facilities)]
@@ -380,11 +418,35 @@ def _new_page(session, form: dict, errors: dict, status: int = 200):
                                         session.scalars(select(Facility).where(
                                             Facility.id.in_(mine)).order_by(Facility.code))]
     case = None if errors.get("case_code") else _referable_case(session, form.get("case_code"))
+    services = _services_for(session, case)
+    direction = form.get("direction") if form.get("direction") in DIRECTIONS else "up"
+    if not form.get("service_code"):
+        form["service_code"] = _default_service(case, services, direction)
+    sender = _form_sender(session, form, mine)
+    receivers = _receivers(session, form["service_code"], mine, direction, sender)
+    offered = {code for _tier, items in receivers for code, _text in items}
+    if form.get("receiver_code") and form["receiver_code"] not in offered:
+        # named by a link or kept from a refused form: keep it visible and chosen, so the user
+        # sees what was meant (the domain rules still decide)
+        chosen = session.scalar(select(Facility).where(Facility.code == form["receiver_code"]))
+        if chosen is not None:
+            receivers.append((label(chosen.tier), [(chosen.code,
+                                                    f"{local_name(chosen)} ({chosen.code})")]))
     return render_template(
         "referrals/new.html", form=form, errors=errors, case=case,
-        receivers=_receivers(session, case, mine), senders=senders,
+        services=[(s.code, f"{local_name(s)} ({s.code})") for s in services],
+        receivers=receivers, senders=senders,
         ask_sender=mine is None or len(mine) != 1, directions=DIRECTIONS,
         urgencies=[(u, label(u)) for u in URGENCIES]), status
+
+
+def _form_sender(session, form: dict, mine: set[int] | None) -> Facility | None:
+    """The sending facility, when it is known: the user's only facility, or the one chosen."""
+    if mine is not None and len(mine) == 1:
+        return session.get(Facility, next(iter(mine)))
+    if form.get("sender_code"):
+        return session.scalar(select(Facility).where(Facility.code == form["sender_code"]))
+    return None
 
 
 def _check_new_form(form: dict) -> dict[str, str]:
@@ -404,7 +466,7 @@ def _check_new_form(form: dict) -> dict[str, str]:
         errors["reason"] = _("Write at most %(n)d characters.", n=REASON_MAX)
     if len(form["home_programme"]) > OUTCOME_MAX:
         errors["home_programme"] = _("Write at most %(n)d characters.", n=OUTCOME_MAX)
-    for key in ("case_code", "sender_code", "receiver_code", "answers_code"):
+    for key in ("case_code", "sender_code", "receiver_code", "service_code", "answers_code"):
         if len(form[key]) > 32 and key not in errors:
             errors[key] = _("A code has at most 32 characters.")
     return errors
@@ -426,6 +488,11 @@ def new_referral():
         return _new_page(session, form, {})
     form = {k: request.form.get(k, "").strip() for k in NEW_FIELDS}
     form["send"] = request.form.get("send") == "1"
+    if request.form.get("refresh"):
+        # "show the facilities": the direction or service changed; offer the matching receivers
+        if form["receiver_code"] and request.form.get("refresh") == "service":
+            form["receiver_code"] = ""
+        return _new_page(session, form, {})
     errors = _check_new_form(form)
     if "case_code" not in errors and _referable_case(session, form["case_code"]) is None:
         errors["case_code"] = _("There is no case %(code)s that you may refer.",
@@ -434,6 +501,8 @@ def new_referral():
         data = {"case_code": form["case_code"], "receiver_code": form["receiver_code"],
                 "direction": form["direction"], "urgency": form["urgency"],
                 "reason": form["reason"]}
+        if form["service_code"]:
+            data["service_code"] = form["service_code"]
         if form["sender_code"]:
             data["sender_code"] = form["sender_code"]
         if form["direction"] == "down":
@@ -444,7 +513,7 @@ def new_referral():
         try:
             created = ops.create_referral(session, data, principal=g.user, now=utcnow(),
                                           today=today(), send=form["send"])
-            session.commit()
+            session.flush()
         except Invalid as exc:
             session.rollback()
             errors = {}
@@ -478,7 +547,7 @@ def notification_read(notification_id: int):
     """Mark one notification read (for everyone it went to: the facility or the region)."""
     session = get_session()
     ops.mark_read(session, g.user, notification_id, utcnow())
-    session.commit()
+    session.flush()
     flash(_("The notification is marked read."), "success")
     return redirect(url_for("referral_pages.notifications"), code=303)
 
@@ -487,6 +556,6 @@ def notification_read(notification_id: int):
 def notifications_read_all():
     session = get_session()
     done = ops.mark_all_read(session, g.user, utcnow())
-    session.commit()
+    session.flush()
     flash(_("All notifications are marked read (%(n)d).", n=done), "success")
     return redirect(url_for("referral_pages.notifications"), code=303)

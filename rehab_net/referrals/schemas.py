@@ -4,9 +4,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate, validates_schema
 
 from rehab_net.referrals.fhir import SERVICE_REQUEST_STATUS, TASK_STATUS
-from rehab_net.referrals.states import allowed_actions
+from rehab_net.referrals.states import REFERRAL_STATES, allowed_actions
 from rehab_net.schemas import Code, Input, ListArgs, StrictInt
-from rehab_net.vocab import DECLINE_REASONS, DIRECTIONS, REFERRAL_STATES, URGENCIES
+from rehab_net.vocab import DECLINE_REASONS, DIRECTIONS, URGENCIES
 
 
 class EventSchema(Schema):

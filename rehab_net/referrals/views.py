@@ -92,7 +92,7 @@ class Referrals(MethodView):
         send = data.pop("send")
         referral = ops.create_referral(session, data, principal=g.user, now=utcnow(),
                                        today=today(), send=send)
-        session.commit()
+        session.flush()
         return referral
 
 
@@ -135,7 +135,7 @@ class ReferralAction(MethodView):
         ops.transition(session, referral, action, principal=g.user, now=utcnow(),
                        reason=data.get("reason"), reason_code=data.get("reason_code"),
                        outcome=data.get("outcome"), expected_version=data.get("version"))
-        session.commit()
+        session.flush()
         return referral
 
 
@@ -158,7 +158,7 @@ class ReferralReRefer(MethodView):
         session = get_session()
         new = ops.re_refer(session, ops.get_referral(session, code, viewer=g.user),
                            data["receiver_code"], principal=g.user, now=utcnow(), today=today())
-        session.commit()
+        session.flush()
         return new
 
 
@@ -175,7 +175,7 @@ class ReferralAttachments(MethodView):
         data = upload.read(ops.MAX_ATTACHMENT_BYTES + 1)
         attachment = ops.add_attachment(session, referral, upload.filename, data,
                                         principal=g.user)
-        session.commit()
+        session.flush()
         return attachment
 
 
@@ -226,4 +226,4 @@ class NotificationRead(MethodView):
         """Mark a notification read (for everyone at the facility)."""
         session = get_session()
         ops.mark_read(session, g.user, notification_id, utcnow())
-        session.commit()
+        session.flush()

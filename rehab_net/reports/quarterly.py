@@ -22,15 +22,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
+from rehab_net.booking.states import ATTENDED_APPOINTMENT_STATUSES
 from rehab_net.clock import day_of, zone
 from rehab_net.errors import field_error
 from rehab_net.network import operations as network
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import child_birth_cutoff, priority_class
+from rehab_net.people.states import OPEN_CASE_STATUSES
 from rehab_net.reports import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.reports.models import QuarterlyReport
 from rehab_net.schemas import MAX_YEAR, MIN_YEAR
-from rehab_net.vocab import ATTENDED_APPOINTMENT_STATUSES, OPEN_CASE_STATUSES
 
 SMALL = 5  # counts 1..SMALL-1 are suppressed
 SUPPRESSED = "<5"

@@ -89,7 +89,7 @@ class ReportItem(MethodView):
         """(Re)generate the report of any quarter that has ended."""
         session = get_session()
         report = quarterly.generate(session, quarter, today=today(), actor=g.user.username)
-        session.commit()
+        session.flush()
         return scoped(session, report)
 
 

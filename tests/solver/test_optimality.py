@@ -109,6 +109,27 @@ def test_zero_capacity_is_no_place():
     assert solution.reason.tolist() == [NO_ELIGIBLE_FACILITY]
 
 
+def test_waiting_through_weeks_without_capacity():
+    """The chain has nodes only for weeks 2 and 4: the severe case (weight 4, released in week 1)
+    takes week 2 for 400, the adult released in week 0 waits to week 4 (400) with the one
+    released in week 3 (100)."""
+    inst = instance([facility("F1", s=[0, 0, 1, 0, 2])],
+                    [case("A"), case("B", priority="severe", release_week=1),
+                     case("C", release_week=3)], horizon=5)
+    solution = assert_optimal(inst, 400 + 400 + 100)
+    assert placed(solution) == [(0, 4), (0, 2), (0, 4)]
+
+
+def test_no_week_with_capacity_left_after_the_release():
+    """F1 has capacity only before the releases: the cases wait to week 2 at F2 and F3, farther."""
+    inst = instance([facility("F1", s=[2, 0, 0]), facility("F2", lat=49.1, s=[0, 0, 1]),
+                     facility("F3", lat=49.2, s=[0, 0, 1])],
+                    [case("A", release_week=1), case("B", release_week=1)], horizon=3)
+    road = 1.3 * R * math.radians(0.1)
+    solution = assert_optimal(inst, 2 * 100 + road + 2 * road)
+    assert sorted(placed(solution)) == [(1, 2), (2, 2)]
+
+
 @pytest.mark.parametrize(("reassign", "where"), [(500.0, (0, 1)), (50.0, (1, 0))])
 def test_reassignment_cost_keeps_a_current_place(reassign, where):
     """Staying at F1 in week 1 costs 100 of waiting; moving to F2 now costs the reassignment."""
