@@ -58,7 +58,8 @@ LABELS = {
     "none": _l("None"), "dibao": _l("Minimum living allowance (dibao)"),
     "jiandang": _l("Registered poor household (jiandang)"),
     "registered": _lp("case status", "Registered"), "waiting": _l("Waiting"),
-    "assigned": _l("Assigned"), "in_service": _l("In service"), "completed": _l("Completed"),
+    "referred": _lp("case status", "Referred"), "in_service": _l("In service"),
+    "completed": _l("Completed"),  # "accepted" (a case's too) is labelled with the referrals
     # plan statuses (rehab_net.planning.states.PLAN_STATUSES)
     "queued": _l("Queued"), "running": _l("Running"), "optimal": _l("Optimal"),
     "feasible": _l("Feasible"), "error": _l("Error"), "cancelled": _l("Cancelled"),

@@ -322,10 +322,10 @@ def history_status(rng) -> str:
 
 def open_status(rng, registered: date) -> str:
     """Recently registered cases are mostly not yet triaged; older ones wait, and some have a
-    place (assigned) or are being served."""
+    place promised (accepted) or are being served."""
     if registered > LAST_REGISTRATION - timedelta(days=45):
         return "registered" if rng.random() < 0.75 else "waiting"
-    return pick(rng, {"registered": 0.04, "waiting": 0.88, "assigned": 0.03, "in_service": 0.05})
+    return pick(rng, {"registered": 0.04, "waiting": 0.88, "accepted": 0.03, "in_service": 0.05})
 
 
 def open_demand(persons: list[Person]) -> dict[str, Counter]:

@@ -148,7 +148,9 @@ def test_case_status_transitions(client, net, session):
     assert patch(status="waiting").status_code == 200
     err = problem(patch(status="completed"), 422)
     assert "cannot change from waiting to completed" in fields_of(err)["status"]
-    assert patch(status="assigned").get_json()["status"] == "assigned"
+    # referred, accepted, in service, completed follow the referrals: never set by hand
+    err = problem(patch(status="referred"), 422)
+    assert "allowed: closed" in fields_of(err)["status"]
     assert patch(status="closed").status_code == 200
     err = problem(patch(status="waiting"), 422)
     assert "allowed: none" in fields_of(err)["status"]

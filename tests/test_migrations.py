@@ -93,3 +93,51 @@ def test_0003_encrypts_existing_identifiers_and_downgrade_restores_them(empty_en
     with empty_engine.connect() as conn:
         assert conn.execute(text("SELECT resident_id FROM person")).scalar() == number
         assert conn.execute(text('SELECT certificate_number FROM "case"')).scalar() == cert
+
+
+def test_0010_derives_each_cases_status_from_its_referrals(empty_engine, app):
+    """A database from before (cases left "registered" whatever happened, a few "assigned" by
+    hand): the migration gives each case the status its referrals say, with an event row, and
+    keeps those without referrals; down and up again round-trips."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from rehab_net.referrals.models import Referral
+    from tests.factories import create_case, create_person, tiny_network
+
+    migrate.upgrade(empty_engine, "5b7e2c1a9f30")  # 0009: before the statuses follow
+    paths = {  # case code: (status left in the old database, its referrals' states)
+        "K_NONE": ("registered", []), "K_ASSIGNED": ("assigned", []),
+        "K_DRAFT": ("registered", ["draft"]), "K_SENT": ("registered", ["sent"]),
+        "K_ACC": ("assigned", ["accepted"]), "K_SRV": ("in_service", ["in_progress"]),
+        "K_DONE": ("registered", ["completed"]), "K_LOOP": ("registered", ["closed"]),
+        "K_DOWN": ("registered", ["closed", "received"]),
+        "K_DECL": ("registered", ["declined", "expired"]),
+    }
+    with Session(empty_engine) as session:
+        net = tiny_network(session)
+        for i, (code, (status, states)) in enumerate(paths.items()):
+            case = create_case(session, create_person(session, code=f"P{i}"), code=code)
+            case.status = status
+            for j, state in enumerate(states):
+                session.add(Referral(code=f"R{i:03d}{j}", case=case, sender=net["station"],
+                                     receiver=net["centre"], service=net["autism_training"],
+                                     direction="up", urgency="routine", reason="x",
+                                     state=state))
+        session.commit()
+    migrate.upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        got = dict(session.execute(text('SELECT code, status FROM "case"')).all())
+        moved = session.execute(text("SELECT count(*) FROM case_event")).scalar()
+    assert got == {"K_NONE": "registered", "K_ASSIGNED": "waiting", "K_DRAFT": "registered",
+                   "K_SENT": "referred", "K_ACC": "accepted", "K_SRV": "in_service",
+                   "K_DONE": "completed", "K_LOOP": "closed", "K_DOWN": "referred",
+                   "K_DECL": "waiting"}
+    assert moved == 7  # one event per case whose status changed
+    migrate.downgrade(empty_engine, "5b7e2c1a9f30")
+    with Session(empty_engine) as session:
+        back = dict(session.execute(text('SELECT code, status FROM "case"')).all())
+    assert back["K_SENT"] == "assigned" and back["K_SRV"] == "in_service"
+    migrate.upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        assert dict(session.execute(text('SELECT code, status FROM "case"')).all()) == got

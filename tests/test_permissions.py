@@ -28,8 +28,10 @@ SERVICE = dict(category="hearing", kind="training", name_zh="听力训练", name
 
 
 def case_body(code, person):
-    return dict(code=code, person_code=person, category="autism", grade=3,
-                service_code="autism_training", registered_on="2026-10-01")
+    # physical follow-up: the world's persons hold an open autism-training case already, and a
+    # second open case for the same service is refused (409)
+    return dict(code=code, person_code=person, category="physical", grade=3,
+                service_code="physical_follow_up", registered_on="2026-10-01")
 
 
 # (role, method, url or (in-scope url, out-of-scope url), body (in, out), in status, out status)

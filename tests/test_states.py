@@ -44,9 +44,10 @@ def test_the_sets_are_derived_from_the_tables():
     assert WAITLIST.open == ("waiting", "offered")
     assert FINISHED_STATUSES == ("optimal", "feasible", "error", "cancelled")
     assert PLAN.targets_from("queued") == {"running", "cancelled", "error"}
-    assert CASE.final == ("closed",) and OPEN_CASE_STATUSES == (
-        "registered", "waiting", "assigned", "in_service")
-    assert CASE.targets_from("in_service") == {"completed", "waiting", "closed"}
+    # no case status is final: a new referral carries even a closed case on
+    assert CASE.final == () and OPEN_CASE_STATUSES == (
+        "registered", "waiting", "referred", "accepted", "in_service")
+    assert {CASE.actions[a].target for a in CASE.actions_from("in_service")} == {"closed"}
 
 
 def test_a_table_naming_an_unknown_state_is_refused():
@@ -57,19 +58,22 @@ def test_a_table_naming_an_unknown_state_is_refused():
 
 
 def test_move_case_is_one_conditional_update(session):
+    from datetime import UTC, datetime
+
     tiny_network(session)
     case = create_case(session)
     session.commit()
-    people.move_case(session, case, "wait")
+    now = datetime(2026, 11, 16, 1, tzinfo=UTC)
+    people.move_case(session, case, "wait", now=now, actor="test")
     assert case.status == "waiting" and case.version == 2
     with pytest.raises(Conflict) as refused:  # the action does not leave the state read
-        people.move_case(session, case, "start")
-    assert refused.value.detail == "A case that is waiting cannot be started."
+        people.move_case(session, case, "wait", now=now, actor="test")
+    assert refused.value.detail == "A case that is waiting cannot be put on the waiting list."
     # someone else moved it after we read it: nothing is written, 409 names the state now
     stale = session.get(Case, case.id)
-    CASE.move(session, Case, case.id, "assign", from_state="waiting", expected_version=2)
+    CASE.move(session, Case, case.id, "refer", from_state="waiting", expected_version=2)
     with pytest.raises(Conflict) as raced:
         CASE.move(session, Case, stale.id, "close", from_state="waiting", expected_version=2)
-    assert raced.value.detail == "Someone else changed this case first: it is now assigned."
-    assert not CASE.move(session, Case, case.id, "complete", strict=False)  # not in_service
+    assert raced.value.detail == "Someone else changed this case first: it is now referred."
+    assert not CASE.move(session, Case, case.id, "wait", strict=False)  # not from referred
     session.rollback()

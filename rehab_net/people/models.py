@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from rehab_net.db import Base, UTCDateTime, utcnow
@@ -83,3 +83,20 @@ class Case(Base):
     person: Mapped[Person] = relationship(back_populates="cases")
     service: Mapped[Service] = relationship()
     __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    """One change of a case's status: who or what moved it, when, from, to, and the work that
+    caused it (e.g. "referral R000001 accepted"). Never updated."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[str | None] = mapped_column(Text)

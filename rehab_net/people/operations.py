@@ -2,7 +2,7 @@
 Operations flush; the caller commits."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
@@ -14,9 +14,9 @@ from rehab_net.messages import message
 from rehab_net.network import operations as network
 from rehab_net.people import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.people.identifiers import IdentifierError, check_certificate, parse_resident_id
-from rehab_net.people.models import Case, Person
+from rehab_net.people.models import Case, CaseEvent, Person
 from rehab_net.people.rules import SEVERE_GRADES, child_birth_cutoff
-from rehab_net.people.states import CASE, OPEN_CASE_STATUSES
+from rehab_net.people.states import CASE, FOLLOW_ACTIONS, MANUAL_ACTIONS, OPEN_CASE_STATUSES
 from rehab_net.protection import blind_index
 
 
@@ -263,21 +263,38 @@ def _refuse_second_open_case(session: Session, person: Person, service) -> None:
                                 "case_code": existing.code}])
 
 
-def move_case(session: Session, case: Case, action: str, **values) -> Case:
-    """Move a case by a CASE action (people/states.py) in the caller's transaction, for the
-    modules that drive a case (planning, referrals, booking): one conditional UPDATE on the status
-    and version read; 409 naming the status when the action does not leave it, or when someone
-    else moved it first. The Case object is refreshed, so its version stays in step."""
-    CASE.move(session, Case, case.id, action, from_state=case.status,
-              expected_version=case.version, values=values)
+def move_case(session: Session, case: Case, action: str, *, now: datetime, actor: str,
+              user_id: int | None = None, cause: str | None = None) -> Case:
+    """Move a case by a CASE action (people/states.py) in the caller's transaction, with its
+    event row: one conditional UPDATE on the status and version read; 409 naming the status
+    when the action does not leave it, or when someone else moved it first. The Case object is
+    refreshed, so its version stays in step."""
+    from_status = case.status
+    CASE.move(session, Case, case.id, action, from_state=from_status,
+              expected_version=case.version, values={"updated_at": now})
+    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, user_id=user_id, action=action,
+                          from_status=from_status, to_status=CASE.actions[action].target,
+                          cause=cause))
     session.refresh(case)
     return case
+
+
+def follow(session: Session, case: Case, status: str | None, *, now: datetime, actor: str,
+           user_id: int | None = None, cause: str | None = None) -> Case:
+    """Bring the case to ``status`` (what its work says, e.g. referrals.states.case_status_for)
+    if it is not there already: the status is moved by the work, never set in two places."""
+    if status is None or status == case.status:
+        return case
+    return move_case(session, case, FOLLOW_ACTIONS[status], now=now, actor=actor,
+                     user_id=user_id, cause=cause)
 
 
 def update_case(session: Session, case: Case, data: dict, *, today: date) -> Case:
     data = dict(data)
     if "status" in data and data["status"] != case.status:
-        allowed = CASE.targets_from(case.status)  # planning, referrals, booking: move_case
+        # by hand only back to waiting, or closed; the rest follows the referrals (follow)
+        allowed = {CASE.actions[a].target for a in MANUAL_ACTIONS
+                   if CASE.can(a, case.status)}
         if data["status"] not in allowed:
             raise field_error("status", "case.status_change", status=case.status,
                               to=data["status"], allowed=", ".join(sorted(allowed)) or "none")

@@ -28,6 +28,7 @@ from rehab_net.referrals.states import (
     OPEN_REFERRAL_STATES,
     REFERRAL,
     UNANSWERED_REFERRAL_STATES,
+    case_status_for,
 )
 from rehab_net.vocab import DECLINE_REASONS, FACILITY_ROLES
 
@@ -257,12 +258,23 @@ def transition(session: Session, referral: Referral, action: str, *,
     audit.record(session, "update", "referral", referral.code,
                  detail={"action": action, "from": from_state, "to": rule.target})
     _notify_after(session, referral, action, now)
+    case_follows(session, referral, action, principal, now)
     if action == "accept" and referral.answers is not None \
             and referral.answers.state == "completed":
         transition(session, referral.answers, "close", principal=None, now=now,
                    reason=f"down-referral {referral.code} accepted")
     session.flush()
     return referral
+
+
+def case_follows(session: Session, referral: Referral, action: str,
+                 principal: Principal | None, now: datetime) -> None:
+    """The case's status follows its referrals (states.case_status_for), in this transaction,
+    with the case's event row naming the referral step that moved it."""
+    states = session.scalars(select(Referral.state).where(Referral.case_id == referral.case_id))
+    name, uid = _actor(principal)
+    people.follow(session, referral.case, case_status_for(states), now=now, actor=name,
+                  user_id=uid, cause=f"referral {referral.code} {REFERRAL.actions[action].done}")
 
 
 def _conflict(session: Session, referral: Referral) -> Conflict:

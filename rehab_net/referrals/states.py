@@ -85,3 +85,22 @@ def allowed_actions(state: str) -> list[str]:
 
 def can(action: str, state: str) -> bool:
     return REFERRAL.can(action, state)
+
+
+def case_status_for(states) -> str | None:
+    """The status a case's referrals give it (issue 14): one in rehabilitation (started by the
+    first attended appointment) -> in_service; accepted -> accepted; sent or received ->
+    referred; otherwise the latest word on the work: completed (outcome recorded, the loop not
+    closed yet) -> completed, closed -> closed; only declined, returned, expired or cancelled
+    ones -> waiting again. None when there is no referral but drafts (the case keeps its
+    status). Open referrals outrank finished ones: a down-referral after a completed
+    up-referral carries the case on."""
+    sent = set(states) - {"draft"}
+    if not sent:
+        return None
+    for state, status in (("in_progress", "in_service"), ("accepted", "accepted"),
+                          ("received", "referred"), ("sent", "referred"),
+                          ("completed", "completed"), ("closed", "closed")):
+        if state in sent:
+            return status
+    return "waiting"

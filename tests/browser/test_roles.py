@@ -43,7 +43,9 @@ def world(session):
     r = tiny_network(session)
     r["in"] = create_person(session, code="PIN", name="王小明", birth_date=date(2022, 4, 2),
                             resident_id=make_resident_id("150702", date(2022, 4, 2), 7))
-    create_case(session, r["in"], code="KIN")
+    # a physical follow-up case: the keyboard test below opens an autism-training case for PIN
+    create_case(session, r["in"], code="KIN", category="physical",
+                service_code="physical_follow_up")
     for role, (grants, _pages) in ROLES.items():
         create_user(session, role, grants=[(g, r[place]) for g, place in grants])
     session.commit()
