@@ -295,14 +295,18 @@ def user_for_token(session: Session, plain: str) -> User | None:
 
 # --- the audit log ------------------------------------------------------------------------------
 def list_audit_events(*, actor=None, action=None, object_type=None, object_code=None,
-                      since=None, until=None, scope: Scope | None = None):
+                      since=None, until=None, person=None, scope: Scope | None = None):
     """Audit events, newest last unless sorted. With a regional ``scope`` (an auditor of a
-    region): the events of that region's staff and about its persons, cases and users."""
+    region): the events of that region's staff and about its persons, cases and users. With
+    ``person`` (a person's code): the events about that person and every record of theirs the
+    modules registered through add_person_records (cases, referrals, appointments)."""
     from rehab_net.auth.models import AuditEvent
 
     stmt = select(AuditEvent)
     if scope is not None and not scope.everywhere:
         stmt = stmt.where(_audit_in_scope(AuditEvent, scope))
+    if person:
+        stmt = stmt.where(_about_person(AuditEvent, person))
     for column, value in ((AuditEvent.actor, actor), (AuditEvent.action, action),
                           (AuditEvent.object_type, object_type),
                           (AuditEvent.object_code, object_code)):
@@ -324,6 +328,26 @@ def add_audit_subject(object_type: str, codes_in: Callable[[Scope], object]) -> 
     """Let a region's auditors read the events about the ``object_type`` records ``codes_in``
     selects for their scope (keyed by type: building the app again registers it once)."""
     _AUDIT_SUBJECTS[object_type] = codes_in
+
+
+# object type -> function(person code) -> a select of the codes of that type that are the
+# person's, or the codes themselves where they are not a column (appointments: A + id). people:
+# the person and their cases; referrals; booking: appointments.
+_PERSON_RECORDS: dict[str, Callable[[str], object]] = {}
+
+
+def add_person_records(object_type: str, codes_of: Callable[[str], object]) -> None:
+    """Let the audit log's person filter find the ``object_type`` records of a person."""
+    _PERSON_RECORDS[object_type] = codes_of
+
+
+def _about_person(event, person_code: str):
+    """SQL: the event is about the person or one of their registered records."""
+    from sqlalchemy import and_, or_
+
+    kinds = _PERSON_RECORDS or {"person": lambda code: [code]}
+    return or_(*(and_(event.object_type == kind, event.object_code.in_(codes(person_code)))
+                 for kind, codes in kinds.items()))
 
 
 def _audit_in_scope(event, scope: Scope):

@@ -31,7 +31,7 @@ from rehab_net.errors import DomainError, Invalid, field_error
 from rehab_net.i18n import local_datetime
 from rehab_net.messages import translate
 from rehab_net.redirects import safe_redirect_target
-from rehab_net.schemas import form_id
+from rehab_net.schemas import form_id, query_page
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 bp = Blueprint("auth", __name__)
@@ -53,7 +53,7 @@ PERMISSIONS: dict[str, access.Rule] = {
 }
 
 
-AUDIT_PAGE_ROWS = 200
+AUDIT_PAGE_ROWS = 100
 
 
 def _field_errors(exc: DomainError) -> dict[str, str]:
@@ -261,7 +261,7 @@ def user(username: str):
 def _audit_args() -> tuple[dict, dict[str, str]]:
     """Filters from the query string, dates read as local days (the configured zone)."""
     args, errors = {}, {}
-    for key in ("actor", "object_type", "object_code"):
+    for key in ("actor", "object_type", "object_code", "person"):
         value = request.args.get(key, "").strip()
         if value:
             args[key] = value[:80]
@@ -285,16 +285,21 @@ def _audit_args() -> tuple[dict, dict[str, str]]:
 
 @bp.get("/audit")
 def audit_log():
+    """The whole log, newest first, a page at a time (?page=), filtered."""
     args, errors = _audit_args()
+    page = query_page(request.args)
     s = get_session()
-    events = [] if errors else list(s.scalars(
-        ops.list_audit_events(**args, scope=guard.scope("audit.read"))
-        .order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE_ROWS)))
-    total = None if errors else s.scalar(select(ops.count_of(
-        ops.list_audit_events(**args, scope=guard.scope("audit.read")))))
+    events, total = [], 0
+    if not errors:
+        found = ops.list_audit_events(**args, scope=guard.scope("audit.read"))
+        total = s.scalar(select(ops.count_of(found)))
+        events = list(s.scalars(found.order_by(AuditEvent.id.desc())
+                                .offset((page - 1) * AUDIT_PAGE_ROWS).limit(AUDIT_PAGE_ROWS)))
+    pages = max(1, -(-total // AUDIT_PAGE_ROWS))
     return render_template("auth/audit.html", events=events, errors=errors, args=request.args,
-                           actions=AUDIT_ACTIONS, total=total, limit=AUDIT_PAGE_ROWS), \
-        (422 if errors else 200)
+                           filters={k: v for k, v in request.args.items() if k != "page"},
+                           actions=AUDIT_ACTIONS, total=total, page=page, pages=pages,
+                           first=(page - 1) * AUDIT_PAGE_ROWS + 1), (422 if errors else 200)
 
 
 @bp.get("/audit/export.csv")

@@ -96,6 +96,9 @@ class AuditFilterArgs(SortArgs):
     action = fields.String(validate=validate.OneOf(AUDIT_ACTIONS))
     object_type = fields.String(validate=validate.Length(1, 32))
     object_code = fields.String(validate=validate.Length(1, 64))
+    person = fields.String(validate=validate.Length(1, 32), metadata={
+        "description": "A person's code: the events about the person and their cases, "
+                       "referrals and appointments."})
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
 

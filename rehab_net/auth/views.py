@@ -170,7 +170,7 @@ class UserGrantItem(MethodView):
 
 def _audit_query(args):
     filters = {k: args.get(k) for k in ("actor", "action", "object_type", "object_code",
-                                        "since", "until")}
+                                        "person", "since", "until")}
     stmt = ops.list_audit_events(**filters, scope=scope("audit.read"))
     return apply_sort(stmt, args.get("sort"), {"at": AuditEvent.at, "id": AuditEvent.id},
                       (AuditEvent.id.desc(),))

@@ -12,10 +12,16 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask, api: RehabApi) -> None:
     """Booking's API, pages, commands (`rehab-net slots|holidays`), scheduler jobs and endpoint
-    permissions."""
+    permissions; and what it does for the modules below it (their hooks)."""
     from rehab_net import access, jobs
+    from rehab_net.auth.operations import add_person_records
     from rehab_net.booking import cli, pages, views
     from rehab_net.booking import jobs as booking_jobs
+    from rehab_net.booking.access import appointment_codes_of_person
+    from rehab_net.booking.capacity import week_places_of
+    from rehab_net.booking.cascades import referral_ended
+    from rehab_net.network.operations import set_schedule_source
+    from rehab_net.referrals.operations import add_end_follower
 
     access.declare(app, views.PERMISSIONS)
     access.declare(app, pages.PERMISSIONS)
@@ -25,11 +31,6 @@ def init_app(app: Flask, api: RehabApi) -> None:
     app.cli.add_command(cli.holidays_group)
     for job in booking_jobs.JOBS:
         jobs.register(job)
-    from rehab_net.booking.capacity import week_places_of
-    from rehab_net.network.operations import set_schedule_source
-
     set_schedule_source(week_places_of)  # capacity views show what the schedules offer
-    from rehab_net.booking.cascades import referral_ended
-    from rehab_net.referrals.operations import add_end_follower
-
     add_end_follower("booking", referral_ended)  # a referral's end cancels its bookings
+    add_person_records("appointment", appointment_codes_of_person)  # the audit log's filter

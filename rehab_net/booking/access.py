@@ -86,3 +86,15 @@ def require_practitioner_writable(principal: Principal | None, practitioner) -> 
     mine = writable_facilities(principal)
     if mine is not None and not ({s.facility_id for s in practitioner.sites} & mine):
         raise NotFound("practitioner.not_yours", code=practitioner.code)
+
+
+def appointment_codes_of_person(person_code: str) -> list[str]:
+    """The codes of a person's appointments (the audit log's person filter). A code is the id
+    written out (A0000042), not a column, so they are listed: a person has a few hundred at most."""
+    from rehab_net.booking.models import Appointment, appointment_code
+    from rehab_net.db import get_session
+    from rehab_net.people.models import Person
+
+    ids = get_session().scalars(select(Appointment.id).join(
+        Person, Appointment.person_id == Person.id).where(Person.code == person_code))
+    return [appointment_code(i) for i in ids]

@@ -30,6 +30,7 @@ from rehab_net.booking.models import (
     ScheduleRule,
     Slot,
     SlotPlace,
+    appointment_code,
 )
 from rehab_net.booking.states import ACTIVE_APPOINTMENT_STATUSES
 from rehab_net.clock import zone
@@ -168,7 +169,7 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
             named.add(slot_id)
             if status in ACTIVE_APPOINTMENT_STATUSES:
                 active.add(slot_id)
-                counts["booked_outside"].append(f"A{appt_id:07d}")
+                counts["booked_outside"].append(appointment_code(appt_id))
         for slot_id in unwanted:
             if slot_id in active:
                 counts["kept_booked"] += 1

@@ -254,6 +254,11 @@ class WaitlistEntry(Base):
     case: Mapped[Case] = relationship()
 
 
+def appointment_code(appointment_id: int) -> str:
+    """An appointment's code: its id written out (A0000042)."""
+    return f"A{appointment_id:07d}"
+
+
 class Appointment(Base):
     """One place of one slot for one referral (and so one case and one person).
 
@@ -325,7 +330,7 @@ class Appointment(Base):
 
     @property
     def code(self) -> str | None:
-        return None if self.id is None else f"A{self.id:07d}"
+        return None if self.id is None else appointment_code(self.id)
 
     @property
     def audit_label(self) -> str | None:

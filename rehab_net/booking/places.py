@@ -16,7 +16,7 @@ from rehab_net.auth import audit
 from rehab_net.auth.principal import Principal
 from rehab_net.booking import access
 from rehab_net.booking.constraints import conflict_for, constraint_of
-from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry
+from rehab_net.booking.models import Appointment, Slot, SlotPlace, WaitlistEntry, appointment_code
 from rehab_net.booking.states import (
     ACTIVE_APPOINTMENT_STATUSES,
     APPOINTMENT,
@@ -82,7 +82,7 @@ def expire_holds(session: Session, now: datetime, *, slot_id: int | None = None,
     freed = []
     for appt_id, reason, appt_slot, entry_id in expired:
         freed.append(appt_slot)
-        audit.record(session, "update", "appointment", f"A{appt_id:07d}",
+        audit.record(session, "update", "appointment", appointment_code(appt_id),
                      detail={"action": "expire", "to": "cancelled", "reason": reason})
         if entry_id is not None:
             entry_waits_again(session, entry_id, now)

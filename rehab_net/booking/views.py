@@ -28,6 +28,7 @@ from rehab_net.booking.models import (
     ScheduleException,
     ScheduleRule,
     Slot,
+    appointment_code,
     appointment_id_of,
 )
 from rehab_net.booking.states import API_ACTIONS, route_pattern
@@ -114,7 +115,7 @@ def decorate_entries(session, entries):
         person = entry.case.person
         entry.priority = priority_class(birth_date=person.birth_date, grade=entry.case.grade,
                                         poverty_status=person.poverty_status, on=on)
-        entry.offer_code = f"A{offers[entry.id]:07d}" if entry.id in offers else None
+        entry.offer_code = appointment_code(offers[entry.id]) if entry.id in offers else None
     return entries
 
 

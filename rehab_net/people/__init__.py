@@ -11,11 +11,17 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask, api: RehabApi) -> None:
     """The persons' and cases' API and pages, the permissions of their endpoints, and the
-    audit subjects a region's auditors read (the events about its persons and cases)."""
+    audit subjects a region's auditors read (the events about its persons and cases) and
+    the records the audit log's person filter finds."""
     from rehab_net import access
-    from rehab_net.auth.operations import add_audit_subject
+    from rehab_net.auth.operations import add_audit_subject, add_person_records
     from rehab_net.people import pages, views
-    from rehab_net.people.operations import case_codes_in, person_codes_in
+    from rehab_net.people.operations import (
+        case_codes_in,
+        case_codes_of_person,
+        codes_of_person,
+        person_codes_in,
+    )
 
     access.declare(app, views.PERMISSIONS)
     access.declare(app, pages.PERMISSIONS)
@@ -23,3 +29,5 @@ def init_app(app: Flask, api: RehabApi) -> None:
     app.register_blueprint(pages.bp)
     add_audit_subject("person", person_codes_in)
     add_audit_subject("case", case_codes_in)
+    add_person_records("person", codes_of_person)
+    add_person_records("case", case_codes_of_person)

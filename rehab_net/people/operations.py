@@ -95,6 +95,17 @@ def case_codes_in(scope: Scope):
             .where(scope.region_filter(Person.home_region_id)))
 
 
+def codes_of_person(person_code: str):
+    """SQL: the person's own code (the audit log's person filter)."""
+    return select(Person.code).where(Person.code == person_code)
+
+
+def case_codes_of_person(person_code: str):
+    """SQL: the codes of a person's cases."""
+    return select(Case.code).join(Person, Case.person_id == Person.id).where(
+        Person.code == person_code)
+
+
 def _refuse_duplicate(session: Session, person: Person, number: str, scope: Scope | None) -> None:
     """One person per resident ID number. The refusal names the existing record only to someone
     who may read it; to anyone else it says no more than "registered already" (it must refuse,

@@ -77,6 +77,12 @@ def referred_person_ids(facility_ids: set[int]):
                        Referral.receiver_id.in_(facility_ids))))
 
 
+def referral_codes_of_person(person_code: str):
+    """SQL: the codes of a person's referrals (the audit log's person filter)."""
+    return (select(Referral.code).join(Case, Referral.case_id == Case.id)
+            .join(Person, Case.person_id == Person.id).where(Person.code == person_code))
+
+
 def get_referral(session: Session, code: str, *, viewer: Principal | None = None) -> Referral:
     stmt = select(Referral).where(Referral.code == code)
     if viewer is not None:
