@@ -13,7 +13,14 @@ from rehab_net.auth.models import AuditEvent
 from rehab_net.network import operations as network
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Notification, Referral
-from tests.factories import create_case, create_person, create_user, log_in, tiny_network
+from tests.factories import (
+    create_case,
+    create_person,
+    create_user,
+    log_in,
+    tiny_network,
+    token_for,
+)
 from tests.referral_world import MONDAY_9, drive
 
 
@@ -279,6 +286,28 @@ def test_notifications_are_listed_and_marked_read(as_user, session, net):
     assert got.status_code == 303
     assert session.query(Notification).filter(Notification.facility_id == net["centre"].id,
                                               Notification.read_at.is_(None)).count() == 0
+
+
+def test_notifications_say_what_happened_by_whom_and_why(as_user, session, net):
+    """Not only "referral answered": accepted by whom, or declined by whom and why (issue 15)."""
+    declined = drive(session, net, "declined")  # reason no_capacity, "a reason given"
+    staff = as_user("staff")
+    html = staff.get("/notifications").get_data(as_text=True)
+    centre = net["centre"].name_zh
+    assert f"{declined.code} 被{centre}拒绝：名额已满; a reason given" in html
+    accepted = drive(session, net, "accepted")
+    html = staff.get("/notifications").get_data(as_text=True)
+    assert f"{accepted.code} 已被{centre}接收。" in html
+    # the receiver reads where it came from and what for; the API says it too, in English
+    coord = as_user("coord")
+    assert f"来自{net['station'].name_zh}的 {accepted.code}" in coord.get(
+        "/notifications").get_data(as_text=True)
+    token = token_for(session, net["users"]["staff"])
+    got = staff.get("/api/v1/notifications", headers={
+        "Accept-Language": "en", "Authorization": f"Bearer {token}"}).json
+    said = {n["summary"] for n in got}
+    assert f"{declined.code} declined by {net['centre'].name_en}: No free places; " \
+           "a reason given" in said
 
 
 def test_someone_elses_referral_is_404(as_user, session, net):

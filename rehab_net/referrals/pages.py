@@ -41,6 +41,7 @@ from rehab_net.network.models import Capacity, Facility, Service, capacities_on
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case
 from rehab_net.people.rules import child_birth_cutoff
+from rehab_net.referrals import notices
 from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
 from rehab_net.referrals.states import (
@@ -540,8 +541,10 @@ def notifications():
     rows = list(session.scalars(ops.notifications_for(g.user).limit(NOTIFICATION_ROWS)))
     total = session.scalar(select(func.count()).select_from(
         ops.notifications_for(g.user).order_by(None).subquery()))
+    steps = notices.steps_of(session, rows)
     return render_template("referrals/notifications.html", rows=rows, total=total,
-                           limit=NOTIFICATION_ROWS)
+                           limit=NOTIFICATION_ROWS,
+                           summaries={n.id: notices.summary(n, steps.get(n.id)) for n in rows})
 
 
 @bp.post("/notifications/<int:notification_id>/read")

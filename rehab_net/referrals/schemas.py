@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate, validates_schema
 
+from rehab_net.referrals import notices
 from rehab_net.referrals.fhir import SERVICE_REQUEST_STATUS, TASK_STATUS
 from rehab_net.referrals.states import REFERRAL_STATES, allowed_actions
 from rehab_net.schemas import Code, Input, ListArgs, StrictInt
@@ -134,6 +135,8 @@ class SuggestionSchema(Schema):
 class NotificationSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
+    summary = fields.Function(lambda n: notices.summary(n), metadata={
+        "description": "What happened, by whom and why, in the caller's language."})
     referral_code = fields.Function(lambda n: n.referral.code)
     facility_code = fields.Function(lambda n: n.facility.code if n.facility else None)
     region_code = fields.Function(lambda n: n.region.code if n.region else None)
