@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.factories import create_case, create_person, tiny_network
 
@@ -51,3 +52,84 @@ def test_register_a_case_shows_errors_by_field_then_creates_it(client, net, sess
     assert got.status_code == 303 and got.headers["Location"].endswith("/cases/KNEW")
     page = client.get("/cases/KNEW").get_data(as_text=True)
     assert "KNEW" in page
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_clinic_staff_register_a_person_then_open_their_case_on_pages(app, session, net):
+    """The clinic's whole first step on pages (issue 15): the person (ID checked, sex and birth
+    date read from it, a child's guardian required, the village of its area), then the case."""
+    from rehab_net.people.identifiers import make_resident_id
+    from rehab_net.people.models import Case, Person
+    from tests.factories import create_user, log_in
+
+    staff = create_user(session, "villagestaff", grants=[("clinic", net["station"])])
+    session.commit()
+    client = app.test_client()
+    log_in(client, staff)
+    html = client.get("/persons/new").get_data(as_text=True)
+    assert "150702001001" in html and "150702001002" in html  # its villages, by township
+    child = make_resident_id("150702", date(2023, 4, 9), 124)  # sequence 124: even -> F
+    form = {"csrf_token": _token(html), "name": "", "resident_id": child[:-1] + (
+        "0" if child[-1] != "0" else "1"), "home_region_code": "", "guardian_name": "",
+        "guardian_phone": "12345", "poverty_status": "none"}
+    got = client.post("/persons/new", data=form)
+    html = got.get_data(as_text=True)
+    assert got.status_code == 422
+    for field in ("name", "resident_id", "home_region_code", "guardian_phone"):
+        assert f'id="{field}-error"' in html, field
+    assert "校验码" in html  # the check character's rule, in Chinese
+    form.update(name="李小花", resident_id=child, home_region_code="150702001002")
+    got = client.post("/persons/new", data={**form, "guardian_phone": ""})
+    assert got.status_code == 422 and 'id="guardian_name-error"' in got.get_data(as_text=True)
+    got = client.post("/persons/new", data={**form, "guardian_name": "李强",
+                                            "guardian_phone": "13900001111"})
+    assert got.status_code == 303, got.get_data(as_text=True)
+    assert "/cases/new?person=P" in got.headers["Location"]
+    person = session.scalar(select(Person).where(Person.name == "李小花"))
+    assert (person.sex, person.birth_date) == ("F", date(2023, 4, 9))
+    # step 2: the case form comes with the person; the case code may be left to the system
+    html = client.get(got.headers["Location"]).get_data(as_text=True)
+    assert f'value="{person.code}"' in html
+    got = client.post("/cases/new", data={
+        "csrf_token": _token(html), "code": "", "person_code": person.code,
+        "category": "autism", "grade": "2", "service_code": "autism_training",
+        "registered_on": "", "certificate_number": ""})
+    assert got.status_code == 303, got.get_data(as_text=True)
+    case = session.scalar(select(Case).where(Case.person_id == person.id))
+    assert re.fullmatch(r"K\d{6}", case.code) and got.headers["Location"].endswith(case.code)
+    # the same ID number again is refused at the field, naming the registered person
+    again = client.post("/persons/new", data={**form, "csrf_token": _token(html),
+                                              "guardian_name": "李强", "guardian_phone": ""})
+    assert again.status_code == 409 and 'id="resident_id-error"' in again.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Person).where(
+        Person.name == "李小花")) == 1
+
+
+def test_a_village_outside_the_area_is_refused(app, session, net):
+    from rehab_net.network import operations as network
+    from rehab_net.people.identifiers import make_resident_id
+    from tests.factories import create_user, log_in
+
+    network.create_region(session, dict(code="150703", parent_code="150700", level="district",
+                                        kind="district", name_zh="扎赉诺尔区",
+                                        name_en="Zhalainuoer", lat=49.5, lon=117.7))
+    network.create_region(session, dict(code="150703001", parent_code="150703",
+                                        level="township", kind="street", name_zh="外街道",
+                                        name_en="Outer street", lat=49.5, lon=117.7))
+    network.create_region(session, dict(code="150703001001", parent_code="150703001",
+                                        level="village", kind="community", name_zh="外社区",
+                                        name_en="Outer community", lat=49.5, lon=117.7))
+    staff = create_user(session, "areastaff", grants=[("clinic", net["station"])])
+    session.commit()
+    client = app.test_client()
+    log_in(client, staff)
+    html = client.get("/persons/new").get_data(as_text=True)
+    assert "150703001001" not in html  # not offered
+    got = client.post("/persons/new", data={
+        "csrf_token": _token(html), "name": "赵大", "home_region_code": "150703001001",
+        "resident_id": make_resident_id("150702", date(1970, 1, 1), 11),
+        "guardian_name": "", "guardian_phone": "", "poverty_status": "none"})
+    assert got.status_code == 422 and 'id="home_region_code-error"' in got.get_data(as_text=True)

@@ -153,6 +153,26 @@ def _require_in_scope(session: Session, scope: Scope | None, region_id: int, fie
         raise field_error(field, "person.outside_area")
 
 
+def _next_code(session: Session, column, prefix: str) -> str:
+    """The code after the highest ``prefix`` + digits one (six digits or more). Two
+    registrations at the same instant: the second is refused by the unique code and the user
+    tries again."""
+    codes = session.scalars(select(column).where(column.like(f"{prefix}%"))
+                            .order_by(func.length(column).desc(), column.desc()).limit(50))
+    highest = max((int(c[len(prefix):]) for c in codes if c[len(prefix):].isdigit()), default=0)
+    return f"{prefix}{highest + 1:06d}"
+
+
+def next_person_code(session: Session) -> str:
+    """A new person's code when the user gives none: P000001 ..."""
+    return _next_code(session, Person.code, "P")
+
+
+def next_case_code(session: Session) -> str:
+    """A new case's code when the user gives none: K000001 ..."""
+    return _next_code(session, Case.code, "K")
+
+
 def create_person(session: Session, data: dict, *, scope: Scope | None = None) -> Person:
     if session.scalar(select(Person.id).where(Person.code == data["code"])):
         raise Conflict("person.exists", code=data["code"])

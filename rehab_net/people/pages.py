@@ -13,7 +13,7 @@ from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError, Invalid
 from rehab_net.masking import mask, mask_name
-from rehab_net.messages import translate
+from rehab_net.messages import message, translate
 from rehab_net.network import operations as network
 from rehab_net.network.models import Service
 from rehab_net.people import operations as ops
@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, access.Rule] = {
     "people_pages.cases": "case.read",
     "people_pages.case": "case.read",
     "people_pages.new_case": "case.write",
+    "people_pages.new_person": "person.write",
 }
 
 
@@ -162,6 +163,99 @@ def _services(session):
     return list(session.scalars(select(Service).order_by(Service.category, Service.code)))
 
 
+# --- registering a person, then their case -------------------------------------------------------
+PERSON_FIELDS = ("name", "resident_id", "home_region_code", "guardian_name", "guardian_phone",
+                 "poverty_status")
+NAME_MAX = 64
+ADULT_AGE = 18  # younger persons are registered with a guardian
+
+
+def _villages(session) -> list[tuple[str, str]]:
+    """The villages (gacha, communities) of the user's area, each named with its township."""
+    from sqlalchemy.orm import aliased
+
+    from rehab_net.i18n import local_name
+    from rehab_net.network.models import Region
+
+    township = aliased(Region)
+    rows = session.execute(
+        select(Region, township).join(township, Region.parent_id == township.id)
+        .where(Region.level == "village", scope("person.write").region_filter(Region.id))
+        .order_by(township.code, Region.code)).all()
+    return [(v.code, f"{local_name(t)} · {local_name(v)} ({v.code})") for v, t in rows]
+
+
+def _check_person_form(form: dict) -> dict[str, str]:
+    """The form's own rules, in the user's language; the resident ID's checks are the domain's."""
+    import re
+
+    from rehab_net.people.identifiers import IdentifierError, parse_resident_id
+    from rehab_net.people.importer import PHONE
+    from rehab_net.people.rules import age_on
+    from rehab_net.vocab import POVERTY_STATUSES
+
+    errors = {}
+    if not form["name"]:
+        errors["name"] = _("Enter the person's name.")
+    elif len(form["name"]) > NAME_MAX:
+        errors["name"] = _("Write at most %(n)d characters.", n=NAME_MAX)
+    minor = False
+    if not form["resident_id"]:
+        errors["resident_id"] = _("Enter the 18-character resident ID number.")
+    else:
+        try:
+            rid = parse_resident_id(form["resident_id"])
+            minor = age_on(rid.birth_date, today()) < ADULT_AGE
+        except IdentifierError as exc:
+            errors["resident_id"] = translate(exc.rule)
+    if not form["home_region_code"]:
+        errors["home_region_code"] = _("Choose the village where the person lives.")
+    if len(form["guardian_name"]) > NAME_MAX:
+        errors["guardian_name"] = _("Write at most %(n)d characters.", n=NAME_MAX)
+    elif minor and not form["guardian_name"]:
+        errors["guardian_name"] = _("A child or young person under 18 needs a guardian.")
+    if form["guardian_phone"] and not re.fullmatch(PHONE, form["guardian_phone"]):
+        errors["guardian_phone"] = translate(message("person.phone_format"))
+    if form["poverty_status"] not in POVERTY_STATUSES:
+        errors["poverty_status"] = _("Choose from the list.")
+    return errors
+
+
+def _person_form(session, form, errors, status=200):
+    from rehab_net.vocab import POVERTY_STATUSES, label
+
+    return render_template("people/person_new.html", form=form, errors=errors,
+                           villages=_villages(session),
+                           poverty=[(p, label(p)) for p in POVERTY_STATUSES]), status
+
+
+@bp.route("/persons/new", methods=["GET", "POST"])
+def new_person():
+    """Register a person (birth date and sex read from the resident ID), then open their case:
+    the next page is the case form with the person filled in."""
+    session = get_session()
+    if request.method == "GET":
+        return _person_form(session, {"poverty_status": "none"}, {})
+    form = {k: request.form.get(k, "").strip() for k in PERSON_FIELDS}
+    errors = _check_person_form(form)
+    if errors:
+        return _person_form(session, form, errors, 422)
+    data = {k: v or None for k, v in form.items()} | {"code": ops.next_person_code(session)}
+    try:
+        person = ops.create_person(session, data, scope=scope("person.write"))
+        session.flush()
+    except Invalid as exc:
+        session.rollback()
+        return _person_form(session, form, {e["field"]: translate(e["rule"])
+                                            for e in exc.errors}, 422)
+    except DomainError as exc:  # the ID number is registered already (named if readable)
+        session.rollback()
+        return _person_form(session, form, {"resident_id": exc.translated()}, 409)
+    flash(_("%(name)s is registered as %(code)s. Now open the case: what they need.",
+            name=mask_name(person.name), code=person.code), "success")
+    return redirect(url_for("people_pages.new_case", person=person.code), code=303)
+
+
 @bp.route("/cases/new", methods=["GET", "POST"])
 def new_case():
     session = get_session()
@@ -176,7 +270,8 @@ def new_case():
         from rehab_net.people.schemas import CreateCaseSchema
 
         data = CreateCaseSchema().load({k: v for k, v in form.items() if v != ""}
-                                       | {"grade": int(form["grade"])})
+                                       | {"grade": int(form["grade"]),
+                                          "code": form["code"] or ops.next_case_code(session)})
         try:
             created = ops.create_case(session, data, today=today(), scope=scope("case.write"))
             session.flush()
@@ -207,7 +302,7 @@ def _check_case_form(form: dict) -> dict[str, str]:
     from rehab_net.csvimport import CODE
 
     errors = {}
-    if not re.match(CODE, form["code"]):
+    if form["code"] and not re.match(CODE, form["code"]):
         errors["code"] = _("Enter a case code: 1-32 letters, digits, _ or -.")
     if not form["person_code"]:
         errors["person_code"] = _("Enter the person's code.")

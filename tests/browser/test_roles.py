@@ -19,7 +19,8 @@ from tests.factories import TEST_PASSWORD, create_case, create_person, create_us
 # role -> (grants as (role, place key), the pages the role walks)
 ROLES = {
     "clinic": ([("clinic", "station")],
-               ["/cases", "/cases/KIN", "/persons", "/persons/PIN", "/cases/new", "/facilities",
+               ["/cases", "/cases/KIN", "/persons", "/persons/PIN", "/persons/new", "/cases/new",
+                "/facilities",
                 "/regions", "/account"]),
     "coordinator": ([("coordinator", "centre")],
                     ["/cases", "/persons/PIN", "/facilities/CT01", "/account"]),
