@@ -295,6 +295,8 @@ def test_notifications_say_what_happened_by_whom_and_why(as_user, session, net):
     html = staff.get("/notifications").get_data(as_text=True)
     centre = net["centre"].name_zh
     assert f"{declined.code} 被{centre}拒绝：名额已满; a reason given" in html
+    history = staff.get(f"/referrals/{declined.code}").get_data(as_text=True)
+    assert "no_capacity" not in history and "名额已满: a reason given" in history
     accepted = drive(session, net, "accepted")
     html = staff.get("/notifications").get_data(as_text=True)
     assert f"{accepted.code} 已被{centre}接收。" in html

@@ -123,6 +123,18 @@ ACTION_HELP = {
 
 
 @bp.app_template_global()
+def event_reason(event) -> str:
+    """A history row's reason in the user's words: a decline's code ("no_capacity: full until
+    March", as stored) shown as its label, the free text as written."""
+    reason = event.reason or ""
+    if event.action == "decline":
+        code, _sep, text = reason.partition(": ")
+        if code in DECLINE_REASONS:
+            return f"{label(code)}: {text}" if text else label(code)
+    return reason or "—"
+
+
+@bp.app_template_global()
 def referral_action_label(action: str) -> str:
     text = ACTION_LABELS.get(action)
     return str(text) if text is not None else action
