@@ -133,6 +133,11 @@ def test_booking_ahead_of_a_better_placed_waiting_case_needs_a_reason(anonymous,
     assert event.detail["entries"][0]["referral"] == child.code
     # the child still waits for the next place
     assert waitlist.open_entry(session, child.id).status == "waiting"
+    # the slot is full now: another booking is refused as full, not as a jump
+    full = problem(api(anonymous, w, "coord", "POST", "/api/v1/appointments", {
+        "referral_code": new_child_referral(session, w, birth_date=ADULT).code,
+        "slot_id": slot.id}), 409)
+    assert full["code"] == "booking.slot_full" and full["errors"][0]["field"] == "slot_id"
 
 
 def test_the_same_priority_waiting_longer_comes_first(anonymous, w, session):
@@ -210,7 +215,7 @@ def test_the_pages_take_availability_and_ask_for_the_reason_in_place(app, w, ses
     assert waitlist.weekdays_of(entry.available_weekdays) == [1, 3]
     assert waitlist.parts_of(entry.available_parts) == ["morning"]
     listed = coord.get("/booking/waitlist?facility=CT01").get_data(as_text=True)
-    assert "星期一, 星期三 · 上午（12:00前）" in listed
+    assert "星期一和星期三 · 上午（12:00前）" in listed
     page = coord.get(f"/referrals/{adult.code}/book?start={monday.isoformat()}").get_data(
         as_text=True)
     form = {"csrf_token": csrf_token(page), "idempotency_key": idempotency_key(page),

@@ -34,6 +34,7 @@ from rehab_net.booking.places import (
     move,
     release,
     take_place,
+    taken_places,
 )
 from rehab_net.booking.states import (
     API_ACTIONS,
@@ -147,7 +148,10 @@ def book(session: Session, *, referral: Referral, slot_id: int, hold: bool,
     if found is not None:
         return _replay(found, fingerprint), False
     check_bookable(referral, slot, now)
-    ahead = waitlist.passed_over(session, referral, slot, now)
+    # A full slot is refused as full (take_place), not as a jump; holds past their time are
+    # not counted as taking a place.
+    full = taken_places(session, [slot.id], now).get(slot.id, (0, 0))[0] >= slot.places
+    ahead = [] if full else waitlist.passed_over(session, referral, slot, now)
     jump_reason = (jump_reason or "").strip() or None
     if ahead and jump_reason is None:
         raise Conflict("booking.jumps_waitlist", count=len(ahead),

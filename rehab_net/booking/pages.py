@@ -125,8 +125,13 @@ def availability_text(entry) -> str:
     parts = wl.parts_of(entry.available_parts)
     if not days and not parts:
         return _("Any time")
-    shown = [", ".join(weekday_name(d) for d in days) if days else _("Any day"),
-             ", ".join(label(p) for p in parts) if parts else _("any time of day")]
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    shown = [format_list([weekday_name(d) for d in days], locale=get_locale()) if days
+             else _("Any day"),
+             format_list([label(p) for p in parts], locale=get_locale()) if parts
+             else _("any time of day")]
     return " · ".join(shown)
 
 
