@@ -138,6 +138,12 @@ CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailabl
                   "rescheduled", "hold_expired", "offer_expired", "offer_declined",
                   "referral_closed", "other")
 PROFESSIONS = ("physician", "therapist", "nurse", "technician")
+# When a family on the waitlist can come (booking/waitlist.py): parts of a local day, by the
+# hour a slot starts (morning before 12:00, afternoon 12:00-18:00, evening from 18:00), and the
+# hour each part ends. An entry keeps weekdays and parts as bit masks (Monday, morning = bit 0);
+# 0 = any.
+DAY_PARTS = ("morning", "afternoon", "evening")
+DAY_PART_ENDS = {"morning": 12, "afternoon": 18, "evening": 24}
 
 LABELS.update({
     # appointment statuses (booking/states.py; cancelled is labelled above)
@@ -170,4 +176,7 @@ LABELS.update({
     # professions of practitioners
     "physician": _l("Rehabilitation physician"), "therapist": _l("Therapist"),
     "nurse": _l("Nurse"), "technician": _l("Assistive device technician"),
+    # parts of the day a family can come (DAY_PARTS)
+    "morning": _l("Morning (before 12:00)"), "afternoon": _l("Afternoon (12:00-18:00)"),
+    "evening": _l("Evening (from 18:00)"),
 })

@@ -88,4 +88,10 @@ define({
     "booking.year_range": N_("must be between 2000 and 2100"),
     "schedule.time_format": N_("must be HH:MM (00:00-23:59)"),
     "booking.key_format": N_("1-80 characters of A-Z a-z 0-9 . _ : -"),
+    "booking.jumps_waitlist": N_("Booking this slot passes over %(count)s waiting cases placed "
+                                 "before this referral on the waitlist who can come then "
+                                 "(first: referral %(referral)s); say why in jump_reason."),
+    "booking.jump_reason_rule": N_("say why this referral goes before the waitlist"),
+    "waitlist.weekday_unknown": N_("must be a weekday 1-7 (1 = Monday ... 7 = Sunday)"),
+    "waitlist.part_unknown": N_("must be one of %(parts)s"),
 })

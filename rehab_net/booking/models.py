@@ -231,6 +231,8 @@ class WaitlistEntry(Base):
         Index("uq_waitlist_entry_open_referral", "referral_id", unique=True,
               sqlite_where=text(OPEN_WAITLIST_SQL), postgresql_where=text(OPEN_WAITLIST_SQL)),
         Index("ix_waitlist_entry_facility_status", "facility_id", "service_id", "status"),
+        CheckConstraint("available_weekdays BETWEEN 0 AND 127", name="available_weekdays"),
+        CheckConstraint("available_parts BETWEEN 0 AND 7", name="available_parts"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -241,6 +243,10 @@ class WaitlistEntry(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     note: Mapped[str | None] = mapped_column(Text)
+    # When the family can come (local time): weekdays (Monday = bit 0) and parts of the day
+    # (vocab.DAY_PARTS, morning = bit 0); 0 = any. Only a slot inside both is offered.
+    available_weekdays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    available_parts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -317,6 +323,9 @@ class Appointment(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(32))
     cancel_note: Mapped[str | None] = mapped_column(Text)
+    # Why it was booked ahead of a better-placed waiting case that fitted the slot (the audit
+    # row of the booking names the entries passed over); None when nobody was passed over.
+    jump_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     slot: Mapped[Slot] = relationship()

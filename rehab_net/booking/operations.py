@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
+from rehab_net.auth import audit
 from rehab_net.auth.principal import Principal
 from rehab_net.booking import access, waitlist
 from rehab_net.booking.constraints import IDEMPOTENCY
@@ -33,6 +34,7 @@ from rehab_net.booking.places import (
     move,
     release,
     take_place,
+    taken_places,
 )
 from rehab_net.booking.states import (
     API_ACTIONS,
@@ -48,6 +50,7 @@ from rehab_net.referrals.models import Referral
 from rehab_net.referrals.states import REFERRAL
 
 ACTIONS = API_ACTIONS
+JUMP_AUDIT_ENTRIES = 50  # entries passed over named in a jump's audit row (all are counted)
 USER_CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable", "other")
 
 
@@ -125,11 +128,16 @@ def check_bookable(referral: Referral, slot: Slot, now: datetime) -> None:
 
 
 def book(session: Session, *, referral: Referral, slot_id: int, hold: bool,
-         principal: Principal | None, now: datetime, key: str | None = None) -> tuple[
-        Appointment, bool]:
+         principal: Principal | None, now: datetime, key: str | None = None,
+         jump_reason: str | None = None) -> tuple[Appointment, bool]:
     """Book (or, with ``hold``, hold for BOOKING_HOLD_MINUTES) a place of a slot for a referral.
     With an idempotency key, a repeat of the same request returns the first one's appointment
-    (created False) and never books twice. Returns (appointment, created)."""
+    (created False) and never books twice. Returns (appointment, created).
+
+    A booking that passes over waiting cases the slot would have been offered to first
+    (waitlist.passed_over: better placed, able to come then, free then) is refused (409, field
+    jump_reason) unless it says why in ``jump_reason``; with a reason it is made, the reason kept
+    on the appointment and audited with the entries passed over."""
     access.require_writable(principal, referral.receiver_id, "referral")
     fingerprint = request_hash("book", referral.id, slot_id, hold)
     _, user_id = actor_of(principal)
@@ -140,12 +148,28 @@ def book(session: Session, *, referral: Referral, slot_id: int, hold: bool,
     if found is not None:
         return _replay(found, fingerprint), False
     check_bookable(referral, slot, now)
+    # A full slot is refused as full (take_place), not as a jump; holds past their time are
+    # not counted as taking a place.
+    full = taken_places(session, [slot.id], now).get(slot.id, (0, 0))[0] >= slot.places
+    ahead = [] if full else waitlist.passed_over(session, referral, slot, now)
+    jump_reason = (jump_reason or "").strip() or None
+    if ahead and jump_reason is None:
+        raise Conflict("booking.jumps_waitlist", count=len(ahead),
+                       referral=ahead[0].referral.code,
+                       errors=[{"field": "jump_reason",
+                                "rule": message("booking.jump_reason_rule")}])
     hold_until = (now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"]) if hold
                   else None)
     appointment = take_place(session, referral=referral, slot=slot,
                              status="pending" if hold else "booked", now=now,
                              principal=principal, hold_until=hold_until, key=key,
-                             fingerprint=fingerprint)
+                             fingerprint=fingerprint,
+                             jump_reason=jump_reason if ahead else None)
+    if ahead:
+        audit.record(session, "update", "appointment", appointment.code, reason=jump_reason,
+                     detail={"action": "jump_waitlist", "passed_over": len(ahead),
+                             "entries": [{"entry": e.id, "referral": e.referral.code}
+                                         for e in ahead[:JUMP_AUDIT_ENTRIES]]})
     if appointment.referral_was_waiting:
         _booked_from_waitlist(session, referral, now)
     if not hold:

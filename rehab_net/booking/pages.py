@@ -51,7 +51,7 @@ from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.referrals import operations as referrals
 from rehab_net.schemas import form_id
-from rehab_net.vocab import label
+from rehab_net.vocab import DAY_PARTS, label
 
 bp = Blueprint("booking_pages", __name__)
 
@@ -100,6 +100,54 @@ ACTION_BUTTONS = {
 def booking_action_label(action: str) -> str:
     text = ACTION_BUTTONS.get(action)
     return str(text) if text is not None else action
+
+
+# --- when a family can come --------------------------------------------------------------------
+A_MONDAY = date(2024, 1, 1)
+
+
+def weekday_name(iso_day: int, width: str = "EEEE") -> str:
+    """The local language's name of an ISO weekday (1 = Monday), from the locale's calendar."""
+    return format_date(A_MONDAY + timedelta(days=iso_day - 1), width)
+
+
+@bp.app_template_global()
+def availability_choices() -> dict:
+    """The checkboxes of the waitlist form: [(value, label)] of weekdays and parts of the day."""
+    return {"weekdays": [(d, weekday_name(d)) for d in range(1, 8)],
+            "parts": [(p, label(p)) for p in DAY_PARTS]}
+
+
+@bp.app_template_global()
+def availability_text(entry) -> str:
+    """When the family of a waitlist entry can come, as a page shows it."""
+    days = wl.weekdays_of(entry.available_weekdays)
+    parts = wl.parts_of(entry.available_parts)
+    if not days and not parts:
+        return _("Any time")
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    shown = [format_list([weekday_name(d) for d in days], locale=get_locale()) if days
+             else _("Any day"),
+             format_list([label(p) for p in parts], locale=get_locale()) if parts
+             else _("any time of day")]
+    return " · ".join(shown)
+
+
+def _availability_form(form) -> tuple[list[int], list[str], dict]:
+    """The weekdays and parts of the day ticked on a waitlist form, and an error per field
+    given a value the form never offers."""
+    errors = {}
+    days = form.getlist("available_weekdays")
+    if not all(d in {str(i) for i in range(1, 8)} for d in days):
+        errors["available_weekdays"] = _("Tick the days the family can come.")
+    parts = form.getlist("available_parts")
+    if not all(p in DAY_PARTS for p in parts):
+        errors["available_parts"] = _("Tick the times of day the family can come.")
+    if errors:
+        return [], [], errors
+    return [int(d) for d in days], parts, {}
 
 
 # --- the week -----------------------------------------------------------------------------------
@@ -223,7 +271,7 @@ def _bookable_referral(session, code: str):
     return referral
 
 
-def _book_page(code: str, *, errors=None, status: int = 200):
+def _book_page(code: str, *, errors=None, status: int = 200, jump=None):
     session = get_session()
     with _or_404():
         referral = referrals.get_referral(session, code, viewer=g.user)
@@ -251,7 +299,10 @@ def _book_page(code: str, *, errors=None, status: int = 200):
     return _render(
         "booking/book.html", r=referral, grid=week_grid(slots, monday), nav=week_nav(monday),
         endpoint="booking_pages.book", code=referral.code, moving=moving, current=current,
-        entry=entry, errors=errors or {}, key=uuid.uuid4().hex,
+        entry=entry, errors=errors or {}, key=uuid.uuid4().hex, jump=jump,
+        mode=request.values.get("mode", "hold"),
+        ticked={k: request.values.getlist(k) for k in ("available_weekdays",
+                                                       "available_parts")},
         hold_minutes=current_app.config["BOOKING_HOLD_MINUTES"], any_free=any(
             s.free_places for s in slots), can_book=can_book,
         bookable=referral.state in places.BOOKABLE_REFERRAL_STATES), status
@@ -267,6 +318,7 @@ def book(code: str):
     if slot_id is None:
         return _book_page(code, errors={"slot": _("Choose a free slot.")}, status=422)
     key = (request.form.get("idempotency_key") or "")[:80] or None
+    jump_reason = (request.form.get("jump_reason") or "").strip()[:2000] or None
     now = utcnow()
     try:
         if request.form.get("reschedule"):
@@ -278,7 +330,8 @@ def book(code: str):
         else:
             hold = request.form.get("mode", "hold") == "hold"
             appointment, _created = ops.book(session, referral=referral, slot_id=slot_id,
-                                             hold=hold, principal=g.user, now=now, key=key)
+                                             hold=hold, principal=g.user, now=now, key=key,
+                                             jump_reason=jump_reason)
             message = (_("Held until %(until)s: confirm it with the family.",
                          until=_clock(appointment.hold_expires_at)) if hold else
                        _("Booked for %(when)s.", when=_when(appointment)))
@@ -288,6 +341,13 @@ def book(code: str):
         return _book_page(code, errors={"slot": _refusal(conflict_for(err))}, status=409)
     except DomainError as exc:
         session.rollback()
+        if exc.code == "booking.jumps_waitlist":
+            return _book_page(code, status=exc.status, jump={
+                "slot_id": slot_id, "message": _(
+                    "Booking this slot passes over %(count)s waiting cases placed before this "
+                    "referral on the waitlist who can come then (the first: referral "
+                    "%(referral)s). Say why this referral goes first, or choose another slot.",
+                    count=exc.params["count"], referral=exc.params["referral"])})
         return _book_page(code, errors={"slot": _refusal(exc)}, status=exc.status)
     flash(message, "success")
     return redirect(url_for("booking_pages.appointment", code=appointment.code), code=303)
@@ -330,8 +390,12 @@ def add_to_waitlist(code: str):
     session = get_session()
     referral = _bookable_referral(session, code)
     note = (request.form.get("note") or "").strip()[:2000] or None
+    weekdays, parts, errors = _availability_form(request.form)
+    if errors:
+        return _book_page(code, errors=errors, status=422)
     try:
-        entry, created = wl.add(session, referral, note=note, principal=g.user, now=utcnow())
+        entry, created = wl.add(session, referral, note=note, principal=g.user, now=utcnow(),
+                                weekdays=weekdays, parts=parts)
         session.flush()
     except DomainError as exc:
         session.rollback()

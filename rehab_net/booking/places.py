@@ -125,7 +125,8 @@ def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
                now: datetime, principal: Principal | None, hold_until: datetime | None = None,
                key: str | None = None, fingerprint: str | None = None,
                entry: WaitlistEntry | None = None,
-               rescheduled_from: Appointment | None = None, savepoint: bool = False) -> Appointment:
+               rescheduled_from: Appointment | None = None, savepoint: bool = False,
+               jump_reason: str | None = None) -> Appointment:
     """Insert the appointment into the lowest free place of a LOCKED slot (see the module's
     docstring). 409 when no place is free or the person is busy then. With `savepoint`, a refusal
     of the database leaves the caller's transaction usable (the waitlist offers go on)."""
@@ -160,7 +161,8 @@ def take_place(session: Session, *, referral: Referral, slot: Slot, status: str,
             starts_at=slot.starts_at,
             ends_at=slot.ends_at, status=status, hold_expires_at=hold_until,
             waitlist_entry=entry, rescheduled_from=rescheduled_from,
-            idempotency_key=key, request_hash=fingerprint, created_by_user_id=user_id,
+            idempotency_key=key, request_hash=fingerprint, jump_reason=jump_reason,
+            created_by_user_id=user_id,
             created_by=name, created_at=now, updated_at=now,
             booked_at=now if status == "booked" else None)
         appointment.referral_was_waiting = bool(waiting)  # not a column: for book() below

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from rehab_net.booking import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.booking.states import APPOINTMENT_STATUSES, WAITLIST_STATUSES
+from rehab_net.booking.waitlist import parts_of, weekdays_of
 from rehab_net.messages import message
 from rehab_net.schemas import (
     MAX_YEAR,
@@ -24,6 +25,7 @@ from rehab_net.schemas import (
     StrictInt,
 )
 from rehab_net.vocab import (
+    DAY_PARTS,
     EXCEPTION_KINDS,
     PROFESSIONS,
     SCHEDULE_KINDS,
@@ -321,6 +323,8 @@ class AppointmentSchema(Schema):
     cancelled_at = fields.AwareDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     cancel_note = fields.String(allow_none=True)
+    jump_reason = fields.String(allow_none=True, metadata={
+        "description": "why it was booked before waiting cases placed ahead of it"})
     version = fields.Integer()
 
 
@@ -330,6 +334,10 @@ class CreateAppointmentSchema(Input):
     hold = fields.Boolean(load_default=False, metadata={
         "description": "hold the place (pending) for BOOKING_HOLD_MINUTES, to be confirmed; "
                        "false books at once"})
+    jump_reason = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "needed when the slot would pass over waiting cases placed before this "
+                       "referral on the waitlist who can come then and are free (409 "
+                       "booking.jumps_waitlist otherwise); audited"})
 
 
 class IdempotencyHeaders(Schema):
@@ -368,6 +376,11 @@ class WaitlistEntrySchema(Schema):
     offers = fields.Integer()
     offer = fields.Function(lambda e: e.offer_code)
     note = fields.String(allow_none=True)
+    available_weekdays = fields.Function(lambda e: weekdays_of(e.available_weekdays), metadata={
+        "description": "ISO weekdays the family can come (1 = Monday); empty = any day"})
+    available_parts = fields.Function(lambda e: parts_of(e.available_parts), metadata={
+        "description": "parts of the day the family can come (morning before 12:00, afternoon "
+                       "12:00-18:00, evening from 18:00, local time); empty = any time"})
     created_at = fields.AwareDateTime()
     created_by = fields.String()
     removed_reason = fields.String(allow_none=True)
@@ -377,6 +390,19 @@ class WaitlistEntrySchema(Schema):
 class CreateWaitlistSchema(Input):
     referral_code = Code(required=True)
     note = fields.String(validate=validate.Length(1, 2000))
+    available_weekdays = fields.List(
+        StrictInt(validate=validate.Range(1, 7, error=message("waitlist.weekday_unknown")),
+                  error_messages={"invalid": message("waitlist.weekday_unknown")}),
+        validate=validate.Length(max=7), load_default=list, metadata={
+            "description": "ISO weekdays the family can come (1 = Monday ... 7 = Sunday); "
+                           "empty = any day. Only slots on these days are offered"})
+    available_parts = fields.List(
+        fields.String(validate=validate.OneOf(DAY_PARTS, error=message(
+            "waitlist.part_unknown", parts=", ".join(DAY_PARTS)))),
+        validate=validate.Length(max=len(DAY_PARTS)), load_default=list, metadata={
+            "description": "parts of the day the family can come, by the local time a slot "
+                           "starts: morning (before 12:00), afternoon (12:00-18:00), evening "
+                           "(from 18:00); empty = any time"})
 
 
 class RemoveWaitlistSchema(Input):

@@ -460,12 +460,16 @@ class Appointments(MethodView):
         (hold: true) while you talk to the family: confirm within the hold time, or it lapses by
         itself. Send an Idempotency-Key: a retry returns the same appointment and never books
         twice. 409 when the slot is full, the person is busy then, or the referral is not
-        bookable; the referral may then go on the waitlist (POST /waitlist)."""
+        bookable; the referral may then go on the waitlist (POST /waitlist). 409
+        booking.jumps_waitlist (field jump_reason) when waiting cases placed before the referral
+        on the waitlist can come then and are free: send jump_reason to book it all the same
+        (audited)."""
         session = get_session()
         referral = _referral(session, data["referral_code"])
         appointment, created = ops.book(session, referral=referral, slot_id=data["slot_id"],
                                         hold=data["hold"], principal=g.user, now=utcnow(),
-                                        key=headers.get("key"))
+                                        key=headers.get("key"),
+                                        jump_reason=data.get("jump_reason"))
         return appointment, (201 if created else 200)
 
 
@@ -538,12 +542,14 @@ class Waitlist(MethodView):
                       description="the referral was on the list already: its entry")
     @atomic
     def post(self, data):
-        """Put an accepted referral on its facility's waitlist (when no slot fits). A free
-        place is then offered to it in its turn."""
+        """Put an accepted referral on its facility's waitlist (when no slot fits), with when
+        the family can come (available_weekdays, available_parts; none = any time). A free
+        place at such a time is then offered to it in its turn."""
         session = get_session()
         referral = _referral(session, data["referral_code"])
         entry, created = wl.add(session, referral, note=data.get("note"), principal=g.user,
-                                now=utcnow())
+                                now=utcnow(), weekdays=data["available_weekdays"],
+                                parts=data["available_parts"])
         return decorate_entries(session, [entry])[0], (201 if created else 200)
 
 

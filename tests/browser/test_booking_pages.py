@@ -89,3 +89,46 @@ def test_a_booking_made_with_the_keyboard_only(page, log_in_as, w, session):
         page.keyboard.press("Enter")
     session.expire_all()
     assert session.get(Appointment, appt.id).status == "cancelled"
+
+
+@sqlite_only
+def test_when_the_family_can_come_and_a_jump_reason_with_the_keyboard(page, page_watch,
+                                                                      log_in_as, w, session):
+    """The waitlist form's checkboxes are ticked with Space; a booking that would pass over the
+    waiting child shows the warning and the reason field in place (axe-clean), and with a
+    reason typed it is made."""
+    monday = next_monday()
+    slot = make_slot(session, w, at(monday, 9))
+    session.commit()
+    child, other = w["referrals"][0], w["referrals"][1]
+    log_in_as(w["users"]["coord"])
+    page.goto(f"/referrals/{child.code}/book?start={monday.isoformat()}")
+    assert_no_axe_violations(page, "the booking page with the waitlist form")
+    for box in ("#available_weekdays-1", "#available_parts-morning"):
+        tab_to(page, box, max_tabs=100)
+        assert_focus_visible(page)
+        page.keyboard.press("Space")
+        assert page.locator(box).is_checked()
+    tab_to(page, "#add-to-waitlist")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/booking/waitlist" in page.url
+    assert_no_axe_violations(page, "the waitlist with when the family can come")
+    page.goto(f"/referrals/{other.code}/book?start={monday.isoformat()}")
+    page_watch.allow_console(r"status of 409 \(CONFLICT\)")  # the refusal answers 409
+    tab_to(page, "#mode-hold")
+    page.keyboard.press("ArrowDown")
+    tab_to(page, f"button[name=slot_id][value='{slot.id}']")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#jump-reason").count() == 1
+    assert_no_axe_violations(page, "the warning that the booking passes over the waitlist")
+    tab_to(page, "#jump-reason")
+    page.keyboard.type("review ordered by the surgeon")
+    tab_to(page, "#book-anyway")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/appointments/A" in page.url
+    appt = session.scalar(select(Appointment).where(Appointment.referral_id == other.id))
+    assert appt.jump_reason == "review ordered by the surgeon" and appt.status == "booked"
+    session.rollback()
