@@ -1,0 +1,37 @@
+// Tables scroll inside their own region on narrow screens, never the page (issue 15). Each table
+// is wrapped in a focusable region (keyboard users scroll it with the arrow keys) named by the
+// table's caption; a hint says the table is wider than the screen, only while it is.
+(function () {
+  "use strict";
+  var hintText = document.documentElement.getAttribute("data-scroll-hint") || "";
+  var wrapped = [];
+  document.querySelectorAll("main table").forEach(function (table, i) {
+    if (table.closest(".table-scroll, .week-wrap")) { return; }
+    var region = document.createElement("div");
+    region.className = "table-scroll";
+    region.setAttribute("role", "region");
+    region.setAttribute("tabindex", "0");
+    var caption = table.querySelector("caption");
+    if (caption) {
+      if (!caption.id) { caption.id = "table-caption-" + i; }
+      region.setAttribute("aria-labelledby", caption.id);
+    } else {
+      region.setAttribute("aria-label", hintText);
+    }
+    var hint = document.createElement("p");
+    hint.className = "scroll-hint";
+    hint.textContent = hintText;
+    hint.hidden = true;
+    table.parentNode.insertBefore(hint, table);
+    table.parentNode.insertBefore(region, table);
+    region.appendChild(table);
+    wrapped.push([region, hint]);
+  });
+  function update() {
+    wrapped.forEach(function (pair) {
+      pair[1].hidden = pair[0].scrollWidth <= pair[0].clientWidth + 1;
+    });
+  }
+  update();
+  window.addEventListener("resize", update);
+})();
