@@ -22,6 +22,8 @@ define({
     "scenario.name_taken": N_("A scenario is called %(name)s already."),
     "scenario.change_not_found": N_("Scenario %(id)s has no change %(n)s."),
     "plan.no_results": N_("plan(s) %(plans)s have no results yet"),
+    "plan.sweep_not_comparable": N_("plan(s) %(plans)s are scale-up sweeps: their figures are a "
+                                    "ranking of candidates, shown on the plan's page"),
     "plan.service_unknown": N_("%(code)s does not exist"),
     "plan.start_not_monday": N_("must be a Monday (week 0 starts on it)"),
     "plan.start_past": N_("must not be before this week's Monday, %(monday)s"),

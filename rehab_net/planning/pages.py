@@ -259,13 +259,9 @@ def _options(session) -> dict:
 
 
 def _latest_baseline(session) -> Plan | None:
-    """The newest finished plan of the live network without changes."""
-    for plan in session.scalars(select(Plan).where(
-            Plan.scenario_id.is_(None), Plan.status.in_(SOLVED_STATUSES))
-            .order_by(Plan.id.desc()).limit(20)):
-        if plan.kpis:
-            return plan
-    return None
+    """The newest finished plain plan of the live network (never a scenario's run nor a
+    scale-up sweep, whose figures are a ranking)."""
+    return ops.latest_plain_plan(session)
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -280,7 +276,7 @@ def _list_page(errors=None, form=None, status: int = 200):
                                     .order_by(Plan.id.desc())):
             if len(runs[plan.scenario_id]) < RUNS_SHOWN:
                 runs[plan.scenario_id].append(plan)
-    baselines = list(session.scalars(select(Plan).where(Plan.scenario_id.is_(None))
+    baselines = list(session.scalars(select(Plan).where(ops.plain_plans())
                                      .order_by(Plan.id.desc()).limit(5)))
     return render_template("planning/scenarios.html", scenarios=rows, total=total,
                            limit=PAGE_SCENARIOS, runs=runs, baselines=baselines,
@@ -498,9 +494,11 @@ def _comparison(ids: list[int]):
 
 
 def _pickable(session) -> list[Plan]:
+    """Finished plans with figures to compare: plain plans and scenario runs (a sweep's figures
+    are a ranking, shown on its own page)."""
     rows = session.scalars(select(Plan).where(Plan.status.in_(SOLVED_STATUSES))
                            .order_by(Plan.id.desc()).limit(PICKABLE_PLANS))
-    return [p for p in rows if p.kpis]
+    return [p for p in rows if p.kpis and p.kind != "sweep"]
 
 
 def _map_data(cmp: exports.Comparison, shown: list[int]) -> dict:
@@ -599,9 +597,13 @@ def compare():
                       ids=", ".join(map(str, ids)))
         except Invalid:
             session.rollback()
-            waiting = [i for i in ids if not getattr(session.get(Plan, i), "kpis", None)]
-            error = _("Plan(s) %(ids)s have no results yet: choose finished plans.",
-                      ids=", ".join(map(str, waiting)))
+            found = [session.get(Plan, i) for i in ids]
+            waiting = [p.id for p in found if not p.kpis]
+            error = (_("Plan(s) %(ids)s have no results yet: choose finished plans.",
+                       ids=", ".join(map(str, waiting))) if waiting else
+                     _("Plan(s) %(ids)s are scale-up sweeps: their page shows the ranking; "
+                       "compare plans and scenario runs.",
+                       ids=", ".join(str(p.id) for p in found if p.kind == "sweep")))
     pickable = _pickable(session)
     context = {"cmp": cmp, "pickable": pickable, "chosen": ids,
                "errors": {"plans": error} if error else {}, "max_compared": MAX_COMPARED,

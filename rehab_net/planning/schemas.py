@@ -97,7 +97,27 @@ class PlanSchema(Schema):
                                  metadata={"description": "set for a scenario's run"})
     scenario = fields.Function(lambda p: p.parameters.get("scenario"))
     kpis = fields.Dict(allow_none=True, metadata={
-        "description": "the planners' figures, once finished (docs/scenarios.md)"})
+        "description": "the planners' figures, once finished (docs/scenarios.md); a sweep's: "
+                       "{scaleup: {service, baseline, ranking}}"})
+    kind = fields.String(metadata={
+        "description": "plan (a plain plan of the live network: a baseline, with proposals), "
+                       "scenario (a what-if run: figures only) or sweep (a scale-up sweep: its "
+                       "kpis are a ranking)"})
+
+
+class StalenessSchema(Schema):
+    stale = fields.Boolean(metadata={
+        "description": "bookings were made or cancelled since the plan read its instance: "
+                       "run it again"})
+    bookings_since = fields.Integer(metadata={
+        "description": "appointments booked, held, confirmed or cancelled since then"})
+    since = fields.DateTime(allow_none=True, metadata={
+        "description": "when the plan read its instance (started_at); null: not yet"})
+
+
+class PlanDetailSchema(PlanSchema):
+    staleness = fields.Nested(StalenessSchema, metadata={
+        "description": "one plan only (GET /plans/{id}); docs/api.md, 'Stale plans'"})
 
 
 class PlanListArgs(ListArgs):
