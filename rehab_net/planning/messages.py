@@ -32,6 +32,9 @@ define({
                                "cancel."),
     "plan.apply_unfinished": N_("Plan %(id)s is %(status)s: only a finished plan's proposals "
                                 "can be applied."),
+    "plan.no_proposals": N_("Plan %(id)s is a %(kind)s: only a plan of the live network has "
+                            "proposals."),
+    "plan.proposal_not_found": N_("Plan %(id)s proposes no place for case %(code)s."),
     "plan.not_district": N_("%(code)s is a %(level)s, not a district"),
     "plan.plans_needed": N_("Give ?plans=BASE,A,..."),
     "plan.compare_ids": N_("2 to 8 plan ids, comma-separated; the first is the baseline"),

@@ -12,7 +12,7 @@ from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today, zone
 from rehab_net.db import get_session, transactional
-from rehab_net.errors import Conflict, field_error
+from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, access.Rule] = {
     "planning.ScenarioRun": "plan.run",
     "planning.ScaleUps": "plan.run",
     "planning.PlanAssignments": "plan.read",
+    "planning.PlanAssignmentSlots": "booking.read",
     "planning.PlanFacilities": "plan.read",
     "planning.PlanDistricts": "plan.read",
     "planning.PlanShadowPrices": "plan.read",
@@ -286,6 +287,32 @@ class PlanAssignments(MethodView):
             "case": Case.code, "week": PlanAssignment.week, "road_km": PlanAssignment.road_km,
             "priority": PlanAssignment.priority}, (Case.code,))
         return page_of(session, stmt, pagination_parameters)
+
+
+@blp.route("/plans/<int:plan_id>/assignments/<case_code>/slots")
+class PlanAssignmentSlots(MethodView):
+    @blp.response(200, s.ProposalSchema)
+    def get(self, plan_id, case_code):
+        """A proposal to work: the case's referral to the proposed facility and the earliest
+        free slots there for its service in the proposed week (or, with `in_week: false`, the
+        earliest after it). For the facility's staff, and planners of the case's district; a
+        plain plan's only (a scenario's run or a sweep proposes nothing: 404)."""
+        from flask import g
+
+        from rehab_net.db import utcnow
+        from rehab_net.planning import proposals
+        from rehab_net.referrals.operations import acting_facilities
+
+        session = get_session()
+        plan = ops.get_plan(session, plan_id)
+        assignment = proposals.get_assignment(session, plan, case_code)
+        mine = acting_facilities(g.user)
+        if not (mine is None or assignment.facility_id in mine
+                or scope("plan.read").covers(session, assignment.district_id)):
+            raise NotFound("plan.proposal_not_found", id=plan.id, code=case_code)
+        found = proposals.work_on(session, plan, assignment, utcnow(), g.user)
+        found.staleness = ops.staleness(session, plan)
+        return found
 
 
 @blp.route("/plans/<int:plan_id>/facilities")
