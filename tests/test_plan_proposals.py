@@ -193,3 +193,15 @@ def test_only_a_plain_plan_has_proposals(app, session, world):
     got = api(app, world["coord_token"], f"/api/v1/plans/{plan.id}/assignments/{case_code}/slots")
     assert got.status_code == 404 and got.json["code"] == "plan.no_proposals"
     assert plans.latest_plain_plan(session) is None
+
+
+def test_the_nav_link_opens_the_newest_plain_plans_proposals(app, session, client, world):
+    got = world["coord"].get("/proposals")
+    assert got.status_code == 302
+    assert got.headers["Location"].endswith(f"/plans/{world['plan'].id}/proposals")
+    assert 'href="/proposals"' in world["coord"].get("/booking").get_data(as_text=True)
+
+
+def test_without_a_plan_the_proposals_page_says_so(client):
+    got = client.get("/proposals")
+    assert got.status_code == 200 and "尚无已完成的现有网络方案" in got.get_data(as_text=True)
