@@ -205,3 +205,18 @@ def test_the_nav_link_opens_the_newest_plain_plans_proposals(app, session, clien
 def test_without_a_plan_the_proposals_page_says_so(client):
     got = client.get("/proposals")
     assert got.status_code == 200 and "尚无已完成的现有网络方案" in got.get_data(as_text=True)
+
+
+def test_a_proposal_without_a_referral_there_is_only_counted(app, session, world):
+    from rehab_net.referrals import operations as referral_ops
+
+    plan, case_code = world["plan"], world["week0"][0]
+    referral = session.scalar(select(Referral).where(Referral.case.has(code=case_code)))
+    referral_ops.transition(session, referral, "cancel", principal=None,
+                            now=datetime.now(UTC), reason="family moved")
+    session.commit()
+    html = world["coord"].get(f"/plans/{plan.id}/proposals").get_data(as_text=True)
+    assert html.count('<section class="proposal"') == 5
+    assert f'id="case-{case_code}"' not in html and "另有 1 个个案" in html
+    got = api(app, world["coord_token"], f"/api/v1/plans/{plan.id}/assignments/{case_code}/slots")
+    assert got.status_code == 200 and got.json["referral"] is None
