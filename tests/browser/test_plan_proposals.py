@@ -1,6 +1,7 @@
 """A plan's proposals worked in a real browser: a coordinator of the proposed centre accepts the
 referral a plan's apply made and books one of the earliest free slots of the proposed week, in
-two key presses on /plans/<id>/proposals; the page passes axe before, between and after."""
+two key presses on /plans/<id>/proposals; the page passes axe before, between and after, and
+the plan's page then says it is stale."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
@@ -40,12 +41,14 @@ def test_accept_and_book_a_proposal_in_two_key_presses(app, page, log_in_as, ses
                                          send=True)
     assert len(made["created"]) == 3, made
     coord = create_user(session, "coord", grants=[("coordinator", net["centre"])])
+    planner = create_user(session, "planner", grants=[("planner", None)])
     first = session.scalar(select(PlanAssignment).where(PlanAssignment.plan_id == plan.id)
                            .order_by(PlanAssignment.id)).case.code
+    plan_id = plan.id
     session.commit()
     log_in_as(coord)
     page.set_viewport_size({"width": 390, "height": 844})
-    assert page.goto(f"/plans/{plan.id}/proposals").status == 200
+    assert page.goto(f"/plans/{plan_id}/proposals").status == 200
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert_no_axe_violations(page, "the proposals")
     # click 1: accept (keyboard only)
@@ -68,5 +71,12 @@ def test_accept_and_book_a_proposal_in_two_key_presses(app, page, log_in_as, ses
     booked = session.scalar(select(Appointment).where(Appointment.slot_id == slot.id))
     assert booked is not None and booked.status == "booked"
     assert booked.referral.case.code == first
+    code = booked.code
     session.rollback()  # end the read: on SQLite an open transaction holds the write lock
-    assert page.locator(f"a[href='/appointments/{booked.code}']").count() == 1
+    assert page.locator(f"a[href='/appointments/{code}']").count() == 1
+    # the plan now says it is stale, to a planner
+    log_in_as(planner)
+    session.rollback()  # log_in_as read the user: end that transaction too
+    assert page.goto(f"/plans/{plan_id}").status == 200
+    assert page.locator("#stale").count() == 1
+    assert_no_axe_violations(page, "the stale plan")
