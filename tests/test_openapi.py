@@ -51,6 +51,8 @@ ROWS = {
     people_s.RevealedSchema: people_m.Person,
     people_s.CaseSchema: people_m.Case,
     planning_s.PolicySchema: policy_m.PolicySetting, planning_s.PlanSchema: planning_m.Plan,
+    planning_s.PlanDetailSchema: planning_m.Plan,
+    planning_s.ProposalReferralSchema: referrals_m.Referral,
     planning_s.AssignmentSchema: planning_m.PlanAssignment,
     planning_s.LoadSchema: planning_m.PlanLoad,
     planning_s.ShadowPriceSchema: planning_m.PlanShadowPrice,
@@ -65,7 +67,8 @@ ROWS = {
 # Output schemas of computed dicts, not rows: their None-able keys are declared by hand.
 NOT_ROWS = {"MeSchema", "SummarySchema", "HolidaySchema", "GenerateResultSchema",
             "IdempotencyHeaders", "DistrictSchema", "AppliedPlanSchema", "ComparisonSchema",
-            "BoxCountsSchema", "SuggestionSchema", "ProblemSchema", "ProblemItemSchema"}
+            "BoxCountsSchema", "SuggestionSchema", "ProblemSchema", "ProblemItemSchema",
+            "StalenessSchema", "ProposalSchema", "ProposalSlotSchema"}
 
 
 def output_schemas() -> list[type[Schema]]:

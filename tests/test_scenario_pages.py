@@ -298,3 +298,63 @@ def test_readers_without_plan_run_see_no_forms_and_cannot_post(app, net, session
     log_in(c2, clinic)
     assert c2.get("/scenarios").status_code == 403
     assert c2.get(f"/compare.csv?plans={base},{plan}").status_code == 403
+
+
+def run_sweep(app, client) -> int:
+    got = client.post("/api/v1/scaleups", json={"service": "autism_training",
+                                                 "kind": "add_places", "places": 2,
+                                                 "horizon_weeks": 1})
+    assert got.status_code == 202, got.json
+    run_queued(app, got.json["id"])
+    return got.json["id"]
+
+
+def test_a_sweep_never_becomes_the_baseline_and_shows_its_ranking(app, client, session,
+                                                                   compared):
+    base, plan, sid = compared["base"], compared["plan"], compared["scenario"]
+    sweep = run_sweep(app, client)  # the newest finished plan without a scenario
+    assert client.get(f"/api/v1/plans/{sweep}").json["kind"] == "sweep"
+    assert client.get(f"/api/v1/plans/{base}").json["kind"] == "plan"
+    html = client.get(f"/scenarios/{sid}").get_data(as_text=True)
+    assert f"/compare?plans={base},{plan}" in html and f"plans={sweep}," not in html
+    assert f"#{base}" in html[html.index('id="runs"'):]  # "baseline for comparisons: #base"
+    listed = client.get("/scenarios").get_data(as_text=True)
+    baselines = listed[listed.index('id="baselines"'):]
+    assert f'href="/plans/{base}"' in baselines and f'href="/plans/{sweep}"' not in baselines
+    picker = client.get("/compare").get_data(as_text=True)
+    assert f'id="plan-{base}"' in picker and f'id="plan-{sweep}"' not in picker
+    # compared anyway: refused, saying why (not "no results", not a table of dashes)
+    got = client.get(f"/compare?plans={sweep},{plan}")
+    assert got.status_code == 422 and "扩容" in got.get_data(as_text=True)
+    got = client.get(f"/api/v1/plans/compare?plans={sweep},{plan}")
+    assert got.status_code == 422 and got.json["errors"][0]["field"] == "plans"
+    assert got.json["code"] == "plan.sweep_not_comparable"
+    # its page shows the ranking, never "no results" or "no capacity is fully used"
+    html = client.get(f"/plans/{sweep}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    ranking = html[html.index('id="ranking"'):]
+    assert "CT01" in ranking and "Scale-up sweep" in html
+    row = re.search(r"<tr><td>1</td><th scope=\"row\">CT01</th>(.*?)</tr>", ranking, re.S)
+    assert re.findall(r"<td>([^<]*)</td>", row.group(1))[1] == "2"  # 2 more placed
+    assert "No results" not in html and "no capacity is fully used" not in html
+    assert "Compare this plan with others" not in html
+
+
+def test_a_scenario_runs_page_shows_its_results(app, client, session, compared):
+    plan = compared["plan"]  # 2 more places at CT01: 6 of 8 placed in one week
+    html = client.get(f"/plans/{plan}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert "Scenario run" in html
+    assert "No results" not in html and "no capacity is fully used" not in html
+    districts = html[html.index('id="districts"'):html.index('id="scenario-loads"')]
+    row = re.search(r"Hailar District \(150702\)</th>(.*?)</tr>", districts, re.S).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row)[:3] == ["8", "6", "2"]  # cases, placed, waiting
+    loads = html[html.index('id="scenario-loads"'):]
+    row = re.search(r"\(CT01\)</th>(.*?)</tr>", loads, re.S).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row) == ["6", "6", "100%"]
+    assert "shadow prices are kept only for plans of the live network" in loads
+    # the plain plan keeps its rows
+    html = client.get(f"/plans/{compared['base']}", headers={"Accept-Language": "en"})
+    html = html.get_data(as_text=True)
+    assert "Plan of the live network" in html and 'id="scenario-loads"' not in html
+    assert "None: no capacity is fully used." not in html  # CT01 is full in week 0

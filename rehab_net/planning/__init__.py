@@ -22,3 +22,4 @@ def init_app(app: Flask, api: RehabApi) -> None:
     api.register_blueprint(views.blp)
     app.register_blueprint(views.pages)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(pages.proposal_bp)

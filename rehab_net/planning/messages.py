@@ -22,6 +22,8 @@ define({
     "scenario.name_taken": N_("A scenario is called %(name)s already."),
     "scenario.change_not_found": N_("Scenario %(id)s has no change %(n)s."),
     "plan.no_results": N_("plan(s) %(plans)s have no results yet"),
+    "plan.sweep_not_comparable": N_("plan(s) %(plans)s are scale-up sweeps: their figures are a "
+                                    "ranking of candidates, shown on the plan's page"),
     "plan.service_unknown": N_("%(code)s does not exist"),
     "plan.start_not_monday": N_("must be a Monday (week 0 starts on it)"),
     "plan.start_past": N_("must not be before this week's Monday, %(monday)s"),
@@ -30,6 +32,9 @@ define({
                                "cancel."),
     "plan.apply_unfinished": N_("Plan %(id)s is %(status)s: only a finished plan's proposals "
                                 "can be applied."),
+    "plan.no_proposals": N_("Plan %(id)s is a %(kind)s: only a plan of the live network has "
+                            "proposals."),
+    "plan.proposal_not_found": N_("Plan %(id)s proposes no place for case %(code)s."),
     "plan.not_district": N_("%(code)s is a %(level)s, not a district"),
     "plan.plans_needed": N_("Give ?plans=BASE,A,..."),
     "plan.compare_ids": N_("2 to 8 plan ids, comma-separated; the first is the baseline"),

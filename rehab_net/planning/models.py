@@ -72,6 +72,19 @@ class Plan(Base):
     def finished(self) -> bool:
         return self.status in FINISHED_STATUSES
 
+    @property
+    def kind(self) -> str:
+        """What the run is: ``plan`` (a plain plan of the live network, the only kind that is a
+        baseline and has proposals), ``scenario`` (a what-if run: figures only) or ``sweep`` (a
+        scale-up sweep: its kpis are a ranking of candidates). operations.plain_plans() is the
+        same rule in SQL."""
+        parameters = self.parameters or {}
+        if parameters.get("scaleup") is not None:
+            return "sweep"
+        if self.scenario_id is not None or parameters.get("changes") is not None:
+            return "scenario"
+        return "plan"
+
 
 class Scenario(Base):
     """A named set of changes on top of the live network (planning/changes.py). Never a copy of

@@ -8,7 +8,7 @@ import json
 import statistics
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, insert, select, true, update
+from sqlalchemy import JSON, and_, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session, joinedload
 
 from rehab_net.auth.permissions import Scope
@@ -99,6 +99,27 @@ def get_plan(session: Session, plan_id: int) -> Plan:
 def reload(session: Session, plan_id: int) -> Plan:
     """The plan as the database has it now (after a conditional UPDATE)."""
     return session.get(Plan, plan_id, populate_existing=True)
+
+
+def plain_plans():
+    """SQL: a plain plan of the live network (Plan.kind == "plan"): no scenario, no scenario
+    changes, not a scale-up sweep (whose parameters carry "scaleup"). Only these are baselines
+    and only these have proposals."""
+    return and_(Plan.scenario_id.is_(None), Plan.parameters["scaleup"].as_string().is_(None),
+                Plan.parameters["changes"].as_string().is_(None))
+
+
+def latest_plain_plan(session: Session) -> Plan | None:
+    """The newest solved plain plan: the baseline scenarios compare with, and the plan whose
+    proposals the coordinators' worklist shows by default."""
+    from rehab_net.planning.states import SOLVED_STATUSES
+
+    for plan in session.scalars(select(Plan).where(plain_plans(),
+                                                   Plan.status.in_(SOLVED_STATUSES))
+                                .order_by(Plan.id.desc()).limit(20)):
+        if plan.kpis:  # solved before KPIs were stored: not comparable
+            return plan
+    return None
 
 
 def list_plans(*, status: str | None = None):
@@ -260,6 +281,24 @@ def _wall_seconds(solution: dict, stats: dict) -> float | None:
     return float(reported) if reported is not None else stats.get("run_seconds")
 
 
+# --- stale plans ---------------------------------------------------------------------------------
+def staleness(session: Session, plan: Plan) -> dict:
+    """Whether the bookings moved on since the plan read its instance (at ``started_at``, when
+    a worker claimed it and read the network): the appointments booked, held, confirmed or
+    cancelled since, in one count. Any such change makes the plan's capacities and placements
+    out of date: ``stale`` with the count, "run it again". Unsolved plans are never stale."""
+    from rehab_net.booking.models import Appointment
+    from rehab_net.planning.states import SOLVED_STATUSES
+
+    since = plan.started_at
+    if since is None or plan.status not in SOLVED_STATUSES:
+        return {"stale": False, "bookings_since": 0, "since": since}
+    count = session.scalar(select(func.count()).select_from(Appointment).where(or_(
+        Appointment.created_at > since, Appointment.booked_at > since,
+        Appointment.cancelled_at > since))) or 0
+    return {"stale": count > 0, "bookings_since": count, "since": since}
+
+
 # --- results ------------------------------------------------------------------------------------
 def list_assignments(plan: Plan, *, facility=None, district=None, service=None, priority=None,
                      reason=None, placed=None, scope: Scope | None = None):
@@ -353,6 +392,45 @@ def district_summary(session: Session, plan: Plan, *, scope: Scope | None = None
                     "name_en": region.name_en if region else None, **f,
                     "median_road_km": round(statistics.median(kms), 1) if kms else None})
     return sorted(out, key=lambda d: (d["district_code"] is None, d["district_code"] or ""))
+
+
+def district_summary_from_kpis(session: Session, figures: dict | None) -> list[dict]:
+    """district_summary's rows from a plan's stored KPIs: what a scenario's run has (its copies
+    of cases and new facilities have no rows of their own, kpis.compute keeps the figures)."""
+    rows = (figures or {}).get("districts") or {}
+    names = {r.code: r for r in session.scalars(select(Region).where(
+        Region.code.in_([c for c in rows if c != "None"])))} if rows else {}
+    out = []
+    for code, f in rows.items():
+        region = names.get(code)
+        children = ((f.get("by_priority") or {}).get("child") or {}).get("cases", 0)
+        out.append({"district_code": region.code if region else None,
+                    "name_zh": region.name_zh if region else None,
+                    "name_en": region.name_en if region else None,
+                    "cases": f.get("cases", 0), "placed": f.get("placed", 0),
+                    "waitlist": f.get("cases", 0) - f.get("placed", 0),
+                    "no_eligible_facility": (f.get("unplaced_by_reason") or {}).get(
+                        "no_eligible_facility", 0),
+                    "children": children,
+                    "children_placed_within_4_weeks": f.get("children_within_4_weeks", 0),
+                    "median_road_km": f.get("road_km_median")})
+    return sorted(out, key=lambda d: (d["district_code"] is None, d["district_code"] or ""))
+
+
+def facility_loads_from_kpis(session: Session, figures: dict | None) -> list[dict]:
+    """A scenario run's intakes used and offered per facility over the horizon (all services),
+    from its KPIs, most loaded first; a facility the scenario opens has no row (``facility``
+    None). A planner of some districts gets none: their KPIs hold no facility loads
+    (kpis.for_districts)."""
+    loads = (figures or {}).get("facility_load") or {}
+    known = {f.code: f for f in session.scalars(
+        select(Facility).where(Facility.code.in_(list(loads))))} if loads else {}
+    out = []
+    for code, load in loads.items():
+        used, offered = load.get("used", 0), load.get("offered") or 0
+        out.append({"code": code, "facility": known.get(code), "used": used,
+                    "offered": offered, "utilisation": used / offered if offered else None})
+    return sorted(out, key=lambda r: (-(r["utilisation"] or 0), r["code"]))
 
 
 # --- what a planner of some districts sees -------------------------------------------------------

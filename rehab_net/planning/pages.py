@@ -7,6 +7,7 @@ API (auth/guard.py). Runs are queued for the worker, never solved in a request."
 from __future__ import annotations
 
 import re
+import uuid
 
 from flask import (
     Blueprint,
@@ -23,25 +24,34 @@ from flask import (
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from rehab_net import access
+from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
+from rehab_net.booking import operations as booking
+from rehab_net.booking.access import writable_facilities
+from rehab_net.booking.constraints import conflict_for
 from rehab_net.clock import today
 from rehab_net.csvimport import CODE
-from rehab_net.db import get_session, transactional
-from rehab_net.errors import Conflict, Invalid, NotFound
-from rehab_net.i18n import local_name
+from rehab_net.db import get_session, transactional, utcnow
+from rehab_net.errors import Conflict, DomainError, Invalid, NotFound
+from rehab_net.i18n import local_datetime, local_name
+from rehab_net.masking import mask_name
 from rehab_net.messages import code_of, message, params_of, translate
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.planning import exports, queue, scenarios, svg
 from rehab_net.planning import operations as ops
+from rehab_net.planning import proposals as work
 from rehab_net.planning.models import MAX_HORIZON_WEEKS, Plan, Scenario
 from rehab_net.planning.schemas import PolicyOverridesSchema
 from rehab_net.planning.states import SOLVED_STATUSES
+from rehab_net.referrals.operations import Forbidden
 from rehab_net.schemas import form_id
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS, label
 
 bp = Blueprint("scenario_pages", __name__)
+proposal_bp = Blueprint("proposal_pages", __name__)
 
 # endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
 # an endpoint not declared). Declared by init_app.
@@ -58,6 +68,11 @@ PERMISSIONS: dict[str, access.Rule] = {
     "scenario_pages.compare": "plan.read",
     "scenario_pages.compare_csv": "plan.read",
     "scenario_pages.compare_xlsx": "plan.read",
+    # a plan's proposals at the user's facilities, to accept and book (coordinators)
+    "proposal_pages.latest": "booking.read",
+    "proposal_pages.proposals": "booking.read",
+    "proposal_pages.accept": "referral.write",
+    "proposal_pages.book": "booking.write",
 }
 
 
@@ -259,13 +274,9 @@ def _options(session) -> dict:
 
 
 def _latest_baseline(session) -> Plan | None:
-    """The newest finished plan of the live network without changes."""
-    for plan in session.scalars(select(Plan).where(
-            Plan.scenario_id.is_(None), Plan.status.in_(SOLVED_STATUSES))
-            .order_by(Plan.id.desc()).limit(20)):
-        if plan.kpis:
-            return plan
-    return None
+    """The newest finished plain plan of the live network (never a scenario's run nor a
+    scale-up sweep, whose figures are a ranking)."""
+    return ops.latest_plain_plan(session)
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -280,7 +291,7 @@ def _list_page(errors=None, form=None, status: int = 200):
                                     .order_by(Plan.id.desc())):
             if len(runs[plan.scenario_id]) < RUNS_SHOWN:
                 runs[plan.scenario_id].append(plan)
-    baselines = list(session.scalars(select(Plan).where(Plan.scenario_id.is_(None))
+    baselines = list(session.scalars(select(Plan).where(ops.plain_plans())
                                      .order_by(Plan.id.desc()).limit(5)))
     return render_template("planning/scenarios.html", scenarios=rows, total=total,
                            limit=PAGE_SCENARIOS, runs=runs, baselines=baselines,
@@ -498,9 +509,11 @@ def _comparison(ids: list[int]):
 
 
 def _pickable(session) -> list[Plan]:
+    """Finished plans with figures to compare: plain plans and scenario runs (a sweep's figures
+    are a ranking, shown on its own page)."""
     rows = session.scalars(select(Plan).where(Plan.status.in_(SOLVED_STATUSES))
                            .order_by(Plan.id.desc()).limit(PICKABLE_PLANS))
-    return [p for p in rows if p.kpis]
+    return [p for p in rows if p.kpis and p.kind != "sweep"]
 
 
 def _map_data(cmp: exports.Comparison, shown: list[int]) -> dict:
@@ -599,9 +612,13 @@ def compare():
                       ids=", ".join(map(str, ids)))
         except Invalid:
             session.rollback()
-            waiting = [i for i in ids if not getattr(session.get(Plan, i), "kpis", None)]
-            error = _("Plan(s) %(ids)s have no results yet: choose finished plans.",
-                      ids=", ".join(map(str, waiting)))
+            found = [session.get(Plan, i) for i in ids]
+            waiting = [p.id for p in found if not p.kpis]
+            error = (_("Plan(s) %(ids)s have no results yet: choose finished plans.",
+                       ids=", ".join(map(str, waiting))) if waiting else
+                     _("Plan(s) %(ids)s are scale-up sweeps: their page shows the ranking; "
+                       "compare plans and scenario runs.",
+                       ids=", ".join(str(p.id) for p in found if p.kind == "sweep")))
     pickable = _pickable(session)
     context = {"cmp": cmp, "pickable": pickable, "chosen": ids,
                "errors": {"plans": error} if error else {}, "max_compared": MAX_COMPARED,
@@ -688,3 +705,119 @@ def kpi_delta(delta, kind: str) -> str:
         return f"{delta:+,.1f}"
     return f"{delta:+,}" if isinstance(delta, int) else f"{delta:+,.1f}"
 
+
+
+# --- a plan's proposals, to work: accept the referral, book a slot ------------------------------
+def _proposals_page(plan_id: int, *, errors: dict | None = None, status: int = 200):
+    session = get_session()
+    plan = ops.get_plan(session, plan_id)
+    if plan.kind != "plan":
+        abort(404)  # a scenario's run or a sweep proposes nothing to book
+    mine = writable_facilities(g.user)
+    rows, unreferred = ([], 0)
+    if plan.status in SOLVED_STATUSES and (mine is None or mine):
+        rows, unreferred = work.worklist(session, plan, mine, utcnow(), g.user)
+    if rows:
+        audit.record_list(session, "referral", [p.referral.code for p in rows],
+                          {"plan": str(plan.id)})
+    return render_template(
+        "planning/proposals.html", plan=plan, rows=rows, unreferred=unreferred,
+        staleness=ops.staleness(session, plan), errors=errors or {}, mine=mine,
+        mask_name=mask_name, key=uuid.uuid4().hex, solved=plan.status in SOLVED_STATUSES,
+        look_ahead=work.LOOK_AHEAD_WEEKS,
+        latest=ops.latest_plain_plan(session)), status
+
+
+@proposal_bp.get("/proposals")
+def latest():
+    """The proposals of the newest plan of the live network."""
+    plan = ops.latest_plain_plan(get_session())
+    if plan is None:
+        return render_template("planning/proposals.html", plan=None, rows=[], unreferred=0,
+                               errors={}, latest=None)
+    return redirect(url_for("proposal_pages.proposals", plan_id=plan.id))
+
+
+@proposal_bp.get("/plans/<int:plan_id>/proposals")
+def proposals(plan_id: int):
+    return _proposals_page(plan_id)
+
+
+def _proposal(plan_id: int, case_code: str):
+    """(the plan, the proposal worked on) for a form; 404 unless the user sees its referral."""
+    session = get_session()
+    plan = ops.get_plan(session, plan_id)
+    try:
+        assignment = work.get_assignment(session, plan, case_code)
+    except NotFound:
+        abort(404)
+    found = work.work_on(session, plan, assignment, utcnow(), g.user, with_slots=False)
+    if found.referral is None:
+        abort(404)
+    return plan, found
+
+
+def _back(plan_id: int, case_code: str):
+    return redirect(url_for("proposal_pages.proposals", plan_id=plan_id,
+                            _anchor=f"case-{case_code}"), code=303)
+
+
+@proposal_bp.post("/plans/<int:plan_id>/proposals/<case_code>/accept")
+def accept(plan_id: int, case_code: str):
+    """Step 1: accept the proposal's referral (receiving it first when it is only sent)."""
+    session = get_session()
+    _plan, found = _proposal(plan_id, case_code)
+    referral = found.referral
+    try:
+        work.accept(session, referral, principal=g.user, now=utcnow(),
+                    expected_version=form_id(request.form.get("version")))
+        session.flush()
+    except Forbidden:
+        session.rollback()
+        abort(403)  # the referral is another facility's to answer
+    except Conflict:
+        session.rollback()
+        return _proposals_page(plan_id, status=409, errors={case_code: _(
+            "Someone else changed referral %(code)s before your step was saved: it is now "
+            "“%(state)s”. Look at it below and act again if it is still needed.",
+            code=referral.code, state=label(referral.state))})  # reloaded after the rollback
+    except DomainError as exc:
+        session.rollback()
+        return _proposals_page(plan_id, status=exc.status,
+                               errors={case_code: exc.translated()})
+    flash(_("Referral %(code)s is accepted: now book one of the slots offered for it.",
+            code=referral.code), "success")
+    return _back(plan_id, case_code)
+
+
+@proposal_bp.post("/plans/<int:plan_id>/proposals/<case_code>/book")
+def book(plan_id: int, case_code: str):
+    """Step 2: book one of the earliest free slots for the accepted referral."""
+
+
+    session = get_session()
+    _plan, found = _proposal(plan_id, case_code)
+    slot_id = form_id(request.form.get("slot_id"))
+    if slot_id is None:
+        return _proposals_page(plan_id, status=422,
+                               errors={case_code: _("Choose one of the free slots.")})
+    key = (request.form.get("idempotency_key") or "")[:80] or None
+    try:
+        appointment, _created = booking.book(session, referral=found.referral, slot_id=slot_id,
+                                             hold=False, principal=g.user, now=utcnow(),
+                                             key=key)
+        session.flush()
+    except IntegrityError as err:
+        session.rollback()
+        return _proposals_page(plan_id, status=409,
+                               errors={case_code: conflict_for(err).translated()})
+    except NotFound:
+        session.rollback()
+        abort(404)
+    except DomainError as exc:
+        session.rollback()
+        return _proposals_page(plan_id, status=exc.status,
+                               errors={case_code: exc.translated()})
+    flash(_("Booked: appointment %(code)s at %(when)s.", code=appointment.code,
+            when=local_datetime(appointment.starts_at)), "success")
+    return _back(plan_id, case_code)

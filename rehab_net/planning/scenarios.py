@@ -162,6 +162,10 @@ def compare(session: Session, plans: list[Plan]) -> dict:
     if missing:
         raise field_error("plans", "plan.no_results", location="query",
                           plans=", ".join(map(str, missing)))
+    sweeps = [p.id for p in plans if p.kind == "sweep"]
+    if sweeps:  # its figures are a ranking of candidates, not a plan's KPIs
+        raise field_error("plans", "plan.sweep_not_comparable", location="query",
+                          plans=", ".join(map(str, sweeps)))
     base = plans[0].kpis
     return {"plans": [{"plan_id": p.id, "scenario": p.parameters.get("scenario"),
                        "status": p.status, "kpis": p.kpis,

@@ -97,7 +97,27 @@ class PlanSchema(Schema):
                                  metadata={"description": "set for a scenario's run"})
     scenario = fields.Function(lambda p: p.parameters.get("scenario"))
     kpis = fields.Dict(allow_none=True, metadata={
-        "description": "the planners' figures, once finished (docs/scenarios.md)"})
+        "description": "the planners' figures, once finished (docs/scenarios.md); a sweep's: "
+                       "{scaleup: {service, baseline, ranking}}"})
+    kind = fields.String(metadata={
+        "description": "plan (a plain plan of the live network: a baseline, with proposals), "
+                       "scenario (a what-if run: figures only) or sweep (a scale-up sweep: its "
+                       "kpis are a ranking)"})
+
+
+class StalenessSchema(Schema):
+    stale = fields.Boolean(metadata={
+        "description": "bookings were made or cancelled since the plan read its instance: "
+                       "run it again"})
+    bookings_since = fields.Integer(metadata={
+        "description": "appointments booked, held, confirmed or cancelled since then"})
+    since = fields.DateTime(allow_none=True, metadata={
+        "description": "when the plan read its instance (started_at); null: not yet"})
+
+
+class PlanDetailSchema(PlanSchema):
+    staleness = fields.Nested(StalenessSchema, metadata={
+        "description": "one plan only (GET /plans/{id}); docs/api.md, 'Stale plans'"})
 
 
 class PlanListArgs(ListArgs):
@@ -232,3 +252,41 @@ class StartScaleUpSchema(Input):
     places = StrictInt(load_default=2, validate=validate.Range(1, 50))
     horizon_weeks = StrictInt(validate=validate.Range(1, MAX_HORIZON_WEEKS))
     start_date = fields.Date()
+
+
+class ProposalSlotSchema(Schema):
+    slot_id = fields.Function(lambda row: row[0].id)
+    starts_at = fields.Function(lambda row: row[0].starts_at.isoformat())
+    ends_at = fields.Function(lambda row: row[0].ends_at.isoformat())
+    practitioner_code = fields.Function(lambda row: row[0].practitioner.code)
+    free_places = fields.Function(lambda row: row[1])
+
+
+class ProposalReferralSchema(Schema):
+    code = fields.String()
+    state = fields.String()
+
+
+class ProposalSchema(Schema):
+    """A proposal to work (planning/proposals.py): the referral and the earliest free slots."""
+
+    plan_id = fields.Function(lambda p: p.assignment.plan_id)
+    case_code = fields.Function(lambda p: p.assignment.case.code)
+    facility_code = fields.Function(lambda p: p.assignment.facility.code)
+    service_code = fields.Function(lambda p: p.assignment.service.code)
+    week = fields.Function(lambda p: p.assignment.week)
+    start_date = fields.Date(attribute="week_start",
+                             metadata={"description": "the Monday of the proposed week"})
+    referral = fields.Nested(ProposalReferralSchema, allow_none=True, metadata={
+        "description": "the case's open referral to that facility and service (null: none "
+                       "yet, or not yours to see); accepted or in_progress: bookable"})
+    appointment_code = fields.Function(
+        lambda p: p.appointment.code if p.appointment is not None else None, metadata={
+            "description": "the referral's active appointment, once booked (then no slots)"})
+    in_week = fields.Boolean(metadata={
+        "description": "true: the slots are in the proposed week; false: that week has none "
+                       "and these are the earliest after it"})
+    earliest_slots = fields.List(fields.Nested(ProposalSlotSchema), attribute="slots", metadata={
+        "description": "free slots at the facility for the service, soonest first (book one "
+                       "with POST /appointments once the referral is accepted)"})
+    staleness = fields.Nested(StalenessSchema)

@@ -12,7 +12,7 @@ from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today, zone
 from rehab_net.db import get_session, transactional
-from rehab_net.errors import Conflict, field_error
+from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, access.Rule] = {
     "planning.ScenarioRun": "plan.run",
     "planning.ScaleUps": "plan.run",
     "planning.PlanAssignments": "plan.read",
+    "planning.PlanAssignmentSlots": "booking.read",
     "planning.PlanFacilities": "plan.read",
     "planning.PlanDistricts": "plan.read",
     "planning.PlanShadowPrices": "plan.read",
@@ -103,15 +104,28 @@ class Plans(MethodView):
         return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
 
 
+class _WithStaleness:
+    """A plan (or a ScopedPlan) with its staleness, for PlanDetailSchema."""
+
+    def __init__(self, plan, staleness: dict):
+        self._plan, self.staleness = plan, staleness
+
+    def __getattr__(self, name):
+        return getattr(self._plan, name)
+
+
 @blp.route("/plans/<int:plan_id>")
 class PlanItem(MethodView):
     @blp.etag
-    @blp.response(200, s.PlanSchema)
+    @blp.response(200, s.PlanDetailSchema)
     def get(self, plan_id):
         """One plan: its status, and once finished its objective and figures (a district
-        planner's: those of its districts only)."""
+        planner's: those of its districts only), and whether it is stale: bookings made or
+        cancelled since it read the network."""
         session = get_session()
-        return ops.scoped_plan(session, ops.get_plan(session, plan_id), scope("plan.read"))
+        plan = ops.get_plan(session, plan_id)
+        return _WithStaleness(ops.scoped_plan(session, plan, scope("plan.read")),
+                              ops.staleness(session, plan))
 
 
 @blp.route("/plans/<int:plan_id>/cancel")
@@ -275,6 +289,32 @@ class PlanAssignments(MethodView):
         return page_of(session, stmt, pagination_parameters)
 
 
+@blp.route("/plans/<int:plan_id>/assignments/<case_code>/slots")
+class PlanAssignmentSlots(MethodView):
+    @blp.response(200, s.ProposalSchema)
+    def get(self, plan_id, case_code):
+        """A proposal to work: the case's referral to the proposed facility and the earliest
+        free slots there for its service in the proposed week (or, with `in_week: false`, the
+        earliest after it). For the facility's staff, and planners of the case's district; a
+        plain plan's only (a scenario's run or a sweep proposes nothing: 404)."""
+        from flask import g
+
+        from rehab_net.db import utcnow
+        from rehab_net.planning import proposals
+        from rehab_net.referrals.operations import acting_facilities
+
+        session = get_session()
+        plan = ops.get_plan(session, plan_id)
+        assignment = proposals.get_assignment(session, plan, case_code)
+        mine = acting_facilities(g.user)
+        if not (mine is None or assignment.facility_id in mine
+                or scope("plan.read").covers(session, assignment.district_id)):
+            raise NotFound("plan.proposal_not_found", id=plan.id, code=case_code)
+        found = proposals.work_on(session, plan, assignment, utcnow(), g.user)
+        found.staleness = ops.staleness(session, plan)
+        return found
+
+
 @blp.route("/plans/<int:plan_id>/facilities")
 class PlanFacilities(MethodView):
     @blp.arguments(s.LoadListArgs, location="query")
@@ -364,20 +404,38 @@ def plans_page():
     return render_template("planning/plans.html", plans=plans, total=total, limit=PAGE_PLANS)
 
 
+RANKING_SHOWN = 50
+
+
 @pages.get("/plans/<int:plan_id>")
 def plan_page(plan_id: int):
+    """A plan as what it is (Plan.kind): a plain plan's rows (districts, shadow prices, loads);
+    a scenario run's figures from its KPIs (it stores no rows, so "no results" would be false);
+    a sweep's ranking of candidates."""
     session = get_session()
     plan = ops.get_plan(session, plan_id)
     readable = scope("plan.read")
-    loads_stmt = ops.list_loads(plan, scope=readable)
-    loads = session.scalars(loads_stmt.order_by(
-        PlanLoad.utilisation.desc().nulls_last(), Facility.code).limit(PAGE_LOADS)).all()
-    load_total = session.scalar(select(func.count()).select_from(
-        loads_stmt.order_by(None).subquery()))
-    shadow = session.scalars(ops.list_shadow_prices(plan, scope=readable).order_by(
-        PlanShadowPrice.value.desc()).limit(PAGE_SHADOW_PRICES)).all()
-    return render_template("planning/plan.html", plan=ops.scoped_plan(session, plan,
-                                                                       scope("plan.read")),
-                           districts=ops.district_summary(session, plan,
-                                                          scope=scope("plan.read")), loads=loads,
-                           load_total=load_total, load_limit=PAGE_LOADS, shadow_prices=shadow)
+    shown = ops.scoped_plan(session, plan, readable)
+    context: dict = {"plan": shown, "kind": plan.kind, "staleness": ops.staleness(session, plan),
+                     "loads": [], "load_total": 0, "load_limit": PAGE_LOADS,
+                     "shadow_prices": [], "districts": [], "scenario_loads": [],
+                     "ranking": None}
+    if plan.kind == "plan":
+        loads_stmt = ops.list_loads(plan, scope=readable)
+        context.update(
+            loads=session.scalars(loads_stmt.order_by(
+                PlanLoad.utilisation.desc().nulls_last(), Facility.code).limit(PAGE_LOADS)).all(),
+            load_total=session.scalar(select(func.count()).select_from(
+                loads_stmt.order_by(None).subquery())),
+            shadow_prices=session.scalars(ops.list_shadow_prices(plan, scope=readable).order_by(
+                PlanShadowPrice.value.desc()).limit(PAGE_SHADOW_PRICES)).all(),
+            districts=ops.district_summary(session, plan, scope=readable))
+    elif plan.kind == "scenario":
+        context.update(districts=ops.district_summary_from_kpis(session, shown.kpis),
+                       scenario_loads=ops.facility_loads_from_kpis(session, shown.kpis))
+    else:
+        sweep = (shown.kpis or {}).get("scaleup")
+        context["ranking"] = sweep and {**sweep, "ranking": sweep["ranking"][:RANKING_SHOWN],
+                                        "total": len(sweep["ranking"])}
+        context["sweep"] = plan.parameters.get("scaleup") or {}
+    return render_template("planning/plan.html", **context)
