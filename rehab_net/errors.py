@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, json, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -175,6 +176,15 @@ def register(app: Flask) -> None:
     def _http(err: HTTPException):
         _rollback()
         if not _wants_problem():
+            if isinstance(err, CSRFError):  # a form from an old page, or from elsewhere
+                from flask_babel import gettext
+
+                return render_template("error.html", status=err.code, title=err.name,
+                                       detail=gettext(
+                                           "The form was too old or not sent from this site "
+                                           "(CSRF check). Nothing was saved. Reload the page "
+                                           "and send the form again."),
+                                       detail_translated=True), err.code
             return render_template("error.html", status=err.code, title=err.name,
                                    detail=err.description), err.code
         data = getattr(err, "data", None) or {}

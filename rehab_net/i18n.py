@@ -41,6 +41,24 @@ HTTP_TITLES = {
     500: _l("Internal server error"), 503: _l("Service unavailable"),
 }
 
+# What an error page says under its title, in the user's words (werkzeug's own descriptions and
+# the developers' abort() texts are English: they go to the problem+json of the API only).
+HTTP_DESCRIPTIONS = {
+    400: _l("The request could not be understood. Go back, reload the page and try again."),
+    403: _l("Your roles do not allow this page. If you need it, ask your administrator."),
+    404: _l("There is no such page, or it is not in your area."),
+    405: _l("This address does not take that kind of request."),
+    409: _l("Someone else changed this in the meantime. Reload the page and try again."),
+    412: _l("The record changed since you read it. Reload it and try again."),
+    413: _l("What you sent is too large."),
+    422: _l("Some of what you entered cannot be used. Correct it and send it again."),
+    428: _l("Reload the record before you change it."),
+    429: _l("Too many attempts. Wait a moment, then try again."),
+    500: _l("Something went wrong on our side and what you sent was not saved. Try again, and "
+            "tell your administrator if it happens again."),
+    503: _l("The service is not available just now. Try again in a few minutes."),
+}
+
 bp = Blueprint("i18n", __name__)
 babel = Babel()
 
@@ -92,6 +110,11 @@ def http_title(status: int, fallback: str = "") -> str:
     return str(title) if title is not None else fallback
 
 
+def http_description(status: int) -> str:
+    text = HTTP_DESCRIPTIONS.get(status)
+    return str(text) if text is not None else ""
+
+
 @bp.post("/language")
 def switch_language():
     lang = request.form.get("lang", "")
@@ -113,7 +136,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
-    app.jinja_env.globals.update(label=label, local_name=local_name, http_title=http_title)
+    app.jinja_env.globals.update(label=label, local_name=local_name, http_title=http_title,
+                                  http_description=http_description)
     # CSRFProtect installs the same global; this keeps the forms rendering without it.
     from flask_wtf.csrf import generate_csrf
 

@@ -21,6 +21,39 @@ ACTION_LABELS = {
 }
 
 
+# What the audit log's records are (object_type), in words; an unknown type shows as stored.
+OBJECT_LABELS = {
+    "person": _l("person"), "case": _l("case"), "referral": _l("referral"),
+    "referral_attachment": _l("referral attachment"), "notification": _l("notification"),
+    "appointment": _l("appointment"), "slot": _l("slot"), "waitlist_entry": _l("waitlist entry"),
+    "practitioner": _l("practitioner"), "schedule_rule": _l("schedule rule"),
+    "schedule_exception": _l("leave or closure"), "facility": _l("facility"),
+    "region": _l("region"), "service": _l("service"), "capacity": _l("capacity"),
+    "user": _l("user account"), "api_token": _l("API token"), "grant": _l("role grant"),
+    "plan": _l("plan"), "scenario": _l("scenario"), "quarterly_report": _l("quarterly report"),
+    "audit_event": _l("audit log"), "files": _l("import files"),
+    "encryption_keys": _l("encryption keys"),
+}
+
+
+CLI = _l("command line")  # system:cli, what a `rehab-net` command did
+
+
+def object_label(object_type: str | None) -> str:
+    return str(OBJECT_LABELS.get(object_type, object_type or ""))
+
+
+def actor_label(actor: str | None) -> str:
+    """Who did it: a username as it is; the system (a job, a command, another module's step) in
+    words: "system", "system:cli", "system:<job id>"."""
+    if not actor or actor == "system":
+        return str(_l("the system"))
+    if actor.startswith("system:"):
+        what = actor.removeprefix("system:")
+        return str(_l("the system (%(what)s)", what=str(CLI) if what == "cli" else what))
+    return actor
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
@@ -40,7 +73,8 @@ def place_label(grant) -> str:
 
 def register(app) -> None:
     app.jinja_env.globals.update(role_label=role_label, action_label=action_label,
-                                 place_label=place_label)
+                                 place_label=place_label, object_label=object_label,
+                                 actor_label=actor_label)
     app.jinja_env.filters["role_option"] = lambda r: (r, role_label(r))
     app.jinja_env.filters["action_option"] = lambda a: (a, action_label(a))
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from rehab_net import access
 from rehab_net.auth import audit, guard, throttle
 from rehab_net.auth import operations as ops
+from rehab_net.auth.labels import OBJECT_LABELS, object_label
 from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
 from rehab_net.clock import zone
@@ -299,6 +300,8 @@ def audit_log():
     return render_template("auth/audit.html", events=events, errors=errors, args=request.args,
                            filters={k: v for k, v in request.args.items() if k != "page"},
                            actions=AUDIT_ACTIONS, total=total, page=page, pages=pages,
+                           object_types=sorted(((k, object_label(k)) for k in OBJECT_LABELS),
+                                               key=lambda kv: kv[1]),
                            first=(page - 1) * AUDIT_PAGE_ROWS + 1), (422 if errors else 200)
 
 

@@ -3,7 +3,7 @@
 // table's caption; a hint says the table is wider than the screen, only while it is.
 (function () {
   "use strict";
-  var hintText = document.documentElement.getAttribute("data-scroll-hint") || "";
+  var hintText = document.body.getAttribute("data-scroll-hint") || "";
   var wrapped = [];
   document.querySelectorAll("main table").forEach(function (table, i) {
     if (table.closest(".table-scroll, .week-wrap")) { return; }
