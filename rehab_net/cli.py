@@ -440,14 +440,14 @@ def worker_command(once: bool, burst: bool, parent_pid: int | None):
         click.echo(f"worker: ran {ran} plan(s)")
 
 
-# --- periodic jobs (rehab_net/jobs.py) ----------------------------------------------------------
+# --- periodic jobs (rehab_net/scheduler/) -------------------------------------------------------
 @main.command(name="scheduler")
 @click.option("--once", is_flag=True,
               help="Run every registered job once now (and what was missed), then exit.")
 @with_appcontext
 def scheduler_command(once: bool):
     """Run the periodic jobs: exactly ONE such process per deployment (exit 3 if one runs)."""
-    from rehab_net.jobs import run_scheduler
+    from rehab_net.scheduler import run_scheduler
 
     sys.exit(run_scheduler(current_app._get_current_object(), once=once, report=click.echo))
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def init_app(app: Flask, api: RehabApi) -> None:
     """Booking's API, pages, commands (`rehab-net slots|holidays`), scheduler jobs and endpoint
     permissions."""
-    from rehab_net import access, jobs
+    from rehab_net import access, scheduler
     from rehab_net.booking import cli, pages, views
     from rehab_net.booking import jobs as booking_jobs
 
@@ -24,7 +24,7 @@ def init_app(app: Flask, api: RehabApi) -> None:
     app.cli.add_command(cli.slots_group)
     app.cli.add_command(cli.holidays_group)
     for job in booking_jobs.JOBS:
-        jobs.register(job)
+        scheduler.register(job)
     from rehab_net.booking.capacity import week_places_of
     from rehab_net.network.operations import set_schedule_source
 
