@@ -15,10 +15,11 @@ def init_app(app: Flask, api: RehabApi) -> None:
     """The plans' API and pages, the scenario pages, and the permissions of their endpoints (the
     plan commands live in rehab_net/cli.py)."""
     from rehab_net import access
-    from rehab_net.planning import pages, views
+    from rehab_net.planning import pages, plan_pages, views
 
     access.declare(app, views.PERMISSIONS)
+    access.declare(app, plan_pages.PERMISSIONS)
     access.declare(app, pages.PERMISSIONS)
     api.register_blueprint(views.blp)
-    app.register_blueprint(views.pages)
+    app.register_blueprint(plan_pages.bp)
     app.register_blueprint(pages.bp)

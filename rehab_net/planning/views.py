@@ -1,16 +1,15 @@
-"""Plans and the policy weights over the JSON API, and the plan pages. Starting a plan answers
-202 at once: a worker runs it (see worker.py), and the client polls the plan's URL."""
+"""Plans and the policy weights over the JSON API (the plan pages: plan_pages.py). Starting a plan
+answers 202 at once: a worker runs it (see worker.py), and the client polls the plan's URL."""
 from __future__ import annotations
 
-from flask import Blueprint as PageBlueprint
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
-from rehab_net.clock import today, zone
+from rehab_net.clock import today
 from rehab_net.db import get_session, transactional
 from rehab_net.errors import Conflict, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
@@ -20,14 +19,12 @@ from rehab_net.people.models import Case
 from rehab_net.planning import operations as ops
 from rehab_net.planning import queue, scenarios
 from rehab_net.planning import schemas as s
-from rehab_net.planning.adapters import week_start
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice, Scenario
 from rehab_net.policy import current_policy
 from rehab_net.schemas import PageArgs
 
 blp = Blueprint("planning", __name__, url_prefix="/api/v1",
                 description="Plans: optimiser runs over the live data, and the policy weights")
-pages = PageBlueprint("planning_pages", __name__)
 
 # endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
 # an endpoint not declared). Declared by init_app.
@@ -47,8 +44,6 @@ PERMISSIONS: dict[str, access.Rule] = {
     "planning.PlanFacilities": "plan.read",
     "planning.PlanDistricts": "plan.read",
     "planning.PlanShadowPrices": "plan.read",
-    "planning_pages.plans_page": "plan.read",
-    "planning_pages.plan_page": "plan.read",
 }
 
 
@@ -330,54 +325,3 @@ def _refs(session, args: dict, **getters) -> dict:
         raise field_error("district", "plan.not_district", location="query",
                           code=district.code, level=district.level)
     return resolved
-
-
-# --- pages --------------------------------------------------------------------------------------
-PAGE_PLANS = 50
-PAGE_SHADOW_PRICES = 20
-PAGE_LOADS = 200
-PLAN_STATUS_ZH = {"queued": "排队中", "running": "计算中", "optimal": "最优", "feasible": "可行",
-                  "error": "出错", "cancelled": "已取消"}
-
-
-@pages.app_context_processor
-def _page_helpers():
-    return {"plan_status_zh": PLAN_STATUS_ZH, "week_start": week_start,
-            "weeks_full": lambda load: sum(1 for a, c in zip(load.assigned, load.capacity,
-                                                             strict=False) if c and a >= c)}
-
-
-@pages.app_template_filter("local_time")
-def _local_time(value) -> str:
-    """A UTC timestamp as local time (the configured zone), to the minute."""
-    if value is None:
-        return "—"
-    return value.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
-
-
-@pages.get("/plans")
-def plans_page():
-    session = get_session()
-    plans = [ops.scoped_plan(session, p, scope("plan.read")) for p in session.scalars(
-        select(Plan).order_by(Plan.id.desc()).limit(PAGE_PLANS))]
-    total = session.scalar(select(func.count()).select_from(Plan))
-    return render_template("planning/plans.html", plans=plans, total=total, limit=PAGE_PLANS)
-
-
-@pages.get("/plans/<int:plan_id>")
-def plan_page(plan_id: int):
-    session = get_session()
-    plan = ops.get_plan(session, plan_id)
-    readable = scope("plan.read")
-    loads_stmt = ops.list_loads(plan, scope=readable)
-    loads = session.scalars(loads_stmt.order_by(
-        PlanLoad.utilisation.desc().nulls_last(), Facility.code).limit(PAGE_LOADS)).all()
-    load_total = session.scalar(select(func.count()).select_from(
-        loads_stmt.order_by(None).subquery()))
-    shadow = session.scalars(ops.list_shadow_prices(plan, scope=readable).order_by(
-        PlanShadowPrice.value.desc()).limit(PAGE_SHADOW_PRICES)).all()
-    return render_template("planning/plan.html", plan=ops.scoped_plan(session, plan,
-                                                                       scope("plan.read")),
-                           districts=ops.district_summary(session, plan,
-                                                          scope=scope("plan.read")), loads=loads,
-                           load_total=load_total, load_limit=PAGE_LOADS, shadow_prices=shadow)
