@@ -87,6 +87,8 @@ LABELS = {
     "appointment_booked": _l("Appointment booked for your referral"),
     "appointment_moved": _l("Appointment of your referral moved"),
     "appointment_cancelled": _l("Appointment of your referral cancelled"),
+    "referral_bookings_cancelled": _l(
+        "Referral ended: its future appointments and waitlist places were cancelled"),
 }
 
 
@@ -122,7 +124,9 @@ DECLINE_REASONS = ("no_capacity", "service_not_offered", "not_eligible", "incomp
 NOTIFICATION_KINDS = ("referral_received", "referral_answered", "referral_overdue",
                       "referral_escalated", "referral_expired", "referral_completed",
                       # to the sending facility, about its patient's appointments
-                      "appointment_booked", "appointment_moved", "appointment_cancelled")
+                      "appointment_booked", "appointment_moved", "appointment_cancelled",
+                      # to the facility holding the appointments of a referral that ended
+                      "referral_bookings_cancelled")
 
 # Booking (rehab_net/booking; appointment and waitlist statuses: booking/states.py). A slot's
 # FHIR status (free, busy, busy-tentative, busy-unavailable) is derived from its appointments.
@@ -131,7 +135,8 @@ SLOT_FHIR_STATUSES = ("free", "busy-tentative", "busy", "busy-unavailable")
 SCHEDULE_KINDS = ("weekly", "session")
 EXCEPTION_KINDS = ("leave", "closure")
 CANCEL_REASONS = ("family_request", "facility_request", "practitioner_unavailable",
-                  "rescheduled", "hold_expired", "offer_expired", "offer_declined", "other")
+                  "rescheduled", "hold_expired", "offer_expired", "offer_declined",
+                  "referral_closed", "other")
 PROFESSIONS = ("physician", "therapist", "nurse", "technician")
 
 LABELS.update({
@@ -161,6 +166,7 @@ LABELS.update({
     "hold_expired": _l("Hold expired unconfirmed"),
     "offer_expired": _l("Waitlist offer expired"),
     "offer_declined": _l("Waitlist offer declined"),
+    "referral_closed": _l("The referral was closed"),
     # professions of practitioners
     "physician": _l("Rehabilitation physician"), "therapist": _l("Therapist"),
     "nurse": _l("Nurse"), "technician": _l("Assistive device technician"),

@@ -141,3 +141,44 @@ def test_0010_derives_each_cases_status_from_its_referrals(empty_engine, app):
     migrate.upgrade(empty_engine)
     with Session(empty_engine) as session:
         assert dict(session.execute(text('SELECT code, status FROM "case"')).all()) == got
+
+
+def _appointment_guards(engine) -> dict:
+    """What keeps appointments from clashing: on SQLite the overlap triggers and the partial
+    unique index as written in the schema; on PostgreSQL the exclusion constraint and index."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'appointment' "
+                "AND type IN ('trigger', 'index') AND sql IS NOT NULL")).all()
+        else:
+            rows = conn.execute(text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'appointment'::regclass AND contype = 'x' UNION ALL "
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'appointment'"
+            )).all()
+    return {name: " ".join(sql.split()) for name, sql in rows}
+
+
+def test_0011_keeps_the_booking_invariants_and_takes_the_new_reason(empty_engine):
+    """Replacing the cancel-reason CHECK recreates the table on SQLite: the overlap triggers and
+    the partial unique index of 0005 must come out as they went in, and the new reason and
+    notification kind are accepted; down again restores the old constraints."""
+    migrate.upgrade(empty_engine, "9d4c3b2a1e57")  # 0010
+    before = _appointment_guards(empty_engine)
+    assert "ex_appointment_person_overlap" in " ".join(before)
+    migrate.upgrade(empty_engine)
+    assert _appointment_guards(empty_engine) == before
+    checks = {c["name"]: c["sqltext"] for c in
+              inspect(empty_engine).get_check_constraints("appointment")}
+    assert "referral_closed" in checks["ck_appointment_cancel_reason"]
+    kinds = {c["name"]: c["sqltext"] for c in
+             inspect(empty_engine).get_check_constraints("notification")}
+    assert "referral_bookings_cancelled" in kinds["ck_notification_kind"]
+    migrate.downgrade(empty_engine, "9d4c3b2a1e57")
+    assert _appointment_guards(empty_engine) == before
+    checks = {c["name"]: c["sqltext"] for c in
+              inspect(empty_engine).get_check_constraints("appointment")}
+    assert "referral_closed" not in checks["ck_appointment_cancel_reason"]

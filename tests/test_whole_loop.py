@@ -157,6 +157,11 @@ def test_one_child_through_the_whole_loop(app, anonymous, session, w):
     call("doctor", "POST", f"/api/v1/referrals/{down}/accept", {})
     assert call("coord", "GET", f"/api/v1/referrals/{up}")["state"] == "closed"  # loop closed
     assert case_status() == "accepted"
+    # the closed loop takes the centre's remaining session with it; the attended one stays
+    gone = call("coord", "GET", f"/api/v1/appointments/{first['code']}")
+    assert (gone["status"], gone["cancel_reason"]) == ("cancelled", "referral_closed")
+    assert call("coord", "GET", f"/api/v1/appointments/{visit['code']}")["status"] == "fulfilled"
+    assert instance()[1] == capacity_before  # the place it held is free for the next plan
     call("doctor", "POST", f"/api/v1/referrals/{down}/start", {})
     assert case_status() == "in_service"
     call("doctor", "POST", f"/api/v1/referrals/{down}/complete", {"outcome": "goals met"})

@@ -29,3 +29,7 @@ def init_app(app: Flask, api: RehabApi) -> None:
     from rehab_net.network.operations import set_schedule_source
 
     set_schedule_source(week_places_of)  # capacity views show what the schedules offer
+    from rehab_net.booking.cascades import referral_ended
+    from rehab_net.referrals.operations import add_end_follower
+
+    add_end_follower("booking", referral_ended)  # a referral's end cancels its bookings

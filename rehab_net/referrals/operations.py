@@ -4,6 +4,7 @@ Operations flush; the caller commits."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
@@ -258,6 +259,9 @@ def transition(session: Session, referral: Referral, action: str, *,
     audit.record(session, "update", "referral", referral.code,
                  detail={"action": action, "from": from_state, "to": rule.target})
     _notify_after(session, referral, action, now)
+    if rule.target in FINAL_REFERRAL_STATES:
+        for follow in _ENDED.values():  # booking: its future appointments and waitlist entries
+            follow(session, referral, action, now)
     case_follows(session, referral, action, principal, now)
     if action == "accept" and referral.answers is not None \
             and referral.answers.state == "completed":
@@ -265,6 +269,18 @@ def transition(session: Session, referral: Referral, action: str, *,
                    reason=f"down-referral {referral.code} accepted")
     session.flush()
     return referral
+
+
+# What a referral's end (a final state) does to the modules above this one: booking registers
+# "cancel its future appointments, take it off the waitlist" at app init (booking.init_app), so
+# the arrow of imports still points down. In the transition's transaction, before the case follows.
+_ENDED: dict[str, Callable[[Session, Referral, str, datetime], None]] = {}
+
+
+def add_end_follower(name: str, follow: Callable[[Session, Referral, str, datetime], None]
+                     ) -> None:
+    """Call ``follow(session, referral, action, now)`` when a referral reaches a final state."""
+    _ENDED[name] = follow
 
 
 def case_follows(session: Session, referral: Referral, action: str,

@@ -114,7 +114,9 @@ ACTION_HELP = {
     "decline": _l("Say why your facility cannot take this referral; the sender can then send it "
                   "elsewhere."),
     "return": _l("Send it back with advice, for example what the sender should do first."),
-    "cancel": _l("Withdraw the referral; the receiving facility is no longer asked to act."),
+    "cancel": _l("Withdraw the referral; the receiving facility is no longer asked to act. Its "
+                 "future appointments are cancelled and its waitlist place given up; sessions "
+                 "already attended stay in its history."),
     "complete": _l("Record the outcome for the sender: what was done and what comes next."),
 }
 
