@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from rehab_net import jobs as _jobs  # noqa: F401  (registers the tables)
-from rehab_net import policy as _policy  # noqa: F401
+from rehab_net import policy as _policy  # noqa: F401  (registers the tables)
 from rehab_net.auth import models as _auth  # noqa: F401
 from rehab_net.booking import models as _booking  # noqa: F401
 from rehab_net.config import Config
@@ -15,6 +14,7 @@ from rehab_net.people import models as _people  # noqa: F401
 from rehab_net.planning import models as _planning  # noqa: F401
 from rehab_net.referrals import models as _referrals  # noqa: F401
 from rehab_net.reports import models as _reports  # noqa: F401
+from rehab_net.scheduler import models as _scheduler  # noqa: F401
 
 target_metadata = Base.metadata
 config = context.config

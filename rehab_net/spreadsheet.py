@@ -7,6 +7,8 @@ spreadsheet program as a formula; it gets a leading single quote so it is shown 
 from __future__ import annotations
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def cell(value):
@@ -19,3 +21,8 @@ def cell(value):
 def row(values) -> list:
     """Every cell of a row through ``cell``."""
     return [cell(v) for v in values]
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The header that makes a response a download named ``filename``."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -453,11 +453,11 @@ def test_cli_generates_slots_idempotently_and_checks_holiday_files(app, w, sessi
 
 
 def test_the_scheduler_jobs_are_registered_and_run(app, w, session):
-    from rehab_net import jobs
+    from rehab_net import scheduler
     from rehab_net.booking import jobs as booking_jobs
 
-    ids = {j.id for j in jobs.JOBS}
-    assert {"booking-expire-holds", "booking-generate-slots"} <= ids or not jobs.JOBS
+    ids = {j.id for j in scheduler.JOBS}
+    assert {"booking-expire-holds", "booking-generate-slots"} <= ids or not scheduler.JOBS
     slot = make_slot(session, w, at(next_monday(), 9))
     ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=True, principal=None,
              now=NOW)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 
-from rehab_net import clock, jobs, workdays
+from rehab_net import clock, workdays
 from rehab_net.config import Config
+from rehab_net.scheduler import periods
 
 # Friday 20 November 2026, 20:00 UTC: already Saturday 04:00 in Shanghai.
 FRIDAY_EVENING_UTC = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
@@ -54,9 +55,9 @@ def test_working_days_are_counted_in_the_configured_zone(in_zone):
 def test_the_scheduler_periods_follow_the_configured_zone(in_zone):
     new_quarter_in_shanghai = datetime(2026, 9, 30, 17, 0, tzinfo=UTC)  # 1 October, 01:00
     with in_zone("Asia/Shanghai"):
-        assert jobs.previous_quarter(new_quarter_in_shanghai) == "2026-Q3"
+        assert periods.previous_quarter(new_quarter_in_shanghai) == "2026-Q3"
     with in_zone("UTC"):
-        assert jobs.previous_quarter(new_quarter_in_shanghai) == "2026-Q2"
+        assert periods.previous_quarter(new_quarter_in_shanghai) == "2026-Q2"
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)

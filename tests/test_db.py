@@ -39,14 +39,14 @@ def test_overlaps_in_sql_says_the_same_as_in_python(session, a, b, expected):
 # --- transactional: the one place that commits ---------------------------------------------------
 def _periods(app) -> list[str]:
     """What another connection sees: only committed rows."""
-    from rehab_net.jobs import JobRun
+    from rehab_net.scheduler.models import JobRun
 
     with app.extensions["rehab_engine"].connect() as conn:
         return sorted(conn.scalars(select(JobRun.period).where(JobRun.job == "tx-test")))
 
 
 def _add(session, period: str) -> None:
-    from rehab_net.jobs import JobRun
+    from rehab_net.scheduler.models import JobRun
 
     session.add(JobRun(job="tx-test", period=period, status="done"))
     session.flush()

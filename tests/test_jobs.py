@@ -1,4 +1,4 @@
-"""Periodic jobs (rehab_net/jobs.py): once per period, races, failures, stale runs, catch-up, the
+"""Periodic jobs (rehab_net/scheduler/): once per period, races, failures, stale runs, catch-up, the
 one-scheduler lock and `rehab-net scheduler`, on SQLite and PostgreSQL. Time is passed in (`now`),
 never waited for."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rehab_net.auth.models import AuditEvent
 from rehab_net.cli import main
 from rehab_net.config import PROJECT_ROOT, TestConfig
 from rehab_net.db import get_session, utcnow
-from rehab_net.jobs import (
+from rehab_net.scheduler import (
     JOBS,
     Job,
     JobRun,
@@ -149,10 +149,10 @@ APP_JOBS = ["referral_deadlines", "booking-expire-holds", "booking-generate-slot
 def test_the_app_registers_every_modules_jobs():
     """Each module's init_app registers its jobs: a fresh process knows them all once the app is
     built, whichever views it imported (booking's were once known only after its views)."""
-    code = ("from rehab_net import create_app, jobs\n"
-            "before = [j.id for j in jobs.load_jobs()]\n"
+    code = ("from rehab_net import create_app, scheduler\n"
+            "before = [j.id for j in scheduler.load_jobs()]\n"
             "create_app()\n"
-            "print(before, [j.id for j in jobs.load_jobs()])\n")
+            "print(before, [j.id for j in scheduler.load_jobs()])\n")
     env = {**os.environ, "REHAB_DATABASE_URL": "sqlite://",
            "REHAB_SECRET_KEY": TestConfig.SECRET_KEY, "REHAB_DATA_KEYS": TestConfig.DATA_KEYS,
            "REHAB_INDEX_KEY": TestConfig.INDEX_KEY}

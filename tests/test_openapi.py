@@ -24,13 +24,13 @@ from rehab_net.planning import schemas as planning_s
 from rehab_net.referrals import models as referrals_m
 from rehab_net.referrals import schemas as referrals_s
 from rehab_net.reports import models as reports_m
-from rehab_net.reports import views as reports_v
+from rehab_net.reports import schemas as reports_s
 from rehab_net.schemas import Input
 
 SCHEMA_MODULES = ("rehab_net.auth.schemas", "rehab_net.booking.schemas",
                   "rehab_net.network.schemas", "rehab_net.people.schemas",
                   "rehab_net.planning.schemas", "rehab_net.referrals.schemas",
-                  "rehab_net.reports.views", "rehab_net.openapi")
+                  "rehab_net.reports.schemas", "rehab_net.openapi")
 
 # Output schema -> the model whose rows it dumps.
 ROWS = {
@@ -62,7 +62,7 @@ ROWS = {
     referrals_s.ReferralSchema: referrals_m.Referral,
     referrals_s.ReferralDetailSchema: referrals_m.Referral,
     referrals_s.NotificationSchema: referrals_m.Notification,
-    reports_v.ReportSchema: reports_m.QuarterlyReport,
+    reports_s.ReportSchema: reports_m.QuarterlyReport,
 }
 # Output schemas of computed dicts, not rows: their None-able keys are declared by hand.
 NOT_ROWS = {"MeSchema", "SummarySchema", "HolidaySchema", "GenerateResultSchema",

@@ -323,17 +323,17 @@ def test_a_centre_reads_the_persons_referred_to_it_from_anywhere(anonymous, sess
 
 
 def test_the_scheduler_runs_the_deadline_check_once_per_slot(app, session, net):
-    from rehab_net import jobs
+    from rehab_net import scheduler
     from rehab_net.referrals.jobs import DEADLINES
 
     referral = drive(session, net, "sent")
     late = referral.escalate_at + timedelta(minutes=1)
-    assert jobs.run_job(app, DEADLINES, late) == "done"
-    assert jobs.run_job(app, DEADLINES, late) == "skipped"  # a second trigger, same slot
+    assert scheduler.run_job(app, DEADLINES, late) == "done"
+    assert scheduler.run_job(app, DEADLINES, late) == "skipped"  # a second trigger, same slot
     session.expire_all()
     kinds = sorted(n.kind for n in session.query(Notification))
     assert kinds == ["referral_escalated", "referral_overdue", "referral_received"]
-    assert "referral_deadlines" in [j.id for j in jobs.load_jobs()]
+    assert "referral_deadlines" in [j.id for j in scheduler.load_jobs()]
 
 
 def test_staff_refer_only_cases_they_may_read_and_re_refer_once(anonymous, session, net):

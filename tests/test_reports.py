@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rehab_net import jobs
+from rehab_net import scheduler
 from rehab_net.booking import generation, schedules
 from rehab_net.booking import operations as booking
 from rehab_net.reports import quarterly
@@ -52,16 +52,16 @@ def test_the_q3_report_counts_and_suppresses(session, net):
 
 def test_the_scheduler_makes_each_quarters_report_once_even_after_downtime(app, session, net):
     first_day = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-    assert jobs.run_job(app, QUARTERLY, first_day) == "done"
-    assert jobs.run_job(app, QUARTERLY, first_day) == "skipped"   # triggered twice
+    assert scheduler.run_job(app, QUARTERLY, first_day) == "done"
+    assert scheduler.run_job(app, QUARTERLY, first_day) == "skipped"   # triggered twice
     session.expire_all()
     assert [r.quarter for r in session.query(QuarterlyReport)] == ["2026-Q3"]
     session.rollback()  # end the read: on SQLite it holds the write lock (BEGIN IMMEDIATE)
     # the scheduler was down over the new year: at its start in April 2027 it makes up Q4
     # and runs Q1 2027 once, and nothing twice
     later = datetime(2027, 4, 2, 1, 0, tzinfo=UTC)
-    jobs.catch_up(app, [QUARTERLY], later)
-    jobs.catch_up(app, [QUARTERLY], later)
+    scheduler.catch_up(app, [QUARTERLY], later)
+    scheduler.catch_up(app, [QUARTERLY], later)
     session.expire_all()
     assert sorted(r.quarter for r in session.query(QuarterlyReport)) == [
         "2026-Q3", "2026-Q4", "2027-Q1"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from rehab_net import errors, jobs, protection
+from rehab_net import errors, protection, scheduler
 from rehab_net.config import DEFAULT_SQLITE_PATH
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def init_app(app: Flask, api: RehabApi) -> None:
     csrf.init_app(app)
     audit.install(app.extensions["rehab_sessionmaker"])
     errors.on_refusal(app, audit.record_refusal)  # refusals leave their audit events
-    jobs.run_jobs_within(app, lambda job: audit.acting_as(f"system:scheduler:{job.id}"))
+    scheduler.run_jobs_within(app, lambda job: audit.acting_as(f"system:scheduler:{job.id}"))
     guard.init_app(app)
     labels.register(app)
     access.declare(app, views.PERMISSIONS)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def init_app(app: Flask, api: RehabApi) -> None:
     """Booking's API, pages, commands (`rehab-net slots|holidays`), scheduler jobs and endpoint
     permissions; and what it does for the modules below it (their hooks)."""
-    from rehab_net import access, jobs
+    from rehab_net import access, scheduler
     from rehab_net.auth.operations import add_person_records
     from rehab_net.booking import cli, pages, views
     from rehab_net.booking import jobs as booking_jobs
@@ -30,7 +30,7 @@ def init_app(app: Flask, api: RehabApi) -> None:
     app.cli.add_command(cli.slots_group)
     app.cli.add_command(cli.holidays_group)
     for job in booking_jobs.JOBS:
-        jobs.register(job)
+        scheduler.register(job)
     set_schedule_source(week_places_of)  # capacity views show what the schedules offer
     add_end_follower("booking", referral_ended)  # a referral's end cancels its bookings
     add_person_records("appointment", appointment_codes_of_person)  # the audit log's filter

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from rehab_net import jobs
 from rehab_net.clock import day_of
+from rehab_net.scheduler import Job
 
 
 def expire(session: Session, now: datetime) -> dict:
@@ -39,6 +39,6 @@ def _nightly(hour: int):
 _trigger, _period = _nightly(2)
 # Registered by rehab_net.booking.init_app.
 JOBS = (
-    jobs.Job.every_minutes("booking-expire-holds", "rehab_net.booking.jobs:expire", minutes=5),
-    jobs.Job("booking-generate-slots", _trigger, "rehab_net.booking.jobs:generate", _period),
+    Job.every_minutes("booking-expire-holds", "rehab_net.booking.jobs:expire", minutes=5),
+    Job("booking-generate-slots", _trigger, "rehab_net.booking.jobs:generate", _period),
 )

@@ -10,9 +10,11 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask, api: RehabApi) -> None:
-    """The network's API and the permissions of its endpoints."""
+    """The network's API, its pages and the permissions of their endpoints."""
     from rehab_net import access
-    from rehab_net.network import views
+    from rehab_net.network import pages, views
 
     access.declare(app, views.PERMISSIONS)
+    access.declare(app, pages.PERMISSIONS)
     api.register_blueprint(views.blp)
+    app.register_blueprint(pages.bp)

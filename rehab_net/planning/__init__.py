@@ -12,14 +12,18 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask, api: RehabApi) -> None:
-    """The plans' API and pages, the scenario pages, and the permissions of their endpoints (the
-    plan commands live in rehab_net/cli.py)."""
+    """The plans' API and pages, the scenario pages, the permissions of their endpoints, and the
+    commands `rehab-net plan|export-instance|solve` (planning/cli.py; `rehab-net worker` is
+    rehab_net/cli.py's)."""
     from rehab_net import access
-    from rehab_net.planning import pages, views
+    from rehab_net.planning import cli, pages, plan_pages, views
 
     access.declare(app, views.PERMISSIONS)
+    access.declare(app, plan_pages.PERMISSIONS)
     access.declare(app, pages.PERMISSIONS)
     api.register_blueprint(views.blp)
-    app.register_blueprint(views.pages)
+    app.register_blueprint(plan_pages.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(pages.proposal_bp)
+    for command in cli.COMMANDS:
+        app.cli.add_command(command)

@@ -17,10 +17,9 @@ from rehab_net.i18n import local_name
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.planning import scenarios
 from rehab_net.planning.models import Plan, Scenario
+from rehab_net.spreadsheet import CSV_TYPE, XLSX_TYPE, attachment  # noqa: F401 (pages use exports.*)
 from rehab_net.vocab import PRIORITY_CLASSES, TIERS, label
 
-CSV_TYPE = "text/csv; charset=utf-8"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLES = ("kpis", "districts", "facility_load")
 UNKNOWN_DISTRICT = "None"  # how kpis.compute names the district of cases without one
 
@@ -272,10 +271,6 @@ def comparison_xlsx(cmp: Comparison) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 # --- a scenario's changes -----------------------------------------------------------------------

@@ -1,16 +1,15 @@
-"""Plans and the policy weights over the JSON API, and the plan pages. Starting a plan answers
-202 at once: a worker runs it (see worker.py), and the client polls the plan's URL."""
+"""Plans and the policy weights over the JSON API (the plan pages: plan_pages.py). Starting a plan
+answers 202 at once: a worker runs it (see worker.py), and the client polls the plan's URL."""
 from __future__ import annotations
 
-from flask import Blueprint as PageBlueprint
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.auth.guard import scope
-from rehab_net.clock import today, zone
+from rehab_net.clock import today
 from rehab_net.db import get_session, transactional
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
@@ -20,14 +19,12 @@ from rehab_net.people.models import Case
 from rehab_net.planning import operations as ops
 from rehab_net.planning import queue, scenarios
 from rehab_net.planning import schemas as s
-from rehab_net.planning.adapters import week_start
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice, Scenario
 from rehab_net.policy import current_policy
 from rehab_net.schemas import PageArgs
 
 blp = Blueprint("planning", __name__, url_prefix="/api/v1",
                 description="Plans: optimiser runs over the live data, and the policy weights")
-pages = PageBlueprint("planning_pages", __name__)
 
 # endpoint -> permission, or {method: permission} (rehab_net/access.py; the guard refuses
 # an endpoint not declared). Declared by init_app.
@@ -48,8 +45,6 @@ PERMISSIONS: dict[str, access.Rule] = {
     "planning.PlanFacilities": "plan.read",
     "planning.PlanDistricts": "plan.read",
     "planning.PlanShadowPrices": "plan.read",
-    "planning_pages.plans_page": "plan.read",
-    "planning_pages.plan_page": "plan.read",
 }
 
 
@@ -370,72 +365,3 @@ def _refs(session, args: dict, **getters) -> dict:
         raise field_error("district", "plan.not_district", location="query",
                           code=district.code, level=district.level)
     return resolved
-
-
-# --- pages --------------------------------------------------------------------------------------
-PAGE_PLANS = 50
-PAGE_SHADOW_PRICES = 20
-PAGE_LOADS = 200
-PLAN_STATUS_ZH = {"queued": "排队中", "running": "计算中", "optimal": "最优", "feasible": "可行",
-                  "error": "出错", "cancelled": "已取消"}
-
-
-@pages.app_context_processor
-def _page_helpers():
-    return {"plan_status_zh": PLAN_STATUS_ZH, "week_start": week_start,
-            "weeks_full": lambda load: sum(1 for a, c in zip(load.assigned, load.capacity,
-                                                             strict=False) if c and a >= c)}
-
-
-@pages.app_template_filter("local_time")
-def _local_time(value) -> str:
-    """A UTC timestamp as local time (the configured zone), to the minute."""
-    if value is None:
-        return "—"
-    return value.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
-
-
-@pages.get("/plans")
-def plans_page():
-    session = get_session()
-    plans = [ops.scoped_plan(session, p, scope("plan.read")) for p in session.scalars(
-        select(Plan).order_by(Plan.id.desc()).limit(PAGE_PLANS))]
-    total = session.scalar(select(func.count()).select_from(Plan))
-    return render_template("planning/plans.html", plans=plans, total=total, limit=PAGE_PLANS)
-
-
-RANKING_SHOWN = 50
-
-
-@pages.get("/plans/<int:plan_id>")
-def plan_page(plan_id: int):
-    """A plan as what it is (Plan.kind): a plain plan's rows (districts, shadow prices, loads);
-    a scenario run's figures from its KPIs (it stores no rows, so "no results" would be false);
-    a sweep's ranking of candidates."""
-    session = get_session()
-    plan = ops.get_plan(session, plan_id)
-    readable = scope("plan.read")
-    shown = ops.scoped_plan(session, plan, readable)
-    context: dict = {"plan": shown, "kind": plan.kind, "staleness": ops.staleness(session, plan),
-                     "loads": [], "load_total": 0, "load_limit": PAGE_LOADS,
-                     "shadow_prices": [], "districts": [], "scenario_loads": [],
-                     "ranking": None}
-    if plan.kind == "plan":
-        loads_stmt = ops.list_loads(plan, scope=readable)
-        context.update(
-            loads=session.scalars(loads_stmt.order_by(
-                PlanLoad.utilisation.desc().nulls_last(), Facility.code).limit(PAGE_LOADS)).all(),
-            load_total=session.scalar(select(func.count()).select_from(
-                loads_stmt.order_by(None).subquery())),
-            shadow_prices=session.scalars(ops.list_shadow_prices(plan, scope=readable).order_by(
-                PlanShadowPrice.value.desc()).limit(PAGE_SHADOW_PRICES)).all(),
-            districts=ops.district_summary(session, plan, scope=readable))
-    elif plan.kind == "scenario":
-        context.update(districts=ops.district_summary_from_kpis(session, shown.kpis),
-                       scenario_loads=ops.facility_loads_from_kpis(session, shown.kpis))
-    else:
-        sweep = (shown.kpis or {}).get("scaleup")
-        context["ranking"] = sweep and {**sweep, "ranking": sweep["ranking"][:RANKING_SHOWN],
-                                        "total": len(sweep["ranking"])}
-        context["sweep"] = plan.parameters.get("scaleup") or {}
-    return render_template("planning/plan.html", **context)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 def init_app(app: Flask, api: RehabApi) -> None:
     """The referrals' API, pages, deadline job and endpoint permissions; and: staff of a facility
     also read the persons of the referrals it sent or received."""
-    from rehab_net import access, jobs
+    from rehab_net import access, scheduler
     from rehab_net.auth.operations import add_person_records
     from rehab_net.auth.principal import add_person_source
     from rehab_net.referrals import jobs as referral_jobs
@@ -25,4 +25,4 @@ def init_app(app: Flask, api: RehabApi) -> None:
     access.declare(app, pages.PERMISSIONS)
     api.register_blueprint(views.blp)
     app.register_blueprint(pages.bp)
-    jobs.register(referral_jobs.DEADLINES)
+    scheduler.register(referral_jobs.DEADLINES)

@@ -2,7 +2,7 @@
 (registered by rehab_net.referrals.init_app)."""
 from __future__ import annotations
 
-from rehab_net.jobs import Job
+from rehab_net.scheduler import Job
 
 DEADLINES = Job.every_minutes(
     "referral_deadlines", "rehab_net.referrals.operations:check_deadlines", minutes=5)

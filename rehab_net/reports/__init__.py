@@ -11,11 +11,12 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask, api: RehabApi) -> None:
     """The reports' API and pages, the quarterly job and the permissions of their endpoints."""
-    from rehab_net import access, jobs
+    from rehab_net import access, scheduler
     from rehab_net.reports import jobs as report_jobs
-    from rehab_net.reports import views
+    from rehab_net.reports import pages, views
 
     access.declare(app, views.PERMISSIONS)
+    access.declare(app, pages.PERMISSIONS)
     api.register_blueprint(views.blp)
-    app.register_blueprint(views.pages)
-    jobs.register(report_jobs.QUARTERLY)
+    app.register_blueprint(pages.bp)
+    scheduler.register(report_jobs.QUARTERLY)

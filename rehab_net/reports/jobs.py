@@ -3,6 +3,6 @@ ended; quarters missed while no scheduler ran are made up at its next start (reg
 rehab_net.reports.init_app)."""
 from __future__ import annotations
 
-from rehab_net.jobs import Job
+from rehab_net.scheduler import Job
 
 QUARTERLY = Job.quarterly("quarterly_report", "rehab_net.reports.quarterly:job", hour=1)

@@ -13,7 +13,6 @@ waiting times made of fewer than 5 cases."""
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,14 +30,12 @@ from rehab_net.people.rules import child_birth_cutoff, priority_class
 from rehab_net.people.states import OPEN_CASE_STATUSES
 from rehab_net.reports import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.reports.models import QuarterlyReport
+from rehab_net.scheduler.periods import QUARTER, previous_quarter, quarter_dates
 from rehab_net.schemas import MAX_YEAR, MIN_YEAR
 
 SMALL = 5  # counts 1..SMALL-1 are suppressed
 SUPPRESSED = "<5"
 CHILD_FAST_DAYS = 28
-
-
-QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
 
 
 def quarter_bounds(quarter: str) -> tuple[date, date]:
@@ -49,10 +46,7 @@ def quarter_bounds(quarter: str) -> tuple[date, date]:
     if not match or not MIN_YEAR <= int(match[1]) <= MAX_YEAR:
         raise field_error("quarter", "report.quarter_format", location="path", min=MIN_YEAR,
                           max=MAX_YEAR)
-    year, q = int(match[1]), int(match[2])
-    start = date(year, 3 * q - 2, 1)
-    end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
-    return start, end
+    return quarter_dates(int(match[1]), int(match[2]))
 
 
 def suppress(value):
@@ -252,8 +246,6 @@ def generate(session: Session, quarter: str, *, today: date, actor: str) -> Quar
 
 def job(session: Session, now: datetime) -> dict:
     """The scheduler's quarterly job: the report of the quarter that ended before `now`."""
-    from rehab_net.jobs import previous_quarter
-
     quarter = previous_quarter(now)
     report = generate(session, quarter, today=day_of(now),
                       actor="system:scheduler")

@@ -1,0 +1,45 @@
+"""What the API and the pages do with stored reports beyond computing them (quarterly.py): find
+them, and show a planner of some districts only their rows. Flush only, never commit."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rehab_net.errors import NotFound
+from rehab_net.reports import quarterly
+from rehab_net.reports.models import QuarterlyReport
+
+
+class ScopedReport:
+    """A report as a planner of some districts reads it (``quarterly.for_districts``)."""
+
+    def __init__(self, report: QuarterlyReport, codes: set[str]):
+        self._report = report
+        self.data = quarterly.for_districts(report.data, codes)
+
+    def __getattr__(self, name):
+        return getattr(self._report, name)
+
+
+def scoped(session: Session, report: QuarterlyReport):
+    """``report`` for the current user: its districts' rows only, unless network-wide."""
+    from rehab_net.auth.guard import scope
+    from rehab_net.planning.operations import district_codes_in
+
+    codes = district_codes_in(session, scope("plan.read"))
+    return report if codes is None else ScopedReport(report, codes)
+
+
+def stored_reports(session: Session) -> list[QuarterlyReport]:
+    """Every stored quarterly report, newest first."""
+    return list(session.scalars(select(QuarterlyReport).order_by(QuarterlyReport.quarter.desc())))
+
+
+def get_report(session: Session, quarter: str):
+    """A quarter's stored report, scoped for the current user; 422 for a malformed quarter, 404
+    for one not made yet."""
+    quarterly.quarter_bounds(quarter)  # 422 for a malformed quarter
+    report = session.scalar(select(QuarterlyReport).where(QuarterlyReport.quarter == quarter))
+    if report is None:
+        raise NotFound("report.not_found", quarter=quarter)
+    return scoped(session, report)

@@ -1,0 +1,204 @@
+"""Every message a user meets is in their language (issue 15): a crawl of every page each role
+can reach, in zh-CN and in English, including each form submitted empty (its error state). In
+Chinese it fails on a run of English words that is not a code, a proper name or on the allow-list;
+in English it fails on Chinese outside the user data the world put in (names of persons and
+places, which are Chinese in both languages)."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+
+from rehab_net.people.identifiers import make_resident_id
+from tests.factories import (
+    create_case,
+    create_person,
+    create_referral,
+    create_user,
+    log_in,
+    tiny_network,
+)
+
+ROLES = {"clinic": ("clinic", "station"), "coordinator": ("coordinator", "centre"),
+         "planner": ("planner", "city"), "admin": ("admin", "city"),
+         "auditor": ("auditor", "city")}
+MAX_PAGES = 60  # per role and language: one page per route shape is enough
+# Never followed: downloads, the API, leaving.
+SKIP = re.compile(r"^/(api/|static/|logout)|\.(csv|ics|xlsx|json)(\?|$)|/export")
+# Words that are the same in both languages: product and standard names, units, codes' words.
+ALLOWED = {
+    "rehab-net", "FHIR", "CSV", "XLSX", "iCal", "iCalendar", "API", "OpenAPI", "JSON", "ID",
+    "WCAG", "Asia/Shanghai", "UTC", "km", "SMS", "PDF", "HL7", "R4", "GB/T", "ISO", "MOD",
+    "YYYY-MM-DD", "HH:MM", "Bearer", "rn_", "PostgreSQL", "SQLite", "OR-Tools", "CLI",
+    "English",  # the language switch names the other language in itself
+    "Authorization",  # the HTTP header an API token goes in (the account page's token help)
+}
+# Paths, commands' options and snake_case codes are not words (/api/v1/..., --wait,
+# autism_training).
+NOT_WORDS = re.compile(r"(?:\S*/\S+|(?<![\w-])--?\w[\w-]*|\w+_\w+)")
+
+
+class _Text(HTMLParser):
+    """The text a user reads or hears: text nodes outside script/style, and the attributes read
+    aloud or shown (aria-label, title, placeholder, alt, the value of buttons)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        a = dict(attrs)
+        for key in ("aria-label", "title", "placeholder", "alt"):
+            if a.get(key):
+                self.parts.append(a[key])
+        if tag == "input" and a.get("type") in ("submit", "button") and a.get("value"):
+            self.parts.append(a["value"])
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible_text(html: str) -> list[str]:
+    parser = _Text()
+    parser.feed(html)
+    return parser.parts
+
+
+def _is_code(word: str) -> bool:
+    """Codes and identifiers: with a digit, or all capitals (CT01, R000001, KIN, P1)."""
+    return bool(re.search(r"\d", word)) or (word.isupper() and len(word) <= 8) or \
+        bool(re.fullmatch(r"[A-Z]+(-[A-Z]+)+", word))  # a format: 0NNN-NNNNNNN
+
+
+def english_runs(text: str, data: set[str]) -> list[str]:
+    """Runs of Latin words that are not codes, allowed words or user data."""
+    runs = []
+    text = NOT_WORDS.sub(" ", text)
+    for run in re.findall(r"[A-Za-z][A-Za-z'’\-/_.]*(?:[ ,:;()]+[A-Za-z][A-Za-z'’\-/_.]*)*",
+                          text):
+        words = [w.strip(".,:;()") for w in re.split(r"[ ,:;()]+", run)]
+        words = [w for w in words if w and w not in ALLOWED and w not in data
+                 and not _is_code(w) and len(w) > 1]
+        if words:
+            runs.append(" ".join(words))
+    return runs
+
+
+def chinese_runs(text: str, data: set[str]) -> list[str]:
+    return [r for r in re.findall(r"[\u3400-\u9fff]+", text) if not any(r in d for d in data)]
+
+
+def _links(html: str) -> set[str]:
+    return {h for h in re.findall(r'href="(/[^"#]*)"', html) if not SKIP.search(h)}
+
+
+def _forms(html: str) -> list[str]:
+    return re.findall(r'<form method="post" action="(/[^"]*)"', html)
+
+
+def _shape(path: str) -> str:
+    """One page per route shape: codes and ids become a placeholder, the query's keys kept."""
+    parts = urlsplit(path)
+    shape = re.sub(r"/[A-Z]*\d[\w-]*", "/<code>", parts.path)
+    keys = ",".join(sorted(k.split("=")[0] for k in parts.query.split("&") if k))
+    return f"{shape}?{keys}"
+
+
+@pytest.fixture
+def world(session):
+    from rehab_net.auth.models import User
+
+    r = tiny_network(session)
+    person = create_person(session, code="PLANG", name="乌日娜", birth_date=date(2022, 3, 3),
+                           guardian_name="乌兰", resident_id=make_resident_id(
+                               "150702", date(2022, 3, 3), 8))
+    create_case(session, person, code="KLANG")
+    create_referral(session, "received", now=datetime.now(UTC), today=date.today(),
+                    case_code="KLANG", sender_code=r["station"].code,
+                    receiver_code=r["centre"].code, service_code="autism_training")
+    for role, (grant, place) in ROLES.items():
+        create_user(session, role, grants=[(grant, r[place])])
+    session.commit()
+    # user data: shown as entered, in both languages
+    r["data"] = {"乌日娜", "乌兰", "乌*", "乌**"} | {
+        name for f in ("city", "district", "township", "village1", "village2", "centre",
+                       "station") if f in r
+        for name in (getattr(r[f], "name_zh", ""), getattr(r[f], "name_en", ""))}
+    r["data"] |= {"needs an autism assessment"}  # the referral's reason, as the factory wrote it
+    r["data"] |= {u.display_name for u in session.query(User)} | set(ROLES)
+    r["data_words"] = {w for n in r["data"] for w in re.split(r"\W+", n) if w}
+    return r
+
+
+def _crawl(app, user, lang: str):
+    client = app.test_client()
+    log_in(client, user)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en" if lang == "en" else "zh-CN"
+    seen, queue, pages = set(), ["/"], []
+    while queue and len(pages) < MAX_PAGES:
+        path = queue.pop(0)
+        if _shape(path) in seen:
+            continue
+        seen.add(_shape(path))
+        got = client.get(path)
+        if got.status_code in (301, 302, 303):
+            queue.append(got.headers["Location"])
+            continue
+        html = got.get_data(as_text=True)
+        if "text/html" not in got.content_type:
+            continue
+        pages.append((f"GET {path} {got.status_code}", html))
+        queue.extend(sorted(_links(html)))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        for action in _forms(html):
+            if action in ("/logout", "/language") or _shape("POST" + action) in seen:
+                continue
+            seen.add(_shape("POST" + action))
+            empty = client.post(action, data={"csrf_token": token.group(1) if token else ""})
+            if "text/html" in empty.content_type and empty.status_code != 303:
+                pages.append((f"POST {action} (empty) {empty.status_code}",
+                              empty.get_data(as_text=True)))
+    return pages
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_of_every_role_speaks_chinese(app, session, world, role):
+    from rehab_net.auth.models import User
+
+    user = session.query(User).filter_by(username=role).one()
+    found = {}
+    for where, html in _crawl(app, user, "zh"):
+        runs = [r for part in visible_text(html)
+                for r in english_runs(part, world["data_words"])]
+        if runs:
+            found[where] = sorted(set(runs))
+    assert not found, "English on Chinese pages:\n" + "\n".join(
+        f"{k}: {v}" for k, v in found.items())
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_of_every_role_speaks_english(app, session, world, role):
+    from rehab_net.auth.models import User
+
+    user = session.query(User).filter_by(username=role).one()
+    found = {}
+    for where, html in _crawl(app, user, "en"):
+        runs = [r for part in visible_text(html) for r in chinese_runs(part, world["data"])]
+        runs = [r for r in runs if r not in ("中文",)]  # the language switch names itself
+        if runs:
+            found[where] = sorted(set(runs))
+    assert not found, "Chinese on English pages:\n" + "\n".join(
+        f"{k}: {v}" for k, v in found.items())
