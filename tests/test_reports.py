@@ -50,6 +50,25 @@ def test_the_q3_report_counts_and_suppresses(session, net):
         quarterly.build(session, "2026-Q4", today=date(2026, 11, 16))
 
 
+def test_travel_figures_come_from_the_last_plain_plan_never_a_sweep(session, net):
+    """A scale-up sweep finished later in the quarter carries no plan of the live network: the
+    report's travel figures stay the plain plan's."""
+    from rehab_net.planning.models import Plan
+
+    def finished(day: int, parameters: dict, km: float) -> Plan:
+        plan = Plan(status="optimal", start_date=date(2026, 8, 3), horizon_weeks=12,
+                    parameters=parameters, finished_at=datetime(2026, 9, day, tzinfo=UTC),
+                    kpis={"road_km_median": km})
+        session.add(plan)
+        return plan
+
+    plain = finished(10, {"policy": {}}, 41.0)
+    finished(20, {"policy": {}, "scaleup": {"service": "autism_training"}}, 3.0)
+    session.commit()
+    data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
+    assert data["plan"]["plan_id"] == plain.id and data["plan"]["road_km_median"] == 41.0
+
+
 def test_the_scheduler_makes_each_quarters_report_once_even_after_downtime(app, session, net):
     first_day = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
     assert scheduler.run_job(app, QUARTERLY, first_day) == "done"

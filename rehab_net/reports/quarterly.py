@@ -222,10 +222,12 @@ def utilisation(session: Session, start_utc: datetime, end_utc: datetime,
 
 
 def _last_plan(session: Session, start_utc: datetime, end_utc: datetime):
+    """The quarter's last plain plan of the live network (never a scenario run or a sweep)."""
     from rehab_net.planning.models import Plan
+    from rehab_net.planning.operations import plain_plans
 
     return session.scalar(select(Plan).where(
-        Plan.finished_at >= start_utc, Plan.finished_at < end_utc, Plan.scenario_id.is_(None),
+        Plan.finished_at >= start_utc, Plan.finished_at < end_utc, plain_plans(),
         Plan.kpis.is_not(None)).order_by(Plan.finished_at.desc()))
 
 
