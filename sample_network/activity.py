@@ -50,11 +50,12 @@ RULE_COLUMNS = ("practitioner_code", "facility_code", "service_code", "weekdays"
                 "end_time", "slot_minutes", "places")
 
 # How many waiting cases get which unanswered or abandoned referral, and how many are referred.
-WAITING_ENDS = {"declined": 260, "returned": 120, "expired": 100, "cancelled": 80}
-REFERRED = {"sent": 180, "received": 140}
-DRAFTS = 60
+WAITING_ENDS = {"declined": 150, "returned": 70, "expired": 60, "cancelled": 50}
+REFERRED = {"sent": 120, "received": 90}
+DRAFTS = 40
 RE_REFERRED_SHARE = 0.1  # accepted cases whose first referral was declined, then re-referred
-DOWN_SHARE = 0.12  # in_service and closed cases carried on by a down-referral
+DOWN_SHARE = 0.12
+FINISHED_BOOKED = 0.3  # completed and closed cases whose course began at a booked appointment  # in_service and closed cases carried on by a down-referral
 REASONS = {
     "assessment": "申请{name}，请安排评估",
     "surgery": "经评估需{name}，请安排手术",
@@ -330,7 +331,9 @@ class _Context:
         if status == "accepted":
             self.after_accept(key, case, day, scheduled)
             return
-        day = self.start(key, case, day, scheduled)
+        # Finished cases mostly without their appointments: replaying a booking costs load time.
+        day = self.start(key, case, day, scheduled and (status == "in_service"
+                                                        or rng.random() < FINISHED_BOOKED))
         down = (status in ("in_service", "closed") and receiver.tier == "centre"
                 and rng.random() < DOWN_SHARE and self.station_for(case, receiver) is not None)
         if status == "in_service" and not down:
