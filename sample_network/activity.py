@@ -54,8 +54,8 @@ WAITING_ENDS = {"declined": 150, "returned": 70, "expired": 60, "cancelled": 50}
 REFERRED = {"sent": 120, "received": 90}
 DRAFTS = 40
 RE_REFERRED_SHARE = 0.1  # accepted cases whose first referral was declined, then re-referred
-DOWN_SHARE = 0.12
-FINISHED_BOOKED = 0.3  # completed and closed cases whose course began at a booked appointment  # in_service and closed cases carried on by a down-referral
+DOWN_SHARE = 0.12  # in_service and closed cases carried on by a down-referral
+FINISHED_BOOKED = 0.3  # completed and closed cases whose course began at a booked appointment
 REASONS = {
     "assessment": "申请{name}，请安排评估",
     "surgery": "经评估需{name}，请安排手术",
@@ -64,8 +64,8 @@ REASONS = {
     "day_care": "申请{name}，请安排日间照料",
     "follow_up": "申请{name}，请安排社区随访",
 }
-OUTCOMES = ("疗程完成，功能明显改善", "疗程完成，功能部分改善，建议居家训练", "评估完成，已出具康复方案",
-            "适配完成，使用良好")
+OUTCOMES = ("疗程完成，功能明显改善", "疗程完成，功能部分改善，建议居家训练",
+            "评估完成，已出具康复方案", "适配完成，使用良好")
 ADVICE = ("请补充残疾证及近期评估报告后再转", "请先完成基层评估后再转", "请补充监护人联系方式")
 CANCEL_TEXT = ("家属要求取消", "患者已迁居外地", "家属选择自行就医")
 HOME_PROGRAMME = "居家训练每日30分钟，社区康复站每月随访一次"
@@ -166,7 +166,7 @@ def _schedules(rng, out: Activity, facilities, by_code, service_of, intake) -> N
     # (practitioner index) -> weekdays used; a practitioner is a list of (facility, days)
     people: list[dict] = []
     part_time: dict[tuple[str, str], dict] = {}  # (division, kind) -> a practitioner with days
-    for f, s, places, minutes, slots, per_day in pending:
+    for f, s, places, minutes, slots, _per_day in pending:
         days = min(5, slots)
         per = math.ceil(slots / days)
         key = (f.region.district.code, s.kind)
