@@ -210,17 +210,42 @@ def import_people(paths):
               default=SAMPLE_DIR, show_default=True)
 @with_appcontext
 def load_sample(if_empty: bool, directory: Path):
-    """Load the synthetic sample region (Hulunbuir) in one transaction."""
+    """Load the synthetic sample region (Hulunbuir) in one transaction: the network, the people,
+    and (when the directory has them) its practitioners, schedules, slots and activity."""
     from sqlalchemy import func, select
 
+    from rehab_net import sample_activity
+    from rehab_net.auth import audit
     from rehab_net.network.models import Facility
 
     if if_empty and get_session().scalar(select(func.count()).select_from(Facility)):
         click.echo("sample region already loaded; nothing to do")
         return
     started = time.perf_counter()
-    counts = _run_import([_network_step([directory]), _people_step([directory])])
+    steps = [_network_step([directory]), _people_step([directory])]
+    if sample_activity.present(directory):  # the sample's own files (sample_network/activity.py)
+        steps.append(_activity_step(directory))
+    with audit.acting_as("system:load-sample"):
+        counts = _run_import(steps)
     _report(counts, time.perf_counter() - started)
+
+
+def _activity_step(directory: Path):
+    """Practitioners, schedules, slots, and the referrals, appointments and waitlist replayed
+    through the operations (rehab_net/sample_activity.py), in the import's transaction."""
+    from rehab_net import sample_activity
+    from rehab_net.clock import zone
+    from rehab_net.db import utcnow
+
+    load_day = today()
+    now = utcnow()
+    if now.astimezone(zone()).date() != load_day:  # REHAB_TODAY pins another day
+        from datetime import datetime
+        from datetime import time as clock_time
+
+        now = datetime.combine(load_day, clock_time(8, 0), zone())
+    return ((lambda s: sample_activity.read(directory)),
+            lambda s, tables: sample_activity.load(s, tables, today=load_day, now=now))
 
 
 def _report(counts: dict[str, int], seconds: float | None = None) -> None:

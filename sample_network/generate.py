@@ -1,4 +1,5 @@
-"""Generate the sample region's six files (docs/import-format.md).
+"""Generate the sample region's six files (docs/import-format.md) and its activity
+(practitioners.csv, schedule_rules.csv, activity.csv: sample_network/activity.py).
 
     python -m sample_network.generate [--out DIR]     (default: sample_network/data/)
 
@@ -13,6 +14,7 @@ import random
 import sys
 from pathlib import Path
 
+from sample_network import activity
 from sample_network.network import build_capacities, build_facilities, build_services
 from sample_network.people import build_persons, open_demand
 from sample_network.regions import build_regions
@@ -32,6 +34,9 @@ COLUMNS = {
                     "guardian_name", "guardian_phone", "poverty_status"),
     "cases.csv": ("code", "person_code", "category", "grade", "service_code", "registered_on",
                   "status", "certificate_number"),
+    "practitioners.csv": activity.PRACTITIONER_COLUMNS,
+    "schedule_rules.csv": activity.RULE_COLUMNS,
+    "activity.csv": activity.ACTIVITY_COLUMNS,
 }
 
 
@@ -42,13 +47,16 @@ def stream(part: str) -> random.Random:
 
 
 def build() -> dict[str, list[dict]]:
-    """All rows of all six files."""
+    """All rows of all nine files."""
     regions = build_regions(stream("regions"))
     services = build_services()
     facilities = build_facilities(stream("facilities"), regions, services)
     persons = build_persons(stream("persons"), regions)
     capacities = build_capacities(stream("capacities"), facilities, services,
                                   open_demand(persons))
+    # After the capacities (sized on the open demand as the people part drew it); sets the
+    # status of the cases it refers now to "referred".
+    work = activity.build(stream("activity"), persons, facilities, services, capacities)
     return {
         "regions.csv": [r.row() for r in regions],
         "facilities.csv": [f.row() for f in facilities],
@@ -56,6 +64,9 @@ def build() -> dict[str, list[dict]]:
         "capacities.csv": [c.row() for c in capacities],
         "persons.csv": [p.row() for p in persons],
         "cases.csv": [c.row() for p in persons for c in p.cases],
+        "practitioners.csv": work.practitioners,
+        "schedule_rules.csv": work.rules,
+        "activity.csv": work.steps,
     }
 
 

@@ -10,14 +10,26 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
+from rehab_net.booking.models import (
+    Appointment,
+    PractitionerFacility,
+    ScheduleRule,
+    Slot,
+    WaitlistEntry,
+)
+from rehab_net.booking.states import APPOINTMENT_STATUSES
 from rehab_net.cli import main
 from rehab_net.config import PROJECT_ROOT
+from rehab_net.db import utcnow
 from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
 from rehab_net.people import operations as people
 from rehab_net.people.models import Case
 from rehab_net.people.states import OPEN_CASE_STATUSES
+from rehab_net.referrals.models import Referral
+from rehab_net.referrals.states import REFERRAL_STATES, case_status_for
 from sample_network import generate
 from tests.conftest import TODAY
+from tests.factories import create_user, token_for
 
 DATA = Path(generate.__file__).parent / "data"
 FILES = tuple(generate.COLUMNS)
@@ -102,3 +114,81 @@ def test_the_sample_loads_through_the_importer_with_the_described_shape(app, ses
     scarce = _scarce_services(session)
     assert "autism_training" in scarce, scarce  # the children's waitlist the sample is built for
     assert len(scarce) <= 4, scarce  # ... while most services roughly meet demand
+
+    _the_activity_is_loaded(session)
+    _a_coordinator_of_ct001_books_at_once(app, session)
+
+
+def _the_activity_is_loaded(session):
+    """Practitioners, schedules, slots, referrals, appointments and waitlist entries, and every
+    case where cases.csv says it ends, because its referrals put it there."""
+    two_sites = session.execute(select(PractitionerFacility.practitioner_id).group_by(
+        PractitionerFacility.practitioner_id).having(func.count() > 1)).all()
+    assert two_sites, "some practitioners practise at two facilities"
+    with_rules = set(session.scalars(select(Facility.code).join(
+        ScheduleRule, ScheduleRule.facility_id == Facility.id)))
+    open_centres = set(session.scalars(select(Facility.code).where(
+        Facility.tier == "centre", Facility.status == "open")))
+    assert "CT001" in with_rules and open_centres <= with_rules
+    assert len({c for c in with_rules if c.startswith("ST")}) >= 2  # and a few stations
+    assert session.scalar(select(func.count()).select_from(Slot).where(
+        Slot.starts_at > utcnow(), Slot.status == "open")) > 1000
+
+    states = dict(session.execute(select(Referral.state, func.count())
+                                  .group_by(Referral.state)).all())
+    assert set(states) == set(REFERRAL_STATES), states
+    statuses = dict(session.execute(select(Appointment.status, func.count())
+                                    .group_by(Appointment.status)).all())
+    # every status but a hold (pending): a hold lapses ten minutes after it is made
+    assert set(statuses) == set(APPOINTMENT_STATUSES) - {"pending"}, statuses
+    entries = set(session.scalars(select(WaitlistEntry.status).distinct()))
+    assert {"waiting", "offered"} <= entries, entries
+
+    by_case = {}
+    for case_id, state in session.execute(select(Referral.case_id, Referral.state)):
+        by_case.setdefault(case_id, []).append(state)
+    recorded = {r["code"]: r["status"] for r in _rows("cases.csv")}
+    wrong = []
+    for case_id, code, status in session.execute(select(Case.id, Case.code, Case.status)):
+        follows = case_status_for(by_case.get(case_id, []))
+        if status != recorded[code] or (follows is not None and follows != status):
+            wrong.append((code, recorded[code], status, follows))
+    assert not wrong, wrong[:10]
+    moved = {s for s in recorded.values()} - {"registered", "waiting"}
+    assert moved == {"referred", "accepted", "in_service", "completed", "closed"}
+
+
+def _rows(name):
+    import csv
+
+    with open(DATA / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _a_coordinator_of_ct001_books_at_once(app, session):
+    """The inbox of CT001 holds accepted referrals without an appointment, and a free slot of
+    their service: the demo coordinator books one over the API right after loading."""
+    ct001 = session.scalar(select(Facility).where(Facility.code == "CT001"))
+    booked = select(Appointment.referral_id)
+    waiting = select(WaitlistEntry.referral_id)
+    candidates = list(session.scalars(select(Referral).where(
+        Referral.receiver_id == ct001.id, Referral.state == "accepted",
+        Referral.id.not_in(booked), Referral.id.not_in(waiting)).order_by(Referral.id)))
+    assert candidates, "CT001's inbox has accepted referrals to book"
+    user = create_user(session, "sample-coordinator", grants=[("coordinator", ct001)])
+    token = token_for(session, user)
+    client = app.test_client()
+    for referral in candidates:
+        slot = session.scalar(select(Slot).where(
+            Slot.facility_id == ct001.id, Slot.service_id == referral.service_id,
+            Slot.status == "open", Slot.starts_at > utcnow(),
+            Slot.id.not_in(select(Appointment.slot_id))).order_by(Slot.starts_at).limit(1))
+        if slot is None:
+            continue
+        r = client.post("/api/v1/appointments", json={"referral_code": referral.code,
+                                                       "slot_id": slot.id},
+                        headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201, r.get_json()
+        assert r.get_json()["status"] == "booked"
+        return
+    raise AssertionError("no free slot for any accepted referral of CT001")
