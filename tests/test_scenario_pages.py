@@ -358,3 +358,28 @@ def test_a_scenario_runs_page_shows_its_results(app, client, session, compared):
     html = html.get_data(as_text=True)
     assert "Plan of the live network" in html and 'id="scenario-loads"' not in html
     assert "None: no capacity is fully used." not in html  # CT01 is full in week 0
+
+
+def test_a_planner_starts_a_plan_from_the_plans_page_and_sees_it_solved(app, client, session,
+                                                                       net):
+    """Issue 15: no terminal. The form shows the policy; bad input is answered in place and
+    queues nothing; a good one queues the plan, whose page shows it once the worker solved it."""
+    html = client.get("/plans").get_data(as_text=True)
+    assert 'id="start-plan"' in html and "horizon_weeks" in html
+    before = session.scalar(select(Plan.id).order_by(Plan.id.desc()))
+    for bad in ({"horizon_weeks": "0"}, {"horizon_weeks": "x"},
+                {"horizon_weeks": "2", "start_date": "2027-02-30"},
+                {"horizon_weeks": "2", "start_date": "2027-01-05"}):  # a Tuesday
+        got = post(client, "/plans", "/plans", bad)
+        page = got.get_data(as_text=True)
+        assert got.status_code == 422 and 'aria-invalid="true"' in page, bad
+    session.expire_all()
+    assert session.scalar(select(Plan.id).order_by(Plan.id.desc())) == before
+    got = post(client, "/plans", "/plans", {"horizon_weeks": "1", "start_date": ""})
+    plan_id = queued_id(got)
+    assert got.headers["Location"].endswith(f"/plans/{plan_id}")
+    run_queued(app, plan_id)
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert f"#{plan_id}" in page
+    session.expire_all()
+    assert session.get(Plan, plan_id).status in ("optimal", "feasible")

@@ -3,7 +3,8 @@ and the helpers their templates use. (The scenario, comparison and scale-up page
 pages.py.)"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from rehab_net import access
@@ -22,6 +23,7 @@ bp = Blueprint("planning_pages", __name__)
 PERMISSIONS: dict[str, access.Rule] = {
     "planning_pages.plans_page": "plan.read",
     "planning_pages.plan_page": "plan.read",
+    "planning_pages.start_plan": "plan.run",
 }
 
 PAGE_PLANS = 50
@@ -46,16 +48,72 @@ def _local_time(value) -> str:
     return value.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
 
 
-@bp.get("/plans")
-def plans_page():
+
+
+RANKING_SHOWN = 50
+
+
+def _plans_list(errors=None, form=None, status=200):
+    from rehab_net.clock import today
+    from rehab_net.planning.models import MAX_HORIZON_WEEKS
+    from rehab_net.policy import current_policy
+
     session = get_session()
     plans = [ops.scoped_plan(session, p, scope("plan.read")) for p in session.scalars(
         select(Plan).order_by(Plan.id.desc()).limit(PAGE_PLANS))]
     total = session.scalar(select(func.count()).select_from(Plan))
-    return render_template("planning/plans.html", plans=plans, total=total, limit=PAGE_PLANS)
+    return render_template("planning/plans.html", plans=plans, total=total, limit=PAGE_PLANS,
+                           errors=errors or {}, form=form or {
+                               "horizon_weeks": ops.DEFAULT_HORIZON_WEEKS,
+                               "start_date": ops.next_monday(today()).isoformat()},
+                           policy=current_policy(session).values,
+                           max_horizon=MAX_HORIZON_WEEKS), status
 
 
-RANKING_SHOWN = 50
+@bp.get("/plans")
+def plans_page():
+    return _plans_list()
+
+
+@bp.post("/plans")
+def start_plan():
+    """Queue a plan of the live network from the page: horizon and start week; the policy in
+    force is the one shown. The worker solves it; its page shows the status."""
+    from datetime import date
+
+    from rehab_net.clock import today
+    from rehab_net.db import transactional
+    from rehab_net.errors import Invalid
+    from rehab_net.messages import translate
+    from rehab_net.planning import queue
+    from rehab_net.planning.models import MAX_HORIZON_WEEKS
+
+    form = {k: request.form.get(k, "").strip() for k in ("horizon_weeks", "start_date")}
+    errors, data = {}, {}
+    if form["horizon_weeks"].isdigit() and 1 <= int(form["horizon_weeks"]) <= MAX_HORIZON_WEEKS:
+        data["horizon_weeks"] = int(form["horizon_weeks"])
+    else:
+        errors["horizon_weeks"] = _("Enter a whole number from %(lo)s to %(hi)s.", lo=1,
+                                    hi=MAX_HORIZON_WEEKS)
+    if form["start_date"]:
+        try:
+            data["start_date"] = date.fromisoformat(form["start_date"])
+        except ValueError:
+            errors["start_date"] = _("Enter a real date as YYYY-MM-DD (for example 2027-01-04).")
+    session = get_session()
+    if not errors:
+        try:
+            with transactional(session):  # committed first: the worker must see the plan
+                plan = ops.create_plan(session, data, today=today(), default_time_limit=float(
+                    current_app.config["PLAN_TIME_LIMIT"]))
+        except Invalid as exc:
+            errors = {e["field"]: translate(e["rule"]) for e in exc.errors}
+    if errors:
+        return _plans_list(errors, form, 422)
+    queue.submit(session, plan)
+    flash(_("Plan #%(id)d is queued. A worker solves it; reload its page to see the status.",
+            id=plan.id), "success")
+    return redirect(url_for("planning_pages.plan_page", plan_id=plan.id), code=303)
 
 
 @bp.get("/plans/<int:plan_id>")
