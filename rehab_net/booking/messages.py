@@ -94,4 +94,10 @@ define({
     "booking.jump_reason_rule": N_("say why this referral goes before the waitlist"),
     "waitlist.weekday_unknown": N_("must be a weekday 1-7 (1 = Monday ... 7 = Sunday)"),
     "waitlist.part_unknown": N_("must be one of %(parts)s"),
+    "practitioner.last_site": N_("A practitioner keeps at least one facility where they "
+                                 "practise."),
+    "practitioner.last_site_rule": N_("is the practitioner's only facility"),
+    "practitioner.site_has_rules": N_("The practitioner has schedule rules at this facility; "
+                                      "they stay on record with it (end the rules instead)."),
+    "practitioner.site_has_rules_rule": N_("has schedule rules of the practitioner"),
 })

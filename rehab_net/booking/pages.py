@@ -532,6 +532,16 @@ def remove_from_waitlist(entry_id: int):
     return redirect(url_for("booking_pages.waitlist", facility=entry.facility.code), code=303)
 
 
+def staff_of(principal, facility_id: int) -> bool:
+    """Whether the user works at this facility (a coordinator's or clinic grant naming it): the
+    day's list shows them the patients' full names; anyone else sees them masked."""
+    from rehab_net.vocab import FACILITY_ROLES
+
+    return principal is not None and any(
+        grant.role in FACILITY_ROLES and grant.facility_id == facility_id
+        for grant in principal.grants)
+
+
 @bp.get("/booking/day")
 def day():
     session = get_session()
@@ -558,10 +568,15 @@ def day():
             .order_by(Appointment.starts_at, Appointment.id).limit(DAY_ROWS)))
         audit.record_list(session, "appointment", [a.code for a in rows],
                           {"facility": chosen.code, "date": on.isoformat()})
+    full_names = chosen is not None and staff_of(g.user, chosen.id)
+    if full_names and rows:  # the front desk reads who is coming: the names shown, audited
+        audit.record_list(session, "person", list(dict.fromkeys(
+            a.case.person.code for a in rows)), {"facility": chosen.code,
+                                                 "date": on.isoformat(), "names": "full"})
     mine_ids = access.writable_facilities(g.user)
     can_write = chosen is not None and g.user.can("booking.write") and (
         mine_ids is None or chosen.id in mine_ids)
     return _render("booking/day.html", rows=rows, facilities=mine, chosen=chosen,
                            error=error, on=on, can_write=can_write, actions=_actions,
-                           previous=(on - timedelta(days=1)).isoformat(),
+                           full_names=full_names, previous=(on - timedelta(days=1)).isoformat(),
                            next=(on + timedelta(days=1)).isoformat()), (422 if error else 200)

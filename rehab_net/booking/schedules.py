@@ -99,6 +99,30 @@ def _add_site(session: Session, practitioner: Practitioner, facility_code: str, 
     return site
 
 
+def remove_site(session: Session, practitioner: Practitioner, facility_code: str, *,
+                principal: Principal | None) -> None:
+    """The practitioner no longer practises at one of the user's facilities. Refused while they
+    have a schedule rule there, even an ended one (the rules and their slots keep the pair as
+    history: the database's foreign key), and for their last site (nobody could manage them)."""
+    access.require_practitioner_writable(principal, practitioner)
+    facility = _facility(session, facility_code, "facility_code", principal)
+    site = session.get(PractitionerFacility, (practitioner.id, facility.id))
+    if site is None:
+        raise field_error("facility_code", "practitioner.not_at_facility",
+                          practitioner=practitioner.code, facility=facility.code)
+    if len(practitioner.sites) <= 1:
+        raise Conflict("practitioner.last_site", errors=[
+            {"field": "facility_code", "rule": message("practitioner.last_site_rule")}])
+    if session.scalar(select(ScheduleRule.id).where(
+            ScheduleRule.practitioner_id == practitioner.id,
+            ScheduleRule.facility_id == facility.id).limit(1)) is not None:
+        raise Conflict("practitioner.site_has_rules", errors=[
+            {"field": "facility_code", "rule": message("practitioner.site_has_rules_rule")}])
+    session.delete(site)
+    session.flush()
+    session.expire(practitioner, ["sites"])
+
+
 # --- rules --------------------------------------------------------------------------------------
 def weekday_mask(days) -> int:
     """[1, 3, 5] (ISO: Monday = 1) -> the mask (Monday = bit 0)."""

@@ -6,7 +6,7 @@
   var hintText = document.body.getAttribute("data-scroll-hint") || "";
   var wrapped = [];
   document.querySelectorAll("main table").forEach(function (table, i) {
-    if (table.closest(".table-scroll, .week-wrap")) { return; }
+    if (table.closest(".table-scroll, .table-wrap, .week-wrap")) { return; }
     var region = document.createElement("div");
     region.className = "table-scroll";
     region.setAttribute("role", "region");
