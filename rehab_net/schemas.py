@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
 
@@ -131,6 +132,29 @@ def form_id(value: str | None) -> int | None:
     if value is None or not re.fullmatch(r"[0-9]{1,10}", value) or not 1 <= int(value) <= MAX_ID:
         return None
     return int(value)
+
+
+# The days a page accepts (a typo of the year is an error, not a plan for 20260).
+FIRST_FORM_DAY, LAST_FORM_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def form_date(value: str) -> date:
+    """A date typed in a page's form or query (YYYY-MM-DD, 2000 to 2100). ValueError carries
+    what the user reads, in their language: the format, that the day does not exist
+    (2023-02-29 looks right and is not), or the range."""
+    from flask_babel import gettext as _
+
+    value = (value or "").strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(_("Enter a date as YYYY-MM-DD."))
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(_("%(value)s is not a day of the calendar: check the month and the day.",
+                           value=value)) from None
+    if not FIRST_FORM_DAY <= day <= LAST_FORM_DAY:
+        raise ValueError(_("Enter a date between 2000 and 2100."))
+    return day
 
 
 class SortArgs(QueryArgs):

@@ -97,3 +97,12 @@ def test_the_date_range_is_of_local_days(client, session, net):
     assert "INSIDE" in _tbody(html) and "BEFORE" not in _tbody(html)
     wrong = client.get("/audit?actor=night&since=2026-02-30")
     assert wrong.status_code == 422
+
+
+def test_a_day_that_does_not_exist_is_named_as_such(client, net):
+    """2026-02-30 has the right shape: the page says the day does not exist, not "use
+    YYYY-MM-DD" (issue 15)."""
+    html = client.get("/audit?since=2026-02-30").get_data(as_text=True)
+    assert "2026-02-30 不是日历上存在的日期" in html
+    html = client.get("/audit?since=30.02.2026").get_data(as_text=True)
+    assert "请按 YYYY-MM-DD 格式输入日期" in html

@@ -172,33 +172,28 @@ def _crawl(app, user, lang: str):
     return pages
 
 
-@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_of_every_role_speaks_chinese(app, session, world, role):
-    from rehab_net.auth.models import User
+def _foreign_zh(part: str, world) -> list[str]:
+    return english_runs(part, world["data_words"])
 
-    user = session.query(User).filter_by(username=role).one()
-    found = {}
-    for where, html in _crawl(app, user, "zh"):
-        runs = [r for part in visible_text(html)
-                for r in english_runs(part, world["data_words"])]
-        if runs:
-            found[where] = sorted(set(runs))
-    assert not found, "English on Chinese pages:\n" + "\n".join(
-        f"{k}: {v}" for k, v in found.items())
+
+def _foreign_en(part: str, world) -> list[str]:
+    # the language switch names Chinese in Chinese
+    return [r for r in chinese_runs(part, world["data"]) if r != "中文"]
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_of_every_role_speaks_english(app, session, world, role):
+@pytest.mark.parametrize("lang,foreign,what", [
+    ("zh", _foreign_zh, "English on Chinese pages"),
+    ("en", _foreign_en, "Chinese on English pages")], ids=["zh", "en"])
+def test_every_page_of_every_role_speaks_the_users_language(app, session, world, role, lang,
+                                                            foreign, what):
     from rehab_net.auth.models import User
 
     user = session.query(User).filter_by(username=role).one()
     found = {}
-    for where, html in _crawl(app, user, "en"):
-        runs = [r for part in visible_text(html) for r in chinese_runs(part, world["data"])]
-        runs = [r for r in runs if r not in ("中文",)]  # the language switch names itself
+    for where, html in _crawl(app, user, lang):
+        runs = [r for part in visible_text(html) for r in foreign(part, world)]
         if runs:
             found[where] = sorted(set(runs))
-    assert not found, "Chinese on English pages:\n" + "\n".join(
-        f"{k}: {v}" for k, v in found.items())
+    assert not found, f"{what}:\n" + "\n".join(f"{k}: {v}" for k, v in found.items())

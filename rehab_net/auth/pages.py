@@ -32,7 +32,7 @@ from rehab_net.errors import DomainError, Invalid, field_error
 from rehab_net.i18n import local_datetime
 from rehab_net.messages import translate
 from rehab_net.redirects import safe_redirect_target
-from rehab_net.schemas import form_id, query_page
+from rehab_net.schemas import form_date, form_id, query_page
 from rehab_net.vocab import AUDIT_ACTIONS, ROLES
 
 bp = Blueprint("auth", __name__)
@@ -277,10 +277,10 @@ def _audit_args() -> tuple[dict, dict[str, str]]:
         value = request.args.get(key, "")
         if value:
             try:
-                day = datetime.strptime(value, "%Y-%m-%d").date() + timedelta(days=shift)
+                day = form_date(value) + timedelta(days=shift)
                 args[key] = datetime.combine(day, time(0), tzinfo=local)
-            except ValueError:
-                errors[key] = _("Enter a date as YYYY-MM-DD.")
+            except ValueError as exc:
+                errors[key] = str(exc)
     return args, errors
 
 

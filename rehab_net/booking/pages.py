@@ -50,7 +50,7 @@ from rehab_net.messages import code_of, params_of
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.referrals import operations as referrals
-from rehab_net.schemas import form_id
+from rehab_net.schemas import form_date, form_id
 from rehab_net.vocab import DAY_PARTS, label
 
 bp = Blueprint("booking_pages", __name__)
@@ -549,11 +549,9 @@ def day():
     if chosen is None and not error and len(mine) == 1:
         chosen = mine[0]
     try:
-        on = date.fromisoformat(request.args.get("date") or today().isoformat())
-        if not date(2000, 1, 1) <= on <= date(2100, 12, 31):
-            raise ValueError
-    except ValueError:
-        error = _("Enter a date as YYYY-MM-DD.")
+        on = form_date(request.args["date"]) if request.args.get("date") else today()
+    except ValueError as exc:
+        error = str(exc)
         on = today()
     rows = []
     if chosen is not None and not error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import (
     Blueprint,
@@ -39,11 +39,13 @@ from rehab_net.booking.models import (
 )
 from rehab_net.booking.views import decorate_slots
 from rehab_net.clock import today, zone
+from rehab_net.csvimport import CODE
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, NotFound
 from rehab_net.messages import code_of, params_of, translate
 from rehab_net.network.models import Facility, Service
 from rehab_net.referrals import operations as referrals
+from rehab_net.schemas import form_date
 from rehab_net.vocab import PROFESSIONS, label
 
 bp = Blueprint("schedule_pages", __name__)
@@ -64,9 +66,7 @@ PERMISSIONS: dict[str, Rule] = {
     "schedule_pages.availability": "booking.read",
 }
 
-CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 LIST_ROWS = 200
 SEARCH_ROWS = 50
 DEFAULT_KM = 30
@@ -180,14 +180,10 @@ def _day(value: str, name: str, errors: dict, *, required: bool, message: str | 
             errors[name] = message or _("Enter a date as YYYY-MM-DD.")
         return None
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        errors[name] = _("Enter a date as YYYY-MM-DD.")
+        return form_date(value)
+    except ValueError as exc:
+        errors[name] = str(exc)
         return None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        errors[name] = _("Enter a date between 2000 and 2100.")
-        return None
-    return day
 
 
 def _time(value: str, name: str, errors: dict):

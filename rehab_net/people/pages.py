@@ -20,7 +20,7 @@ from rehab_net.people import operations as ops
 from rehab_net.people.models import Case, Person
 from rehab_net.people.rules import priority_class
 from rehab_net.people.states import CASE_STATUSES
-from rehab_net.schemas import query_page
+from rehab_net.schemas import form_date, query_page
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES
 
 bp = Blueprint("people_pages", __name__)
@@ -297,7 +297,6 @@ def new_case():
 def _check_case_form(form: dict) -> dict[str, str]:
     """The form's own rules, in the user's language, before the domain rules run."""
     import re
-    from datetime import date
 
     from rehab_net.csvimport import CODE
 
@@ -314,9 +313,9 @@ def _check_case_form(form: dict) -> dict[str, str]:
         errors["service_code"] = _("Choose the service the case needs.")
     if form["registered_on"]:
         try:
-            date.fromisoformat(form["registered_on"])
-        except ValueError:
-            errors["registered_on"] = _("Enter a date as YYYY-MM-DD.")
+            form_date(form["registered_on"])
+        except ValueError as exc:
+            errors["registered_on"] = str(exc)
     if form["certificate_number"] and len(form["certificate_number"]) != 20:
         errors["certificate_number"] = _("The certificate number has 20 characters.")
     return errors

@@ -1,6 +1,6 @@
-"""The plan pages: the list of plans and one plan (templates/planning/plans.html, plan.html),
-and the helpers their templates use. (The scenario, comparison and scale-up pages are in
-pages.py.)"""
+"""The plan pages: the list of plans and the form that starts one, and one plan
+(templates/planning/plans.html, plan.html), and the helpers their templates use. (The scenario,
+comparison and scale-up pages are in pages.py.)"""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -9,12 +9,17 @@ from sqlalchemy import func, select
 
 from rehab_net import access
 from rehab_net.auth.guard import scope
-from rehab_net.clock import zone
-from rehab_net.db import get_session
+from rehab_net.clock import today, zone
+from rehab_net.db import get_session, transactional
+from rehab_net.errors import Invalid
+from rehab_net.messages import translate
 from rehab_net.network.models import Facility
 from rehab_net.planning import operations as ops
+from rehab_net.planning import queue
 from rehab_net.planning.adapters import week_start
-from rehab_net.planning.models import Plan, PlanLoad, PlanShadowPrice
+from rehab_net.planning.models import MAX_HORIZON_WEEKS, Plan, PlanLoad, PlanShadowPrice
+from rehab_net.policy import current_policy
+from rehab_net.schemas import form_date
 
 bp = Blueprint("planning_pages", __name__)
 
@@ -54,10 +59,6 @@ RANKING_SHOWN = 50
 
 
 def _plans_list(errors=None, form=None, status=200):
-    from rehab_net.clock import today
-    from rehab_net.planning.models import MAX_HORIZON_WEEKS
-    from rehab_net.policy import current_policy
-
     session = get_session()
     plans = [ops.scoped_plan(session, p, scope("plan.read")) for p in session.scalars(
         select(Plan).order_by(Plan.id.desc()).limit(PAGE_PLANS))]
@@ -79,15 +80,6 @@ def plans_page():
 def start_plan():
     """Queue a plan of the live network from the page: horizon and start week; the policy in
     force is the one shown. The worker solves it; its page shows the status."""
-    from datetime import date
-
-    from rehab_net.clock import today
-    from rehab_net.db import transactional
-    from rehab_net.errors import Invalid
-    from rehab_net.messages import translate
-    from rehab_net.planning import queue
-    from rehab_net.planning.models import MAX_HORIZON_WEEKS
-
     form = {k: request.form.get(k, "").strip() for k in ("horizon_weeks", "start_date")}
     errors, data = {}, {}
     if form["horizon_weeks"].isdigit() and 1 <= int(form["horizon_weeks"]) <= MAX_HORIZON_WEEKS:
@@ -97,9 +89,9 @@ def start_plan():
                                     hi=MAX_HORIZON_WEEKS)
     if form["start_date"]:
         try:
-            data["start_date"] = date.fromisoformat(form["start_date"])
-        except ValueError:
-            errors["start_date"] = _("Enter a real date as YYYY-MM-DD (for example 2027-01-04).")
+            data["start_date"] = form_date(form["start_date"])
+        except ValueError as exc:
+            errors["start_date"] = str(exc)
     session = get_session()
     if not errors:
         try:

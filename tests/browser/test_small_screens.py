@@ -25,6 +25,7 @@ ROLES = {
                                         "/persons/new", "/cases/new", "/outbox",
                                         "/notifications", "/referrals/new?case=KSMALL"]),
     "coordinator": (("coordinator", "centre"), ["/inbox", "/booking", "/booking/day",
+                                                "/booking/practitioners", "/booking/closures",
                                                 "/booking/waitlist", "/facilities/CT01"]),
     "planner": (("planner", "city"), ["/plans", "/scenarios", "/", "/regions", "/facilities"]),
     "admin": (("admin", "city"), ["/admin/users", "/admin/users/new", "/account"]),
