@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import NoReturn
 
 from flask import Flask, Response, current_app, g, json, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
 from rehab_net.messages import code_of, coded, params_of, translate
 
@@ -27,6 +28,14 @@ STATUS_CODES = {
     503: "unavailable",
 }
 FIELD_CODE = "field.invalid"  # an errors[] item whose rule has no code (marshmallow's own)
+
+
+def page_abort(status: int, text: str) -> NoReturn:
+    """Stop a page's request with ``text``, already in the user's language, on the error page
+    (a bare ``abort(400, description=...)`` is English the zh-CN page must hide)."""
+    err = default_exceptions[status](description=text)
+    err.translated = True
+    raise err
 
 
 class DomainError(Exception):
@@ -186,7 +195,8 @@ def register(app: Flask) -> None:
                                            "and send the form again."),
                                        detail_translated=True), err.code
             return render_template("error.html", status=err.code, title=err.name,
-                                   detail=err.description), err.code
+                                   detail=err.description,
+                                   detail_translated=getattr(err, "translated", False)), err.code
         data = getattr(err, "data", None) or {}
         errors = data.get("errors") or _webargs_errors(data)
         detail = data.get("message") or (

@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, g, has_request_context, redirect, request, session
-from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
+from flask import Blueprint, Flask, g, has_request_context, redirect, request, session
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext, refresh
 from flask_babel import lazy_gettext as _l
 
 from rehab_net import access
 from rehab_net.clock import zone
+from rehab_net.errors import page_abort
 from rehab_net.redirects import safe_redirect_target
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -119,7 +120,7 @@ def http_description(status: int) -> str:
 def switch_language():
     lang = request.form.get("lang", "")
     if lang not in LOCALES:
-        abort(400, description="lang must be zh or en.")
+        page_abort(400, gettext("Choose 中文 or English."))
     session["lang"] = lang
     return redirect(safe_redirect_target(request.form.get("next"), "/"), code=303)
 

@@ -51,6 +51,19 @@ def test_the_pages_answer_and_link_each_other(coord, w, session):
     assert ics.mimetype == "text/calendar" and b"BEGIN:VEVENT" in ics.data
 
 
+@pytest.mark.parametrize("start, zh, en", [
+    ("2026-02-30", "不是日历上存在的日期", "is not a day of the calendar"),
+    ("next week", "YYYY-MM-DD", "YYYY-MM-DD"),
+    ("1999-12-27", "2000", "between 2000 and 2100"),
+])
+def test_a_week_that_cannot_be_shown_says_why_in_the_users_language(coord, start, zh, en):
+    got = coord.get(f"/booking/facilities/CT01/week?start={start}")
+    assert got.status_code == 400 and zh in got.get_data(as_text=True)
+    english = coord.get(f"/booking/facilities/CT01/week?start={start}",
+                        headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert en in english
+
+
 def test_book_from_the_referral_page_hold_then_confirm(coord, w, session):
     monday = next_monday()
     slot = make_slot(session, w, at(monday, 9))

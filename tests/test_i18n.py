@@ -105,7 +105,9 @@ def test_switch_keeps_a_local_path_with_its_query(client, net):
 
 
 def test_switch_needs_a_known_language(client, net):
-    assert _switch(client, "fr").status_code == 400
+    refused = _switch(client, "fr")
+    assert refused.status_code == 400
+    assert "请选择“中文”或 English。" in refused.get_data(as_text=True)  # said, not a generic 400
     with client.session_transaction() as s:
         assert "lang" not in s
 

@@ -164,6 +164,20 @@ def test_a_stale_form_is_a_409_saying_what_happened(as_user, session, net):
     assert 'id="act-start"' in page  # the page shows what can be done now
 
 
+def test_a_step_the_form_could_not_send_is_refused_in_the_users_language(as_user, session, net):
+    referral = drive(session, net, "received")
+    coord = as_user("coord")
+    html = coord.get(f"/referrals/{referral.code}").get_data(as_text=True)
+    unknown = coord.post(f"/referrals/{referral.code}/act", data={
+        "csrf_token": _csrf(html), "action": "teleport", "version": _version(html)})
+    assert unknown.status_code == 400 and "这不是转诊可以进行的步骤" in unknown.get_data(as_text=True)
+    unversioned = coord.post(f"/referrals/{referral.code}/act", headers={"Accept-Language": "en"},
+                             data={"csrf_token": _csrf(html), "action": "accept"})
+    assert unversioned.status_code == 400
+    assert "lacks the version of the referral" in unversioned.get_data(as_text=True)
+    assert _state(session, referral.code) == "received"
+
+
 def test_a_decline_without_a_reason_code_is_422_tied_to_the_field(as_user, session, net):
     referral = drive(session, net, "received")
     coord = as_user("coord")

@@ -44,7 +44,7 @@ from rehab_net.booking.states import APPOINTMENT, PAGE_ACTIONS, route_pattern
 from rehab_net.booking.views import decorate_entries, decorate_slots
 from rehab_net.clock import day_of, today, zone
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import DomainError, NotFound
+from rehab_net.errors import DomainError, NotFound, page_abort
 from rehab_net.i18n import local_name
 from rehab_net.messages import code_of, params_of
 from rehab_net.network import operations as network
@@ -154,11 +154,9 @@ def _availability_form(form) -> tuple[list[int], list[str], dict]:
 def week_start(value: str | None) -> date:
     """The Monday of the week holding ?start= (default: this week)."""
     try:
-        day = date.fromisoformat(value) if value else today()
-    except ValueError:
-        abort(400, description="start must be a date (YYYY-MM-DD).")
-    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
-        abort(400, description="start must be between 2000 and 2100.")
+        day = form_date(value) if value else today()
+    except ValueError as exc:
+        page_abort(400, str(exc))
     return day - timedelta(days=day.weekday())
 
 

@@ -13,7 +13,6 @@ from io import BytesIO
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     g,
     redirect,
@@ -34,7 +33,7 @@ from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import Conflict, DomainError, Invalid, NotFound
+from rehab_net.errors import Conflict, DomainError, Invalid, NotFound, page_abort
 from rehab_net.i18n import local_name
 from rehab_net.messages import translate
 from rehab_net.network.models import Capacity, Facility, Service, capacities_on
@@ -264,7 +263,8 @@ def _form_version() -> int:
     try:
         return int(request.form.get("version", ""))
     except ValueError:
-        abort(400, description="The form lacks the version of the referral it showed.")
+        page_abort(400, _("The form lacks the version of the referral it showed: reload the "
+                           "referral and act again."))
 
 
 @bp.post("/referrals/<code>/act")
@@ -273,7 +273,8 @@ def act(code: str):
     referral = ops.get_referral(session, code, viewer=g.user)
     action = request.form.get("action", "")
     if action not in USER_ACTIONS:
-        abort(400, description="Unknown referral step.")
+        page_abort(400, _("This is not a step a referral can take: reload the referral and "
+                           "choose one of its buttons."))
     version = _form_version()
     form = {k: request.form.get(k, "").strip() for k in ("reason_code", "reason", "outcome")}
     errors = {}
