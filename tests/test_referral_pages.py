@@ -170,7 +170,8 @@ def test_a_step_the_form_could_not_send_is_refused_in_the_users_language(as_user
     html = coord.get(f"/referrals/{referral.code}").get_data(as_text=True)
     unknown = coord.post(f"/referrals/{referral.code}/act", data={
         "csrf_token": _csrf(html), "action": "teleport", "version": _version(html)})
-    assert unknown.status_code == 400 and "这不是转诊可以进行的步骤" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 400
+    assert "这不是转诊可以进行的步骤" in unknown.get_data(as_text=True)
     unversioned = coord.post(f"/referrals/{referral.code}/act", headers={"Accept-Language": "en"},
                              data={"csrf_token": _csrf(html), "action": "accept"})
     assert unversioned.status_code == 400
