@@ -3,7 +3,7 @@ the times on pages are read in one configured zone (TIMEZONE, REHAB_TIMEZONE; As
 default), which `zone()` is the only place to ask for."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
@@ -18,6 +18,17 @@ def zone(app: Flask | None = None) -> ZoneInfo:
         app = current_app
     name = app.config.get("TIMEZONE") if app is not None else None
     return ZoneInfo(name or DEFAULT_ZONE)
+
+
+def local_midnight(day: date) -> datetime:
+    """The first moment of local `day`, aware in the configured zone."""
+    return datetime.combine(day, time(0), tzinfo=zone())
+
+
+def local_days(first: date, last: date) -> tuple[datetime, datetime]:
+    """Local whole days first..last as the half-open interval [midnight of first, midnight
+    after last), the shape every overlap test of this app compares with."""
+    return local_midnight(first), local_midnight(last + timedelta(days=1))
 
 
 def day_of(moment: datetime) -> date:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from rehab_net.booking import generation, schedules, waitlist
 from rehab_net.booking import operations as booking
 from rehab_net.booking.models import ScheduleRule, Slot
-from rehab_net.clock import day_of, zone
+from rehab_net.clock import day_of, local_midnight, zone
 from rehab_net.csvimport import ImportProblems, Problem
 from rehab_net.errors import DomainError
 from rehab_net.network.models import Facility, Service
@@ -118,7 +118,7 @@ class _Replay:
     def __init__(self, session: Session, today: date, now: datetime):
         self.session, self.today, self.now = session, today, now
         self.tz = zone()
-        self.midnight = datetime.combine(today, time(0), self.tz).astimezone(UTC)
+        self.midnight = local_midnight(today).astimezone(UTC)
         self.referrals: dict = {}  # the file's key -> Referral
         self.appointments: dict = {}  # the file's key -> its latest Appointment
         self.last: dict[str, datetime] = {}  # case code -> the time of its latest step
@@ -227,7 +227,7 @@ class _Replay:
             return
         moment = self.at(row)
         day = self.today + timedelta(days=int(row["slot_day"]))
-        wanted = datetime.combine(day, time(0), self.tz).astimezone(UTC)
+        wanted = local_midnight(day).astimezone(UTC)
         # history stays before the load day; a future booking inside the window
         before = self.midnight if int(row["slot_day"]) < 0 else None
         tried = 0

@@ -2,7 +2,7 @@
 is read: working days, the scheduler's periods, the times on pages."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -32,6 +32,18 @@ def test_the_zone_is_shanghai_outside_an_app_and_the_configured_one_inside(in_zo
         assert clock.day_of(FRIDAY_EVENING_UTC).isoformat() == "2026-11-20"
     with in_zone("Asia/Shanghai"):
         assert clock.day_of(FRIDAY_EVENING_UTC).isoformat() == "2026-11-21"
+
+
+def test_local_days_run_from_local_midnight_to_the_midnight_after_the_last(in_zone):
+    with in_zone("Asia/Shanghai"):
+        first, end = clock.local_days(date(2026, 11, 21), date(2026, 11, 22))
+        assert first.astimezone(UTC) == datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+        assert end - first == timedelta(days=2)
+        assert first <= FRIDAY_EVENING_UTC < end  # Saturday 04:00 local is inside
+    with in_zone("Europe/Berlin"):  # the night clocks go back is 25 hours long
+        first, end = clock.local_days(date(2026, 10, 25), date(2026, 10, 25))
+        assert (end.astimezone(UTC) - first.astimezone(UTC)) == timedelta(hours=25)
+        assert clock.local_midnight(date(2026, 10, 26)) == end
 
 
 def test_rehab_timezone_is_read_from_the_environment(monkeypatch):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -26,7 +26,7 @@ from rehab_net.auth import operations as ops
 from rehab_net.auth.labels import OBJECT_LABELS, object_label
 from rehab_net.auth.models import AuditEvent
 from rehab_net.auth.views import export_response, managed_user
-from rehab_net.clock import zone
+from rehab_net.clock import local_midnight
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, Invalid, field_error
 from rehab_net.i18n import local_datetime
@@ -272,13 +272,12 @@ def _audit_args() -> tuple[dict, dict[str, str]]:
             args["action"] = action
         else:
             errors["action"] = _("Choose an action from the list.")
-    local = zone()
     for key, shift in (("since", 0), ("until", 1)):
         value = request.args.get(key, "")
         if value:
             try:
                 day = form_date(value) + timedelta(days=shift)
-                args[key] = datetime.combine(day, time(0), tzinfo=local)
+                args[key] = local_midnight(day)
             except ValueError as exc:
                 errors[key] = str(exc)
     return args, errors

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from rehab_net.booking.generation import offered_slots
 from rehab_net.booking.models import Appointment, ScheduleRule
 from rehab_net.booking.states import ACTIVE_APPOINTMENT_STATUSES, ATTENDED_APPOINTMENT_STATUSES
-from rehab_net.clock import zone
+from rehab_net.clock import local_midnight
 from rehab_net.referrals.models import Referral
 from rehab_net.referrals.states import BOOKABLE_REFERRAL_STATES
 
@@ -39,8 +39,7 @@ class Placement:
 
 def week_bounds(start_date: date, weeks: int) -> list[datetime]:
     """The UTC moments at local midnight of each plan week's Monday, and of the week after."""
-    tz = zone()
-    return [datetime.combine(start_date + timedelta(weeks=w), time(0), tz).astimezone(UTC)
+    return [local_midnight(start_date + timedelta(weeks=w)).astimezone(UTC)
             for w in range(weeks + 1)]
 
 

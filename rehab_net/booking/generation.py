@@ -33,7 +33,7 @@ from rehab_net.booking.models import (
     appointment_code,
 )
 from rehab_net.booking.states import ACTIVE_APPOINTMENT_STATUSES
-from rehab_net.clock import zone
+from rehab_net.clock import local_midnight, zone
 from rehab_net.db import overlaps
 
 
@@ -126,9 +126,8 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
     longer wants)."""
     weeks = weeks or current_app.config["BOOKING_WINDOW_WEEKS"]
     end = today + timedelta(weeks=weeks)
-    tz = zone()
-    window_start = max(now, datetime.combine(today, datetime.min.time(), tzinfo=tz))
-    window_end = _utc(datetime.combine(end, datetime.min.time(), tzinfo=tz))
+    window_start = max(now, local_midnight(today))
+    window_end = _utc(local_midnight(end))
 
     rules_stmt = select(ScheduleRule)
     if rule_ids is not None:

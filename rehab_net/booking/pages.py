@@ -42,7 +42,7 @@ from rehab_net.booking.models import (
 )
 from rehab_net.booking.states import APPOINTMENT, PAGE_ACTIONS, route_pattern
 from rehab_net.booking.views import decorate_entries, decorate_slots
-from rehab_net.clock import day_of, today, zone
+from rehab_net.clock import day_of, local_days, local_midnight, today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, NotFound, page_abort
 from rehab_net.i18n import local_name
@@ -161,9 +161,7 @@ def week_start(value: str | None) -> date:
 
 
 def week_bounds(monday: date) -> tuple[datetime, datetime]:
-    tz = zone()
-    return (datetime.combine(monday, datetime.min.time(), tzinfo=tz),
-            datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz))
+    return local_days(monday, monday + timedelta(days=6))
 
 
 def week_grid(slots: list[Slot], monday: date) -> dict:
@@ -553,7 +551,7 @@ def day():
         on = today()
     rows = []
     if chosen is not None and not error:
-        first = datetime.combine(on, datetime.min.time(), tzinfo=zone())
+        first = local_midnight(on)
         last = first + timedelta(days=1)
         rows = list(session.scalars(select(Appointment).where(
             Appointment.facility_id == chosen.id, Appointment.starts_at >= first,

@@ -38,7 +38,7 @@ from rehab_net.booking.models import (
     ScheduleRule,
 )
 from rehab_net.booking.views import decorate_slots
-from rehab_net.clock import today, zone
+from rehab_net.clock import local_days, today, zone
 from rehab_net.csvimport import CODE
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, NotFound
@@ -581,7 +581,7 @@ def read_period_form(form) -> tuple[dict, dict, dict]:
         errors["last_day"] = _("The last day must not be before the first day.")
     data = {"reason": shown["reason"] or None}
     if not errors:
-        data["starts_at"], data["ends_at"] = schedules.whole_days(first, last, zone())
+        data["starts_at"], data["ends_at"] = local_days(first, last)
     return shown, data, errors
 
 
@@ -699,12 +699,10 @@ def availability(code: str):
     region = referral.case.person.home_region
     slots, nearby = [], 0
     if not errors:
-        tz = zone()
         now = utcnow()
-        stmt, km = search(session, service=referral.service,
-                          starts=datetime.combine(first, time(), tzinfo=tz),
-                          ends=datetime.combine(last + timedelta(days=1), time(), tzinfo=tz),
-                          now=now, near=Near(region.lat, region.lon, float(max_km)))
+        starts, ends = local_days(first, last)
+        stmt, km = search(session, service=referral.service, starts=starts, ends=ends, now=now,
+                          near=Near(region.lat, region.lon, float(max_km)))
         slots = decorate_slots(session, [row[0] for row in session.execute(
             stmt.limit(SEARCH_ROWS)).all()], now, km)
         nearby = sum(1 for k in km.values() if k <= max_km)

@@ -3,7 +3,7 @@ sessions) and exceptions (leave, closures). Every change regenerates the slots i
 same transaction; the caller commits."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -296,8 +296,3 @@ def delete_exception(session: Session, exc: ScheduleException, *, principal: Pri
     return generation.generate(session, today=today, now=now, **scope)
 
 
-def whole_days(first: date, last: date, tz) -> tuple[datetime, datetime]:
-    """Local whole days [first, last] as an aware interval."""
-    start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-    return start, end

@@ -3,7 +3,7 @@ an Idempotency-Key), the waitlist, the holiday calendar. Thin: parse, call an op
 once, dump. Statuses are FHIR's (Slot, Appointment)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app, g
 from flask.views import MethodView
@@ -32,7 +32,7 @@ from rehab_net.booking.models import (
     appointment_id_of,
 )
 from rehab_net.booking.states import API_ACTIONS, route_pattern
-from rehab_net.clock import today, zone
+from rehab_net.clock import local_days, today
 from rehab_net.db import get_session, transactional, utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.listing import apply_sort, get_or_404, page_of, query_ref
@@ -86,13 +86,11 @@ atomic = transactional(conflict=_conflict)
 
 # --- helpers ------------------------------------------------------------------------------------
 def local_range(start, end, default_days: int):
-    tz = zone()
     first = start or today()
     last = end or first + timedelta(days=default_days - 1)
     if last < first:
         raise field_error("to", "booking.to_before_from", location="query")
-    return (datetime.combine(first, datetime.min.time(), tzinfo=tz),
-            datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=tz))
+    return local_days(first, last)
 
 
 def decorate_slots(session, slots, now, km=None, free=None):

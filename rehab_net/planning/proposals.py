@@ -9,7 +9,7 @@ commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from rehab_net.auth.principal import Principal
 from rehab_net.booking import availability
 from rehab_net.booking.models import Appointment, Slot
 from rehab_net.booking.states import ACTIVE_APPOINTMENT_STATUSES
-from rehab_net.clock import zone
+from rehab_net.clock import local_midnight
 from rehab_net.errors import NotFound
 from rehab_net.people.models import Case
 from rehab_net.planning import operations as ops
@@ -59,7 +59,7 @@ class Proposal:
 def week_window(plan: Plan, week: int) -> tuple[datetime, datetime]:
     """Local midnight of the proposed week's Monday and of the Monday after."""
     monday = week_start(plan.start_date, week)
-    first = datetime.combine(monday, time(0), tzinfo=zone())
+    first = local_midnight(monday)
     return first, first + timedelta(days=7)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
-from rehab_net.clock import zone
+from rehab_net.clock import local_midnight, zone
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,7 @@ def previous_quarter(now: datetime) -> str:
 
 def quarter_due(period: str) -> datetime:
     """The moment a quarter's report falls due: the first instant of the next quarter (local)."""
-    return datetime.combine(first_day(*next_quarter(*parse_quarter(period))), time(0),
-                            zone()).astimezone(UTC)
+    return local_midnight(first_day(*next_quarter(*parse_quarter(period)))).astimezone(UTC)
 
 
 def missed_quarters(last_done: str | None, now: datetime, limit: int = CATCH_UP_LIMIT
