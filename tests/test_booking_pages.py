@@ -49,6 +49,11 @@ def test_the_pages_answer_and_link_each_other(coord, w, session):
     assert w["referrals"][0].case.code in day and "李医生" in day
     ics = coord.get("/booking/practitioners/DR1/calendar.ics")
     assert ics.mimetype == "text/calendar" and b"BEGIN:VEVENT" in ics.data
+    text = ics.data.decode().replace("\r\n ", "")  # RFC 5545 folds long lines
+    assert "名额：" in text and f"{appt.code}，" in text and "Places:" not in text
+    english = coord.get("/booking/practitioners/DR1/calendar.ics",
+                        headers={"Accept-Language": "en"}).data.decode().replace("\r\n ", "")
+    assert "Places: " in english and f"case {appt.case.code}" in english
 
 
 @pytest.mark.parametrize("start, zh, en", [

@@ -19,6 +19,7 @@ from rehab_net.auth.guard import scope
 from rehab_net.auth.models import AuditEvent, User
 from rehab_net.auth.permissions import permissions_of
 from rehab_net.db import get_session, utcnow
+from rehab_net.downloads import attachment
 from rehab_net.errors import NotFound
 from rehab_net.listing import apply_sort, page_of
 from rehab_net.openapi import TEXT_BODY
@@ -209,8 +210,7 @@ def export_response(args) -> Response:
                  detail={"count": len(events),
                          "filters": {k: str(v) for k, v in args.items() if v}})
     session.flush()
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="audit-log.csv"'})
+    return Response(body, mimetype="text/csv", headers=attachment("audit-log.csv"))
 
 
 @blp.route("/audit-events/export")

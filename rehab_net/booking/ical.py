@@ -1,11 +1,13 @@
 """A practitioner's calendar as iCalendar (RFC 5545), with the `icalendar` library: one VEVENT
 per open slot of the booking window, at every facility where they practise. Who is booked is
-given by appointment and case code only, and only for the viewer's own facilities."""
+given by appointment and case code only, and only for the viewer's own facilities. Summaries and
+descriptions are in the request's language (zh-CN unless the calendar app asks for English)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from flask import Response, current_app
+from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
@@ -13,6 +15,9 @@ from rehab_net.auth.principal import Principal
 from rehab_net.booking import access
 from rehab_net.booking.models import Appointment, Practitioner, Slot
 from rehab_net.booking.places import live
+from rehab_net.downloads import attachment
+from rehab_net.i18n import local_name
+from rehab_net.vocab import label
 
 PRODID = "-//rehab-net//booking//ZH"
 
@@ -41,13 +46,15 @@ def practitioner_calendar(session, practitioner: Practitioner, *, viewer: Princi
         event.add("dtstamp", now)
         event.add("dtstart", slot.starts_at)
         event.add("dtend", slot.ends_at)
-        event.add("summary", f"{slot.service.name_zh} · {slot.facility.name_zh}")
-        event.add("location", slot.facility.name_zh)
-        lines = [f"{slot.service.name_en} at {slot.facility.name_en}",
-                 f"places: {slot.places}"]
-        lines += [f"{a.code} {a.status} case {a.case.code}" for a in mine]
+        service, facility = local_name(slot.service), local_name(slot.facility)
+        event.add("summary", f"{service} · {facility}")
+        event.add("location", facility)
+        lines = [_("%(service)s at %(facility)s", service=service, facility=facility),
+                 _("Places: %(places)s", places=slot.places)]
+        lines += [_("%(appointment)s, %(status)s, case %(case)s", appointment=a.code,
+                    status=label(a.status), case=a.case.code) for a in mine]
         event.add("description", "\n".join(lines))
         event.add("status", "CONFIRMED")
         cal.add_component(event)
-    return Response(cal.to_ical(), mimetype="text/calendar", headers={
-        "Content-Disposition": f'attachment; filename="{practitioner.code}.ics"'})
+    return Response(cal.to_ical(), mimetype="text/calendar",
+                    headers=attachment(f"{practitioner.code}.ics"))

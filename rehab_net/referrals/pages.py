@@ -8,7 +8,6 @@ happened meanwhile."""
 from __future__ import annotations
 
 import logging
-import unicodedata
 from io import BytesIO
 
 from flask import (
@@ -33,6 +32,7 @@ from rehab_net.auth import audit
 from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.db import get_session, utcnow
+from rehab_net.downloads import safe_filename
 from rehab_net.errors import Conflict, DomainError, Invalid, NotFound, page_abort
 from rehab_net.i18n import local_name
 from rehab_net.messages import translate
@@ -348,12 +348,6 @@ def _facility_name(facility: Facility) -> str:
     return f"{local_name(facility)} ({facility.code})"
 
 
-def _download_name(filename: str, attachment_id: int) -> str:
-    """The stored name without control characters (they cannot go into a header)."""
-    name = "".join(c for c in filename if unicodedata.category(c)[0] != "C").strip()
-    return name or f"attachment-{attachment_id}"
-
-
 @bp.get("/referrals/<code>/attachments/<int:attachment_id>")
 def attachment(code: str, attachment_id: int):
     """An attachment for a browser (the API's download needs a token); the read is audited."""
@@ -362,7 +356,8 @@ def attachment(code: str, attachment_id: int):
     found = ops.get_attachment(session, referral, attachment_id, viewer=g.user)
     audit.record_read(session, "referral_attachment", f"{referral.code}/{attachment_id}")
     return send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
-                     download_name=_download_name(found.filename, found.id), etag=False)
+                     download_name=safe_filename(found.filename, f"attachment-{found.id}"),
+                     etag=False)
 
 
 # --- a new referral -----------------------------------------------------------------------------

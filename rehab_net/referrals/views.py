@@ -8,7 +8,7 @@ from flask import Response, g, request
 from flask.views import MethodView
 from sqlalchemy import func, select
 
-from rehab_net import access
+from rehab_net import access, downloads
 from rehab_net.api import Blueprint
 from rehab_net.auth import audit
 from rehab_net.clock import today
@@ -192,7 +192,8 @@ class ReferralAttachmentItem(MethodView):
         attachment = ops.get_attachment(session, referral, attachment_id, viewer=g.user)
         audit.record_read(session, "referral_attachment", f"{code}/{attachment_id}")
         return Response(attachment.data, mimetype=attachment.content_type, headers={
-            "Content-Disposition": f'attachment; filename="{attachment.id}"',
+            **downloads.attachment(downloads.safe_filename(
+                attachment.filename, f"attachment-{attachment.id}")),
             "X-Content-Type-Options": "nosniff"})
 
 
