@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from rehab_net.people.identifiers import make_resident_id
-from tests.browser.helpers import assert_no_axe_violations, login
+from tests.browser.helpers import assert_no_axe_violations, login, tab_to
 from tests.factories import (
     TEST_PASSWORD,
     create_case,
@@ -77,3 +77,28 @@ def test_every_page_fits_a_phone(page, live_server, world, role, page_watch):
             hint = region.evaluate("r => !r.previousElementSibling.hidden")
             assert wide == hint, f"{role} {path}: the hint shows {hint} for a wide table {wide}"
         assert_no_axe_violations(page, f"{role} {path} at 390 px")
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_on_a_phone_the_header_folds_into_a_menu_the_keyboard_opens(page, live_server, world):
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "clinic", TEST_PASSWORD)
+    page.goto("/cases")
+    menu = page.locator("header details.menu")
+    assert menu.evaluate("d => !d.open")  # folded: the page starts with its content
+    assert not page.locator('header nav a[href="/outbox"]').is_visible()
+    main_top = page.locator("main h1").first.bounding_box()["y"]
+    assert main_top < 300, f"the content starts {main_top} px down"
+    tab_to(page, "header summary")
+    page.keyboard.press("Enter")
+    assert menu.evaluate("d => d.open")
+    tab_to(page, 'header nav a[href="/outbox"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/outbox")
+    assert_no_axe_violations(page, "outbox with the folded menu")
+    # on a desk the same header is open and has no menu button
+    page.set_viewport_size({"width": 1366, "height": 860})
+    page.goto("/cases")
+    assert menu.evaluate("d => d.open") and not page.locator("header summary").is_visible()
+    assert page.locator('header nav a[href="/outbox"]').is_visible()
