@@ -98,7 +98,7 @@ def test_the_newest_n_of_each_kind_stay_older_ones_go_with_their_rows(session, n
     session.commit()
 
     gone = {plain[0], plain[1], plain[2], scenarios[0], sweeps[0]}
-    assert set(result["plans"]) == gone
+    assert set(result["plans"]) == gone  # scenarios[2]: also its scenario's newest result
     assert result["by_kind"] == {"plan": 3, "scenario": 1, "sweep": 1}
     assert result["rows"] == {"plan_shadow_price": 3, "plan_load": 3, "plan_assignment": 12,
                               "plan": 5}
@@ -137,6 +137,15 @@ def test_plans_in_use_always_stay(app, session, net, client):
         finished_at=finished(2026, 10, 20)))
     session.commit()
     baseline = make_plan(session, net, finished=finished(2026, 11, 19))  # newest solved plain
+    # scenario runs: an old scenario's only run (its page shows it) stays; of the other
+    # scenario's two runs the older goes
+    old_only = make_plan(session, net, "scenario")
+    other = Scenario(name="a station at Ceshi", changes=[], created_by="planner")
+    session.add(other)
+    session.flush()
+    net_other = {**net, "scenario": other}
+    other_first = make_plan(session, net_other, "scenario")
+    other_newest = make_plan(session, net_other, "scenario")
     queued = make_plan(session, net, status="queued", rows=False)  # however old, they stay
     running = make_plan(session, net, status="running", rows=False)
     newest = make_plan(session, net, status="error", finished=finished(2026, 11, 21))
@@ -147,12 +156,14 @@ def test_plans_in_use_always_stay(app, session, net, client):
     assert why[queued] == why[running] == "queued or running"
     assert why[applied] == "named by a referral"
     assert why[cited] == why[q2_last] == why[q3_last] == "used by quarterly reports"
-    assert q3_first not in why and q3_middle not in why
+    assert why[old_only] == "a scenario's newest result"
+    assert why[other_newest] == "among the newest 1 of kind scenario"
+    assert q3_first not in why and q3_middle not in why and other_first not in why
     result = retention.prune(session, 1)
     session.commit()
-    assert result["plans"] == [q3_first, q3_middle]
+    assert result["plans"] == [q3_first, q3_middle, other_first]
     assert plan_ids(session) == {cited, q2_last, q3_last, applied, baseline, queued, running,
-                                 newest}
+                                 newest, old_only, other_newest}
     assert rows_of(session, applied)["plan_assignment"] == 4
 
 

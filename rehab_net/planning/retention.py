@@ -4,8 +4,9 @@ scenario, sweep: Plan.kind) and deletes the older finished ones with their rows,
 something still points to:
 
 - a queued or running plan (a worker has it, or will);
-- the newest solved plan of each kind (the scenarios' baseline, the proposals' worklist and the
-  comparison's default, whatever failed since);
+- the newest solved plan of each kind, and the baseline (operations.latest_plain_plan: the
+  scenarios' baseline and the proposals' worklist), whatever failed since;
+- each scenario's newest result (its page shows it; a run is one row);
 - a plan an applied referral names (``POST /plans/{id}/apply``: "proposed by plan N",
   referrals.operations.plans_cited);
 - whatever a module above registers with ``add_keeper`` (reports: the plans stored reports cite,
@@ -25,6 +26,7 @@ from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
+from rehab_net.planning import operations as ops
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice
 from rehab_net.planning.states import FINISHED_STATUSES, PLAN, SOLVED_STATUSES
 from rehab_net.referrals.operations import plans_cited
@@ -68,6 +70,12 @@ def kept(session: Session, keep: int) -> dict[int, str]:
                             .limit(keep)), f"among the newest {keep} of kind {kind}")
         add(session.scalars(select(Plan.id).where(KIND == kind, Plan.status.in_(SOLVED_STATUSES))
                             .order_by(Plan.id.desc()).limit(1)), f"the newest solved {kind}")
+    baseline = ops.latest_plain_plan(session)  # the newest solved one with KPIs
+    add([baseline.id] if baseline else [], "the baseline")
+    # A scenario's page shows its newest result: one row a run (no proposals), so keep it.
+    add(session.scalars(select(func.max(Plan.id)).where(
+        Plan.scenario_id.is_not(None), Plan.status.in_(SOLVED_STATUSES))
+        .group_by(Plan.scenario_id)), "a scenario's newest result")
     add(plans_cited(session), "named by a referral")
     for name, keeper in _KEEPERS.items():
         add(keeper(session), f"used by {name}")
