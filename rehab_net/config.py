@@ -64,6 +64,10 @@ class Config:
     PLAN_TIME_LIMIT = 600.0
     # How often an idle database-queue worker looks for a queued plan.
     WORKER_POLL_SECONDS = 2.0
+    # Plan retention (planning/retention.py): the newest PLAN_KEEP plans of each kind (plan,
+    # scenario, sweep) are kept, older finished ones deleted nightly unless a report, a referral
+    # or the baseline needs them; 0 = never delete.
+    PLAN_KEEP = 20
     # flask-smorest / OpenAPI. No Swagger UI: it would load its assets from the internet.
     API_TITLE = "rehab-net API"
     API_VERSION = "v1"

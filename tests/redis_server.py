@@ -1,6 +1,8 @@
 """A throwaway Redis server for the tests of the RQ queue: `redis-server` on a free loopback port,
 nothing saved to disk, in a temporary directory, stopped at the end. Debian's redis-server package
-provides it (tools/system-deps.sh installs it); without it the tests that need it are skipped."""
+provides it (tools/system-deps.sh installs it); without it the tests that need it are skipped.
+``RedisServer.restart`` stops it and starts it again on the same port, as an operator's restart
+of an unpersisted Redis does: every job is gone."""
 from __future__ import annotations
 
 import shutil
@@ -20,39 +22,65 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def redis_server():
-    """Yields the URL of a fresh Redis server; raises LookupError(MISSING) without the binary."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise LookupError(MISSING)
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
+class RedisServer:
+    def __init__(self, binary: str, directory: str):
+        self.binary, self.directory, self.port = binary, directory, _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
 
-    directory = tempfile.mkdtemp(prefix="rehab-net-redis-")
-    port = _free_port()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", directory, "--daemonize", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
+    def start(self) -> None:
+        from redis import Redis
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.directory, "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 15
         while True:
             try:
-                Redis.from_url(url).ping()
-                break
+                Redis.from_url(self.url).ping()
+                return
             except RedisConnectionError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start: "
-                                       + server.stderr.read().decode(errors="replace")) from None
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start: " + self.process.stderr
+                                       .read().decode(errors="replace")) from None
                 time.sleep(0.05)
-        yield url
-    finally:
-        server.terminate()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            server.wait(10)
+            self.process.wait(10)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextmanager
+def redis_process():
+    """Yields a started RedisServer; raises LookupError(MISSING) without the binary."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise LookupError(MISSING)
+    directory = tempfile.mkdtemp(prefix="rehab-net-redis-")
+    server = RedisServer(binary, directory)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def redis_server():
+    """Yields the URL of a fresh Redis server; raises LookupError(MISSING) without the binary."""
+    with redis_process() as server:
+        yield server.url

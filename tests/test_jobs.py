@@ -143,7 +143,7 @@ def test_the_registry(registered):
 
 
 APP_JOBS = ["referral_deadlines", "booking-expire-holds", "booking-generate-slots",
-            "quarterly_report"]
+            "planning-requeue", "planning-prune", "quarterly_report"]
 
 
 def test_the_app_registers_every_modules_jobs():

@@ -24,21 +24,8 @@ def generate(session: Session, now: datetime) -> dict:
     return counts
 
 
-def _nightly(hour: int):
-    def trigger(zone):
-        from apscheduler.triggers.cron import CronTrigger
-
-        return CronTrigger(hour=hour, minute=0, timezone=zone)
-
-    def period_of(now: datetime) -> str:
-        return day_of(now).isoformat()
-
-    return trigger, period_of
-
-
-_trigger, _period = _nightly(2)
 # Registered by rehab_net.booking.init_app.
 JOBS = (
     Job.every_minutes("booking-expire-holds", "rehab_net.booking.jobs:expire", minutes=5),
-    Job("booking-generate-slots", _trigger, "rehab_net.booking.jobs:generate", _period),
+    Job.daily("booking-generate-slots", "rehab_net.booking.jobs:generate", hour=2),
 )

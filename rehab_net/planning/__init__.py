@@ -12,11 +12,11 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask, api: RehabApi) -> None:
-    """The plans' API and pages, the scenario pages, the permissions of their endpoints, and the
-    commands `rehab-net plan|export-instance|solve` (planning/cli.py; `rehab-net worker` is
-    rehab_net/cli.py's)."""
-    from rehab_net import access
-    from rehab_net.planning import cli, pages, plan_pages, views
+    """The plans' API and pages, the scenario pages, the permissions of their endpoints, the
+    commands `rehab-net plan|plans|export-instance|solve` (planning/cli.py; `rehab-net worker` is
+    rehab_net/cli.py's) and the jobs that re-queue lost plans and delete old ones (jobs.py)."""
+    from rehab_net import access, scheduler
+    from rehab_net.planning import cli, jobs, pages, plan_pages, views
 
     access.declare(app, views.PERMISSIONS)
     access.declare(app, plan_pages.PERMISSIONS)
@@ -27,3 +27,5 @@ def init_app(app: Flask, api: RehabApi) -> None:
     app.register_blueprint(pages.proposal_bp)
     for command in cli.COMMANDS:
         app.cli.add_command(command)
+    for job in jobs.JOBS:
+        scheduler.register(job)

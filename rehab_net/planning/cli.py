@@ -171,4 +171,60 @@ def export_instance(output: Path, horizon_weeks, start_date, plan_id):
                    + ("" if same else " (the data changed since)"))
 
 
-COMMANDS = (plan, export_instance, solve)
+# --- the queue and retention ---------------------------------------------------------------------
+@click.group(name="plans")
+def plans_group():
+    """Look after the plans: queue again those the job queue lost, delete old ones."""
+
+
+@plans_group.command(name="requeue")
+@with_appcontext
+def requeue_command():
+    """Queue again the queued plans whose RQ job is gone (a Redis restart), and mark error the
+    running plans whose worker stopped; the scheduler does it every 5 minutes."""
+    from rehab_net.db import utcnow
+    from rehab_net.planning import queue
+
+    with transactional(get_session()) as session:
+        result = queue.sweep(session, utcnow())
+    if result["queue"] == "database":
+        click.echo("no REHAB_REDIS_URL: the plan table is the queue, no plan can be lost")
+    elif result["queue"] == "unreachable":
+        click.echo("the job queue (Redis) is not reachable", err=True)
+    ids = ", ".join(str(i) for i in result["requeued"]) or "none"
+    click.echo(f"queued again: {ids}; running plans of a lost worker marked error: "
+               f"{result['stale_running']}")
+    if result["queue"] == "unreachable":
+        sys.exit(1)
+
+
+@plans_group.command(name="prune")
+@click.option("--keep", type=click.IntRange(1), default=None,
+              help="Keep the newest N plans of each kind (default REHAB_PLAN_KEEP).")
+@click.option("--dry-run", is_flag=True, help="Print what would be deleted; delete nothing.")
+@with_appcontext
+def prune_command(keep: int | None, dry_run: bool):
+    """Delete old finished plans and their rows, keeping the newest N of each kind and every plan
+    a report, a referral or the baseline needs; the scheduler does it every night."""
+    from rehab_net.planning import retention
+
+    keep = retention.keep_setting() if keep is None else keep
+    if keep < 1:
+        click.echo("REHAB_PLAN_KEEP is 0: plans are kept for ever (give --keep N to prune)")
+        return
+    started = time.perf_counter()
+    session = get_session()
+    with transactional(session):
+        if dry_run:
+            for p in retention.candidates(session, keep):
+                click.echo(f"would delete plan {p['id']} ({p['kind']}, {p['status']}, created "
+                           f"{p['created_at']:%Y-%m-%d %H:%M})")
+        result = retention.prune(session, keep, dry_run=dry_run)
+    rows = ", ".join(f"{n} {table}" for table, n in result["rows"].items())
+    kinds = ", ".join(f"{n} {kind}" for kind, n in result["by_kind"].items())
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb} {len(result['plans'])} plan(s) ({kinds}): {rows} rows; kept the newest "
+               f"{keep} of each kind and those in use ({time.perf_counter() - started:.2f} s)")
+
+
+COMMANDS = (plan, plans_group, export_instance, solve)

@@ -203,6 +203,16 @@ def fail_stale_plans(session: Session, now: datetime | None = None) -> int:
     return result.rowcount
 
 
+def note_requeued(session: Session, plan_id: int, message: str) -> bool:
+    """The sweeper's claim on a queued plan whose job the queue lost (queue.sweep): one
+    conditional UPDATE (WHERE status = 'queued'), so a plan a worker claimed meanwhile is left
+    alone. The message says why the plan waits longer; finishing it clears it."""
+    result = session.execute(
+        update(Plan).where(Plan.id == plan_id, Plan.status == "queued").values(message=message),
+        execution_options={"synchronize_session": "fetch"})
+    return result.rowcount == 1
+
+
 def record_progress(session: Session, plan_id: int, done: int, total: int) -> None:
     session.execute(update(Plan).where(Plan.id == plan_id).values(
         stats={"progress": {"done": done, "total": total}}),

@@ -4,6 +4,7 @@ Operations flush; the caller commits."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -572,6 +573,19 @@ def home_facility(session: Session, case_: Case) -> Facility | None:
     return None
 
 
+# A referral made from a plan's proposal names the plan in its reason; plan retention keeps every
+# plan a referral names (plans_cited), for as long as the referral exists.
+PLAN_REASON = "proposed by plan {plan_id}: start in week {week}"
+_PLAN_NAMED = re.compile(r"^proposed by plan ([0-9]+):")
+
+
+def plans_cited(session: Session) -> set[int]:
+    """The ids of the plans referrals were made from (referrals_from_plan), whatever their state."""
+    reasons = session.scalars(select(Referral.reason).where(
+        Referral.reason.like("proposed by plan %")))
+    return {int(m[1]) for r in reasons if (m := _PLAN_NAMED.match(r))}
+
+
 def referrals_from_plan(session: Session, assignments, *, principal: Principal | None,
                         now: datetime, today: date, send: bool) -> dict:
     """A draft (or, with ``send``, a sent) up- or down-referral per proposal, from the case's
@@ -600,7 +614,7 @@ def referrals_from_plan(session: Session, assignments, *, principal: Principal |
                 "case_code": case_.code, "service_code": a.service.code,
                 "direction": "up" if up else "down",
                 "urgency": "urgent" if a.priority in ("child", "severe") else "routine",
-                "reason": f"proposed by plan {a.plan_id}: start in week {a.week}"}
+                "reason": PLAN_REASON.format(plan_id=a.plan_id, week=a.week)}
         if not up:  # a plan proposes care, it does not answer an up-referral
             skipped.append({"case_code": case_.code, "reason": "proposed a lower tier"})
             continue

@@ -30,7 +30,7 @@ from rehab_net.people.rules import child_birth_cutoff, priority_class
 from rehab_net.people.states import OPEN_CASE_STATUSES
 from rehab_net.reports import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.reports.models import QuarterlyReport
-from rehab_net.scheduler.periods import QUARTER, previous_quarter, quarter_dates
+from rehab_net.scheduler.periods import QUARTER, previous_quarter, quarter_dates, quarter_of
 from rehab_net.schemas import MAX_YEAR, MIN_YEAR
 
 SMALL = 5  # counts 1..SMALL-1 are suppressed
@@ -229,6 +229,23 @@ def _last_plan(session: Session, start_utc: datetime, end_utc: datetime):
     return session.scalar(select(Plan).where(
         Plan.finished_at >= start_utc, Plan.finished_at < end_utc, plain_plans(),
         Plan.kpis.is_not(None)).order_by(Plan.finished_at.desc()))
+
+
+def plans_in_use(session: Session) -> set[int]:
+    """The plans the reports need (plan retention keeps them, planning/retention.py): the plan
+    each stored report cites, and every quarter's last plain plan, the one ``_last_plan`` reads
+    when that quarter's report is made, or made again."""
+    from rehab_net.planning.models import Plan
+    from rehab_net.planning.operations import plain_plans
+
+    cited = {int(r.data["plan"]["plan_id"]) for r in session.scalars(select(QuarterlyReport))
+             if (r.data or {}).get("plan")}
+    last: dict[tuple[int, int], tuple[datetime, int]] = {}
+    for plan_id, finished in session.execute(select(Plan.id, Plan.finished_at).where(
+            plain_plans(), Plan.kpis.is_not(None), Plan.finished_at.is_not(None))):
+        quarter = quarter_of(day_of(finished))
+        last[quarter] = max(last.get(quarter, (finished, plan_id)), (finished, plan_id))
+    return cited | {plan_id for _finished, plan_id in last.values()}
 
 
 def generate(session: Session, quarter: str, *, today: date, actor: str) -> QuarterlyReport:

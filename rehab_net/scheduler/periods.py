@@ -31,6 +31,11 @@ def minute_slot(minutes: int) -> Callable[[datetime], str]:
     return period_of
 
 
+def local_day(now: datetime) -> str:
+    """period_of for a daily job: the local date a moment falls in, '2026-11-23'."""
+    return now.astimezone(zone()).date().isoformat()
+
+
 # --- quarters -----------------------------------------------------------------------------------
 def quarter_of(d: date) -> tuple[int, int]:
     """The (year, quarter) a day falls in."""

@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rehab_net.scheduler.periods import minute_slot, missed_quarters, previous_quarter
+from rehab_net.scheduler.periods import (
+    local_day,
+    minute_slot,
+    missed_quarters,
+    previous_quarter,
+)
 
 STALE_AFTER = timedelta(hours=1)
 
@@ -49,6 +54,19 @@ class Job:
             return CronTrigger(minute=f"*/{minutes}", timezone=zone)
 
         return cls(id, trigger, func_path, period_of, **kw)
+
+    @classmethod
+    def daily(cls, id: str, func_path: str, hour: int = 2, **kw) -> Job:
+        """Every day at `hour`:00 (local); period = the local date, '2026-11-23'."""
+        if not 0 <= hour <= 23:
+            raise ValueError("hour must be 0 to 23")
+
+        def trigger(zone: tzinfo):
+            from apscheduler.triggers.cron import CronTrigger
+
+            return CronTrigger(hour=hour, minute=0, timezone=zone)
+
+        return cls(id, trigger, func_path, local_day, **kw)
 
     @classmethod
     def quarterly(cls, id: str, func_path: str, hour: int = 1, **kw) -> Job:
