@@ -19,6 +19,11 @@ from tests.planning_helpers import solve_here, waiting_list
 pytestmark = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 
 
+@pytest.fixture(autouse=True)
+def _english(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the asserts read the English texts
+
+
 def _csrf(client, path: str) -> str:
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
@@ -133,3 +138,43 @@ def test_a_sweep_is_started_from_the_form_and_its_page_ranks_on_a_table_and_a_ma
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert 'id="ranking-map-' in page and "<svg" in page
     assert re.search(r"<th scope=\"row\">[^<]*\(CT01\)</th>", page)
+
+
+def test_the_plan_pages_speak_chinese_in_every_state(app, client, session):
+    """The language crawl's rule (tests/test_language_crawl.py) on the states its world has no
+    plan for: queued, solved, the cases with a wrong filter, the confirmation, a sweep."""
+    from tests.test_language_crawl import english_runs, visible_text
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    net, plan_id = _solved(session, n=3)
+    queued = create_plan(session, today=TODAY).id
+    sweep = ops.create_plan(session, {}, today=TODAY, default_time_limit=10)
+    sweep.parameters = {**sweep.parameters, "scaleup": {"service": "autism_training",
+                                                        "kind": "open_station", "places": 2}}
+    session.commit()
+    sweep_id = sweep.id
+    assert ops.claim(session, queued)
+    fingerprint = session.get(Plan, plan_id).fingerprint
+    session.commit()
+    # user data and codes: names of places and users; the instance's fingerprint (hex)
+    data = {w for f in ("city", "district", "township", "centre", "station") if f in net
+            for n in (net[f].name_zh, net[f].name_en) for w in n.split()}
+    data |= {"Operator", "operator"} | set(re.findall(r"[a-f]+", fingerprint))
+    token = _csrf(client, "/plans")
+    pages = {
+        "solved": client.get(f"/plans/{plan_id}"),
+        "running": client.get(f"/plans/{queued}"),
+        "queued sweep": client.get(f"/plans/{sweep_id}"),
+        "cases": client.get(f"/plans/{plan_id}/cases?placed=no"),
+        "cases, wrong filter": client.get(f"/plans/{plan_id}/cases?reason=bogus"),
+        "confirm": client.post(f"/plans/{plan_id}/apply", data={"csrf_token": token}),
+        "sweep form empty": client.post("/scaleups", data={"csrf_token": token}),
+    }
+    found = {}
+    for name, got in pages.items():
+        assert got.status_code in (200, 422), (name, got.status_code)
+        runs = [r for part in visible_text(got.get_data(as_text=True))
+                for r in english_runs(part, data)]
+        if runs:
+            found[name] = sorted(set(runs))
+    assert not found, found
