@@ -143,7 +143,7 @@ def test_a_sweep_is_started_from_the_form_and_its_page_ranks_on_a_table_and_a_ma
 def test_the_plan_pages_speak_chinese_in_every_state(app, client, session):
     """The language crawl's rule (tests/test_language_crawl.py) on the states its world has no
     plan for: queued, solved, the cases with a wrong filter, the confirmation, a sweep."""
-    from tests.test_language_crawl import english_runs, visible_text
+    from tests.language import english_runs, visible_text
 
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     net, plan_id = _solved(session, n=3)

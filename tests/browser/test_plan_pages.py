@@ -20,13 +20,13 @@ from rehab_net.referrals.models import Referral
 from tests.browser.helpers import (
     assert_focus_visible,
     assert_no_axe_violations,
+    indexed_png,
     sqlite_only,
     tab_to,
 )
-from tests.browser.test_scenario_pages import indexed_png
 from tests.conftest import TODAY
 from tests.factories import create_plan, create_user
-from tests.planning_helpers import solve_here, waiting_list
+from tests.planning_helpers import sample_subset, solve_here, waiting_list
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs/screenshots"
 WIDTHS = {"desk": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -176,9 +176,8 @@ def test_a_sweep_on_the_sample_region_labels_its_map_without_overlaps(app, page,
     from flask.cli import ScriptInfo
 
     from rehab_net.cli import main as cli
-    from tests.browser.test_scenario_pages import _sample_subset
 
-    got = CliRunner().invoke(cli, ["load-sample", "--dir", str(_sample_subset(
+    got = CliRunner().invoke(cli, ["load-sample", "--dir", str(sample_subset(
         tmp_path / "sample", persons=3000))], obj=ScriptInfo(create_app=lambda: app))
     assert got.exit_code == 0, got.output
     log_in_as(planner)
