@@ -3,12 +3,16 @@ plumbing (storing, crashes, cancelling), not about the optimisation; and a small
 They must be importable by name: the child is spawned and imports them afresh."""
 from __future__ import annotations
 
+import csv
 import math
 import os
 import time
 from datetime import date
+from pathlib import Path
 
 from tests.factories import create_case, create_person, tiny_network
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_network" / "data"
 
 
 def greedy_solver(instance: dict, time_limit: float) -> dict:
@@ -102,3 +106,23 @@ def solve_here(session, plan_id: int) -> None:
     ops.record_instance(session, plan_id, built)
     assert ops.store_results(session, plan_id, built, greedy_solver(built.data, 10), {})
     session.commit()
+
+
+def sample_subset(directory: Path, persons: int) -> Path:
+    """The sample region's whole network (Hulunbuir: 14 districts, 1,474 facilities) with its
+    first `persons` persons and their cases: a realistic map that loads and solves in seconds."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("regions.csv", "facilities.csv", "services.csv", "capacities.csv"):
+        (directory / name).write_bytes((SAMPLE / name).read_bytes())
+    with open(SAMPLE / "persons.csv", encoding="utf-8", newline="") as src, \
+            open(directory / "persons.csv", "w", encoding="utf-8", newline="") as out:
+        lines = src.readlines()[:persons + 1]
+        out.writelines(lines)
+    kept = {row["code"] for row in csv.DictReader(lines)}
+    with open(SAMPLE / "cases.csv", encoding="utf-8", newline="") as src, \
+            open(directory / "cases.csv", "w", encoding="utf-8", newline="") as out:
+        reader = csv.DictReader(src)
+        writer = csv.DictWriter(out, reader.fieldnames)
+        writer.writeheader()
+        writer.writerows(r for r in reader if r["person_code"] in kept)
+    return directory

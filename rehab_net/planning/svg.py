@@ -278,27 +278,112 @@ def _text_width(text: str, size: float) -> float:
     return sum(size if ord(ch) >= 0x2E80 else size * 0.58 for ch in text)
 
 
-def _label(text: str, x: float, y: float, r: float, placed: list, *, size: float = 11,
-           bold: bool = False) -> str:
-    """A label by a mark of radius r: above it, else below, right or left, wherever it does not
-    overlap a label already placed (then it is added to ``placed``); above when none is free."""
-    w = _text_width(text, size)
-    options = ((x, y - r - 3, "middle"), (x, y + r + size, "middle"),
-               (x + r + 3, y + size / 3, "start"), (x - r - 3, y + size / 3, "end"))
-    chosen = options[0]
-    for tx, ty, anchor in options:
-        left = tx - w / 2 if anchor == "middle" else (tx if anchor == "start" else tx - w)
-        box = (left, ty - size, left + w, ty + 2)
-        if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
-                   for b in placed):
-            chosen = (tx, ty, anchor)
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+# Where a label may go around its mark, tried in this order: above, below, right, left, then the
+# four diagonals; (dx, dy) is the direction from the mark.
+_DIRECTIONS = ((0, -1), (0, 1), (1, 0), (-1, 0), (1, -1), (1, 1), (-1, -1), (-1, 1))
+LABEL_RINGS = 6  # how far out (in label heights) a crowded label is moved, with a leader line
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@dataclass(frozen=True)
+class LabelPlace:
+    """Where place_label put a label: its text anchor point and anchor, its box, and whether it
+    stands away from its mark (then a leader line joins them)."""
+
+    x: float
+    y: float
+    anchor: str
+    box: Box
+    leader: bool
+
+
+def place_label(text: str, x: float, y: float, r: float, placed: list[Box], *,
+                size: float = 11, bounds: Box | None = None) -> LabelPlace | None:
+    """A place for a label by a mark of radius r at (x, y) whose box overlaps no box in
+    ``placed`` and lies inside ``bounds``: next to the mark if one of the eight sides is free,
+    else further out ring by ring (the caller draws a leader line). The box is added to
+    ``placed``. None when no place is free within LABEL_RINGS rings: the label is left out (the
+    mark keeps its tooltip and the table beside the map has every figure) rather than drawn over
+    another."""
+    w, h = _text_width(text, size), size + 2
+    for ring in range(LABEL_RINGS + 1):
+        gap = r + 3 + ring * h
+        for dx, dy in _DIRECTIONS:
+            cx, cy = x + dx * gap, y + dy * gap  # the label's side nearest the mark
+            left = cx - w / 2 if dx == 0 else (cx if dx > 0 else cx - w)
+            top = cy - h / 2 if dy == 0 else (cy if dy > 0 else cy - h)
+            box = (left, top, left + w, top + h)
+            if bounds is not None and not (bounds[0] <= box[0] and box[2] <= bounds[2]
+                                           and bounds[1] <= box[1] and box[3] <= bounds[3]):
+                continue
+            if any(_overlaps(box, b) for b in placed):
+                continue
             placed.append(box)
-            break
-    tx, ty, anchor = chosen
+            return LabelPlace(left, top + size, "start", box, ring > 0)
+    return None
+
+
+def _label(text: str, x: float, y: float, r: float, placed: list[Box], *, size: float = 11,
+           bold: bool = False, bounds: Box | None = None) -> str:
+    """A label by a mark (place_label), with a white halo, and a leader line to the mark when
+    it had to move away; "" when there is no room for it."""
+    where = place_label(text, x, y, r, placed, size=size, bounds=bounds)
+    if where is None:
+        return ""
+    out = ""
+    if where.leader:  # from the mark's edge to the nearest point of the label's box
+        bx = min(max(x, where.box[0]), where.box[2])
+        by = min(max(y, where.box[1]), where.box[3])
+        dist = math.hypot(bx - x, by - y) or 1
+        out = (f'<line x1="{x + (bx - x) * r / dist:.1f}" y1="{y + (by - y) * r / dist:.1f}" '
+               f'x2="{bx:.1f}" y2="{by:.1f}" stroke="{MUTED}" stroke-width="0.75"/>')
     weight = ' font-weight="bold"' if bold else ""
-    return (f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" font-size="{_num(size)}"'
-            f'{weight} fill="{INK}" stroke="#ffffff" stroke-width="3" paint-order="stroke">'
-            f'{escape(text)}</text>')
+    return out + (f'<text x="{where.x:.1f}" y="{where.y:.1f}" text-anchor="{where.anchor}" '
+                  f'font-size="{_num(size)}"{weight} fill="{INK}" stroke="#ffffff" '
+                  f'stroke-width="3" paint-order="stroke">{escape(text)}</text>')
+
+
+def _graticule(p: Projection, out: list[str]) -> None:
+    """The map's background and a faint graticule of whole degrees."""
+    width, height = p.width, p.height
+    out.append(f'<rect x="0" y="0" width="{_num(width)}" height="{_num(height)}" fill="#f7f9fb" '
+               f'stroke="{GRID}"/>')
+    for lon in range(math.ceil(p.west), math.floor(p.east) + 1):
+        x, _ = p.xy(p.north, lon)
+        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{_num(height)}" stroke="{GRID}" '
+                   'stroke-width="0.75"/>')
+        if lon % 2 == 0:
+            out.append(f'<text x="{x + 2:.1f}" y="{_num(height - 6)}" font-size="10" '
+                       f'fill="{MUTED}">{lon}°E</text>')
+    for lat in range(math.ceil(p.south), math.floor(p.north) + 1):
+        _, y = p.xy(lat, p.west)
+        out.append(f'<line x1="0" y1="{y:.1f}" x2="{_num(width)}" y2="{y:.1f}" stroke="{GRID}" '
+                   'stroke-width="0.75"/>')
+        out.append(f'<text x="4" y="{y - 2:.1f}" font-size="10" fill="{MUTED}">{lat}°N</text>')
+
+
+def _scale_and_north(p: Projection, out: list[str], north_label: str, km_label: str) -> None:
+    """A 100 km scale bar at the bottom right and the north arrow at the top right (the label
+    placers keep clear of both: _map_furniture)."""
+    width, height = p.width, p.height
+    bar = 100 * p.px_per_km
+    sx, sy = width - bar - 16, height - 16
+    out.append(f'<path d="M{sx:.1f},{sy - 5:.1f} V{sy:.1f} H{sx + bar:.1f} V{sy - 5:.1f}" '
+               f'stroke="{INK}" stroke-width="1.5" fill="none"/>')
+    out.append(f'<text x="{sx + bar / 2:.1f}" y="{sy - 4:.1f}" text-anchor="middle" '
+               f'font-size="10" fill="{INK}">100 {escape(km_label)}</text>')
+    out.append(f'<text x="{_num(width - 14)}" y="18" text-anchor="middle" font-weight="bold" '
+               f'fill="{INK}">{escape(north_label)}↑</text>')
+
+
+def _map_furniture(p: Projection) -> list[Box]:
+    """The boxes of the north arrow and the scale bar, which no label may cover."""
+    return [(p.width - 28, 0, p.width, 24),
+            (p.width - 100 * p.px_per_km - 20, p.height - 34, p.width, p.height)]
 
 
 def region_map(*, map_id: str, title: str, desc: str, projection: Projection,
@@ -316,21 +401,7 @@ def region_map(*, map_id: str, title: str, desc: str, projection: Projection,
     p = projection
     width, height = p.width, p.height
     out = _open(map_id, title, desc, width, height, "map")
-    out.append(f'<rect x="0" y="0" width="{_num(width)}" height="{_num(height)}" fill="#f7f9fb" '
-               f'stroke="{GRID}"/>')
-    # graticule: whole degrees
-    for lon in range(math.ceil(p.west), math.floor(p.east) + 1):
-        x, _ = p.xy(p.north, lon)
-        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{_num(height)}" stroke="{GRID}" '
-                   'stroke-width="0.75"/>')
-        if lon % 2 == 0:
-            out.append(f'<text x="{x + 2:.1f}" y="{_num(height - 6)}" font-size="10" '
-                       f'fill="{MUTED}">{lon}°E</text>')
-    for lat in range(math.ceil(p.south), math.floor(p.north) + 1):
-        _, y = p.xy(lat, p.west)
-        out.append(f'<line x1="0" y1="{y:.1f}" x2="{_num(width)}" y2="{y:.1f}" stroke="{GRID}" '
-                   'stroke-width="0.75"/>')
-        out.append(f'<text x="4" y="{y - 2:.1f}" font-size="10" fill="{MUTED}">{lat}°N</text>')
+    _graticule(p, out)
     # unmet demand by district: the largest circles first, so the small stay visible
     circles = []
     for d in sorted(districts, key=lambda d: -d["unplaced"]):
@@ -365,23 +436,56 @@ def region_map(*, map_id: str, title: str, desc: str, projection: Projection,
             out.append(f'<g>{mark}<title>{escape(f["label"])}</title></g>')
     # labels above everything, with a white halo, moved aside where they would overlap: the
     # facilities a scenario opens or closes first, then the districts with most unplaced
-    placed: list[tuple[float, float, float, float]] = []
+    placed = _map_furniture(p)
+    bounds = (0, 0, width, height)
     for f in facilities:
         if f.get("new") or f.get("closed"):
             x, y = p.xy(f["lat"], f["lon"])
-            out.append(_label(f["code"], x, y, 7, placed, bold=True))
+            out.append(_label(f["code"], x, y, 7, placed, bold=True, bounds=bounds))
     for d in sorted(districts, key=lambda d: (-d["unplaced"], d["code"])):
         x, y = p.xy(d["lat"], d["lon"])
         r = max(unmet_radius(d["unplaced"], most_unplaced), 4)
-        out.append(_label(d.get("short") or d["label"], x, y, r, placed))
-    # scale bar (100 km) and north
-    bar = 100 * p.px_per_km
-    sx, sy = width - bar - 16, height - 16
-    out.append(f'<path d="M{sx:.1f},{sy - 5:.1f} V{sy:.1f} H{sx + bar:.1f} V{sy - 5:.1f}" '
-               f'stroke="{INK}" stroke-width="1.5" fill="none"/>')
-    out.append(f'<text x="{sx + bar / 2:.1f}" y="{sy - 4:.1f}" text-anchor="middle" '
-               f'font-size="10" fill="{INK}">100 {escape(km_label)}</text>')
-    out.append(f'<text x="{_num(width - 14)}" y="18" text-anchor="middle" font-weight="bold" '
-               f'fill="{INK}">{escape(north_label)}↑</text>')
+        out.append(_label(d.get("short") or d["label"], x, y, r, placed, bounds=bounds))
+    _scale_and_north(p, out, north_label, km_label)
+    out.append("</svg>")
+    return Markup("\n".join(out))
+
+
+# --- a scale-up sweep's ranking on the map ------------------------------------------------------
+def gain_class(gain: float, best: float) -> int:
+    """The index in LOAD_CLASSES (used as a light-to-dark ramp) of a candidate's objective gain
+    against the best one's: 0 for no gain, the darkest for the best."""
+    if gain <= 0 or best <= 0:
+        return 0
+    return min(len(LOAD_CLASSES) - 1, 1 + int(3.999 * gain / best))
+
+
+def ranking_map(*, map_id: str, title: str, desc: str, projection: Projection,
+                candidates: Sequence[dict], north_label: str = "N",
+                km_label: str = "km") -> Markup:
+    """A sweep's candidates where they are, each labelled with its rank (and code), the darker
+    the more its change lowers the objective: a facility given more places as its tier's mark,
+    a township where a station would open as a triangle outlined in black. Labels never overlap
+    (place_label; leader lines where they had to move).
+
+    candidates: {rank, code, tier, lat, lon, gain, new, label (the tooltip)}, best first."""
+    p = projection
+    out = _open(map_id, title, desc, p.width, p.height, "map")
+    _graticule(p, out)
+    best = max((c["gain"] for c in candidates), default=0)
+    for c in reversed(candidates):  # the best drawn last, on top
+        x, y = p.xy(c["lat"], c["lon"])
+        _upper, fill, stroke = LOAD_CLASSES[gain_class(c["gain"], best)]
+        tier = "station" if c.get("new") else c["tier"]
+        mark = _mark(tier, x, y, 5.0, fill, NEW_STROKE if c.get("new") else stroke,
+                     2.0 if c.get("new") else 1.0)
+        out.append(f'<g>{mark}<title>{escape(c["label"])}</title></g>')
+    placed = _map_furniture(p)
+    bounds = (0, 0, p.width, p.height)
+    for c in candidates:
+        x, y = p.xy(c["lat"], c["lon"])
+        out.append(_label(f'{c["rank"]} {c["code"]}', x, y, 6, placed, bounds=bounds,
+                          bold=c["rank"] <= 3))
+    _scale_and_north(p, out, north_label, km_label)
     out.append("</svg>")
     return Markup("\n".join(out))

@@ -7,9 +7,12 @@ Fixtures that use these live in conftest.py; tests import the assertions from he
 """
 from __future__ import annotations
 
+import base64
 import os
 import re
+import struct
 import threading
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -311,3 +314,68 @@ def login(page, live_server, username: str, password: str) -> None:
         alerts = page.locator("[role=alert], .error, .errors").all_inner_texts()
         raise AssertionError(f"login as {username!r} failed: still on {page.url}; "
                              f"messages: {alerts or '(none)'}")
+
+
+# --- screenshots --------------------------------------------------------------------------------
+# Chromium writes true-colour PNGs: a long page of tables is ~200 bytes per pixel row. The same
+# picture with a palette of its 256 commonest colours (the rest, anti-aliasing mostly, take the
+# nearest) is a third of that, as legible. The browser decodes and quantises it on a canvas.
+_QUANTISE = """async (dataUrl) => {
+  const img = new Image();
+  img.src = dataUrl;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width; canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, img.width, img.height).data;
+  const counts = new Map();
+  for (let i = 0; i < data.length; i += 4) {
+    const k = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+    counts.set(k, (counts.get(k) || 0) + 1);
+  }
+  const palette = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 256).map(e => e[0]);
+  const index = new Map(palette.map((k, i) => [k, i]));
+  const out = new Uint8Array(img.width * img.height);
+  for (let i = 0, p = 0; i < data.length; i += 4, p++) {
+    const k = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+    let j = index.get(k);
+    if (j === undefined) {
+      let best = Infinity;
+      for (let c = 0; c < palette.length; c++) {
+        const q = palette[c];
+        const dr = (q >> 16) - data[i], dg = ((q >> 8) & 255) - data[i + 1];
+        const db = (q & 255) - data[i + 2];
+        const d = 3 * dr * dr + 4 * dg * dg + 2 * db * db;
+        if (d < best) { best = d; j = c; }
+      }
+      index.set(k, j);
+    }
+    out[p] = j;
+  }
+  let binary = '';
+  for (let i = 0; i < out.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, out.subarray(i, i + 0x8000));
+  }
+  return {width: img.width, height: img.height, palette, pixels: btoa(binary)};
+}"""
+
+
+def indexed_png(blank_page, png: bytes) -> bytes:
+    """The screenshot as an 8-bit palette PNG (see _QUANTISE), written here with zlib."""
+    got = blank_page.evaluate(_QUANTISE, "data:image/png;base64," + base64.b64encode(png)
+                              .decode())
+    blank_page.close()
+    width, height = got["width"], got["height"]
+    pixels = base64.b64decode(got["pixels"])
+    rows = b"".join(b"\x00" + pixels[y * width:(y + 1) * width] for y in range(height))
+    palette = b"".join(struct.pack(">I", c)[1:] for c in got["palette"])
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0))
+            + chunk(b"PLTE", palette) + chunk(b"IDAT", zlib.compress(rows, 9))
+            + chunk(b"IEND", b""))

@@ -3,11 +3,7 @@ the comparison with its charts and map), a change added and a run started with t
 alone, and the screenshot of the comparison on a realistic network (docs/screenshots)."""
 from __future__ import annotations
 
-import base64
-import csv
 import re
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -17,20 +13,19 @@ from flask.cli import ScriptInfo
 from rehab_net.cli import main as cli
 from rehab_net.planning import operations as ops
 from rehab_net.planning import scenarios, worker
-from sample_network import generate
 from tests.browser.helpers import (
     assert_focus_visible,
     assert_no_axe_violations,
+    indexed_png,
     sqlite_only,
     tab_to,
 )
 from tests.conftest import TODAY
 from tests.factories import create_user
-from tests.planning_helpers import waiting_list
+from tests.planning_helpers import sample_subset, waiting_list
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs/screenshots/compare.png"
-SAMPLE = Path(generate.__file__).parent / "data"
 
 
 @pytest.fixture
@@ -151,26 +146,6 @@ def test_the_pages_are_axe_clean_and_work_by_keyboard(app, session, page, log_in
     assert_focus_visible(page)
 
 
-def _sample_subset(directory: Path, persons: int) -> Path:
-    """The sample region's whole network (Hulunbuir: 14 districts, 1,474 facilities) with its
-    first `persons` persons and their cases: a realistic map that loads and solves in seconds."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in ("regions.csv", "facilities.csv", "services.csv", "capacities.csv"):
-        (directory / name).write_bytes((SAMPLE / name).read_bytes())
-    with open(SAMPLE / "persons.csv", encoding="utf-8", newline="") as src, \
-            open(directory / "persons.csv", "w", encoding="utf-8", newline="") as out:
-        lines = src.readlines()[:persons + 1]
-        out.writelines(lines)
-    kept = {row["code"] for row in csv.DictReader(lines)}
-    with open(SAMPLE / "cases.csv", encoding="utf-8", newline="") as src, \
-            open(directory / "cases.csv", "w", encoding="utf-8", newline="") as out:
-        reader = csv.DictReader(src)
-        writer = csv.DictWriter(out, reader.fieldnames)
-        writer.writeheader()
-        writer.writerows(r for r in reader if r["person_code"] in kept)
-    return directory
-
-
 # More autism places where children wait longest (Morin Dawa, Arun), a new station at Yakeshi
 # with autism and hearing training, and a visiting speech therapist's day at Zhalantun.
 SCREENSHOT_CHANGES = [
@@ -187,7 +162,7 @@ SCREENSHOT_CHANGES = [
 @sqlite_only
 def test_screenshot_of_the_comparison_on_the_sample_region(app, session, page, log_in_as,
                                                            planner, tmp_path):
-    got = CliRunner().invoke(cli, ["load-sample", "--dir", str(_sample_subset(
+    got = CliRunner().invoke(cli, ["load-sample", "--dir", str(sample_subset(
         tmp_path / "sample", persons=6000))], obj=ScriptInfo(create_app=lambda: app))
     assert got.exit_code == 0, got.output
     base = queue_run(session, horizon=4)
@@ -217,67 +192,3 @@ def test_screenshot_of_the_comparison_on_the_sample_region(app, session, page, l
     target.write_bytes(indexed_png(page.context.new_page(), shot))
     size = target.stat().st_size
     assert size < 400_000, f"{target} is {size} bytes"
-
-
-# Chromium writes true-colour PNGs: a long page of tables is ~200 bytes per pixel row. The same
-# picture with a palette of its 256 commonest colours (the rest, anti-aliasing mostly, take the
-# nearest) is a third of that, as legible. The browser decodes and quantises it on a canvas.
-_QUANTISE = """async (dataUrl) => {
-  const img = new Image();
-  img.src = dataUrl;
-  await img.decode();
-  const canvas = document.createElement('canvas');
-  canvas.width = img.width; canvas.height = img.height;
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  const data = ctx.getImageData(0, 0, img.width, img.height).data;
-  const counts = new Map();
-  for (let i = 0; i < data.length; i += 4) {
-    const k = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    counts.set(k, (counts.get(k) || 0) + 1);
-  }
-  const palette = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 256).map(e => e[0]);
-  const index = new Map(palette.map((k, i) => [k, i]));
-  const out = new Uint8Array(img.width * img.height);
-  for (let i = 0, p = 0; i < data.length; i += 4, p++) {
-    const k = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    let j = index.get(k);
-    if (j === undefined) {
-      let best = Infinity;
-      for (let c = 0; c < palette.length; c++) {
-        const q = palette[c];
-        const dr = (q >> 16) - data[i], dg = ((q >> 8) & 255) - data[i + 1];
-        const db = (q & 255) - data[i + 2];
-        const d = 3 * dr * dr + 4 * dg * dg + 2 * db * db;
-        if (d < best) { best = d; j = c; }
-      }
-      index.set(k, j);
-    }
-    out[p] = j;
-  }
-  let binary = '';
-  for (let i = 0; i < out.length; i += 0x8000) {
-    binary += String.fromCharCode.apply(null, out.subarray(i, i + 0x8000));
-  }
-  return {width: img.width, height: img.height, palette, pixels: btoa(binary)};
-}"""
-
-
-def indexed_png(blank_page, png: bytes) -> bytes:
-    """The screenshot as an 8-bit palette PNG (see _QUANTISE), written here with zlib."""
-    got = blank_page.evaluate(_QUANTISE, "data:image/png;base64," + base64.b64encode(png)
-                              .decode())
-    blank_page.close()
-    width, height = got["width"], got["height"]
-    pixels = base64.b64decode(got["pixels"])
-    rows = b"".join(b"\x00" + pixels[y * width:(y + 1) * width] for y in range(height))
-    palette = b"".join(struct.pack(">I", c)[1:] for c in got["palette"])
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
-
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0))
-            + chunk(b"PLTE", palette) + chunk(b"IDAT", zlib.compress(rows, 9))
-            + chunk(b"IEND", b""))
