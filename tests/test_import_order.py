@@ -25,7 +25,7 @@ ROOT = Path(rehab_net.__file__).parent
 # Units in one set may import each other (but not in a circle).
 LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {
-        "access", "api", "clock", "config", "converters", "csvimport", "db", "errors", "i18n",
+        "access", "api", "clock", "config", "converters", "csvimport", "db", "downloads", "errors", "i18n",
         "listing", "masking", "messages", "migrate", "openapi", "policy", "protection",
         "redirects", "scheduler", "schemas", "spreadsheet", "states", "vocab", "workdays",
     }),
