@@ -25,8 +25,8 @@ ROOT = Path(rehab_net.__file__).parent
 # Units in one set may import each other (but not in a circle).
 LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {
-        "access", "api", "clock", "config", "converters", "csvimport", "db", "downloads", "errors", "i18n",
-        "listing", "masking", "messages", "migrate", "openapi", "policy", "protection",
+        "access", "api", "clock", "config", "converters", "csvimport", "db", "downloads",
+        "errors", "i18n", "listing", "masking", "messages", "migrate", "openapi", "policy", "protection",
         "redirects", "scheduler", "schemas", "spreadsheet", "states", "vocab", "workdays",
     }),
     # Facilities and regions; auth's users belong to facilities, so network sits below auth.
