@@ -27,7 +27,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {
         "access", "api", "clock", "config", "converters", "csvimport", "db", "downloads",
         "errors", "i18n", "listing", "masking", "messages", "migrate", "openapi", "policy",
-        "protection", "redirects", "scheduler", "schemas", "spreadsheet", "states", "vocab", "workdays",
+        "protection", "redirects", "scheduler", "schemas", "spreadsheet", "states", "vocab",
+        "workdays",
     }),
     # Facilities and regions; auth's users belong to facilities, so network sits below auth.
     ("network", {"network"}),
