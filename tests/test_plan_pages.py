@@ -178,3 +178,17 @@ def test_the_plan_pages_speak_chinese_in_every_state(app, client, session):
         if runs:
             found[name] = sorted(set(runs))
     assert not found, found
+
+
+def test_every_message_the_worker_and_queue_store_is_shown_in_chinese(app):
+    from rehab_net.planning import plan_pages, queue, worker
+
+    stored = [queue.REQUEUED_MESSAGE.format(at="2026-12-03T08:00:00+00:00"),
+              worker.crash_message(-9), worker.crash_message(1),
+              "The optimiser did not finish within 60 s and was stopped.",
+              "Cancelled before it started.",
+              "Cancelled while the optimiser was running; no results were stored."]
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        for text in stored:
+            shown = plan_pages.plan_message(text)
+            assert shown != text and re.search(r"[\u4e00-\u9fff]", shown), text

@@ -113,6 +113,15 @@ PLAN_MESSAGES = (
         "new plan.")),
     ("An unexpected error in the worker",
      _l("An unexpected error in the worker stopped this plan; no results were stored.")),
+    ("The job queue (Redis) lost this plan's job",
+     _l("The job queue lost this plan's job (a restart?); it was queued again and waits for a "
+        "worker.")),
+    ("The optimiser did not finish within",
+     _l("The optimiser did not finish within its time limit and was stopped; no results were "
+        "stored. Start the plan with a longer time limit.")),
+    ("The optimiser's process stopped unexpectedly",
+     _l("The optimiser's process stopped unexpectedly; no results were stored. Start the plan "
+        "again, and tell your administrator if it happens again.")),
 )
 
 
