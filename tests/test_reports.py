@@ -97,7 +97,7 @@ def test_planners_browse_regenerate_and_download(client, session, net):
     page = client.get("/reports/2026-Q3").get_data(as_text=True)
     assert "2026-Q3" in page and "&lt;5" in page
     totals = sheets(client, "/reports/2026-Q3.xlsx")["Cases, whole network"]
-    assert dict(zip(totals[0], totals[1]))["registered in the quarter"] == 6
+    assert dict(zip(totals[0], totals[1], strict=True))["registered in the quarter"] == 6
 
 
 def sheets(client, url: str, language: str = "en") -> dict[str, list[tuple]]:
@@ -207,7 +207,7 @@ def test_the_page_and_the_download_show_the_attendance_figures(client, quarter):
     assert book["Utilisation by tier"] == [
         ("Tier", "places offered", "attended appointments", "share attended"),
         ("Rehab centre / designated institution", 9, 7, 0.7778)]
-    totals = dict(zip(*book["Cases, whole network"]))
+    totals = dict(zip(*book["Cases, whole network"], strict=True))
     assert totals["served"] == 6 and totals["median days waited"] == 30
 
 
@@ -286,7 +286,7 @@ def test_the_current_quarter_to_date_is_labelled_and_never_stored(client, sessio
     assert list(book)[0] == "Quarterly report 2026-Q4 to dat"  # 31 characters, Excel's limit
     about = dict(row[:2] for row in book[list(book)[0]])
     assert about["To"] == "2026-11-16" and "as of 2026-11-16; not final" in about["To date"]
-    totals = dict(zip(*book["Cases, whole network"]))
+    totals = dict(zip(*book["Cases, whole network"], strict=True))
     assert totals["served"] == "<5" and totals["waiting now"] == 6  # the adult's 1 Oct visit
     about_lines, _tables = _csv_tables(client.get("/reports/to-date.csv", headers=en).data)
     assert ["To", "2026-11-16"] in about_lines
