@@ -297,3 +297,15 @@ def test_the_current_quarter_to_date_is_labelled_and_never_stored(client, sessio
     assert "2026-Q4 统计季报（截至目前）" in zh
     list_page = client.get("/reports", headers=en).get_data(as_text=True)
     assert "/reports/to-date" in list_page
+
+
+def test_the_api_gives_the_quarter_to_date_and_refuses_it_for_a_quarter_not_running(client,
+                                                                                    session,
+                                                                                    quarter):
+    got = client.get("/api/v1/reports/quarterly-to-date")
+    assert got.status_code == 200
+    assert got.json["quarter"] == "2026-Q4" and got.json["data"]["to_date"] is True
+    assert got.json["data"]["to"] == "2026-11-16"
+    assert session.query(QuarterlyReport).count() == 0
+    with pytest.raises(Exception, match="not the quarter running"):
+        quarterly.build(session, "2026-Q3", today=date(2026, 11, 16), to_date=True)
