@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import date
 
 import pytest
@@ -24,6 +25,14 @@ DESK = {"width": 1366, "height": 900}
 
 def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def _shot(page, name: str) -> None:
+    """A screenshot for the README (docs/screenshots/), when REHAB_TEST_SHOTS names a folder."""
+    folder = os.environ.get("REHAB_TEST_SHOTS")
+    if folder:
+        width = page.viewport_size["width"]
+        page.screenshot(path=os.path.join(folder, f"{name}-{width}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -73,13 +82,16 @@ def test_a_file_attached_with_the_keyboard_only_on_a_phone(page, log_in_as, worl
             assert "file-error" in page.locator("#file").get_attribute("aria-describedby")
             assert _fits(page)
             assert_no_axe_violations(page, "upload refused at 390 px")
+            _shot(page, "referral-attachment-error")
     assert "评估摘要.pdf" in page.locator(".flash-success").inner_text()
     link = page.locator("#attachments ~ .table-scroll a[download], #attachments ~ table a")
     assert link.first.inner_text() == "评估摘要.pdf"
     assert _fits(page)
     assert_no_axe_violations(page, "referral page with its attachment at 390 px")
+    _shot(page, "referral-attachments")
     page.set_viewport_size(DESK)
     assert_no_axe_violations(page, "referral page with its attachment at 1366 px")
+    _shot(page, "referral-attachments")
     with page.expect_download() as download:
         link.first.focus()
         page.keyboard.press("Enter")
@@ -107,6 +119,7 @@ def test_the_report_page_and_its_csv_and_xlsx(page, log_in_as, world):
         page.set_viewport_size(width)
         assert _fits(page)
         assert_no_axe_violations(page, f"report page at {width['width']} px")
+        _shot(page, "report")
     page.set_viewport_size(DESK)
     downloads = {}
     for kind in ("csv", "xlsx"):
@@ -129,11 +142,31 @@ def test_the_report_page_and_its_csv_and_xlsx(page, log_in_as, world):
         page.set_viewport_size(width)
         assert _fits(page)
         assert_no_axe_violations(page, f"report to date at {width['width']} px")
+        _shot(page, "report-to-date")
 
 
 @sqlite_only
-def test_the_clinics_patients_appointments_page(page, log_in_as, world, page_watch):
+def test_the_clinics_patients_appointments_page(page, log_in_as, world, session, page_watch):
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from rehab_net.booking import generation, schedules
+    from tests.factories import create_appointment
+    from tests.referral_world import MONDAY_9
+
     page_watch.allow_console(r"status of 422")
+    doctor = schedules.create_practitioner(session, dict(
+        code="DR1", name="李医生", profession="physician", facility_codes=["CT01"]),
+        principal=None, today=date(2026, 11, 16))
+    for day in (18, 20):  # the station's patient at the centre, this week
+        starts = datetime.combine(date(2026, 11, day), time(10), ZoneInfo("Asia/Shanghai"))
+        slot = generation.create_slot(session, practitioner_id=doctor.id,
+                                      facility_id=world["centre"].id,
+                                      service_id=world["autism_training"].id, starts_at=starts,
+                                      ends_at=starts + timedelta(hours=1), places=1,
+                                      now=MONDAY_9)
+        create_appointment(session, drive(session, world, "accepted"), slot, now=MONDAY_9)
+    session.commit()
     log_in_as(world["users"]["staff"])
     for width in (DESK, PHONE):
         page.set_viewport_size(width)
@@ -144,6 +177,7 @@ def test_the_clinics_patients_appointments_page(page, log_in_as, world, page_wat
         assert page.locator("h1").inner_text() == "本机构患者的预约"
         assert _fits(page)
         assert_no_axe_violations(page, f"patients' appointments at {width['width']} px")
+        _shot(page, "patients-appointments")
         page.goto("/booking/patients?from=2026-02-30")
         assert page.locator("#from-error").count() == 1
         assert _fits(page)
