@@ -247,3 +247,49 @@ def test_the_sending_clinic_follows_its_patients_appointments(app, coord, w, ses
     assert {"appointment_booked", "appointment_moved", "appointment_cancelled"} <= set(kinds)
     referral_page = staff.get(f"/referrals/{referral.code}").get_data(as_text=True)
     assert f'href="/referrals/{referral.code}/book"' in referral_page
+
+
+
+def test_clinic_staff_list_their_patients_appointments_masked_and_audited(app, w, session):
+    """The sending station reaches "Our patients' appointments" from /booking: its referrals'
+    appointments at the centre, soonest first, the names shortened, the list audited; a bad
+    day or status is refused at its field; another clinic sees none of them."""
+    from datetime import timedelta
+    from html import unescape
+
+    from rehab_net.auth.models import AuditEvent
+    from rehab_net.network import operations as network
+    from tests.factories import create_user
+
+    monday = next_monday()
+    later = create_appointment(session, w["referrals"][1], make_slot(session, w, at(monday, 11)),
+                               now=NOW)
+    first = create_appointment(session, w["referrals"][0], make_slot(session, w, at(monday, 9)),
+                               now=NOW)
+    elsewhere = network.create_facility(session, dict(
+        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
+        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
+        status="open"))
+    other = create_user(session, "other", grants=[("clinic", elsewhere)])
+    session.commit()
+    staff = app.test_client()
+    log_in(staff, w["users"]["staff"])
+    assert 'href="/booking/patients"' in staff.get("/booking").get_data(as_text=True)
+    got = staff.get("/booking/patients", headers={"Accept-Language": "en"})
+    html = got.get_data(as_text=True)
+    assert got.status_code == 200 and "<h1>Our patients' appointments</h1>" in unescape(html)
+    assert html.index(first.code) < html.index(later.code)  # soonest first
+    name = w["referrals"][0].case.person.name
+    assert name not in html and name[0] + "*" * (len(name) - 1) in html
+    listed = session.query(AuditEvent).filter_by(action="list", object_type="appointment") \
+        .order_by(AuditEvent.id.desc()).first()
+    assert listed.detail["codes"] == [first.code, later.code]
+    for query, field in (("from=2026-02-30", "from-error"), ("status=nonsense", "status-error")):
+        bad = staff.get(f"/booking/patients?{query}")
+        assert bad.status_code == 422 and f'id="{field}"' in bad.get_data(as_text=True)
+    assert staff.get("/booking/patients?page=0").status_code == 422
+    tuesday = (monday + timedelta(days=1)).isoformat()
+    assert first.code not in staff.get(f"/booking/patients?from={tuesday}").get_data(as_text=True)
+    stranger = app.test_client()
+    log_in(stranger, other)
+    assert first.code not in stranger.get("/booking/patients").get_data(as_text=True)

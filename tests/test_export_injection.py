@@ -64,16 +64,24 @@ def test_plan_comparison_xlsx_neutralises_text_and_keeps_numbers(app, monkeypatc
         assert sheet.cell(2, 2).data_type == "n"
 
 
-def test_the_quarterly_xlsx_neutralises_text(client, session, net):
+def test_the_quarterly_xlsx_and_csv_neutralise_text(client, session, net):
     session.add(QuarterlyReport(
         quarter="2026-Q2", generated_at=datetime(2026, 7, 1, tzinfo=UTC), generated_by="t",
-        data={"from": "2026-04-01", "to": "2026-06-30", "totals": {EVIL: -3},
-              "by_district": {EVIL: {"cases": 5}}}))
+        data={"from": "2026-04-01", "to": "2026-06-30", "totals": {"registered": -3},
+              "by_district": {EVIL: {"registered": 5}}, "by_category": {"@x": {"served": 7}}}))
     session.commit()
-    got = client.get("/reports/2026-Q2.xlsx")
+    en = {"Accept-Language": "en"}
+    got = client.get("/reports/2026-Q2.xlsx", headers=en)
     assert got.status_code == 200
     book = load_workbook(io.BytesIO(got.data))
-    totals = [r[:2] for r in book["totals"].iter_rows(values_only=True) if r and r[0]]
-    assert ("'" + EVIL, -3) in totals
-    districts = list(book["by_district"].iter_rows(values_only=True))
+    totals = list(book["Cases, whole network"].iter_rows(values_only=True))
+    assert totals[1][:2] == ("All districts", -3)
+    assert book["Cases, whole network"].cell(2, 2).data_type == "n"
+    districts = list(book["Cases by district"].iter_rows(values_only=True))
     assert districts[1][:2] == ("'" + EVIL, 5)
+    assert list(book["Cases by category"].iter_rows(values_only=True))[1][:3] == ("'@x", 0, 7)
+    got = client.get("/reports/2026-Q2.csv", headers=en)
+    assert got.status_code == 200 and got.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(got.get_data(as_text=True).lstrip("\ufeff"))))
+    assert ["'" + EVIL, "5"] == rows[rows.index(["Cases by district"]) + 2][:2]
+    assert ["'@x", "0", "7"] == rows[rows.index(["Cases by category"]) + 2][:3]

@@ -98,13 +98,16 @@ def test_the_report_page_and_download_show_a_district_planner_its_rows(app, both
     session.commit()
     client = app.test_client()
     log_in(client, both["users"]["planner"])
-    page = client.get(f"/reports/{quarter}")
+    page = client.get(f"/reports/{quarter}", headers={"Accept-Language": "en"})
     assert page.status_code == 200
-    assert "150702" in page.get_data(as_text=True)
-    assert "150727" not in page.get_data(as_text=True)
-    book = load_workbook(io.BytesIO(client.get(f"/reports/{quarter}.xlsx").data))
-    assert [r[0] for r in book["by_district"].iter_rows(min_row=2, values_only=True)] \
-        == ["150702"]
+    assert "Hailar District" in page.get_data(as_text=True)  # districts by name
+    assert "New Barag Right Banner" not in page.get_data(as_text=True)
+    assert "新右旗" not in client.get(f"/reports/{quarter}.csv").get_data(as_text=True)
+    book = load_workbook(io.BytesIO(client.get(f"/reports/{quarter}.xlsx",
+                                               headers={"Accept-Language": "en"}).data))
+    assert [r[0] for r in book["Cases by district"].iter_rows(min_row=2, values_only=True)] \
+        == ["Hailar District"]
+    assert list(book["Cases, whole network"].iter_rows(min_row=2, values_only=True)) == []
 
 
 def test_only_staff_of_the_two_facilities_download_a_referral_attachment(app, session, net):

@@ -366,6 +366,65 @@ def test_an_attachment_downloads_from_the_page_and_the_read_is_audited(as_user, 
         object_code=f"{referral.code}/{attachment.id}").count() == 1
 
 
+def test_staff_attach_a_file_from_the_page_with_the_apis_rules(as_user, session, net):
+    """The sending clinic attaches a PDF through the page's form (multipart, CSRF): it is listed
+    with its download link and the change is audited; a wrong type, an empty or a too large
+    file, and no file at all are refused at the field, in the user's language."""
+    import io
+
+    referral = drive(session, net, "sent")
+    session.commit()
+    staff = as_user("staff")
+    url = f"/referrals/{referral.code}"
+    html = staff.get(url).get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html and 'id="file"' in html
+    token = _csrf(html)
+
+    def upload(name, body, lang="en"):
+        data = {"csrf_token": token}
+        if name is not None:
+            data["file"] = (io.BytesIO(body), name)
+        return staff.post(f"{url}/attachments", data=data, content_type="multipart/form-data",
+                          headers={"Accept-Language": lang})
+
+    got = upload("评估.pdf", b"%PDF-1.7 page upload")
+    assert got.status_code == 303 and got.headers["Location"].endswith(f"{url}#attachments")
+    (added,) = session.query(ops.ReferralAttachment).filter_by(referral_id=referral.id).all()
+    assert added.filename == "评估.pdf" and added.created_by == "staff"
+    assert session.query(AuditEvent).filter_by(action="create",
+                                               object_type="referral_attachment").count() == 1
+    html = staff.get(url).get_data(as_text=True)
+    assert f'href="{url}/attachments/{added.id}"' in html and "评估.pdf" in html
+    for name, body, text in (("notes.txt", b"plain text", "must be a PDF, PNG or JPEG file"),
+                             ("empty.pdf", b"", "is empty"),
+                             ("big.pdf", b"%PDF-" + b"x" * ops.MAX_ATTACHMENT_BYTES,
+                              "is larger than 5 MB"),
+                             (None, b"", "Choose a file to attach.")):
+        got = upload(name, body)
+        page = got.get_data(as_text=True)
+        assert got.status_code == 422, name
+        assert 'id="file-error"' in page and text in page and 'aria-invalid="true"' in page
+    page = upload("notes.txt", b"plain text", lang="zh").get_data(as_text=True)
+    assert "文件必须是 PDF、PNG 或 JPEG 文件" in page
+    assert session.query(ops.ReferralAttachment).count() == 1
+    stranger = as_user("stranger")
+    got = stranger.post(f"{url}/attachments", data={
+        "csrf_token": _csrf(stranger.get("/inbox").get_data(as_text=True)),
+        "file": (io.BytesIO(b"%PDF-1.7 x"), "x.pdf")}, content_type="multipart/form-data")
+    assert got.status_code == 404
+
+
+def test_a_planner_sees_the_list_of_files_but_no_form_and_no_links(app, session, net):
+    referral = drive(session, net, "sent")
+    ops.add_attachment(session, referral, "summary.pdf", b"%PDF-1.7 x", principal=None)
+    planner = create_user(session, "fplanner", grants=[("planner", net["district"])])
+    session.commit()
+    client = app.test_client()
+    log_in(client, planner)
+    html = client.get(f"/referrals/{referral.code}").get_data(as_text=True)
+    assert "summary.pdf" in html and "/attachments/" not in html and 'id="file"' not in html
+
+
 def test_pages_need_the_referral_permissions(app, session, net):
     """A planner reads referrals of the district but acts on none; an admin has no inbox."""
     referral = drive(session, net, "sent")

@@ -2,10 +2,12 @@
 scheduler even when triggered twice or after downtime, regenerable by a planner."""
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 
 from rehab_net import scheduler
 from rehab_net.booking import generation, schedules
@@ -94,13 +96,16 @@ def test_planners_browse_regenerate_and_download(client, session, net):
     assert client.put("/api/v1/reports/quarterly/26-Q9").status_code == 422
     page = client.get("/reports/2026-Q3").get_data(as_text=True)
     assert "2026-Q3" in page and "&lt;5" in page
-    import io
+    totals = sheets(client, "/reports/2026-Q3.xlsx")["Cases, whole network"]
+    assert dict(zip(totals[0], totals[1], strict=True))["registered in the quarter"] == 6
 
-    from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(client.get("/reports/2026-Q3.xlsx").data))
-    rows = {r[0]: r[1] for r in book["totals"].iter_rows(values_only=True) if r and r[0]}
-    assert rows["registered"] == 6
+def sheets(client, url: str, language: str = "en") -> dict[str, list[tuple]]:
+    """The workbook at ``url`` in ``language``: sheet title -> its rows."""
+    got = client.get(url, headers={"Accept-Language": language})
+    assert got.status_code == 200, url
+    book = load_workbook(io.BytesIO(got.data))
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
 
 
 # --- a quarter built by hand: every figure from what happened ------------------------------------
@@ -195,15 +200,112 @@ def test_children_within_four_weeks_counts_only_the_first_visit_and_only_childre
 
 
 def test_the_page_and_the_download_show_the_attendance_figures(client, quarter):
-    import io
-
-    from openpyxl import load_workbook
-
     assert client.put("/api/v1/reports/quarterly/2026-Q3").status_code == 200
     page = client.get("/reports/2026-Q3").get_data(as_text=True)
-    assert "78%" in page  # 7 of 9 places attended
-    book = load_workbook(io.BytesIO(client.get("/reports/2026-Q3.xlsx").data))
-    rows = list(book["utilisation_by_tier"].iter_rows(values_only=True))
-    assert rows == [("tier", "attended", "places", "share"), ("centre", 7, 9, 0.7778)]
-    totals = {r[0]: r[1] for r in book["totals"].iter_rows(values_only=True) if r and r[0]}
-    assert totals["served"] == 6 and totals["waiting_days_median"] == 30
+    assert "77.8%" in page  # 7 of 9 places attended
+    book = sheets(client, "/reports/2026-Q3.xlsx")
+    assert book["Utilisation by tier"] == [
+        ("Tier", "places offered", "attended appointments", "share attended"),
+        ("Rehab centre / designated institution", 9, 7, 0.7778)]
+    totals = dict(zip(*book["Cases, whole network"], strict=True))
+    assert totals["served"] == 6 and totals["median days waited"] == 30
+
+
+# --- the page, the CSV and the XLSX: one set of tables ------------------------------------------
+def _page_tables(html: str) -> dict[str, list[str]]:
+    """caption -> the column headers of each table of a report page."""
+    import re
+    from html import unescape
+
+    out = {}
+    for caption, head in re.findall(r"<caption>(.*?)</caption>\s*<thead>(.*?)</thead>", html,
+                                    re.S):
+        out[unescape(caption)] = [unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", head)]
+    return out
+
+
+def _csv_tables(body: bytes) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """(the lines above the tables, title -> the header row of each table) of a report CSV."""
+    import csv
+
+    assert body.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    blank = lines.index([])
+    about, tables = lines[:blank], {}
+    for i, line in enumerate(lines):
+        if line == [] and i + 2 < len(lines):
+            tables[lines[i + 1][0]] = lines[i + 2]
+    return about, tables
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_page_csv_and_xlsx_show_the_same_tables_and_columns(client, quarter, language):
+    assert client.put("/api/v1/reports/quarterly/2026-Q3").status_code == 200
+    lang = {"Accept-Language": language}
+    page = _page_tables(client.get("/reports/2026-Q3", headers=lang).get_data(as_text=True))
+    _about, csv_tables = _csv_tables(client.get("/reports/2026-Q3.csv", headers=lang).data)
+    book = sheets(client, "/reports/2026-Q3.xlsx", language)
+    xlsx_tables = {title: list(rows[0]) for title, rows in list(book.items())[1:]}
+    assert len(page) == 8 and page == csv_tables == xlsx_tables
+    # the referral block keeps up and down; the travel block is there too (no plan: no row)
+    referrals = page["按转出旗市区统计的转诊" if language == "zh" else
+                     "Referrals by sending district"]
+    assert len(referrals) == 8
+    if language == "zh":
+        assert list(book)[0] == "2026-Q3 统计季报"
+        assert "个案（全网络）" in book and "旗市区" in page["按旗市区统计的个案"]
+        assert book["按层级统计的名额利用率"][1][0] == "康复中心/定点机构"  # a name, not "centre"
+        assert book["按旗市区统计的个案"][1][0] == "海拉尔区"
+    else:
+        assert book["Cases by district"][1][0] == "Hailar District"
+
+
+def test_the_rows_are_the_same_on_the_page_and_in_the_files(client, quarter):
+    assert client.put("/api/v1/reports/quarterly/2026-Q3").status_code == 200
+    en = {"Accept-Language": "en"}
+    html = client.get("/reports/2026-Q3", headers=en).get_data(as_text=True)
+    book = sheets(client, "/reports/2026-Q3.xlsx")
+    _about, _tables = _csv_tables(client.get("/reports/2026-Q3.csv", headers=en).data)
+    totals = book["Cases, whole network"]
+    assert totals[1] == ("All districts", 0, 6, 7, "<5", "<5", 30, 50)
+    assert "<td>30</td><td>50</td>" in html.replace("\n", "")
+    csv_text = client.get("/reports/2026-Q3.csv", headers=en).get_data(as_text=True)
+    assert "All districts,0,6,7,<5,<5,30,50" in csv_text
+
+
+def test_the_current_quarter_to_date_is_labelled_and_never_stored(client, session, quarter):
+    """TODAY is 2026-11-16: Q4 so far. A 1 October visit (local) counts; nothing is stored."""
+    en = {"Accept-Language": "en"}
+    page = client.get("/reports/to-date", headers=en)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Quarterly report 2026-Q4 to date" in html
+    assert "2026-10-01 up to and including 2026-11-16" in html
+    assert "To date, not final" in html
+    book = sheets(client, "/reports/to-date.xlsx")
+    assert list(book)[0] == "Quarterly report 2026-Q4 to dat"  # 31 characters, Excel's limit
+    about = dict(row[:2] for row in book[list(book)[0]])
+    assert about["To"] == "2026-11-16" and "as of 2026-11-16; not final" in about["To date"]
+    totals = dict(zip(*book["Cases, whole network"], strict=True))
+    assert totals["served"] == "<5" and totals["waiting now"] == 6  # the adult's 1 Oct visit
+    about_lines, _tables = _csv_tables(client.get("/reports/to-date.csv", headers=en).data)
+    assert ["To", "2026-11-16"] in about_lines
+    got = client.get("/reports/to-date.csv", headers=en)
+    assert 'filename="rehab-net-2026-Q4-to-2026-11-16.csv"' in got.headers["Content-Disposition"]
+    assert session.query(QuarterlyReport).count() == 0
+    zh = client.get("/reports/to-date", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert "2026-Q4 统计季报（截至目前）" in zh
+    list_page = client.get("/reports", headers=en).get_data(as_text=True)
+    assert "/reports/to-date" in list_page
+
+
+def test_the_api_gives_the_quarter_to_date_and_refuses_it_for_a_quarter_not_running(client,
+                                                                                    session,
+                                                                                    quarter):
+    got = client.get("/api/v1/reports/quarterly-to-date")
+    assert got.status_code == 200
+    assert got.json["quarter"] == "2026-Q4" and got.json["data"]["to_date"] is True
+    assert got.json["data"]["to"] == "2026-11-16"
+    assert session.query(QuarterlyReport).count() == 0
+    with pytest.raises(Exception, match="not the quarter running"):
+        quarterly.build(session, "2026-Q3", today=date(2026, 11, 16), to_date=True)

@@ -24,7 +24,7 @@ from flask import (
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from rehab_net.access import Rule
@@ -40,7 +40,13 @@ from rehab_net.booking.models import (
     Slot,
     appointment_id_of,
 )
-from rehab_net.booking.states import APPOINTMENT, PAGE_ACTIONS, route_pattern
+from rehab_net.booking.states import (
+    ACTIVE_APPOINTMENT_STATUSES,
+    APPOINTMENT,
+    APPOINTMENT_STATUSES,
+    PAGE_ACTIONS,
+    route_pattern,
+)
 from rehab_net.booking.views import decorate_entries, decorate_slots
 from rehab_net.clock import day_of, local_days, local_midnight, today, zone
 from rehab_net.db import get_session, utcnow
@@ -50,7 +56,7 @@ from rehab_net.messages import code_of, params_of
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.referrals import operations as referrals
-from rehab_net.schemas import form_date, form_id
+from rehab_net.schemas import form_date, form_id, query_page
 from rehab_net.vocab import DAY_PARTS, label
 
 bp = Blueprint("booking_pages", __name__)
@@ -70,6 +76,7 @@ PERMISSIONS: dict[str, Rule] = {
     "booking_pages.waitlist": "booking.read",
     "booking_pages.remove_from_waitlist": "booking.write",
     "booking_pages.day": "booking.read",
+    "booking_pages.patients": "booking.read",
 }
 
 
@@ -574,3 +581,40 @@ def day():
                            error=error, on=on, can_write=can_write, actions=_actions,
                            full_names=full_names, previous=(on - timedelta(days=1)).isoformat(),
                            next=(on + timedelta(days=1)).isoformat()), (422 if error else 200)
+
+
+# --- our patients' appointments -----------------------------------------------------------------
+PATIENT_ROWS = 50
+
+
+@bp.get("/booking/patients")
+def patients():
+    """The appointments of the user's patients, soonest first from a day on (today unless
+    chosen): those at their facilities and those of the referrals their facilities sent, so a
+    village clinic follows its patients at the centre (the API's /appointments, the same filter).
+    Names masked as in every list; the list is audited."""
+    session = get_session()
+    errors = {}
+    status = request.args.get("status", "")
+    if status and status not in APPOINTMENT_STATUSES:
+        errors["status"] = _("Choose a status from the list.")
+        status = ""
+    try:
+        since = form_date(request.args["from"]) if request.args.get("from") else today()
+    except ValueError as exc:
+        errors["from"] = str(exc)
+        since = today()
+    page = query_page(request.args)
+    stmt = select(Appointment).where(
+        access.appointment_filter(g.user),
+        Appointment.starts_at >= datetime.combine(since, datetime.min.time(), tzinfo=zone()),
+        Appointment.status == status if status else
+        Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = list(session.scalars(stmt.order_by(Appointment.starts_at, Appointment.id)
+                                .offset((page - 1) * PATIENT_ROWS).limit(PATIENT_ROWS)))
+    audit.record_list(session, "appointment", [a.code for a in rows],
+                      {"from": since.isoformat(), **({"status": status} if status else {})})
+    return _render("booking/patients.html", rows=rows, total=total, page=page,
+                   pages=max(1, -(-total // PATIENT_ROWS)), since=since, status=status,
+                   statuses=APPOINTMENT_STATUSES, errors=errors), (422 if errors else 200)

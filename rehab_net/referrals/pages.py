@@ -70,6 +70,7 @@ PERMISSIONS: dict[str, access.Rule] = {
     "referral_pages.outbox": "referral.read",
     "referral_pages.referral": "referral.read",
     "referral_pages.attachment": "referral.read",
+    "referral_pages.add_attachment": "referral.write",  # as the API's upload
     "referral_pages.act": "referral.write",
     "referral_pages.re_refer": "referral.write",
     "referral_pages.new_referral": "referral.write",
@@ -237,6 +238,8 @@ def _referral_page(code: str, *, errors=None, form=None, form_action=None, confl
         can_book=referral.state in BOOKABLE_REFERRAL_STATES,
         unanswered=referral.state in UNANSWERED_REFERRAL_STATES,
         case_readable=case_readable, now=utcnow(), overdue=_overdue,
+        can_attach=can_write, can_download=sides["sender"] or sides["receiver"],
+        attachment_types=ATTACHMENT_KINDS, max_attachment_mb=MAX_ATTACHMENT_MB,
         decline_reasons=[(c, label(c)) for c in DECLINE_REASONS], decline_codes=DECLINE_REASONS,
         buttons=ACTION_BUTTONS, action_help=ACTION_HELP, needs=ACTIONS), status
 
@@ -358,6 +361,36 @@ def attachment(code: str, attachment_id: int):
     return send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
                      download_name=safe_filename(found.filename, f"attachment-{found.id}"),
                      etag=False)
+
+
+ATTACHMENT_KINDS = "PDF, PNG, JPEG"  # the API's rules: operations.ATTACHMENT_TYPES
+MAX_ATTACHMENT_MB = ops.MAX_ATTACHMENT_BYTES // (1024 * 1024)
+
+
+@bp.post("/referrals/<code>/attachments")
+def add_attachment(code: str):
+    """Attach a file from the referral page (multipart, CSRF like every form); the same rules as
+    the API's upload (operations.add_attachment), its refusals shown at the field. The new row is
+    in the audit log like every change (auth/audit.py's flush listener)."""
+    session = get_session()
+    referral = ops.get_referral(session, code, viewer=g.user)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _referral_page(code, errors={"file": _("Choose a file to attach.")},
+                              form_action="attach", status=422)
+    try:
+        added = ops.add_attachment(session, referral, upload.filename,
+                                   upload.read(ops.MAX_ATTACHMENT_BYTES + 1), principal=g.user)
+        session.flush()
+    except Invalid as exc:
+        session.rollback()
+        rules = "; ".join(str(translate(e.get("rule", ""))) for e in exc.errors)
+        return _referral_page(code, errors={"file": _("The file %(rule)s.", rule=rules)},
+                              form_action="attach", status=422)
+    flash(_("%(name)s is attached to referral %(code)s.", name=added.filename,
+            code=referral.code), "success")
+    return redirect(url_for("referral_pages.referral", code=referral.code,
+                            _anchor="attachments"), code=303)
 
 
 # --- a new referral -----------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 them, and show a planner of some districts only their rows. Flush only, never commit."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,13 +24,36 @@ class ScopedReport:
         return getattr(self._report, name)
 
 
-def scoped(session: Session, report: QuarterlyReport):
-    """``report`` for the current user: its districts' rows only, unless network-wide."""
+def _codes(session: Session) -> set[str] | None:
     from rehab_net.auth.guard import scope
     from rehab_net.planning.operations import district_codes_in
 
-    codes = district_codes_in(session, scope("plan.read"))
+    return district_codes_in(session, scope("plan.read"))
+
+
+def scoped(session: Session, report: QuarterlyReport):
+    """``report`` for the current user: its districts' rows only, unless network-wide."""
+    codes = _codes(session)
     return report if codes is None else ScopedReport(report, codes)
+
+
+@dataclass
+class ReportToDate:
+    """The running quarter so far: made on request, never stored (the pages read it like a
+    stored report; ``to_date`` tells them apart)."""
+
+    quarter: str
+    data: dict
+    generated_at: datetime
+    generated_by: str
+    to_date: bool = True
+
+
+def report_to_date(session: Session, *, today: date, now: datetime, actor: str) -> ReportToDate:
+    """The current quarter's figures up to and including ``today``, for the current user."""
+    data = quarterly.to_date(session, today=today)
+    return ReportToDate(data["quarter"], quarterly.for_districts(data, _codes(session)), now,
+                        actor)
 
 
 def stored_reports(session: Session) -> list[QuarterlyReport]:

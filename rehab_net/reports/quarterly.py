@@ -68,11 +68,17 @@ NOT_PEOPLE = {"median_days_to_acceptance"}
 NOT_COUNTS = {"median_days_to_acceptance", "waiting_days_median", "waiting_days_p90", "share"}
 
 
-def build(session: Session, quarter: str, *, today: date) -> dict:
+def build(session: Session, quarter: str, *, today: date, to_date: bool = False) -> dict:
     """The quarter's figures, from what happened: attended appointments (served, waiting times,
-    utilisation), referrals (their own block) and the cases' registrations and statuses."""
+    utilisation), referrals (their own block) and the cases' registrations and statuses.
+    ``to_date``: the running quarter from its first day up to and including ``today`` (the
+    figures so far, "waiting" meaning now; never stored); otherwise the quarter must be over."""
     start, end = quarter_bounds(quarter)
-    if end > today:
+    if to_date:
+        if not start <= today < end:
+            raise field_error("quarter", "report.quarter_not_running")
+        end = today + timedelta(days=1)
+    elif end > today:
         raise field_error("quarter", "report.quarter_open")
     from rehab_net.referrals import stats
 
@@ -127,6 +133,7 @@ def build(session: Session, quarter: str, *, today: date) -> dict:
     referral_figures = stats.figures(session, start_utc, end_utc)
     data = {
         "quarter": quarter, "from": start.isoformat(), "to": last_day.isoformat(),
+        **({"to_date": True} if to_date else {}),
         "totals": {**_suppress_tree(dict(totals)), **wait_figures(total_waits)},
         **{f"by_{block}": {key: {**_suppress_tree(dict(values)),
                                  **wait_figures(waits[block][key])}
@@ -248,6 +255,13 @@ def plans_in_use(session: Session) -> set[int]:
     return cited | {plan_id for _finished, plan_id in last.values()}
 
 
+def to_date(session: Session, *, today: date) -> dict:
+    """The running quarter's figures so far (up to and including ``today``), computed on each
+    request and never stored: the stored report of a quarter is made once it has ended."""
+    year, q = quarter_of(today)
+    return build(session, f"{year}-Q{q}", today=today, to_date=True)
+
+
 def generate(session: Session, quarter: str, *, today: date, actor: str) -> QuarterlyReport:
     """Build and store (or replace) the quarter's report."""
     data = build(session, quarter, today=today)
@@ -278,7 +292,8 @@ def for_districts(data: dict, codes: set[str] | None) -> dict:
         return data
     utilisation = (data.get("utilisation") or {}).get("by_district") or {}
     return {"quarter": data.get("quarter"), "from": data.get("from"), "to": data.get("to"),
-            "totals": {}, "by_category": {}, "by_priority": {}, "plan": None,
+            "to_date": data.get("to_date", False), "districts_only": True, "totals": {},
+            "by_category": {}, "by_priority": {}, "plan": None,
             "utilisation": {"by_tier": {},
                             "by_district": {k: v for k, v in utilisation.items() if k in codes}},
             **{block: {k: v for k, v in (data.get(block) or {}).items() if k in codes}

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.clock import today
-from rehab_net.db import get_session
+from rehab_net.db import get_session, utcnow
 from rehab_net.reports import operations as ops
 from rehab_net.reports import quarterly
 from rehab_net.reports.schemas import ReportSchema
@@ -20,6 +20,7 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1",
 PERMISSIONS: dict[str, access.Rule] = {
     "reports.Reports": "plan.read",
     "reports.ReportItem": {"GET": "plan.read", "PUT": "plan.run"},  # writing: network-wide
+    "reports.ReportToDate": "plan.read",
 }
 
 
@@ -30,6 +31,16 @@ class Reports(MethodView):
         """Every stored quarterly report, newest first."""
         session = get_session()
         return [ops.scoped(session, r) for r in ops.stored_reports(session)]
+
+
+@blp.route("/reports/quarterly-to-date")
+class ReportToDate(MethodView):
+    @blp.response(200, ReportSchema)
+    def get(self):
+        """The running quarter so far, up to and including today (`data.to_date`: true): counted
+        on each request, never stored; the quarter's report is made once it has ended."""
+        return ops.report_to_date(get_session(), today=today(), now=utcnow(),
+                                  actor=g.user.username)
 
 
 @blp.route("/reports/quarterly/<quarter>")

@@ -23,11 +23,13 @@ PHONE = {"width": 390, "height": 844}
 ROLES = {
     "clinic": (("clinic", "station"), ["/cases", "/cases/KSMALL", "/persons", "/persons/PSMALL",
                                         "/persons/new", "/cases/new", "/outbox",
-                                        "/notifications", "/referrals/new?case=KSMALL"]),
+                                        "/notifications", "/referrals/new?case=KSMALL",
+                                        "/booking/patients"]),
     "coordinator": (("coordinator", "centre"), ["/inbox", "/booking", "/booking/day",
                                                 "/booking/practitioners", "/booking/closures",
                                                 "/booking/waitlist", "/facilities/CT01"]),
-    "planner": (("planner", "city"), ["/plans", "/scenarios", "/", "/regions", "/facilities"]),
+    "planner": (("planner", "city"), ["/plans", "/scenarios", "/", "/regions", "/facilities",
+                                      "/reports", "/reports/to-date"]),
     "admin": (("admin", "city"), ["/admin/users", "/admin/users/new", "/account"]),
     "auditor": (("auditor", "city"), ["/audit", "/audit?since=2026-02-30"]),
 }
