@@ -204,6 +204,17 @@ def import_people(paths):
     _report(_run_import([_people_step(paths)]))
 
 
+@import_.command(name="certificates")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def import_certificates(paths):
+    """certificates.csv (a file or a directory); states follow from the dates."""
+    from rehab_net.certificates import importer
+
+    _report(_run_import([((lambda s: importer.validate(s, paths, today=today())),
+                          importer.write)]))
+
+
 @main.command(name="load-sample")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has facilities.")
 @click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path),

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from rehab_net.clock import zone
 from rehab_net.scheduler.periods import minute_slot, missed_quarters, previous_quarter
 
 STALE_AFTER = timedelta(hours=1)
@@ -47,6 +48,21 @@ class Job:
             from apscheduler.triggers.cron import CronTrigger
 
             return CronTrigger(minute=f"*/{minutes}", timezone=zone)
+
+        return cls(id, trigger, func_path, period_of, **kw)
+
+    @classmethod
+    def daily(cls, id: str, func_path: str, hour: int = 2, minute: int = 0, **kw) -> Job:
+        """Every night at hour:minute (local); period = the local day. A day missed while no
+        scheduler ran is covered by the next run (the job reads "due by today")."""
+
+        def trigger(zone: tzinfo):
+            from apscheduler.triggers.cron import CronTrigger
+
+            return CronTrigger(hour=hour, minute=minute, timezone=zone)
+
+        def period_of(now: datetime) -> str:
+            return now.astimezone(zone()).date().isoformat()
 
         return cls(id, trigger, func_path, period_of, **kw)
 
