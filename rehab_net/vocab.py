@@ -180,6 +180,5 @@ LABELS.update({
     "morning": _l("Morning (before 12:00)"), "afternoon": _l("Afternoon (12:00-18:00)"),
     "evening": _l("Evening (from 18:00)"),
     # certificate states (certificates/states.py; cancelled and expired are labelled above)
-    "valid": _lp("certificate state", "Valid"),
-    "frozen": _lp("certificate state", "Frozen"),
+    "valid": _l("Valid"), "frozen": _l("Frozen"),
 })

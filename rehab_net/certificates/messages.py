@@ -27,5 +27,4 @@ define({
     "certificate.transfer_before_move": N_("is before the move out (%(on)s)"),
     "certificate.renew_not_due": N_("renewal opens %(on)s (%(days)s days before the end of "
                                     "validity)"),
-    "certificate.grade_unchanged": N_("the same category and grade: reissue it instead"),
 })
