@@ -122,7 +122,11 @@ def _certificate_page(code: str, *, errors=None, open_step: str | None = None, f
 
 @bp.get("/certificates/<code>")
 def certificate(code: str):
-    return _certificate_page(code)
+    """?step=cancel (or another of STEPS) shows that step's form."""
+    step_name = request.args.get("step", "")
+    if step_name and step_name not in STEPS:
+        abort(400)
+    return _certificate_page(code, open_step=step_name or None)
 
 
 def _form_errors(exc: DomainError) -> dict[str, str]:
