@@ -204,6 +204,20 @@ def import_people(paths):
     _report(_run_import([_people_step(paths)]))
 
 
+def _certificates_step(paths):
+    from rehab_net.certificates import importer
+
+    return (lambda s: importer.validate(s, paths, today=today())), importer.write
+
+
+@import_.command(name="certificates")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def import_certificates(paths):
+    """certificates.csv (a file or a directory); states follow from the dates."""
+    _report(_run_import([_certificates_step(paths)]))
+
+
 @main.command(name="load-sample")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has facilities.")
 @click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -225,6 +239,8 @@ def load_sample(if_empty: bool, directory: Path):
     steps = [_network_step([directory]), _people_step([directory])]
     if sample_activity.present(directory):  # the sample's own files (sample_network/activity.py)
         steps.append(_activity_step(directory))
+    if (directory / "certificates.csv").exists():  # a few certificates (docs/certificates.md)
+        steps.append(_certificates_step([directory / "certificates.csv"]))
     with audit.acting_as("system:load-sample"):
         counts = _run_import(steps)
     _report(counts, time.perf_counter() - started)

@@ -179,4 +179,6 @@ LABELS.update({
     # parts of the day a family can come (DAY_PARTS)
     "morning": _l("Morning (before 12:00)"), "afternoon": _l("Afternoon (12:00-18:00)"),
     "evening": _l("Evening (from 18:00)"),
+    # certificate states (certificates/states.py; cancelled and expired are labelled above)
+    "valid": _l("Valid"), "frozen": _l("Frozen"),
 })

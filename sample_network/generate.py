@@ -1,5 +1,6 @@
-"""Generate the sample region's six files (docs/import-format.md) and its activity
-(practitioners.csv, schedule_rules.csv, activity.csv: sample_network/activity.py).
+"""Generate the sample region's six files (docs/import-format.md), its activity
+(practitioners.csv, schedule_rules.csv, activity.csv: sample_network/activity.py) and a few
+certificates (certificates.csv: sample_network/certificates.py).
 
     python -m sample_network.generate [--out DIR]     (default: sample_network/data/)
 
@@ -14,7 +15,7 @@ import random
 import sys
 from pathlib import Path
 
-from sample_network import activity
+from sample_network import activity, certificates
 from sample_network.network import build_capacities, build_facilities, build_services
 from sample_network.people import build_persons, open_demand
 from sample_network.regions import build_regions
@@ -37,6 +38,7 @@ COLUMNS = {
     "practitioners.csv": activity.PRACTITIONER_COLUMNS,
     "schedule_rules.csv": activity.RULE_COLUMNS,
     "activity.csv": activity.ACTIVITY_COLUMNS,
+    "certificates.csv": certificates.COLUMNS,
 }
 
 
@@ -47,7 +49,7 @@ def stream(part: str) -> random.Random:
 
 
 def build() -> dict[str, list[dict]]:
-    """All rows of all nine files."""
+    """All rows of all ten files."""
     regions = build_regions(stream("regions"))
     services = build_services()
     facilities = build_facilities(stream("facilities"), regions, services)
@@ -67,6 +69,7 @@ def build() -> dict[str, list[dict]]:
         "practitioners.csv": work.practitioners,
         "schedule_rules.csv": work.rules,
         "activity.csv": work.steps,
+        "certificates.csv": certificates.build(stream("certificates"), persons),
     }
 
 

@@ -35,6 +35,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     # Who acts where: users, tokens, permissions, audit.
     ("auth", {"auth"}),
     ("people", {"people"}),
+    # A certificate belongs to a person; referrals and above may read it.
+    ("certificates", {"certificates"}),
     ("referrals", {"referrals"}),
     # Booking books accepted referrals.
     ("booking", {"booking"}),

@@ -142,8 +142,8 @@ def test_the_registry(registered):
         Job("x", lambda zone: None, "tests.test_jobs.record_call", constant_period)
 
 
-APP_JOBS = ["referral_deadlines", "booking-expire-holds", "booking-generate-slots",
-            "planning-requeue", "planning-prune", "quarterly_report"]
+APP_JOBS = ["certificate-date-rules", "referral_deadlines", "booking-expire-holds",
+            "booking-generate-slots", "planning-requeue", "planning-prune", "quarterly_report"]
 
 
 def test_the_app_registers_every_modules_jobs():

@@ -55,6 +55,11 @@ def world(session):
                            guardian_name="乌兰", resident_id=make_resident_id(
                                "150702", date(2022, 3, 3), 8))
     create_case(session, person, code="KLANG")
+    from rehab_net.certificates import operations as certificates
+
+    certificates.issue(session, {"person_code": "PLANG", "category": "autism", "grade": 2,
+                                 "issued_on": date(2024, 3, 3)},
+                       today=date.today(), now=datetime.now(UTC))
     create_referral(session, "received", now=datetime.now(UTC), today=date.today(),
                     case_code="KLANG", sender_code=r["station"].code,
                     receiver_code=r["centre"].code, service_code="autism_training")

@@ -182,3 +182,31 @@ def test_0011_keeps_the_booking_invariants_and_takes_the_new_reason(empty_engine
     checks = {c["name"]: c["sqltext"] for c in
               inspect(empty_engine).get_check_constraints("appointment")}
     assert "referral_closed" not in checks["ck_appointment_cancel_reason"]
+
+
+def test_0013_certificates_one_in_force_per_person_and_downgrade_drops_them(empty_engine):
+    """The certificate tables come with the partial unique index (one certificate in force per
+    person) on both databases, and go again on the way down."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    migrate.upgrade(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO region (id, code, level, kind, name_zh, name_en, lat, lon, "
+                          "version) VALUES (1, '150702001001', 'village', 'village', '村', "
+                          "'Village', 49.2, 119.7, 1)"))
+        conn.execute(text("INSERT INTO person (id, code, name, resident_id, resident_id_index, "
+                          "birth_date, sex, home_region_id, poverty_status, created_at, version) "
+                          "VALUES (1, 'P1', 'x', 'v1:x', 'i', '1980-01-01', 'F', 1, 'none', "
+                          "'2026-01-01', 1)"))
+    insert = text("INSERT INTO certificate (code, person_id, category_digit, grade, reissue, "
+                  "issued_on, valid_until, state, created_at, updated_at, version) VALUES "
+                  "(:code, 1, 4, 2, 0, '2020-01-01', '2029-12-31', :state, '2026-01-01', "
+                  "'2026-01-01', 1)")
+    with empty_engine.begin() as conn:
+        conn.execute(insert, {"code": "C1", "state": "expired"})
+        conn.execute(insert, {"code": "C2", "state": "valid"})
+    with pytest.raises(IntegrityError), empty_engine.begin() as conn:
+        conn.execute(insert, {"code": "C3", "state": "frozen"})
+    migrate.downgrade(empty_engine, "3f8a6d1c2b94")
+    assert not {"certificate", "certificate_event"} & tables(empty_engine)

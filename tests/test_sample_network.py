@@ -116,6 +116,7 @@ def test_the_sample_loads_through_the_importer_with_the_described_shape(app, ses
     assert len(scarce) <= 4, scarce  # ... while most services roughly meet demand
 
     _the_activity_is_loaded(session)
+    _the_certificates_are_loaded(session)
     _a_coordinator_of_ct001_books_at_once(app, session)
 
 
@@ -192,3 +193,13 @@ def _a_coordinator_of_ct001_books_at_once(app, session):
         assert r.get_json()["status"] == "booked"
         return
     raise AssertionError("no free slot for any accepted referral of CT001")
+
+
+def _the_certificates_are_loaded(session):
+    """A few certificates (sample_network/certificates.py), their states from their dates."""
+    from rehab_net.certificates.models import Certificate
+
+    states = dict(session.execute(select(Certificate.state, func.count())
+                                  .group_by(Certificate.state)).all())
+    assert sum(states.values()) == 60
+    assert set(states) == {"valid", "frozen", "cancelled", "expired"}, states

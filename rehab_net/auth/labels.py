@@ -33,6 +33,7 @@ OBJECT_LABELS = {
     "plan": _l("plan"), "scenario": _l("scenario"), "quarterly_report": _l("quarterly report"),
     "audit_event": _l("audit log"), "files": _l("import files"),
     "encryption_keys": _l("encryption keys"),
+    "certificate": _l("disability certificate"), "certificate_event": _l("certificate history"),
 }
 
 

@@ -15,10 +15,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Centre coordinator: the network, the persons and cases of the centre's area.
     "coordinator": frozenset({"network.read", "person.read", "case.read", "referral.read",
                               "referral.write", "booking.read", "booking.write"}),
-    # Station / clinic staff: register persons and cases of their area.
+    # Station / clinic staff: register persons and cases of their area, and keep the
+    # disability certificates of its holders (issue, reissue, renew, move out, transfer, cancel).
     "clinic": frozenset({"network.read", "person.read", "person.write", "case.read",
-                         "case.write", "referral.read", "referral.write", "booking.read",
-                         "booking.write"}),
+                         "case.write", "certificate.write", "referral.read", "referral.write",
+                         "booking.read", "booking.write"}),
     # Planner: the network, plans (results limited to the planner's region); no personal record.
     "planner": frozenset({"network.read", "plan.read", "plan.run", "policy.write",
                           "referral.read", "booking.read"}),

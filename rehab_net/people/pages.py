@@ -2,6 +2,8 @@
 the full ID number only after a reason is given), cases, and registering a case."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -39,6 +41,17 @@ PERMISSIONS: dict[str, access.Rule] = {
 
 
 PAGE_ROWS = 50
+
+# name -> render(session, person, revealed) -> HTML: the sections modules above people add to
+# the person page (certificates), registered by their init_app so the imports still point down.
+# Keyed by name: building the app again registers a section once.
+_PERSON_SECTIONS: dict[str, Callable[[object, Person, bool], str]] = {}
+
+
+def add_person_section(name: str, render: Callable[[object, Person, bool], str]) -> None:
+    """Show ``render(session, person, revealed)`` (safe HTML) on the person page, after the
+    cases, in the order of registration."""
+    _PERSON_SECTIONS[name] = render
 
 
 @bp.app_template_global()
@@ -81,8 +94,10 @@ def _person_page(code: str, *, revealed: bool = False, errors=None, status: int 
     person = ops.get_person(session, code, scope=scope("person.read"))
     if not revealed:
         audit.record_read(session, "person", person.code)
+    sections = [render(session, person, revealed) for render in _PERSON_SECTIONS.values()]
     return render_template("people/person.html", p=person, revealed=revealed, mask=mask,
-                           errors=errors or {}, can_write=scope("case.write").covers(
+                           errors=errors or {}, sections=sections,
+                           can_write=scope("case.write").covers(
                                session, person.home_region_id)), status
 
 

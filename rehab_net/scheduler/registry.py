@@ -56,15 +56,16 @@ class Job:
         return cls(id, trigger, func_path, period_of, **kw)
 
     @classmethod
-    def daily(cls, id: str, func_path: str, hour: int = 2, **kw) -> Job:
-        """Every day at `hour`:00 (local); period = the local date, '2026-11-23'."""
-        if not 0 <= hour <= 23:
-            raise ValueError("hour must be 0 to 23")
+    def daily(cls, id: str, func_path: str, hour: int = 2, minute: int = 0, **kw) -> Job:
+        """Every day at hour:minute (local); period = the local date, '2026-11-23'. A day missed
+        while no scheduler ran is covered by the next run (the jobs read "due by today")."""
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise ValueError("hour must be 0 to 23 and minute 0 to 59")
 
         def trigger(zone: tzinfo):
             from apscheduler.triggers.cron import CronTrigger
 
-            return CronTrigger(hour=hour, minute=0, timezone=zone)
+            return CronTrigger(hour=hour, minute=minute, timezone=zone)
 
         return cls(id, trigger, func_path, local_day, **kw)
 
