@@ -64,13 +64,11 @@ PERMISSIONS: dict[str, access.Rule] = {
 PAGE_PLANS = 50
 PAGE_SHADOW_PRICES = 20
 PAGE_LOADS = 200
-PLAN_STATUS_ZH = {"queued": "排队中", "running": "计算中", "optimal": "最优", "feasible": "可行",
-                  "error": "出错", "cancelled": "已取消"}
 
 
 @bp.app_context_processor
 def _page_helpers():
-    return {"plan_status_zh": PLAN_STATUS_ZH, "week_start": week_start,
+    return {"week_start": week_start,
             "weeks_full": lambda load: sum(1 for a, c in zip(load.assigned, load.capacity,
                                                              strict=False) if c and a >= c)}
 
