@@ -44,6 +44,7 @@ def test_a_queued_run_shows_its_place_in_line_and_is_cancelled_from_its_page(cli
     session.commit()
     html = client.get(f"/plans/{second}").get_data(as_text=True)
     assert 'id="stage"' in html and "1 run ahead of it." in html
+    assert 'id="districts"' not in html and 'id="loads"' not in html  # no empty results yet
     assert f'href="/plans/{second}" id="refresh"' in html
     token = _csrf(client, f"/plans/{second}")
     got = client.post(f"/plans/{second}/cancel", data={"csrf_token": token})
@@ -70,6 +71,7 @@ def test_a_running_plan_shows_its_stage_and_asks_the_worker_to_stop(client, sess
     session.commit()
     html = client.get(f"/plans/{plan.id}").get_data(as_text=True)
     assert "The optimiser is solving" in html and "<progress" in html
+    assert 'id="districts"' not in html and 'id="shadow"' not in html
     got = client.post(f"/plans/{plan.id}/cancel",
                       data={"csrf_token": _csrf(client, f"/plans/{plan.id}")})
     assert got.status_code == 303
