@@ -44,7 +44,7 @@ FIGURES = ("need", "served", "share", "target", "met", "need_cumulative", "serve
            "share_cumulative")
 
 
-@dataclass
+@dataclass(slots=True)
 class Unit:
     """One person over a period: where, which group, the categories of need and of service."""
 
@@ -69,42 +69,56 @@ def units(session: Session, start: date, end: date, *,
           codes: set[str] | None = None) -> dict[int, Unit]:
     """person id -> Unit, for the persons with a need in the local days [start, end); only those
     of the districts ``codes`` (None: everyone)."""
+    return periods(session, (start,), end, codes=codes)[0]
+
+
+def periods(session: Session, starts: tuple[date, ...], end: date, *,
+            codes: set[str] | None = None) -> list[dict[int, Unit]]:
+    """``units`` of the periods [start, end) for each of ``starts``, from one pass over the
+    cases (the year and the cumulative columns share it: half the time on the sample)."""
     district_of = network.district_codes(session)
     ended = {case_id: _aware(at) for case_id, at in session.execute(
         select(CaseEvent.case_id, func.max(CaseEvent.at))
         .where(CaseEvent.to_status.in_(ENDED_STATUSES)).group_by(CaseEvent.case_id))}
-    served_cases = set(session.scalars(
+    served_in = [set(session.scalars(
         select(Appointment.case_id).distinct()
         .where(Appointment.status.in_(ATTENDED_APPOINTMENT_STATUSES),
                Appointment.starts_at >= _utc(start), Appointment.starts_at < _utc(end))))
+        for start in starts]
     rows = session.execute(
         select(Case.id, Case.person_id, Case.category, Case.grade, Case.status,
                Case.registered_on, Case.updated_at, Person.birth_date, Person.poverty_status,
                Person.home_region_id)
         .join(Person, Case.person_id == Person.id).where(Case.registered_on < end))
-    found: dict[int, Unit] = {}
+    found: list[dict[int, Unit]] = [{} for _start in starts]
     facts: dict[int, tuple[date, str]] = {}
     for r in rows:
-        served = r.id in served_cases
-        if r.status not in OPEN_CASE_STATUSES and not served:
-            end_moment = ended.get(r.id) or _aware(r.updated_at)
-            if end_moment is not None and day_of(end_moment) < start:
-                continue  # ended before the period began
         district = district_of.get(r.home_region_id) or UNKNOWN_DISTRICT
         if codes is not None and district not in codes:
             continue
-        unit = found.setdefault(r.person_id, Unit(district))
-        begins = max(start, r.registered_on)
-        unit.begins = begins if unit.begins is None else min(unit.begins, begins)
-        unit.grade = min(unit.grade, r.grade)
-        unit.need.add(r.category)
-        if served:
-            unit.served.add(r.category)
-        facts[r.person_id] = (r.birth_date, r.poverty_status)
-    for person_id, unit in found.items():
-        birth_date, poverty = facts[person_id]
-        unit.group = priority_class(birth_date=birth_date, grade=unit.grade,
-                                    poverty_status=poverty, on=unit.begins)
+        end_day = None
+        if r.status not in OPEN_CASE_STATUSES:
+            end_moment = ended.get(r.id) or _aware(r.updated_at)
+            end_day = day_of(end_moment) if end_moment is not None else None
+        for start, served_cases, units_ in zip(starts, served_in, found, strict=True):
+            served = r.id in served_cases
+            if end_day is not None and end_day < start and not served:
+                continue  # ended before the period began
+            unit = units_.get(r.person_id)
+            if unit is None:
+                unit = units_[r.person_id] = Unit(district)
+            begins = max(start, r.registered_on)
+            unit.begins = begins if unit.begins is None else min(unit.begins, begins)
+            unit.grade = min(unit.grade, r.grade)
+            unit.need.add(r.category)
+            if served:
+                unit.served.add(r.category)
+            facts[r.person_id] = (r.birth_date, r.poverty_status)
+    for units_ in found:
+        for person_id, unit in units_.items():
+            birth_date, poverty = facts[person_id]
+            unit.group = priority_class(birth_date=birth_date, grade=unit.grade,
+                                        poverty_status=poverty, on=unit.begins)
     return found
 
 
@@ -157,8 +171,9 @@ def build(session: Session, year: int, *, today: date, codes: set[str] | None = 
     start, end = year_bounds(year, today=today)
     base = date(settings.base_year(), 1, 1)
     small, targets = settings.small_cell(), settings.targets()
-    need, served = count(units(session, start, end, codes=codes))
-    need_c, served_c = count(units(session, base, end, codes=codes))
+    year_units, cumulative_units = periods(session, (start, base), end, codes=codes)
+    need, served = count(year_units)
+    need_c, served_c = count(cumulative_units)
     rows = []
     for key in sorted(set(need) | set(need_c)):
         district, category, group = key
