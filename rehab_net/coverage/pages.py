@@ -54,7 +54,7 @@ def _title(data: dict) -> str:
 
 
 def _percent(share) -> str:
-    return f"{share * 100:.1f}%"
+    return f"{share * 100:.0f}%"  # whole percents: the bar's label stays inside the picture
 
 
 def _chart(data: dict, table) -> dict:
@@ -68,7 +68,7 @@ def _chart(data: dict, table) -> dict:
         groups.append((row[0].split(": ", 1)[-1],
                        [v if isinstance(v, float | int) else None for v in values]))
     title = _("Share served by group")
-    series = [str(data["year"]), f"{data['base_year']}-{data['year']}", _("target")]
+    series = [str(data["year"]), _("since %(year)s", year=data["base_year"]), _("target")]
     desc = _("Bars per group: the share served in %(year)s, since %(base)s, and the target; "
              "the table beside it has the numbers.", year=data["year"], base=data["base_year"])
     return {"title": title, "svg": svg.bar_chart(

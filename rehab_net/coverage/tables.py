@@ -108,6 +108,8 @@ def about(data: dict, category: str | None, *, made: str) -> list[list[str]]:
 
 
 def small_note(small: int) -> str:
+    if small <= 1:
+        return _("No count is suppressed.")
     return _("Counts of 1 to %(most)s persons are shown as <%(small)s, and so are the shares "
              "made from them.", most=small - 1, small=small)
 
