@@ -73,7 +73,7 @@ def _chart(data: dict, table) -> dict:
              "the table beside it has the numbers.", year=data["year"], base=data["base_year"])
     return {"title": title, "svg": svg.bar_chart(
         chart_id="chart-coverage", title=title, desc=desc, groups=groups, series=series,
-        fmt=_percent, label_width=130, bar_width=200)}
+        fmt=_percent, label_width=130, bar_width=180, value_room=110)}
 
 
 @bp.get("/coverage")
