@@ -54,6 +54,8 @@ SHOTS: list[tuple[str, str, str | tuple[str, str]]] = [
     ("planner", "reports", "/reports"),
     ("planner", "report", ("/reports", r'href="(/reports/\d{4}-Q\d)"')),
     ("planner", "report-to-date-planner", "/reports/to-date"),
+    ("planner", "coverage", "/coverage"),
+    ("planner", "rescue-ledger", "/coverage/rescue?worklist=1"),
     ("auditor", "audit-log", "/audit"),
     ("admin", "users", "/admin/users"),
     ("admin", "facilities", "/facilities"),
