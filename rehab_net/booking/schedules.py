@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
 from rehab_net.auth.principal import Principal
-from rehab_net.booking import access, generation
+from rehab_net.booking import access, courses, generation
 from rehab_net.booking.constraints import conflict_for
 from rehab_net.booking.models import (
     Practitioner,
@@ -278,6 +278,8 @@ def create_exception(session: Session, data: dict, *, principal: Principal | Non
     session.add(exc)
     session.flush()
     counts = generation.generate(session, today=today, now=now, **scope)
+    if kind == "leave":  # course sessions move to a colleague or are flagged (courses.py)
+        counts["courses"] = courses.after_leave(session, exc, now)
     counts["to_move"] = [a.code for a in generation.appointments_inside(
         session, starts_at=exc.starts_at, ends_at=exc.ends_at, **inside)]
     return exc, counts
