@@ -13,6 +13,7 @@ from rehab_net.access import Rule
 from rehab_net.auth import audit
 from rehab_net.booking import access, courses
 from rehab_net.booking.operations import USER_CANCEL_REASONS, get_referral
+from rehab_net.booking.waitlist import weekdays_of
 from rehab_net.booking.schedule_pages import (
     _day,
     _number,
@@ -171,7 +172,8 @@ def course(code: str, errors=None, status=200):
         "booking/course.html", c=found, rows=rows, flagged=flagged, can_change=can_change,
         now=utcnow(), missed=courses.missed_in_a_row(list(current.values())),
         reasons=[(r, label(r)) for r in USER_CANCEL_REASONS], errors=errors or {},
-        weekdays=dict(weekday_options()), movable=courses.MOVABLE), status
+        pattern_days=[dict(weekday_options())[d] for d in weekdays_of(found.weekdays)],
+        movable=courses.MOVABLE), status
 
 
 @bp.post("/courses/<code>/change")
