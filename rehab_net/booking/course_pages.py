@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from rehab_net.access import Rule
 from rehab_net.auth import audit
 from rehab_net.booking import access, courses
 from rehab_net.booking.operations import USER_CANCEL_REASONS, get_referral
-from rehab_net.booking.waitlist import weekdays_of
 from rehab_net.booking.schedule_pages import (
     _day,
     _number,
@@ -22,13 +21,22 @@ from rehab_net.booking.schedule_pages import (
     refusal_errors,
     weekday_options,
 )
+from rehab_net.booking.waitlist import weekdays_of
 from rehab_net.clock import today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, NotFound
+from rehab_net.masking import mask_name
 from rehab_net.referrals.operations import acting_facilities
 from rehab_net.vocab import DAY_PARTS, label
 
 bp = Blueprint("course_pages", __name__)
+
+
+def render_template(template: str, **context):
+    """Names are masked on these pages (张**), as on the other booking pages."""
+    from flask import render_template as render
+
+    return render(template, mask_name=mask_name, **context)
 
 PERMISSIONS: dict[str, Rule] = {
     "course_pages.book": "booking.write",
