@@ -226,7 +226,8 @@ def test_leave_moves_sessions_to_a_colleague_or_flags_them_and_tells_the_clinic(
     weekly_rule(session, practitioner="DR1")
     weekly_rule(session, practitioner="TH1")
     free = book_course(client, w, w["referrals"][0], weeks=2, practitioner_code=None)
-    fixed = book_course(client, w, w["referrals"][1], weeks=2, practitioner_code="DR1")
+    fixed = book_course(client, w, w["referrals"][1], weeks=2, practitioner_code="DR1",
+                        start_time="15:00")
     assert {s["practitioner_code"] for s in fixed["session_list"]} == {"DR1"}
     first = datetime.fromisoformat(free["session_list"][0]["starts_at"]).astimezone(ZONE).date()
     before = session.scalar(select(func.count()).select_from(Notification).where(
@@ -250,6 +251,14 @@ def test_leave_moves_sessions_to_a_colleague_or_flags_them_and_tells_the_clinic(
         Notification.kind == "course_sessions_affected",
         Notification.facility_id == w["station"].id))
     assert after - before == 2
+    # the places left inside the leave are withdrawn, never offered on
+    session.expire_all()
+    left = session.scalar(select(Appointment).where(
+        Appointment.id == int(free["session_list"][0]["code"][1:])))
+    assert left.status == "cancelled" and left.slot.status == "withdrawn"
+    assert session.scalar(select(func.count()).select_from(Appointment).where(
+        Appointment.status == "proposed")) == 0
+    assert invariants(session) == CLEAN
 
 
 def test_three_missed_sessions_in_a_row_put_the_course_on_its_clinics_defaulter_list(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -46,10 +46,21 @@ from rehab_net.booking.models import (
     ScheduleException,
     ScheduleRule,
     Slot,
+    SlotPlace,
+    WaitlistEntry,
     course_id_of,
 )
-from rehab_net.booking.places import actor_of, live, lock_slot, release, take_place, taken_places
-from rehab_net.booking.states import COURSE
+from rehab_net.booking.places import (
+    actor_of,
+    expire_holds,
+    live,
+    lock_slot,
+    release,
+    take_place,
+    taken_places,
+)
+from rehab_net.booking.places import move as step
+from rehab_net.booking.states import ACTIVE_APPOINTMENT_STATUSES, COURSE
 from rehab_net.booking.waitlist import part_of_day
 from rehab_net.clock import day_of, local_midnight, zone
 from rehab_net.db import overlaps
@@ -65,6 +76,7 @@ RECORDED = ("arrived", "fulfilled", "noshow")  # a session whose attendance is k
 MISSED_IN_A_ROW = 3  # the defaulter list (docs/courses.md)
 ALTERNATIVES = 3  # per session not placed
 ALTERNATIVE_DAYS = 7  # how far from the pattern day an alternative may be
+MOVE_WEEKS = 104  # a session moves at most this far ahead
 
 
 # --- the pattern --------------------------------------------------------------------------------
@@ -374,6 +386,10 @@ def book(session: Session, referral: Referral, pattern: Pattern, picks: list[dic
         keys.append((ids[p["practitioner_code"]], p["starts_at"].astimezone(UTC)))
     if len(set(keys)) != len(keys):
         raise field_error("to_book", "course.session_twice")
+    last_day = pattern.first_day + timedelta(weeks=pattern.weeks, days=ALTERNATIVE_DAYS)
+    for i, (_p, moment) in enumerate(keys):
+        if not today <= day_of(moment) <= last_day:
+            raise field_error(f"to_book.{i}.starts_at", "course.session_outside")
     order = sorted(range(len(keys)), key=lambda i: keys[i][1])
     slots = _ensure_slots(session, referral, keys, today, now)
     for i, key in enumerate(keys):
@@ -381,9 +397,7 @@ def book(session: Session, referral: Referral, pattern: Pattern, picks: list[dic
             raise Conflict("course.session_gone", number=i + 1,
                            errors=[{"field": f"to_book.{i}",
                                     "rule": message("course.session_gone_rule")}])
-    # Lock the slots in id order: two courses after the same slots queue, never deadlock.
-    for slot_id in sorted(s.id for s in slots.values()):
-        lock_slot(session, slot_id)
+    locked = _lock_slots(session, sorted(s.id for s in slots.values()))
     name, user_id = actor_of(principal)
     course = Course(referral=referral, case=referral.case, person_id=referral.case.person_id,
                     facility_id=referral.receiver_id, sender_id=referral.sender_id,
@@ -396,19 +410,8 @@ def book(session: Session, referral: Referral, pattern: Pattern, picks: list[dic
                     created_by_user_id=user_id, created_at=now, updated_at=now)
     session.add(course)
     session.flush()
-    waiting = False
-    for number, i in enumerate(order, start=1):
-        slot = slots[keys[i]]
-        try:
-            if pattern.group_only and slot.places < 2:
-                raise field_error("slot_id", "course.not_group")
-            ops.check_bookable(referral, slot, now)
-            appointment = take_place(session, referral=referral, slot=slot, status="booked",
-                                     now=now, principal=principal)
-        except DomainError as err:
-            raise _session_refused(err, i, number) from None
-        waiting = waiting or appointment.referral_was_waiting
-        session.add(CourseSession(appointment=appointment, course=course, number=number))
+    waiting = _take_all(session, referral, course, [(i, locked[slots[keys[i]].id]) for i in order],
+                        pattern, now=now, name=name, user_id=user_id)
     session.flush()
     if waiting:
         ops._booked_from_waitlist(session, referral, now)
@@ -416,6 +419,74 @@ def book(session: Session, referral: Referral, pattern: Pattern, picks: list[dic
                  detail={"referral": referral.code, "sessions": len(keys)})
     referrals.notify(session, referral, "course_booked", now, facility_id=referral.sender_id)
     return course
+
+
+def _lock_slots(session: Session, slot_ids: list[int]) -> dict[int, Slot]:
+    """The course's slots, locked in id order (one statement): two courses after the same
+    slots queue, and never deadlock (PostgreSQL; SQLite's writers are serialized anyway)."""
+    rows = session.scalars(select(Slot).where(Slot.id.in_(slot_ids)).order_by(Slot.id)
+                           .with_for_update(of=Slot)
+                           .execution_options(populate_existing=True))
+    return {s.id: s for s in rows}
+
+
+def _take_all(session: Session, referral: Referral, course: Course,
+              sessions: list[tuple[int, Slot]], pattern: Pattern, *, now: datetime,
+              name: str, user_id: int | None) -> bool:
+    """Take a place of each (LOCKED) slot for the course's sessions in a few statements, as
+    places.take_place does for one: holds and offers past their time go first, then the lowest
+    free place of every slot and the person's live appointments are read at once, and every
+    appointment inserted in one flush. The checks are for a clear 409 naming the session; the
+    partial unique index and the person's overlap triggers (or exclusion constraint) refuse
+    whatever slipped through, failing the whole course. Returns whether the referral was on
+    the waitlist."""
+    person_id = referral.case.person_id
+    slot_ids = [slot.id for _i, slot in sessions]
+    expire_holds(session, now, slot_ids=slot_ids, person_id=person_id)
+    free = dict(session.execute(
+        select(SlotPlace.slot_id, func.min(SlotPlace.place))
+        .where(SlotPlace.slot_id.in_(slot_ids),
+               ~exists().where(Appointment.slot_id == SlotPlace.slot_id,
+                               Appointment.place == SlotPlace.place,
+                               Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES)))
+        .group_by(SlotPlace.slot_id)).all())
+    first = min(slot.starts_at for _i, slot in sessions)
+    last = max(slot.ends_at for _i, slot in sessions)
+    mine = list(session.execute(select(Appointment.starts_at, Appointment.ends_at).where(
+        Appointment.person_id == person_id, live(now),
+        overlaps(Appointment.starts_at, Appointment.ends_at, first, last))).all())
+    waiting = session.scalar(select(exists().where(
+        WaitlistEntry.referral_id == referral.id, WaitlistEntry.status == "waiting")))
+    for number, (i, slot) in enumerate(sessions, start=1):
+        try:
+            if pattern.group_only and slot.places < 2:
+                raise field_error("slot_id", "course.not_group")
+            ops.check_bookable(referral, slot, now)
+            if free.get(slot.id) is None:
+                raise Conflict("booking.slot_full", errors=[
+                    {"field": "slot_id", "rule": message("booking.slot_full_rule")}])
+            if any(a < slot.ends_at and slot.starts_at < b for a, b in mine):
+                raise Conflict("booking.person_overlap", errors=[
+                    {"field": "slot_id", "rule": message("booking.person_overlap_rule")}])
+        except DomainError as err:
+            raise _session_refused(err, i, number) from None
+        appointment = Appointment(
+            slot_id=slot.id, place=free[slot.id], referral_id=referral.id,
+            case_id=referral.case_id, person_id=person_id,
+            practitioner_id=slot.practitioner_id, facility_id=slot.facility_id,
+            service_id=slot.service_id, starts_at=slot.starts_at, ends_at=slot.ends_at,
+            status="booked", created_by_user_id=user_id, created_by=name, created_at=now,
+            updated_at=now, booked_at=now)
+        session.add(appointment)
+        session.add(CourseSession(appointment=appointment, course=course, number=number))
+        mine.append((slot.starts_at, slot.ends_at))  # two sessions of the course never overlap
+    try:
+        session.flush()
+    except IntegrityError as err:
+        refused = conflict_for(err)
+        raise Conflict("course.session_refused", number="?", errors=[
+            {**refused.errors[0], "field": "to_book"}] if refused.errors else []) from None
+    return bool(waiting)
 
 
 def _session_refused(err: DomainError, index: int, number: int) -> Conflict:
@@ -582,6 +653,8 @@ def move(session: Session, course: Course, *, number: int, scope: str, starts_at
     COURSE.check("cancel", course.status)  # only a running course changes
     picked = _affected(session, course, number, scope, now)
     current = current_sessions(session, course)
+    if not today <= day_of(starts_at) <= today + timedelta(weeks=MOVE_WEEKS):
+        raise field_error("starts_at", "course.move_outside", weeks=MOVE_WEEKS)
     shift = starts_at.astimezone(UTC) - current[number].starts_at
     practitioner_id = None
     if practitioner_code:
@@ -635,12 +708,7 @@ def after_leave(session: Session, exc: ScheduleException, now: datetime) -> dict
         if target is not None:
             try:
                 with session.begin_nested():
-                    new, _ = ops.reschedule(session, appointment, slot_id=target.id,
-                                            principal=None, now=now)
-                    number = session.scalar(select(CourseSession.number).where(
-                        CourseSession.appointment_id == appointment.id))
-                    session.add(CourseSession(appointment=new, course=course, number=number))
-                    session.flush()
+                    new = _move_quietly(session, appointment, target, course, now)
                 moved.append(new.code)
                 continue
             except (DomainError, IntegrityError):
@@ -650,6 +718,24 @@ def after_leave(session: Session, exc: ScheduleException, now: datetime) -> dict
         referrals.notify(session, course.referral, "course_sessions_affected", now,
                          facility_id=course.sender_id)
     return {"moved": moved, "flagged": flagged}
+
+
+def _move_quietly(session: Session, appointment: Appointment, slot: Slot, course: Course,
+                  now: datetime) -> Appointment:
+    """A leave's move: the old place is given back without offering it to the waitlist (the
+    slot is inside the leave; generation withdraws it next), the new place taken, the session
+    keeps its number."""
+    lock_slot(session, slot.id)
+    number = session.scalar(select(CourseSession.number).where(
+        CourseSession.appointment_id == appointment.id))
+    step(session, appointment, "reschedule", now, cancel_reason="rescheduled",
+         cancelled_at=now, hold_expires_at=None)
+    new = take_place(session, referral=appointment.referral, slot=slot,
+                     status=appointment.status if appointment.status != "cancelled"
+                     else "booked", now=now, principal=None, rescheduled_from=appointment)
+    session.add(CourseSession(appointment=new, course=course, number=number))
+    session.flush()
+    return new
 
 
 def _colleague_slot(session: Session, appointment: Appointment, now: datetime) -> Slot | None:

@@ -126,4 +126,6 @@ define({
     "course.nothing_to_change": N_("No session of this choice is still to come."),
     "course.not_movable_rule": N_("has no session to come"),
     "course.starts_at_needed": N_("give the session's new start"),
+    "course.session_outside": N_("is outside the course's weeks"),
+    "course.move_outside": N_("is between today and %(weeks)s weeks ahead"),
 })

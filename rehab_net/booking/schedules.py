@@ -277,9 +277,12 @@ def create_exception(session: Session, data: dict, *, principal: Principal | Non
         inside = {"facility_id": facility.id}
     session.add(exc)
     session.flush()
+    # Course sessions move to a colleague or are flagged first (courses.py), so that the slots
+    # they leave inside the leave are withdrawn by the generation that follows.
+    hit = courses.after_leave(session, exc, now) if kind == "leave" else None
     counts = generation.generate(session, today=today, now=now, **scope)
-    if kind == "leave":  # course sessions move to a colleague or are flagged (courses.py)
-        counts["courses"] = courses.after_leave(session, exc, now)
+    if hit is not None:
+        counts["courses"] = hit
     counts["to_move"] = [a.code for a in generation.appointments_inside(
         session, starts_at=exc.starts_at, ends_at=exc.ends_at, **inside)]
     return exc, counts
