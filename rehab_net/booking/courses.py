@@ -144,7 +144,7 @@ def read_pattern(session: Session, referral: Referral, data: dict, today: date) 
         raise field_error("weekdays", "course.weekday_unknown")
     part, start_time = data.get("part") or None, data.get("start_time")
     if part is not None and part not in DAY_PARTS:
-        raise field_error("part", "waitlist.part_unknown")
+        raise field_error("part", "waitlist.part_unknown", parts=", ".join(DAY_PARTS))
     if part is not None and start_time is not None:
         raise field_error("start_time", "course.part_or_time")
     per_week = data.get("sessions_per_week") or len(weekdays)

@@ -497,7 +497,8 @@ class CourseSchema(Schema):
     facility_code = fields.Function(lambda c: c.facility.code)
     sender_code = fields.Function(lambda c: c.sender.code)
     service_code = fields.Function(lambda c: c.service.code)
-    practitioner_code = fields.Function(lambda c: c.practitioner.code if c.practitioner else None)
+    practitioner_code = fields.Function(lambda c: c.practitioner.code if c.practitioner else None,
+                                        allow_none=True)
     weekdays = fields.Function(lambda c: weekdays_of(c.weekdays))
     part = fields.String(allow_none=True)
     start_time = LocalTime(allow_none=True)
