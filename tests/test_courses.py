@@ -374,3 +374,56 @@ def test_courses_racing_for_the_same_group_seats_never_double_book(app, client, 
                             .group_by(Slot.practitioner_id, Slot.starts_at)
                             .having(func.count() > 1)).all()
     assert dupes == []
+
+
+# --- pages --------------------------------------------------------------------------------------
+def _logged_in(app, user):
+    from tests.factories import log_in
+
+    c = app.test_client()
+    log_in(c, user)
+    return c
+
+
+def test_the_course_pages_errors_in_place_scope_and_a_whole_course_cancelled(app, session, w):
+    from tests.responses import csrf_token
+
+    weekly_rule(session)
+    r = w["referrals"][0]
+    coord = _logged_in(app, w["users"]["coord"])
+    staff = _logged_in(app, w["users"]["staff"])
+    url = f"/referrals/{r.code}/course"
+    form_page = coord.get(url).get_data(as_text=True)
+    token = csrf_token(form_page)
+    # no weekday: 422 with the error at the weekdays
+    resp = coord.post(url, data={"csrf_token": token, "step": "preview", "weeks": "2"})
+    assert resp.status_code == 422
+    assert 'id="course-weekdays-error"' in resp.get_data(as_text=True)
+    # the preview, then the confirmation of every session shown
+    form = {"csrf_token": token, "weekdays": ["2", "4"], "start_time": "14:00", "weeks": "2",
+            "first_day": next_monday().isoformat()}
+    page = coord.post(url, data={**form, "step": "preview"}).get_data(as_text=True)
+    import re
+
+    sessions = re.findall(r'name="session" id="session-\d+" value="([^"]+)"', page)
+    assert len(sessions) == 4
+    resp = coord.post(url, data={**form, "step": "confirm", "session": sessions})
+    assert resp.status_code == 303 and "/courses/CR" in resp.headers["Location"]
+    course_url = resp.headers["Location"]
+    # the sending clinic books no course at the centre, but follows it read-only
+    assert staff.get(url).status_code == 404
+    seen = staff.get(course_url)
+    assert seen.status_code == 200 and "/change" not in seen.get_data(as_text=True)
+    # cancel the whole course from its page
+    page = coord.get(course_url).get_data(as_text=True)
+    resp = coord.post(course_url + "/change", data={
+        "csrf_token": csrf_token(page), "action": "cancel", "scope": "all", "number": "1",
+        "reason": "family_request"})
+    assert resp.status_code == 303
+    session.expire_all()
+    course = session.scalar(select(Course))
+    assert course.status == "cancelled"
+    assert session.scalar(select(func.count()).select_from(Appointment).where(
+        Appointment.status == "booked")) == 0
+    # the clinic's defaulter list answers
+    assert staff.get("/booking/defaulters").status_code == 200
