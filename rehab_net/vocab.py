@@ -89,6 +89,9 @@ LABELS = {
     "appointment_cancelled": _l("Appointment of your referral cancelled"),
     "referral_bookings_cancelled": _l(
         "Referral ended: its future appointments and waitlist places were cancelled"),
+    "course_booked": _l("Course of therapy booked for your referral"),
+    "course_sessions_affected": _l(
+        "Sessions of a course of your referral moved or to be moved: practitioner on leave"),
 }
 
 
@@ -126,7 +129,10 @@ NOTIFICATION_KINDS = ("referral_received", "referral_answered", "referral_overdu
                       # to the sending facility, about its patient's appointments
                       "appointment_booked", "appointment_moved", "appointment_cancelled",
                       # to the facility holding the appointments of a referral that ended
-                      "referral_bookings_cancelled")
+                      "referral_bookings_cancelled",
+                      # to the sending facility: a course of therapy booked for its patient, and
+                      # sessions of it moved or to be moved because the practitioner is on leave
+                      "course_booked", "course_sessions_affected")
 
 # Booking (rehab_net/booking; appointment and waitlist statuses: booking/states.py). A slot's
 # FHIR status (free, busy, busy-tentative, busy-unavailable) is derived from its appointments.
@@ -181,4 +187,6 @@ LABELS.update({
     "evening": _l("Evening (from 18:00)"),
     # certificate states (certificates/states.py; cancelled and expired are labelled above)
     "valid": _l("Valid"), "frozen": _l("Frozen"),
+    # course statuses (booking/states.py; completed and cancelled are labelled above)
+    "active": _lp("course status", "Running"),
 })

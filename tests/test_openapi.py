@@ -45,6 +45,7 @@ ROWS = {
     booking_s.ExceptionResultSchema: booking_m.ScheduleException,
     booking_s.SlotSchema: booking_m.Slot, booking_s.AppointmentSchema: booking_m.Appointment,
     booking_s.WaitlistEntrySchema: booking_m.WaitlistEntry,
+    booking_s.CourseSchema: booking_m.Course,
     network_s.RegionSchema: network_m.Region, network_s.FacilitySchema: network_m.Facility,
     network_s.ServiceSchema: network_m.Service, network_s.CapacitySchema: network_m.Capacity,
     people_s.PersonSchema: people_m.Person, people_s.PersonListItemSchema: people_m.Person,
@@ -68,7 +69,9 @@ ROWS = {
 NOT_ROWS = {"MeSchema", "SummarySchema", "HolidaySchema", "GenerateResultSchema",
             "IdempotencyHeaders", "DistrictSchema", "AppliedPlanSchema", "ComparisonSchema",
             "BoxCountsSchema", "SuggestionSchema", "ProblemSchema", "ProblemItemSchema",
-            "StalenessSchema", "ProposalSchema", "ProposalSlotSchema"}
+            "StalenessSchema", "ProposalSchema", "ProposalSlotSchema",
+            # courses: a preview's computed sessions and misses, a course's numbered session
+            "CandidateSchema", "MissSchema", "CoursePreviewSchema", "CourseSessionSchema"}
 
 
 def output_schemas() -> list[type[Schema]]:

@@ -15,7 +15,7 @@ def init_app(app: Flask, api: RehabApi) -> None:
     permissions; and what it does for the modules below it (their hooks)."""
     from rehab_net import access, scheduler
     from rehab_net.auth.operations import add_person_records
-    from rehab_net.booking import cli, pages, schedule_pages, views
+    from rehab_net.booking import cli, course_pages, course_views, pages, schedule_pages, views
     from rehab_net.booking import jobs as booking_jobs
     from rehab_net.booking.access import appointment_codes_of_person
     from rehab_net.booking.capacity import week_places_of
@@ -26,9 +26,13 @@ def init_app(app: Flask, api: RehabApi) -> None:
     access.declare(app, views.PERMISSIONS)
     access.declare(app, pages.PERMISSIONS)
     access.declare(app, schedule_pages.PERMISSIONS)
+    access.declare(app, course_views.PERMISSIONS)
+    access.declare(app, course_pages.PERMISSIONS)
     api.register_blueprint(views.blp)
+    api.register_blueprint(course_views.blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(schedule_pages.bp)
+    app.register_blueprint(course_pages.bp)
     app.cli.add_command(cli.slots_group)
     app.cli.add_command(cli.holidays_group)
     for job in booking_jobs.JOBS:

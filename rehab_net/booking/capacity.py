@@ -8,6 +8,9 @@ booking (issue 14, "one capacity truth" and "placements").
   first active appointment says where and when it starts) or a case in rehabilitation.
 - ``held_places``: the places of each week already taken by active appointments, but for the
   first appointment of each placement the plan itself keeps (it is the placement's ``current``).
+  A course of therapy (courses.py) is booked whole, every session an active appointment, so a
+  running course holds its places in each following week it has sessions: the capacity left
+  for new intakes is what running courses leave (tests/test_courses.py, through the adapters).
 """
 from __future__ import annotations
 

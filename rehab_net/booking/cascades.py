@@ -1,8 +1,8 @@
 """What a referral's end does to its bookings (issue 14): when a referral is closed, cancelled,
 expired, declined or returned, its future appointments are cancelled (reason referral_closed),
 its waitlist entries removed, the freed places offered to the waitlist, and the facilities whose
-practitioners held them told. Attended history (arrived, fulfilled, no-show, anything already
-begun) is never touched.
+practitioners held them told; its running courses end (completed or cancelled: courses.py).
+Attended history (arrived, fulfilled, no-show, anything already begun) is never touched.
 
 Registered with referrals at app init (booking.init_app): referrals sits below booking and calls
 ``referral_ended`` from its transition, in the same transaction.
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
-from rehab_net.booking import waitlist
+from rehab_net.booking import courses, waitlist
 from rehab_net.booking.models import Appointment, WaitlistEntry
 from rehab_net.booking.places import release
 from rehab_net.booking.states import APPOINTMENT, OPEN_WAITLIST_STATUSES, WAITLIST
@@ -60,3 +60,4 @@ def referral_ended(session: Session, referral: Referral, action: str, now: datet
     for facility_id in sorted(told):
         referrals.notify(session, referral, "referral_bookings_cancelled", now,
                          facility_id=facility_id)
+    courses.referral_ended(session, referral, action, now)  # its courses end with it

@@ -101,3 +101,31 @@ define({
                                       "they stay on record with it (end the rules instead)."),
     "practitioner.site_has_rules_rule": N_("has schedule rules of the practitioner"),
 })
+
+define({
+    "course.not_found": N_("There is no course %(code)s."),
+    "course.weekday_needed": N_("choose at least one weekday"),
+    "course.weekday_unknown": N_("a weekday is 1 (Monday) to 7 (Sunday)"),
+    "course.part_or_time": N_("give a part of the day or a start time, not both"),
+    "course.per_week_days": N_("is 1 up to the number of weekdays chosen"),
+    "course.length_needed": N_("give the number of weeks or of sessions"),
+    "course.weeks_range": N_("is 1 to 104 weeks"),
+    "course.sessions_range": N_("is 1 to 400 sessions"),
+    "course.first_day_past": N_("is in the past"),
+    "course.practitioner_not_here": N_("%(code)s does not practise at this facility"),
+    "course.no_sessions": N_("choose at least one session"),
+    "course.session_twice": N_("the same session is chosen twice"),
+    "course.session_gone": N_("Session %(number)s is no longer offered; preview the course "
+                              "again. Nothing was booked."),
+    "course.session_gone_rule": N_("is no longer offered"),
+    "course.session_refused": N_("Session %(number)s could not be booked; nothing was booked. "
+                                 "Preview the course again."),
+    "course.not_group": N_("is not a group session"),
+    "course.scope_unknown": N_("is this, following or all"),
+    "course.session_unknown": N_("the course has no session %(number)s"),
+    "course.nothing_to_change": N_("No session of this choice is still to come."),
+    "course.not_movable_rule": N_("has no session to come"),
+    "course.starts_at_needed": N_("give the session's new start"),
+    "course.session_outside": N_("is outside the course's weeks"),
+    "course.move_outside": N_("is between today and %(weeks)s weeks ahead"),
+})

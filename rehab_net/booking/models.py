@@ -36,6 +36,7 @@ from rehab_net.auth import models as _auth  # noqa: F401  (user_account, for the
 from rehab_net.booking.states import (
     ACTIVE_APPOINTMENT_STATUSES,
     APPOINTMENT_STATUSES,
+    COURSE_STATUSES,
     HELD_APPOINTMENT_STATUSES,
     OPEN_WAITLIST_STATUSES,
     WAITLIST_STATUSES,
@@ -46,6 +47,7 @@ from rehab_net.people.models import Case
 from rehab_net.referrals.models import Referral
 from rehab_net.vocab import (
     CANCEL_REASONS,
+    DAY_PARTS,
     EXCEPTION_KINDS,
     PROFESSIONS,
     SCHEDULE_KINDS,
@@ -352,3 +354,100 @@ def appointment_id_of(code: str) -> int | None:
         return None
     return int(code[1:])
 
+
+
+def course_code(course_id: int) -> str:
+    """A course's code: its id written out (CR0000042)."""
+    return f"CR{course_id:07d}"
+
+
+def course_id_of(code: str) -> int | None:
+    if len(code) < 3 or code[:2].upper() != "CR" or not code[2:].isdigit() or len(code) > 13:
+        return None
+    return int(code[2:])
+
+
+class Course(Base):
+    """A course of therapy: a series of sessions for one referral (so one case and one person)
+    at its receiving facility, for its service, booked all at once from a weekly pattern:
+    weekdays (Monday = bit 0) with a part of the day or a start time (local), sessions per week,
+    for a number of weeks; optionally one practitioner; group sessions only (slots with more
+    than one place) when ``group_only``. Each session is an appointment (course_session)."""
+
+    __tablename__ = "course"
+    __table_args__ = (
+        CheckConstraint(sql_in("status", COURSE_STATUSES), name="status"),
+        CheckConstraint("weekdays BETWEEN 1 AND 127", name="weekdays"),
+        CheckConstraint(f"part IS NULL OR {sql_in('part', DAY_PARTS)}", name="part"),
+        CheckConstraint("sessions_per_week BETWEEN 1 AND 7", name="sessions_per_week"),
+        CheckConstraint("weeks BETWEEN 1 AND 104", name="weeks"),
+        CheckConstraint("sessions BETWEEN 1 AND 400", name="sessions"),
+        CheckConstraint(f"cancel_reason IS NULL OR {sql_in('cancel_reason', CANCEL_REASONS)}",
+                        name="cancel_reason"),
+        CheckConstraint("(status = 'cancelled') = (cancel_reason IS NOT NULL)",
+                        name="cancelled_with_reason"),
+        Index("ix_course_referral", "referral_id"),
+        Index("ix_course_facility_status", "facility_id", "status"),
+        Index("ix_course_sender_status", "sender_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    # the referral's sender: the family's clinic, whose defaulter list the course is on
+    sender_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner.id"))
+    weekdays: Mapped[int] = mapped_column(Integer)
+    part: Mapped[str | None] = mapped_column(String(16))
+    start_time: Mapped[time | None] = mapped_column(Time)
+    sessions_per_week: Mapped[int] = mapped_column(Integer)
+    weeks: Mapped[int] = mapped_column(Integer)
+    sessions: Mapped[int] = mapped_column(Integer)  # the sessions booked at the start
+    first_day: Mapped[date] = mapped_column(Date)
+    group_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    cancel_note: Mapped[str | None] = mapped_column(Text)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    referral: Mapped[Referral] = relationship()
+    case: Mapped[Case] = relationship()
+    facility: Mapped[Facility] = relationship(foreign_keys=[facility_id])
+    sender: Mapped[Facility] = relationship(foreign_keys=[sender_id])
+    service: Mapped[Service] = relationship()
+    practitioner: Mapped[Practitioner | None] = relationship()
+
+    @property
+    def code(self) -> str | None:
+        return None if self.id is None else course_code(self.id)
+
+    @property
+    def audit_label(self) -> str | None:
+        return self.code
+
+
+class CourseSession(Base):
+    """An appointment of a course, with its number in the course (1, 2, ...). A session moved
+    to another time keeps its number: the old (cancelled, rescheduled) appointment keeps its row
+    as history. A table of its own, so ``appointment`` (and its SQLite overlap triggers) is not
+    rebuilt."""
+
+    __tablename__ = "course_session"
+    __table_args__ = (
+        CheckConstraint("number >= 1", name="number"),
+        Index("ix_course_session_course_number", "course_id", "number"),
+    )
+
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    number: Mapped[int] = mapped_column(Integer)
+
+    appointment: Mapped[Appointment] = relationship()
+    course: Mapped[Course] = relationship()

@@ -56,18 +56,20 @@ def taken_places(session: Session, slot_ids, now: datetime) -> dict[int, tuple[i
 
 # --- holds and offers that ran out --------------------------------------------------------------
 def expire_holds(session: Session, now: datetime, *, slot_id: int | None = None,
-                 person_id: int | None = None) -> list[int]:
-    """Cancel holds (pending) and waitlist offers (proposed) past their time: of one slot, one
-    person, or (neither given) everywhere. Their waitlist entries wait again. Returns the ids of
-    the slots that got a place back."""
+                 person_id: int | None = None, slot_ids: list[int] | None = None) -> list[int]:
+    """Cancel holds (pending) and waitlist offers (proposed) past their time: of one slot (or
+    the ``slot_ids`` of a course), one person, or (none given) everywhere. Their waitlist
+    entries wait again. Returns the ids of the slots that got a place back."""
     # One UPDATE ... RETURNING (SQLite 3.35+ and PostgreSQL): the common case, nothing expired,
     # costs one statement.
     stmt = update(Appointment).where(
         Appointment.status.in_(HELD_APPOINTMENT_STATUSES), Appointment.hold_expires_at <= now)
-    if slot_id is not None or person_id is not None:
+    if slot_id is not None or person_id is not None or slot_ids is not None:
         conditions = []
         if slot_id is not None:
             conditions.append(Appointment.slot_id == slot_id)
+        if slot_ids is not None:
+            conditions.append(Appointment.slot_id.in_(slot_ids))
         if person_id is not None:
             conditions.append(Appointment.person_id == person_id)
         stmt = stmt.where(or_(*conditions))

@@ -611,7 +611,13 @@ def add_leave(code: str):
         return _practitioner_page(code, form=shown, which="leave", status=exc.status,
                                   errors=refusal_errors(exc, ("first_day", "last_day"),
                                                         "last_day"))
-    flash(_period_said("leave", counts["to_move"]), "success")
+    text = _period_said("leave", counts["to_move"])
+    hit = counts.get("courses") or {}
+    if hit.get("moved") or hit.get("flagged"):
+        text += " " + _("Course sessions: %(moved)s moved to a colleague, %(flagged)s to move "
+                        "(flagged on their course pages); the families' clinics are told.",
+                        moved=len(hit.get("moved", ())), flagged=len(hit.get("flagged", ())))
+    flash(text, "success")
     return redirect(url_for("schedule_pages.practitioner", code=found.code, _anchor="leave"),
                     code=303)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from rehab_net.auth import audit
 from rehab_net.auth.principal import Principal
-from rehab_net.booking import access, generation
+from rehab_net.booking import access, courses, generation
 from rehab_net.booking.constraints import conflict_for
 from rehab_net.booking.models import (
     Practitioner,
@@ -277,7 +277,12 @@ def create_exception(session: Session, data: dict, *, principal: Principal | Non
         inside = {"facility_id": facility.id}
     session.add(exc)
     session.flush()
+    # Course sessions move to a colleague or are flagged first (courses.py), so that the slots
+    # they leave inside the leave are withdrawn by the generation that follows.
+    hit = courses.after_leave(session, exc, now) if kind == "leave" else None
     counts = generation.generate(session, today=today, now=now, **scope)
+    if hit is not None:
+        counts["courses"] = hit
     counts["to_move"] = [a.code for a in generation.appointments_inside(
         session, starts_at=exc.starts_at, ends_at=exc.ends_at, **inside)]
     return exc, counts

@@ -412,3 +412,121 @@ class RemoveWaitlistSchema(Input):
 class WaitlistArgs(ListArgs):
     facility = Code()
     status = fields.String(validate=validate.OneOf(WAITLIST_STATUSES))
+
+
+# --- courses of therapy (booking/courses.py) ----------------------------------------------------
+class CoursePatternSchema(Input):
+    """The pattern of a course: weekdays with a part of the day or a start time, sessions per
+    week, for a number of weeks or sessions; optionally one practitioner; group sessions only."""
+    referral_code = Code(required=True)
+    weekdays = fields.List(
+        StrictInt(validate=validate.Range(1, 7, error=message("course.weekday_unknown"))),
+        required=True, validate=validate.Length(1, 7),
+        metadata={"description": "ISO weekdays (1 = Monday)", "example": [2, 4]})
+    part = fields.String(validate=validate.OneOf(DAY_PARTS), allow_none=True, metadata={
+        "description": "morning (before 12:00), afternoon (12:00-18:00), evening"})
+    start_time = LocalTime(allow_none=True, metadata={"description": "local start time"})
+    sessions_per_week = StrictInt(validate=validate.Range(1, 7))
+    weeks = StrictInt(validate=validate.Range(1, 104))
+    sessions = StrictInt(validate=validate.Range(1, 400))
+    first_day = Day(metadata={"description": "default: tomorrow"})
+    practitioner_code = Code(allow_none=True)
+    group_only = fields.Boolean(load_default=False)
+
+    @post_load
+    def _times(self, data, **kwargs):
+        if data.get("start_time"):
+            data["start_time"] = _to_time(data["start_time"])
+        return data
+
+
+class CoursePickSchema(Input):
+    starts_at = Moment(required=True)
+    practitioner_code = Code(required=True)
+
+
+class BookCourseSchema(CoursePatternSchema):
+    to_book = fields.List(fields.Nested(CoursePickSchema), required=True,
+                          validate=validate.Length(1, 400), metadata={
+                              "description": "the sessions to book: the preview's, and the "
+                                             "alternatives chosen for its misses"})
+
+
+class CandidateSchema(Schema):
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    practitioner_code = fields.String()
+    places = fields.Integer()
+    free_places = fields.Integer(attribute="free")
+    slot_id = fields.Integer(allow_none=True, metadata={
+        "description": "null: a slot the schedule offers, made when the course is booked"})
+
+
+class MissSchema(Schema):
+    week = fields.Integer(metadata={"description": "1-based week of the course"})
+    day = fields.Date()
+    reason = fields.String(metadata={
+        "description": "holiday, closure, leave, no_session, full or busy (the person)"})
+    alternatives = fields.List(fields.Nested(CandidateSchema))
+
+
+class CoursePreviewSchema(Schema):
+    sessions = fields.List(fields.Nested(CandidateSchema))
+    misses = fields.List(fields.Nested(MissSchema))
+    weeks = fields.Function(lambda p: p.pattern.weeks)
+    planned = fields.Function(lambda p: p.pattern.sessions,
+                              metadata={"description": "sessions the pattern asks for"})
+
+
+class CourseSessionSchema(Schema):
+    number = fields.Integer()
+    code = fields.String(attribute="appointment.code")
+    status = fields.String(attribute="appointment.status")
+    starts_at = fields.AwareDateTime(attribute="appointment.starts_at")
+    ends_at = fields.AwareDateTime(attribute="appointment.ends_at")
+    practitioner_code = fields.Function(lambda s: s.appointment.practitioner.code)
+    cancel_reason = fields.String(attribute="appointment.cancel_reason", allow_none=True)
+    practitioner_on_leave = fields.Boolean(metadata={
+        "description": "flagged: the practitioner is on leave then; move the session"})
+
+
+class CourseSchema(Schema):
+    code = fields.String()
+    status = fields.String()
+    referral_code = fields.Function(lambda c: c.referral.code)
+    facility_code = fields.Function(lambda c: c.facility.code)
+    sender_code = fields.Function(lambda c: c.sender.code)
+    service_code = fields.Function(lambda c: c.service.code)
+    practitioner_code = fields.Function(lambda c: c.practitioner.code if c.practitioner else None,
+                                        allow_none=True)
+    weekdays = fields.Function(lambda c: weekdays_of(c.weekdays))
+    part = fields.String(allow_none=True)
+    start_time = LocalTime(allow_none=True)
+    sessions_per_week = fields.Integer()
+    weeks = fields.Integer()
+    sessions = fields.Integer(metadata={"description": "sessions booked at the start"})
+    first_day = fields.Date()
+    group_only = fields.Boolean()
+    cancel_reason = fields.String(allow_none=True)
+    missed_in_a_row = fields.Integer(dump_only=True)
+    created_at = fields.AwareDateTime()
+    session_list = fields.List(fields.Nested(CourseSessionSchema), dump_only=True)
+
+
+class CourseChangeSchema(Input):
+    scope = fields.String(required=True, validate=validate.OneOf(("this", "following", "all")),
+                          metadata={"description": "this session, this and following, the "
+                                                   "whole course (every session to come)"})
+    reason = fields.String(validate=validate.OneOf(USER_CANCEL_REASONS))
+    note = fields.String(validate=validate.Length(1, 2000))
+    starts_at = Moment(metadata={"description": "move: the session's new start"})
+    practitioner_code = Code(allow_none=True)
+
+
+class CourseListArgs(ListArgs):
+    referral = Code()
+    status = fields.String(validate=validate.OneOf(("active", "completed", "cancelled")))
+
+
+class DefaulterArgs(ListArgs):
+    facility = Code(metadata={"description": "the sending clinic (default: yours)"})

@@ -60,3 +60,12 @@ WAITLIST = Machine("waitlist entry", ("waiting", "offered", "booked", "removed")
 ), refused=_entry_refused, raced=_entry_raced)
 WAITLIST_STATUSES = WAITLIST.states
 OPEN_WAITLIST_STATUSES = WAITLIST.open  # waiting, offered: on the list
+
+# A course of therapy (booking/courses.py): a series of sessions (appointments) for one referral.
+# Booked all at once, it runs; it is completed (the referral's loop closed) or cancelled (the
+# whole course, or the referral ended otherwise).
+COURSE = Machine("course", ("active", "completed", "cancelled"), (
+    Action("cancel", ("active",), "cancelled", past="cancelled"),
+    Action("complete", ("active",), "completed", "system", past="completed"),
+))
+COURSE_STATUSES = COURSE.states
