@@ -22,8 +22,15 @@ from rehab_net.catalogue.models import CatalogueItem, CatalogueService, Catalogu
 from rehab_net.catalogue.rules import eligible, evaluate, window
 from rehab_net.csvimport import ImportProblems
 from rehab_net.network import operations as network
-from tests.factories import create_case, create_person, create_referral, create_user, log_in
-from tests.factories import tiny_network, token_for
+from tests.factories import (
+    create_case,
+    create_person,
+    create_referral,
+    create_user,
+    log_in,
+    tiny_network,
+    token_for,
+)
 
 TODAY = date(2026, 11, 16)  # a Monday (tests/conftest.py pins the app's day to it)
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -338,7 +345,8 @@ def cat(app, session, tmp_path):
         status="open"))
     load(session, write_files(tmp_path))
     r["dr"] = schedules.create_practitioner(session, dict(
-        code="TH9", name="王治疗师", profession="therapist", facility_codes=["CT01", "ST150702001"]),
+        code="TH9", name="王治疗师", profession="therapist",
+        facility_codes=["CT01", "ST150702001"]),
         principal=None, today=TODAY)
     now = datetime(2026, 1, 2, 2, 0, tzinfo=UTC)
     r["child"] = create_case(session, create_person(session, code="PCHILD", name="张小明",
