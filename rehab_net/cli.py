@@ -240,7 +240,8 @@ def import_catalogue(paths):
 @with_appcontext
 def load_sample(if_empty: bool, directory: Path):
     """Load the synthetic sample region (Hulunbuir) in one transaction: the network, the people,
-    and (when the directory has them) its practitioners, schedules, slots and activity."""
+    and (when the directory has them) the service catalogue, its practitioners, schedules,
+    slots and activity, and certificates."""
     from sqlalchemy import func, select
 
     from rehab_net import sample_activity
