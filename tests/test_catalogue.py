@@ -242,8 +242,9 @@ def test_the_import_loads_versions_items_and_the_mapping(app, session, tmp_path)
 def test_a_version_is_loaded_once_and_the_mapping_replaced_per_service(app, session, tmp_path):
     tiny_network(session)
     load(session, write_files(tmp_path))
-    assert any("catalogue.csv:2:version: version 2025 is loaded already" in p
-               for p in problems_of(session, tmp_path))
+    again = problems_of(session, tmp_path)
+    assert [p.split(" is loaded")[0] for p in again if ":version:" in p] == [
+        "catalogue.csv:2:version: version 2025", "catalogue.csv:3:version: version 2026"]
     (tmp_path / "catalogue.csv").unlink()
     (tmp_path / "catalogue_services.csv").write_text(
         "service_code,item_code\nautism_training,C-AUT-TRAIN\n", encoding="utf-8")
