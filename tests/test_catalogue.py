@@ -448,6 +448,9 @@ def test_the_worklist_holds_the_facilitys_cases_late_first(app, session, cat):
                                                           ("KADULT", "A-PHYS-TRAIN")]
     assert [d.item.code for d in ops.worklist(session, cat["station"].id, TODAY,
                                               scope=_everywhere(), category="autism")] == []
+    assert [d.item.code for d in ops.worklist(session, cat["station"].id, TODAY,
+                                              scope=_everywhere(), item="A-PHYS-AID")] == [
+        "A-PHYS-AID"]
     # a facility that took nothing on has an empty worklist
     assert ops.worklist(session, cat["centre2"].id, TODAY, scope=_everywhere()) == []
 
