@@ -57,6 +57,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         booking,
         catalogue,
         certificates,
+        coverage,
         network,
         overview,
         pages,
@@ -70,7 +71,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     # endpoints; in the order of the layers (tests/test_import_order.py), which is also the order
     # of the API's tags and paths in the OpenAPI description.
     for module in (network, auth, people, certificates, referrals, booking, catalogue, planning,
-                   reports, overview, pages):
+                   reports, coverage, overview, pages):
         module.init_app(app, api)
     # The API takes bearer tokens only, never the session cookie: CSRF cannot apply.
     for blueprint in app.blueprints.values():

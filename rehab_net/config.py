@@ -36,6 +36,20 @@ class Config:
     BOOKING_WINDOW_WEEKS = 8
     # Extra holiday CSV files (after the bundled one), separated by ':'.
     BOOKING_HOLIDAY_FILES = ""
+    # Coverage against targets (rehab_net/coverage, docs/coverage.md): JSON overriding the
+    # targets {"all": 0.8, "child": 0.95, "severe": 0.95, "poor": 1.0, "standard": 0.8}; the
+    # first year of the cumulative columns; cells of 1 .. N-1 persons shown as "<N".
+    COVERAGE_TARGETS = ""
+    COVERAGE_BASE_YEAR = 2021
+    COVERAGE_SMALL_CELL = 5
+    # The children's rescue programme: training funded up to RESCUE_MONTHS_CAP months a year at
+    # RESCUE_MONTHLY_PRICE yuan a month, at most RESCUE_AMOUNT_CAP yuan a year, in one category a
+    # year (RESCUE_ONE_CATEGORY); warned RESCUE_WARN_MONTHS months before a cap.
+    RESCUE_MONTHS_CAP = 10
+    RESCUE_MONTHLY_PRICE = 2000
+    RESCUE_AMOUNT_CAP = 20000
+    RESCUE_ONE_CATEGORY = True
+    RESCUE_WARN_MONTHS = 2
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0 = none).
     TRUSTED_PROXIES = 0
     # Login throttling (rehab_net/auth/throttle.py, docs/security.md). Per (username, address),

@@ -22,7 +22,3 @@ def row(values) -> list:
     """Every cell of a row through ``cell``."""
     return [cell(v) for v in values]
 
-
-def attachment(filename: str) -> dict[str, str]:
-    """The header that makes a response a download named ``filename``."""
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -45,7 +45,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     # Planning reads referrals (the demand of a plan) and booking (placements and the places
     # the schedules offer: one capacity truth).
     ("planning", {"planning"}),
-    ("reports", {"reports"}),
+    # Coverage sits beside the reports: it writes its files with the reports' export, and the
+    # quarterly report reads its rescue ledger (no module imports the other way round).
+    ("reports", {"reports", "coverage"}),
     # The app edge: the factory, the command line, the root pages and the overview (they read
     # every module), the RQ job (it builds the app) and the sample loader (it drives people,
     # referrals and booking through their operations).

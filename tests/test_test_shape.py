@@ -23,7 +23,7 @@ def imported_test_modules(source: str) -> list[str]:
             module = node.module or ""
             if module and _is_test_module(module):
                 found.append(module)
-            elif node.level or module in ("tests", "tests.solver", "tests.browser"):
+            elif node.level or module == "tests" or module.startswith("tests."):
                 found += [f"{module}.{a.name}" for a in node.names if _is_test_module(a.name)]
     return found
 
@@ -43,3 +43,17 @@ def test_no_test_module_imports_another():
                  for path in sorted(TESTS.rglob("test_*.py"))
                  if (got := imported_test_modules(path.read_text(encoding="utf-8")))}
     assert offenders == {}
+
+
+def test_test_folders_mirror_the_packages():
+    """tests/<package>/ holds the tests of rehab_net/<package>/ (solver/ those of the optimiser,
+    browser/ the real-browser tests); app-wide and infrastructure tests stay in tests/. A test of
+    a package is not left beside them."""
+    import rehab_net
+
+    packages = {p.parent.name for p in Path(rehab_net.__file__).parent.glob("*/__init__.py")}
+    folders = {p.parent.name for p in TESTS.glob("*/test_*.py")}
+    assert folders <= packages | {"solver", "browser"}, folders - packages
+    strays = [p.name for p in TESTS.glob("test_*.py")
+              if any(p.stem.startswith(f"test_{name}") for name in folders - {"browser"})]
+    assert strays == [], f"move these into their package's folder: {strays}"

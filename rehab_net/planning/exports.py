@@ -17,7 +17,6 @@ from rehab_net.i18n import local_name
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.planning import scenarios
 from rehab_net.planning.models import Plan, Scenario
-from rehab_net.spreadsheet import CSV_TYPE, XLSX_TYPE, attachment  # noqa: F401 (pages use exports.*)
 from rehab_net.vocab import PRIORITY_CLASSES, TIERS, label
 
 TABLES = ("kpis", "districts", "facility_load")

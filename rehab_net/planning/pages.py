@@ -35,6 +35,7 @@ from rehab_net.booking.constraints import conflict_for
 from rehab_net.clock import today
 from rehab_net.csvimport import CODE
 from rehab_net.db import get_session, transactional, utcnow
+from rehab_net.downloads import attachment
 from rehab_net.errors import Conflict, DomainError, Invalid, NotFound
 from rehab_net.i18n import local_datetime, local_name
 from rehab_net.masking import mask_name
@@ -48,6 +49,7 @@ from rehab_net.planning.schemas import PolicyOverridesSchema
 from rehab_net.planning.states import SOLVED_STATUSES
 from rehab_net.referrals.operations import Forbidden
 from rehab_net.schemas import form_id
+from rehab_net.spreadsheet import CSV_TYPE, XLSX_TYPE
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS, label
 
 bp = Blueprint("scenario_pages", __name__)
@@ -473,8 +475,8 @@ def run(scenario_id: int):
 def changes_csv(scenario_id: int):
     session = get_session()
     found = scenarios.get_scenario(session, scenario_id)
-    return Response(exports.changes_csv(session, found), content_type=exports.CSV_TYPE,
-                    headers=exports.attachment(f"scenario-{found.id}-changes.csv"))
+    return Response(exports.changes_csv(session, found), content_type=CSV_TYPE,
+                    headers=attachment(f"scenario-{found.id}-changes.csv"))
 
 
 # --- the comparison -----------------------------------------------------------------------------
@@ -670,14 +672,14 @@ def compare_csv():
     ids = _export_ids()
     body = exports.comparison_csv(_comparison(ids), table)
     name = f"compare-{'-'.join(map(str, ids))}{'-' + table if table else ''}.csv"
-    return Response(body, content_type=exports.CSV_TYPE, headers=exports.attachment(name))
+    return Response(body, content_type=CSV_TYPE, headers=attachment(name))
 
 
 @bp.get("/compare.xlsx")
 def compare_xlsx():
     ids = _export_ids()
-    return Response(exports.comparison_xlsx(_comparison(ids)), content_type=exports.XLSX_TYPE,
-                    headers=exports.attachment(f"compare-{'-'.join(map(str, ids))}.xlsx"))
+    return Response(exports.comparison_xlsx(_comparison(ids)), content_type=XLSX_TYPE,
+                    headers=attachment(f"compare-{'-'.join(map(str, ids))}.xlsx"))
 
 
 @bp.app_template_global()

@@ -27,7 +27,7 @@ from rehab_net.clock import today, zone
 from rehab_net.db import get_session, transactional, utcnow
 from rehab_net.errors import Conflict, DomainError, Invalid
 from rehab_net.i18n import local_name
-from rehab_net.messages import CATALOGUE, message, translate
+from rehab_net.messages import message, translate
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.network.operations import DISTRICT_LEVELS
 from rehab_net.people.models import Case
@@ -64,13 +64,11 @@ PERMISSIONS: dict[str, access.Rule] = {
 PAGE_PLANS = 50
 PAGE_SHADOW_PRICES = 20
 PAGE_LOADS = 200
-PLAN_STATUS_ZH = {"queued": "排队中", "running": "计算中", "optimal": "最优", "feasible": "可行",
-                  "error": "出错", "cancelled": "已取消"}
 
 
 @bp.app_context_processor
 def _page_helpers():
-    return {"plan_status_zh": PLAN_STATUS_ZH, "week_start": week_start,
+    return {"week_start": week_start,
             "weeks_full": lambda load: sum(1 for a, c in zip(load.assigned, load.capacity,
                                                              strict=False) if c and a >= c)}
 
@@ -93,13 +91,6 @@ MAX_SWEEP_PLACES = 50
 # The reasons the optimiser leaves a case without a place (models.UNASSIGNED_REASONS).
 REASON_LABELS = {"no_eligible_facility": _l("No facility offers the service in reach"),
                  "capacity": _l("No place left within the horizon")}
-# Why applying a plan skipped a proposal (referrals.operations.referrals_from_plan says it in
-# English words; a refusal of the referral itself is a code of the catalogue).
-SKIP_LABELS = {"no facility proposed": _l("no facility proposed"),
-               "no open clinic or station at home": _l("no open clinic or station at home"),
-               "served at home tier": _l("served at the tier of the home clinic"),
-               "has an open referral": _l("has an open referral already"),
-               "proposed a lower tier": _l("proposed a lower tier")}
 # The plan's message, written by the worker in English, in the user's language (by its start:
 # some carry a number or a name after it); another message is shown as it is.
 PLAN_MESSAGES = (
@@ -377,12 +368,10 @@ def cancel_plan(plan_id: int):
     return redirect(url_for("planning_pages.plan_page", plan_id=plan_id), code=303)
 
 
-def _skip_reason(reason: str) -> str:
-    if reason in SKIP_LABELS:
-        return str(SKIP_LABELS[reason])
-    if reason in CATALOGUE:  # a refusal of the referral: its code
-        return message(reason).translated()
-    return reason
+def _skip_reason(skipped: dict) -> str:
+    """Why a proposal was passed over (referrals_from_plan: a coded message), in the page's
+    language."""
+    return str(translate(skipped["reason"]))
 
 
 @bp.post("/plans/<int:plan_id>/apply")
@@ -414,7 +403,7 @@ def apply_plan(plan_id: int):
     except DomainError as exc:
         session.rollback()
         return _plan_page(plan_id, status=exc.status, errors={"apply": exc.translated()})
-    reasons = Counter(_skip_reason(s["reason"]) for s in result["skipped"])
+    reasons = Counter(_skip_reason(s) for s in result["skipped"])
     created = len(result["created"])
     text = (_("%(n)d referrals sent to the proposed facilities.", n=created) if send else
             _("%(n)d draft referrals made for the home clinics to send.", n=created))

@@ -75,16 +75,17 @@ def _nice_max(value: float) -> float:
 def bar_chart(*, chart_id: str, title: str, desc: str,
               groups: Sequence[tuple[str, Sequence[float | None]]], series: Sequence[str],
               fmt: Callable[[float], str] = _num, label_width: int = 170,
-              bar_width: int = 250) -> Markup:
+              bar_width: int = 250, value_room: int = 70) -> Markup:
     """Horizontal bars, one group per row label (a district), one bar per series (a plan) in the
-    series' colour, each followed by its series label and value as text ("#3: 12")."""
+    series' colour, each followed by its series label and value as text ("#3: 12") in the
+    ``value_room`` pixels right of the longest bar."""
     bar_h, gap, group_gap, top = 11, 1, 7, 8
     n = max(1, len(series))
     top_value = _nice_max(max((v for _label, values in groups for v in values if v is not None),
                               default=0))
     group_h = n * (bar_h + gap) - gap
     height = top + len(groups) * (group_h + group_gap) + 22
-    width = label_width + bar_width + 70
+    width = label_width + bar_width + value_room
     out = _open(chart_id, title, desc, width, height, "chart chart-bars")
     x0 = label_width
     # the value axis: gridlines at quarters of the rounded maximum

@@ -5,6 +5,13 @@ from __future__ import annotations
 from rehab_net.messages import N_, define
 
 define({
+    # why applying a plan skipped a proposal (referrals_from_plan): the API's `reason` is the
+    # English text, `code` the code
+    "plan_apply.no_facility": N_("no facility proposed"),
+    "plan_apply.no_home_clinic": N_("no open clinic or station at home"),
+    "plan_apply.home_tier": N_("served at home tier"),
+    "plan_apply.open_referral": N_("has an open referral"),
+    "plan_apply.lower_tier": N_("proposed a lower tier"),
     "referral.not_found": N_("There is no referral %(code)s."),
     "referral.system_step": N_("Only the deadline check takes that step."),
     "referral.sender_only": N_("Only staff of the sending facility may do that."),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from rehab_net.auth import audit
 from rehab_net.auth.principal import Principal
 from rehab_net.errors import Conflict, DomainError, NotFound, field_error
+from rehab_net.messages import code_of, message
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.people import operations as people
@@ -586,6 +587,11 @@ def plans_cited(session: Session) -> set[int]:
     return {int(m[1]) for r in reasons if (m := _PLAN_NAMED.match(r))}
 
 
+def _skipped(case_: Case, code: str) -> dict:
+    """A proposal applying a plan passed over: the case, the English reason, its code."""
+    return {"case_code": case_.code, "reason": message(code), "code": code}
+
+
 def referrals_from_plan(session: Session, assignments, *, principal: Principal | None,
                         now: datetime, today: date, send: bool) -> dict:
     """A draft (or, with ``send``, a sent) up- or down-referral per proposal, from the case's
@@ -595,19 +601,18 @@ def referrals_from_plan(session: Session, assignments, *, principal: Principal |
     for a in assignments:
         case_ = a.case
         if a.facility is None:
-            skipped.append({"case_code": case_.code, "reason": "no facility proposed"})
+            skipped.append(_skipped(case_, "plan_apply.no_facility"))
             continue
         home = home_facility(session, case_)
         if home is None:
-            skipped.append({"case_code": case_.code, "reason": "no open clinic or station at "
-                                                               "home"})
+            skipped.append(_skipped(case_, "plan_apply.no_home_clinic"))
             continue
         if home.id == a.facility_id or TIER_RANK[home.tier] == TIER_RANK[a.facility.tier]:
-            skipped.append({"case_code": case_.code, "reason": "served at home tier"})
+            skipped.append(_skipped(case_, "plan_apply.home_tier"))
             continue
         if session.scalar(select(Referral.id).where(
                 Referral.case_id == case_.id, Referral.state.in_(OPEN_REFERRAL_STATES))):
-            skipped.append({"case_code": case_.code, "reason": "has an open referral"})
+            skipped.append(_skipped(case_, "plan_apply.open_referral"))
             continue
         up = TIER_RANK[a.facility.tier] > TIER_RANK[home.tier]
         data = {"sender_code": home.code, "receiver_code": a.facility.code,
@@ -616,15 +621,16 @@ def referrals_from_plan(session: Session, assignments, *, principal: Principal |
                 "urgency": "urgent" if a.priority in ("child", "severe") else "routine",
                 "reason": PLAN_REASON.format(plan_id=a.plan_id, week=a.week)}
         if not up:  # a plan proposes care, it does not answer an up-referral
-            skipped.append({"case_code": case_.code, "reason": "proposed a lower tier"})
+            skipped.append(_skipped(case_, "plan_apply.lower_tier"))
             continue
         try:
             with session.begin_nested():
                 referral = create_referral(session, data, principal=None, now=now, today=today,
                                            send=send)
         except DomainError as exc:
-            skipped.append({"case_code": case_.code, "reason": exc.errors[0]["rule"]
-                            if exc.errors else exc.detail})
+            rule = exc.errors[0]["rule"] if exc.errors else exc.detail
+            skipped.append({"case_code": case_.code, "reason": rule,
+                            "code": code_of(rule) or exc.code})
             continue
         created.append(referral.code)
     return {"created": created, "skipped": skipped}

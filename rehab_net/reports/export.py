@@ -18,7 +18,8 @@ def sheet_name(title: str) -> str:
     return title.translate(SHEET_NAME_BAD)[:SHEET_NAME_MAX]
 
 
-def xlsx(title: str, about: list[list], tables: list[Table]) -> bytes:
+def xlsx(title: str, about: list[list], tables: list[Table], *, shares=SHARES) -> bytes:
+    """``shares``: the figures that are fractions, shown as percentages."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -36,7 +37,7 @@ def xlsx(title: str, about: list[list], tables: list[Table]) -> bytes:
         for row in table.rows:
             sheet.append(spreadsheet.row(row))
         for i, figure in enumerate(table.figures, start=2):
-            if figure in SHARES:
+            if figure in shares:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
                     cell.number_format = "0.0%"
         sheet.freeze_panes = "B2"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, render_template, url_for
 from flask_babel import gettext as _
 
-from rehab_net import access, spreadsheet
+from rehab_net import access, downloads, spreadsheet
 from rehab_net.clock import today
 from rehab_net.db import get_session, utcnow
 from rehab_net.i18n import local_datetime
@@ -45,10 +45,10 @@ def _filename(report, extension: str) -> str:
     return f"rehab-net-{report.quarter}.{extension}"
 
 
-def _page(report, downloads: tuple[str, str]):
+def _page(report, links: tuple[str, str]):
     return render_template("reports/report.html", r=report, title=_title(report),
                            tables=tables.tables(get_session(), report.data),
-                           shares=tables.SHARES, csv_url=downloads[0], xlsx_url=downloads[1])
+                           shares=tables.SHARES, csv_url=links[0], xlsx_url=links[1])
 
 
 def _file(report, kind: str) -> Response:
@@ -59,7 +59,7 @@ def _file(report, kind: str) -> Response:
     else:
         body, mimetype = export.xlsx(*args), spreadsheet.XLSX_TYPE
     return Response(body, mimetype=mimetype,
-                    headers=spreadsheet.attachment(_filename(report, kind)))
+                    headers=downloads.attachment(_filename(report, kind)))
 
 
 def _to_date():

@@ -7,7 +7,8 @@ plan proposals (docs/reports.md):
 - referrals sent, answered within the deadline, closed loops;
 - utilisation: the places of the quarter's open slots against the attended appointments, by
   tier and district;
-- travel burden from the last plan of the quarter.
+- travel burden from the last plan of the quarter;
+- the children's rescue training funded in the quarter, by district (coverage/ledger.py).
 Aggregates never reveal an individual: every count from 1 to 4 is shown as "<5", and so are
 waiting times made of fewer than 5 cases."""
 from __future__ import annotations
@@ -141,6 +142,7 @@ def build(session: Session, quarter: str, *, today: date, to_date: bool = False)
            for block in blocks},
         "referrals_by_district": _suppress_tree(referral_figures),
         "utilisation": utilisation(session, start_utc, end_utc, district_of),
+        "rescue_by_district": rescue_totals(session, start, end),
         "plan": None if plan is None else {
             "plan_id": plan.id,
             "road_km_median": plan.kpis.get("road_km_median"),
@@ -148,6 +150,16 @@ def build(session: Session, quarter: str, *, today: date, to_date: bool = False)
             "share_over_200_km": plan.kpis.get("share_over_200_km")},
     }
     return data
+
+
+def rescue_totals(session: Session, start: date, end: date) -> dict:
+    """The children's rescue training funded in the quarter, per district (coverage/ledger.py:
+    the year's ledger up to the quarter's end, its months in the quarter)."""
+    from rehab_net.coverage import ledger
+
+    children = ledger.ledger(session, date(start.year, 1, 1), end,
+                             now=datetime.combine(end, time(0), zone()).astimezone(UTC))
+    return ledger.district_totals(children, start, end, small=SMALL)
 
 
 def _attended(session: Session, start_utc: datetime, end_utc: datetime) -> dict:
@@ -297,4 +309,4 @@ def for_districts(data: dict, codes: set[str] | None) -> dict:
             "utilisation": {"by_tier": {},
                             "by_district": {k: v for k, v in utilisation.items() if k in codes}},
             **{block: {k: v for k, v in (data.get(block) or {}).items() if k in codes}
-               for block in ("by_district", "referrals_by_district")}}
+               for block in ("by_district", "referrals_by_district", "rescue_by_district")}}

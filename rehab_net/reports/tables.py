@@ -23,6 +23,7 @@ REFERRAL_FIGURES = ("sent", "up", "down", "answered", "answered_in_time", "close
                     "median_days_to_acceptance")
 UTILISATION_FIGURES = ("places", "attended", "share")
 TRAVEL_FIGURES = ("road_km_median", "road_km_p90", "share_over_200_km")
+RESCUE_FIGURES = ("children", "funded_months", "amount", "over_cap")
 SHARES = {"share", "share_over_200_km"}  # fractions: a percentage on the page
 FIGURE_LABELS = {
     "registered": _l("registered in the quarter"), "served": _l("served"),
@@ -36,6 +37,8 @@ FIGURE_LABELS = {
     "places": _l("places offered"), "share": _l("share attended"),
     "road_km_median": _l("road km, median"), "road_km_p90": _l("road km, 90th percentile"),
     "share_over_200_km": _l("share placed over 200 km"),
+    "children": _l("children 0-6 funded"), "funded_months": _l("funded months"),
+    "amount": _l("amount funded (yuan)"), "over_cap": _l("children over a cap this year"),
 }
 # While the quarter runs, "at the end" is "now".
 TO_DATE_LABELS = {"registered": _l("registered so far"), "waiting": _l("waiting now")}
@@ -57,7 +60,7 @@ class Table:
 
 def _district_names(session: Session, data: dict) -> dict[str, str]:
     codes = set()
-    for block in ("by_district", "referrals_by_district"):
+    for block in ("by_district", "referrals_by_district", "rescue_by_district"):
         codes |= set(data.get(block) or {})
     codes |= set((data.get("utilisation") or {}).get("by_district") or {})
     codes.discard("-")
@@ -118,6 +121,9 @@ def tables(session: Session, data: dict) -> list[Table]:
               UTILISATION_FIGURES, utilisation.get("by_district") or {}, district,
               _l("No places offered.")),
     ]
+    out.append(table("rescue_by_district", _l("Rescue training by district"),
+                     _l("District"), RESCUE_FIGURES, data.get("rescue_by_district") or {},
+                     district, _l("No child's training funded in the quarter.")))
     plan = data.get("plan")
     out.append(table("travel", _l("Travel, from the last plan"), _l("Plan"), TRAVEL_FIGURES,
                      {plan["plan_id"]: plan} if plan else {},

@@ -117,7 +117,7 @@ def test_vendored_schema_is_fhir_r4_0_1_draft_06():
 
 
 def test_vendored_schema_is_package_data():
-    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert '"referrals/fhir_r4/*"' in pyproject
     readme = SCHEMA_GZ.with_name("README.txt").read_text()
     assert SCHEMA_SHA256 in readme

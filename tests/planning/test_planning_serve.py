@@ -15,7 +15,7 @@ import pytest
 
 from tests.factories import secrets_env
 
-TINY = Path(__file__).parent / "data" / "tiny"
+TINY = Path(__file__).resolve().parents[1] / "data" / "tiny"
 
 
 def _free_port() -> int:

@@ -294,8 +294,8 @@ def test_a_plans_proposals_become_referrals_from_the_home_clinic(client, session
     assert (referral["state"], referral["sender_code"], referral["receiver_code"],
             referral["direction"]) == ("draft", "ST150702001", "CT01", "up")
     again = client.post(f"/api/v1/plans/{plan.id}/apply", json={"send": True}).json
-    assert again["created"] == [] and {s["reason"] for s in again["skipped"]} == {
-        "has an open referral"}
+    assert again["created"] == [] and {(s["reason"], s["code"]) for s in again["skipped"]} == {
+        ("has an open referral", "plan_apply.open_referral")}
 
 
 def test_a_centre_reads_the_persons_referred_to_it_from_anywhere(anonymous, session, net):

@@ -44,6 +44,7 @@ def test_a_queued_run_shows_its_place_in_line_and_is_cancelled_from_its_page(cli
     session.commit()
     html = client.get(f"/plans/{second}").get_data(as_text=True)
     assert 'id="stage"' in html and "1 run ahead of it." in html
+    assert 'id="districts"' not in html and 'id="loads"' not in html  # no empty results yet
     assert f'href="/plans/{second}" id="refresh"' in html
     token = _csrf(client, f"/plans/{second}")
     got = client.post(f"/plans/{second}/cancel", data={"csrf_token": token})
@@ -70,6 +71,7 @@ def test_a_running_plan_shows_its_stage_and_asks_the_worker_to_stop(client, sess
     session.commit()
     html = client.get(f"/plans/{plan.id}").get_data(as_text=True)
     assert "The optimiser is solving" in html and "<progress" in html
+    assert 'id="districts"' not in html and 'id="shadow"' not in html
     got = client.post(f"/plans/{plan.id}/cancel",
                       data={"csrf_token": _csrf(client, f"/plans/{plan.id}")})
     assert got.status_code == 303
@@ -108,7 +110,7 @@ def test_applying_a_plan_asks_first_then_says_how_many_referrals_were_made(clien
     assert made == 3 and f"{made} draft referrals made" in page
     again = client.post(f"/plans/{plan_id}/apply", data={"csrf_token": token, "confirm": "1"})
     page = client.get(again.headers["Location"]).get_data(as_text=True)
-    assert "0 draft referrals made" in page and "has an open referral already (3)" in page
+    assert "0 draft referrals made" in page and "has an open referral (3)" in page
 
 
 def test_a_sweep_is_started_from_the_form_and_its_page_ranks_on_a_table_and_a_map(

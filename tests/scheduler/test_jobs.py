@@ -127,7 +127,7 @@ def job_events() -> list[str]:
 
 
 def slot_job(job_id="test-slot", func="record_call", minutes=5) -> Job:
-    return Job.every_minutes(job_id, f"tests.test_jobs:{func}", minutes=minutes)
+    return Job.every_minutes(job_id, f"tests.scheduler.test_jobs:{func}", minutes=minutes)
 
 
 # --- the registry -------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_the_registry(registered):
     unregister("test-slot")
     assert JOBS == []
     with pytest.raises(ValueError, match="module:function"):
-        Job("x", lambda zone: None, "tests.test_jobs.record_call", constant_period)
+        Job("x", lambda zone: None, "tests.scheduler.test_jobs.record_call", constant_period)
 
 
 APP_JOBS = ["certificate-date-rules", "referral_deadlines", "booking-expire-holds",
@@ -236,7 +236,7 @@ def test_a_stale_running_row_is_taken_over_and_a_fresh_one_is_not(app):
         ("2026-11-23T08:15", "done"), ("2026-11-23T08:20", "running")]
     assert len(CALLS) == 1
     # the staleness is the job's own (a job known to run long can say so)
-    patient = Job.every_minutes("test-stale", "tests.test_jobs:record_call",
+    patient = Job.every_minutes("test-stale", "tests.scheduler.test_jobs:record_call",
                                 stale_after=timedelta(hours=3))
     _running_row("test-stale", "2026-11-23T08:25", utcnow() - timedelta(hours=2))
     assert run_job(app, patient, NOW + timedelta(minutes=10)) == "skipped"
@@ -277,7 +277,7 @@ def test_missed_quarters():
 
 
 def test_catch_up_runs_each_missed_quarter_once_in_order(app, registered):
-    job = registered(Job.quarterly("test-quarterly", "tests.test_jobs:record_call"))
+    job = registered(Job.quarterly("test-quarterly", "tests.scheduler.test_jobs:record_call"))
     session = get_session()
     session.add(JobRun(job=job.id, period="2026-Q1", status="done", started_at=utcnow()))
     session.commit()
@@ -298,7 +298,7 @@ def test_catch_up_runs_each_missed_quarter_once_in_order(app, registered):
 
 
 def test_catch_up_stops_at_a_failure_so_the_next_start_retries_it(app):
-    job = Job.quarterly("test-quarterly-fail", "tests.test_jobs:failing_call")
+    job = Job.quarterly("test-quarterly-fail", "tests.scheduler.test_jobs:failing_call")
     session = get_session()
     session.add(JobRun(job=job.id, period="2026-Q1", status="done", started_at=utcnow()))
     session.commit()
@@ -314,7 +314,7 @@ def test_catch_up_stops_at_a_failure_so_the_next_start_retries_it(app):
 def test_the_scheduler_is_set_up_as_documented(app):
     from apscheduler.schedulers.base import BaseScheduler
 
-    quarterly = Job.quarterly("test-q", "tests.test_jobs:record_call")
+    quarterly = Job.quarterly("test-q", "tests.scheduler.test_jobs:record_call")
     scheduler = build_scheduler(app, [slot_job(), quarterly])
     assert scheduler.timezone == SHANGHAI
     BaseScheduler.start(scheduler, paused=True)  # adds the jobs without BlockingScheduler's loop
@@ -350,7 +350,8 @@ def cli(app, *args):
 
 
 def test_scheduler_once_runs_the_registered_jobs(app, registered):
-    registered(Job("test-cli", lambda zone: None, "tests.test_jobs:record_call", constant_period))
+    registered(Job("test-cli", lambda zone: None, "tests.scheduler.test_jobs:record_call",
+                   constant_period))
     result = cli(app, "scheduler", "--once")
     assert result.exit_code == 0, result.output
     assert "1 job(s): test-cli" in result.output
@@ -362,7 +363,7 @@ def test_scheduler_once_runs_the_registered_jobs(app, registered):
 
 
 def test_scheduler_once_exits_1_when_a_job_failed(app, registered):
-    registered(Job("test-cli-fail", lambda zone: None, "tests.test_jobs:failing_call",
+    registered(Job("test-cli-fail", lambda zone: None, "tests.scheduler.test_jobs:failing_call",
                    constant_period))
     FAIL.set()
     result = cli(app, "scheduler", "--once")
@@ -371,7 +372,8 @@ def test_scheduler_once_exits_1_when_a_job_failed(app, registered):
 
 
 def test_scheduler_once_exits_3_when_another_scheduler_holds_the_lock(app, registered):
-    registered(Job("test-cli", lambda zone: None, "tests.test_jobs:record_call", constant_period))
+    registered(Job("test-cli", lambda zone: None, "tests.scheduler.test_jobs:record_call",
+                   constant_period))
     lock = SchedulerLock(app.extensions["rehab_engine"])
     assert lock.acquire()
     try:

@@ -19,7 +19,7 @@ from solver.solve import solve
 from tests.planning_helpers import waiting_list
 from tests.solver.builders import case, document, facility
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def small(policy: dict, priority: str = "standard") -> dict:
