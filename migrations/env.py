@@ -7,6 +7,7 @@ from alembic import context
 from rehab_net import policy as _policy  # noqa: F401  (registers the tables)
 from rehab_net.auth import models as _auth  # noqa: F401
 from rehab_net.booking import models as _booking  # noqa: F401
+from rehab_net.catalogue import models as _catalogue  # noqa: F401
 from rehab_net.certificates import models as _certificates  # noqa: F401
 from rehab_net.config import Config
 from rehab_net.db import Base, make_engine

@@ -55,6 +55,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from rehab_net import (
         auth,
         booking,
+        catalogue,
         certificates,
         coverage,
         network,
@@ -69,8 +70,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     # Each module registers its blueprints, commands, scheduler jobs and the permissions of its
     # endpoints; in the order of the layers (tests/test_import_order.py), which is also the order
     # of the API's tags and paths in the OpenAPI description.
-    for module in (network, auth, people, certificates, referrals, booking, planning, reports,
-                   coverage, overview, pages):
+    for module in (network, auth, people, certificates, referrals, booking, catalogue, planning,
+                   reports, coverage, overview, pages):
         module.init_app(app, api)
     # The API takes bearer tokens only, never the session cookie: CSRF cannot apply.
     for blueprint in app.blueprints.values():

@@ -218,6 +218,21 @@ def import_certificates(paths):
     _report(_run_import([_certificates_step(paths)]))
 
 
+def _catalogue_step(paths):
+    from rehab_net.catalogue import importer
+
+    return (lambda s: importer.validate(s, paths)), importer.write
+
+
+@import_.command(name="catalogue")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def import_catalogue(paths):
+    """catalogue.csv (versions of the service catalogue), catalogue_services.csv (which
+    services deliver its items); files or a directory, after the network."""
+    _report(_run_import([_catalogue_step(paths)]))
+
+
 @main.command(name="load-sample")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has facilities.")
 @click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -225,7 +240,8 @@ def import_certificates(paths):
 @with_appcontext
 def load_sample(if_empty: bool, directory: Path):
     """Load the synthetic sample region (Hulunbuir) in one transaction: the network, the people,
-    and (when the directory has them) its practitioners, schedules, slots and activity."""
+    and (when the directory has them) the service catalogue, its practitioners, schedules,
+    slots and activity, and certificates."""
     from sqlalchemy import func, select
 
     from rehab_net import sample_activity
@@ -237,6 +253,10 @@ def load_sample(if_empty: bool, directory: Path):
         return
     started = time.perf_counter()
     steps = [_network_step([directory]), _people_step([directory])]
+    catalogue = [directory / n for n in ("catalogue.csv", "catalogue_services.csv")
+                 if (directory / n).exists()]
+    if catalogue:  # the service catalogue and the services' items (docs/catalogue.md)
+        steps.append(_catalogue_step(catalogue))
     if sample_activity.present(directory):  # the sample's own files (sample_network/activity.py)
         steps.append(_activity_step(directory))
     if (directory / "certificates.csv").exists():  # a few certificates (docs/certificates.md)

@@ -190,3 +190,23 @@ LABELS.update({
     # course statuses (booking/states.py; completed and cancelled are labelled above)
     "active": _lp("course status", "Running"),
 })
+
+# The national basic rehabilitation service catalogue (rehab_net/catalogue, docs/catalogue.md):
+# its two parts by age, its seven categories (psychiatric is `mental`, GB/T 26341 category 6;
+# autism its own programme category), the kinds of its items, the dose rules an item may have,
+# and what the comparison with what was delivered finds.
+CATALOGUE_PARTS = ("0-6", "7+")
+CATALOGUE_CATEGORIES = ("vision", "hearing", "speech", "physical", "intellectual", "mental",
+                        "autism")
+CATALOGUE_KINDS = ("training", "device_fitting", "surgery", "medication", "nursing",
+                   "assessment")
+DOSE_RULES = ("once", "times_per_year", "months_per_year", "weekly_for_weeks")
+DOSE_STATUSES = ("met", "due", "overdue", "missed")
+
+LABELS.update({
+    "0-6": _l("Children aged 0-6"), "7+": _l("Aged 7 and over"),
+    "medication": _l("Medication"), "nursing": _l("Nursing / day care"),
+    "met": _lp("catalogue", "Met"), "due": _lp("catalogue", "Due"),
+    "overdue": _lp("catalogue", "Overdue"),
+    "missed": _lp("catalogue", "Cannot be met this year or broken off"),
+})

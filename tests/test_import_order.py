@@ -40,6 +40,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("referrals", {"referrals"}),
     # Booking books accepted referrals.
     ("booking", {"booking"}),
+    # The service catalogue compares attended appointments (booking) with its items' rules.
+    ("catalogue", {"catalogue"}),
     # Planning reads referrals (the demand of a plan) and booking (placements and the places
     # the schedules offer: one capacity truth).
     ("planning", {"planning"}),

@@ -55,6 +55,15 @@ def world(session):
                            guardian_name="乌兰", resident_id=make_resident_id(
                                "150702", date(2022, 3, 3), 8))
     create_case(session, person, code="KLANG")
+    # a catalogue item for the case's service: the case page's catalogue section has a row
+    from rehab_net.catalogue.models import CatalogueItem, CatalogueService, CatalogueVersion
+
+    version = CatalogueVersion(code="2026", effective_from=date(2026, 1, 1))
+    session.add_all([version, CatalogueItem(
+        version=version, code="C-AUT-TRAIN", part="0-6", category="autism", kind="training",
+        name_zh="孤独症儿童康复训练", name_en="Autism intervention training", min_age=0,
+        max_age=6, categories="autism", rule="months_per_year", amount=10, cycle_months=12),
+        CatalogueService(service_id=r["autism_training"].id, item_code="C-AUT-TRAIN")])
     from rehab_net.certificates import operations as certificates
 
     certificates.issue(session, {"person_code": "PLANG", "category": "autism", "grade": 2,

@@ -28,8 +28,8 @@ from tests.responses import csrf_token, idempotency_key
 ROOT = Path(rehab_net.__file__).parent
 ZH_PO = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-PACKAGES = ("auth", "booking", "certificates", "coverage", "network", "people", "planning",
-            "referrals", "reports")
+PACKAGES = ("auth", "booking", "catalogue", "certificates", "coverage", "network", "people",
+            "planning", "referrals", "reports")
 CODE = re.compile(r"^[a-z_]+\.[a-z_]+$")
 # Calls whose first string argument is a code (field_error: the second).
 RAISERS = {"DomainError", "Forbidden", "NotFound", "Conflict", "Invalid", "PreconditionFailed",

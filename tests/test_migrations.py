@@ -210,3 +210,32 @@ def test_0013_certificates_one_in_force_per_person_and_downgrade_drops_them(empt
         conn.execute(insert, {"code": "C3", "state": "frozen"})
     migrate.downgrade(empty_engine, "3f8a6d1c2b94")
     assert not {"certificate", "certificate_event"} & tables(empty_engine)
+
+
+def test_0015_catalogue_checks_its_rules_and_downgrade_drops_it(empty_engine):
+    """The catalogue tables come with their CHECK constraints (part, rule, amount, ages) and one
+    item code per version on both databases, and go again on the way down to 0013."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    migrate.upgrade(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO catalogue_version (id, code, effective_from, created_at) "
+                          "VALUES (1, '2026', '2026-01-01', '2026-01-01')"))
+    insert = text("INSERT INTO catalogue_item (version_id, code, part, category, kind, name_zh, "
+                  "name_en, min_age, max_age, categories, rule, amount) VALUES (1, :code, "
+                  ":part, 'hearing', 'training', '听', 'AVT', 0, :max_age, 'hearing', :rule, "
+                  ":amount)")
+    good = {"code": "C-HEAR-AVT", "part": "0-6", "max_age": 6, "rule": "months_per_year",
+            "amount": 10}
+    with empty_engine.begin() as conn:
+        conn.execute(insert, good)
+    for bad in ({"code": "C-HEAR-AVT"}, {"code": "X1", "part": "0-7"},
+                {"code": "X2", "rule": "fortnightly"}, {"code": "X3", "amount": 0},
+                {"code": "X4", "max_age": -1}):
+        with pytest.raises(IntegrityError), empty_engine.begin() as conn:
+            conn.execute(insert, good | bad)
+    migrate.downgrade(empty_engine, "8c4e2a7d5f19")
+    assert not {"catalogue_version", "catalogue_item", "catalogue_service"} & tables(empty_engine)
+    migrate.upgrade(empty_engine)
+    assert "catalogue_item" in tables(empty_engine)

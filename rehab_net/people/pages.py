@@ -54,6 +54,17 @@ def add_person_section(name: str, render: Callable[[object, Person, bool], str])
     _PERSON_SECTIONS[name] = render
 
 
+# name -> render(session, case) -> HTML: the sections modules above people add to the case page
+# (the catalogue's items against what was delivered), registered the same way.
+_CASE_SECTIONS: dict[str, Callable[[object, Case], str]] = {}
+
+
+def add_case_section(name: str, render: Callable[[object, Case], str]) -> None:
+    """Show ``render(session, case)`` (safe HTML) on the case page, after its facts, in the
+    order of registration (the case's read is audited by the page)."""
+    _CASE_SECTIONS[name] = render
+
+
 @bp.app_template_global()
 def priority_of(case: Case) -> str:
     p = case.person
@@ -165,7 +176,9 @@ def case(code: str):
     session = get_session()
     c = ops.get_case(session, code, scope=scope("case.read"))
     audit.record_read(session, "case", c.code)
+    sections = [render(session, c) for render in _CASE_SECTIONS.values()]
     return render_template("people/case.html", c=c, mask=mask, mask_name=mask_name,
+                           sections=sections,
                            can_read_person=scope("person.read").covers(
                                session, c.person.home_region_id))
 

@@ -1,0 +1,1 @@
+"""Tests of rehab_net/catalogue/."""
