@@ -25,14 +25,8 @@ from rehab_net.people.models import Person
 # --- reading ------------------------------------------------------------------------------------
 def get_certificate(session: Session, code: str, *, scope: Scope | None = None) -> Certificate:
     """A certificate; with a scope, one whose holder lives outside it is 'not found'."""
-    stmt = select(Certificate).where(Certificate.code == code)
-    if scope is not None:
-        stmt = stmt.join(Person, Certificate.person_id == Person.id).where(
-            scope.person_filter(Person.id, Person.home_region_id))
-    found = session.scalar(stmt)
-    if found is None:
-        raise NotFound("certificate.not_found", code=code)
-    return found
+    return people.get_held(session, Certificate, code, scope=scope,
+                           not_found="certificate.not_found")
 
 
 def list_certificates(session: Session, *, state=None, region=None, person=None,

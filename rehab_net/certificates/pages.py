@@ -129,6 +129,18 @@ def certificate(code: str):
     return _certificate_page(code, open_step=step_name or None)
 
 
+def _form_day(form: dict, field: str, errors: dict[str, str]):
+    """The day typed in ``form[field]``, today when left blank; a wrong one goes to ``errors``
+    (the answer is then today, unused: the form is shown again)."""
+    if not form[field]:
+        return today()
+    try:
+        return form_date(form[field])
+    except ValueError as exc:
+        errors[field] = str(exc)
+        return today()
+
+
 def _form_errors(exc: DomainError) -> dict[str, str]:
     if isinstance(exc, Invalid) and exc.errors:
         return {e["field"]: translate(e["rule"]) for e in exc.errors}
@@ -142,12 +154,7 @@ def step(code: str, step_name: str):
     cert = ops.get_certificate(session, code, scope=scope("certificate.write"))
     form = {k: request.form.get(k, "").strip() for k in ("on", "reason", "category", "grade")}
     errors: dict[str, str] = {}
-    on = today()
-    if form["on"]:
-        try:
-            on = form_date(form["on"])
-        except ValueError as exc:
-            errors["on"] = str(exc)
+    on = _form_day(form, "on", errors)
     if step_name == "cancel" and not form["reason"]:
         errors["reason"] = _("Give the reason for cancelling.")
     if form["category"] and form["category"] not in CATEGORIES:
@@ -209,12 +216,7 @@ def new_certificate():
         errors["category"] = _("Choose the disability category.")
     if form["grade"] not in ("1", "2", "3", "4"):
         errors["grade"] = _("Choose the grade (1-4).")
-    issued_on = today()
-    if form["issued_on"]:
-        try:
-            issued_on = form_date(form["issued_on"])
-        except ValueError as exc:
-            errors["issued_on"] = str(exc)
+    issued_on = _form_day(form, "issued_on", errors)
     if not errors:
         try:
             cert = ops.issue(session, {"person_code": form["person_code"],

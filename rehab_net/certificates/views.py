@@ -77,12 +77,15 @@ class CertificateItem(MethodView):
         return cert
 
 
-def _step(code: str, act):
-    """Run one step on a certificate the caller may change (404 outside their area); the answer
-    is the certificate in force after it (the new one after a reissue or renewal)."""
+def _step(code: str, data: dict, act, **fields):
+    """Run one step on a certificate the caller may change (404 outside their area), dated
+    ``on`` or today; the answer is the certificate in force after it (the new one after a
+    reissue or renewal)."""
     session = get_session()
     cert = ops.get_certificate(session, code, scope=scope("certificate.write"))
-    result = act(session, cert, today=today(), now=utcnow())
+    now_today = today()
+    result = act(session, cert, on=data.get("on") or now_today, today=now_today, now=utcnow(),
+                 **fields)
     session.flush()
     return result
 
@@ -94,8 +97,7 @@ class Reissue(MethodView):
     def post(self, data, code):
         """Reissue a lost or damaged certificate: the next suffix (B1, B2 ...), the same
         validity; the old one is cancelled (replaced)."""
-        return _step(code, lambda se, c, **kw: ops.reissue(
-            se, c, on=data.get("on") or kw["today"], reason=data.get("reason"), **kw))
+        return _step(code, data, ops.reissue, reason=data.get("reason"))
 
 
 @blp.route("/certificates/<code>/renew")
@@ -105,9 +107,8 @@ class Renew(MethodView):
     def post(self, data, code):
         """Renew: a new certificate valid 10 years from ``on`` (from 90 days before the end of
         validity, or once expired); a re-assessment may change category or grade."""
-        return _step(code, lambda se, c, **kw: ops.renew(
-            se, c, on=data.get("on") or kw["today"], category=data.get("category"),
-            grade=data.get("grade"), **kw))
+        return _step(code, data, ops.renew, category=data.get("category"),
+                     grade=data.get("grade"))
 
 
 @blp.route("/certificates/<code>/move-out")
@@ -117,8 +118,7 @@ class MoveOut(MethodView):
     def post(self, data, code):
         """The holder moved out of the region on ``on``: frozen 6 months later unless
         transferred."""
-        return _step(code, lambda se, c, **kw: ops.record_move_out(
-            se, c, on=data.get("on") or kw["today"], **kw))
+        return _step(code, data, ops.record_move_out)
 
 
 @blp.route("/certificates/<code>/transfer")
@@ -128,8 +128,7 @@ class Transfer(MethodView):
     def post(self, data, code):
         """The certificate was transferred to the holder's new place: no freeze; a frozen one is
         unfrozen."""
-        return _step(code, lambda se, c, **kw: ops.transfer(
-            se, c, on=data.get("on") or kw["today"], **kw))
+        return _step(code, data, ops.transfer)
 
 
 @blp.route("/certificates/<code>/cancel")
@@ -138,5 +137,4 @@ class Cancel(MethodView):
     @blp.response(200, s.CertificateSchema)
     def post(self, data, code):
         """Cancel a certificate in force by hand, with the reason."""
-        return _step(code, lambda se, c, **kw: ops.cancel(
-            se, c, on=data.get("on") or kw["today"], reason=data["reason"], **kw))
+        return _step(code, data, ops.cancel, reason=data["reason"])

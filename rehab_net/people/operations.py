@@ -32,15 +32,22 @@ def get_person(session: Session, code: str, *, scope: Scope | None = None) -> Pe
     return person
 
 
-def get_case(session: Session, code: str, *, scope: Scope | None = None) -> Case:
-    stmt = select(Case).where(Case.code == code)
+def get_held(session: Session, model, code: str, *, scope: Scope | None, not_found: str):
+    """A row that belongs to a person (a case, a certificate: ``model`` has ``code`` and
+    ``person_id``) by its code; with a scope, one whose person lives outside it is 'not found'
+    (the ``not_found`` code), like get_person."""
+    stmt = select(model).where(model.code == code)
     if scope is not None:
-        stmt = stmt.join(Person, Case.person_id == Person.id).where(
+        stmt = stmt.join(Person, model.person_id == Person.id).where(
             scope.person_filter(Person.id, Person.home_region_id))
-    case = session.scalar(stmt)
-    if case is None:
-        raise NotFound("case.not_found", code=code)
-    return case
+    found = session.scalar(stmt)
+    if found is None:
+        raise NotFound(not_found, code=code)
+    return found
+
+
+def get_case(session: Session, code: str, *, scope: Scope | None = None) -> Case:
+    return get_held(session, Case, code, scope=scope, not_found="case.not_found")
 
 
 def priority_expression(on: date):
