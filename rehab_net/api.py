@@ -5,6 +5,8 @@ from __future__ import annotations
 import flask_smorest
 from webargs.flaskparser import FlaskParser
 
+from rehab_net.db import get_session
+
 
 class ArgumentsParser(FlaskParser):
     # webargs drops unknown query parameters whatever the schema says; docs/api.md promises a
@@ -25,3 +27,14 @@ class Blueprint(flask_smorest.Blueprint):
             for status in doc_info.get("success_status_codes", []):
                 self._document_pagination_metadata(spec, doc["responses"][status])
         return doc
+
+    def update_checked(self, row, schema, update, data: dict, **kw):
+        """A PATCH's (or PUT's) common end: refuse a stale If-Match (flask-smorest's 412/428),
+        apply ``update(session, row, data, **kw)`` and flush, so the answer and its ETag show the
+        row as the database has it now."""
+        session = get_session()
+        self.check_etag(row, schema)
+        update(session, row, data, **kw)
+        session.flush()
+        return row
+

@@ -49,3 +49,11 @@ def query_ref(session: Session, getter, code: str, name: str):
         return getter(session, code)
     except NotFound:
         raise field_error(name, "request.code_unknown", location="query", code=code) from None
+
+
+def query_refs(session: Session, args, **getters) -> dict:
+    """The code filters present in ``args`` (name=getter), each resolved with query_ref; an
+    absent one is left out, so the list operation's default (no filter) applies."""
+    return {name: query_ref(session, getter, args[name], name)
+            for name, getter in getters.items() if name in args}
+

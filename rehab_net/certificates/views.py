@@ -12,7 +12,7 @@ from rehab_net.certificates import schemas as s
 from rehab_net.certificates.models import Certificate
 from rehab_net.clock import today
 from rehab_net.db import get_session, utcnow
-from rehab_net.listing import apply_sort, page_of, query_ref
+from rehab_net.listing import apply_sort, page_of, query_refs
 from rehab_net.network import operations as network
 from rehab_net.people import operations as people
 
@@ -39,14 +39,11 @@ class Certificates(MethodView):
         """List certificates (numbers masked): by state, holder's region, holder, or due for
         renewal."""
         session = get_session()
-        region = (query_ref(session, network.get_region, args["region"], "region")
-                  if "region" in args else None)
-        person = (query_ref(session, lambda se, c: people.get_person(
-            se, c, scope=scope("person.read")), args["person"], "person")
-                  if "person" in args else None)
-        stmt = ops.list_certificates(session, state=args.get("state"), region=region,
-                                     person=person, scope=scope("person.read"),
-                                     renewal_due_by=today() if args.get("renewal_due") else None)
+        refs = query_refs(session, args, region=network.get_region, person=lambda se, c:
+                          people.get_person(se, c, scope=scope("person.read")))
+        stmt = ops.list_certificates(session, state=args.get("state"), scope=scope("person.read"),
+                                     renewal_due_by=today() if args.get("renewal_due") else None,
+                                     **refs)
         stmt = apply_sort(stmt, args.get("sort"), {
             "code": Certificate.code, "valid_until": Certificate.valid_until,
             "issued_on": Certificate.issued_on, "state": Certificate.state}, (Certificate.code,))

@@ -8,7 +8,7 @@ from rehab_net.api import Blueprint
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import Forbidden
-from rehab_net.listing import apply_sort, page_of, query_ref
+from rehab_net.listing import apply_sort, page_of, query_ref, query_refs
 from rehab_net.network import operations as ops
 from rehab_net.network import schemas as s
 from rehab_net.network.models import Facility, Region, Service
@@ -40,6 +40,21 @@ def _may_write(session, region_id: int | None = None) -> None:
                     else "network.whole_network_only")
 
 
+def _create(create, data: dict, region_id: int | None = None):
+    """Add a row the caller may write (see _may_write) and flush, so the answer has its id."""
+    session = get_session()
+    _may_write(session, region_id)
+    row = create(session, data)
+    session.flush()
+    return row
+
+
+def _change_shared(row, schema, update, data: dict):
+    """Change a region or a service (shared by the whole network: see _may_write)."""
+    _may_write(get_session())
+    return blp.update_checked(row, schema, update, data)
+
+
 @blp.route("/regions")
 class Regions(MethodView):
     @blp.arguments(s.RegionListArgs, location="query")
@@ -47,9 +62,8 @@ class Regions(MethodView):
     @blp.paginate()
     def get(self, args, pagination_parameters):
         """List regions (filter by level, parent, name)."""
-        parent = (query_ref(get_session(), ops.get_region, args["parent"], "parent")
-                  if "parent" in args else None)
-        stmt = ops.list_regions(level=args.get("level"), parent=parent, q=args.get("q"))
+        stmt = ops.list_regions(level=args.get("level"), q=args.get("q"),
+                                **query_refs(get_session(), args, parent=ops.get_region))
         stmt = apply_sort(stmt, args.get("sort"), {
             "code": Region.code, "name_zh": Region.name_zh, "name_en": Region.name_en,
             "level": Region.level}, (Region.code,))
@@ -59,11 +73,7 @@ class Regions(MethodView):
     @blp.response(201, s.RegionSchema)
     def post(self, data):
         """Add a region."""
-        session = get_session()
-        _may_write(session)
-        region = ops.create_region(session, data)
-        session.flush()
-        return region
+        return _create(ops.create_region, data)
 
 
 @blp.route("/regions/<code>")
@@ -79,13 +89,8 @@ class RegionItem(MethodView):
     @blp.response(200, s.RegionSchema)
     def patch(self, data, code):
         """Change a region (If-Match required)."""
-        session = get_session()
-        region = ops.get_region(session, code)
-        _may_write(session)
-        blp.check_etag(region, s.RegionSchema)
-        ops.update_region(session, region, data)
-        session.flush()
-        return region
+        return _change_shared(ops.get_region(get_session(), code), s.RegionSchema,
+                              ops.update_region, data)
 
 
 # --- facilities ---------------------------------------------------------------------------------
@@ -101,13 +106,10 @@ class Facilities(MethodView):
     def get(self, args, pagination_parameters):
         """List facilities (filter by tier, region subtree, status, designation, service)."""
         session = get_session()
-        region = (query_ref(get_session(), ops.get_region, args["region"], "region")
-                  if "region" in args else None)
-        service = (query_ref(get_session(), ops.get_service, args["service"], "service")
-                   if "service" in args else None)
-        stmt = ops.list_facilities(session, tier=args.get("tier"), region=region,
-                                   status=args.get("status"), designated=args.get("designated"),
-                                   service=service, q=args.get("q"))
+        stmt = ops.list_facilities(session, tier=args.get("tier"), status=args.get("status"),
+                                   designated=args.get("designated"), q=args.get("q"),
+                                   **query_refs(session, args, region=ops.get_region,
+                                                service=ops.get_service))
         stmt = apply_sort(stmt, args.get("sort"), FACILITY_SORTS, (Facility.code,))
         return page_of(session, stmt, pagination_parameters)
 
@@ -117,10 +119,7 @@ class Facilities(MethodView):
         """Add a facility."""
         session = get_session()
         region = ops._reference(session, ops.get_region, data["region_code"], "region_code")
-        _may_write(session, region.id)
-        facility = ops.create_facility(session, data)
-        session.flush()
-        return facility
+        return _create(ops.create_facility, data, region.id)
 
 
 @blp.route("/facilities/<code>")
@@ -142,10 +141,7 @@ class FacilityItem(MethodView):
         if "region_code" in data:
             moved_to = ops._reference(session, ops.get_region, data["region_code"], "region_code")
             _may_write(session, moved_to.id)
-        blp.check_etag(facility, s.FacilitySchema)
-        ops.update_facility(session, facility, data)
-        session.flush()
-        return facility
+        return blp.update_checked(facility, s.FacilitySchema, ops.update_facility, data)
 
 
 @blp.route("/facilities/<code>/capacities")
@@ -203,11 +199,7 @@ class Services(MethodView):
     @blp.response(201, s.ServiceSchema)
     def post(self, data):
         """Add a service; its code is <category>_<kind>."""
-        session = get_session()
-        _may_write(session)
-        service = ops.create_service(session, data)
-        session.flush()
-        return service
+        return _create(ops.create_service, data)
 
 
 @blp.route("/services/<code>")
@@ -223,11 +215,6 @@ class ServiceItem(MethodView):
     @blp.response(200, s.ServiceSchema)
     def patch(self, data, code):
         """Change a service (If-Match required)."""
-        session = get_session()
-        service = ops.get_service(session, code)
-        _may_write(session)
-        blp.check_etag(service, s.ServiceSchema)
-        ops.update_service(session, service, data)
-        session.flush()
-        return service
+        return _change_shared(ops.get_service(get_session(), code), s.ServiceSchema,
+                              ops.update_service, data)
 

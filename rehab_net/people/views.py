@@ -11,7 +11,7 @@ from rehab_net.auth.schemas import RevealSchema
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import NotFound
-from rehab_net.listing import apply_sort, page_of, query_ref
+from rehab_net.listing import apply_sort, page_of, query_refs
 from rehab_net.network import operations as network
 from rehab_net.people import operations as ops
 from rehab_net.people import schemas as s
@@ -37,6 +37,14 @@ def _filters(args: dict) -> dict:
     return {k: str(v) for k, v in args.items() if v not in (None, "")}
 
 
+def _read(getter, what: str, code: str):
+    """One person or case the caller may read (404 outside their area); the read is audited."""
+    session = get_session()
+    row = getter(session, code, scope=scope(f"{what}.read"))
+    audit.record_read(session, what, row.code)
+    return row
+
+
 @blp.route("/persons")
 class Persons(MethodView):
     @blp.arguments(s.PersonListArgs, location="query")
@@ -45,11 +53,10 @@ class Persons(MethodView):
     def get(self, args, pagination_parameters):
         """List persons (identifiers masked, names surname only)."""
         session = get_session()
-        region = (query_ref(get_session(), network.get_region, args["region"], "region")
-                  if "region" in args else None)
-        stmt = ops.list_persons(session, region=region, poverty_status=args.get("poverty_status"),
+        stmt = ops.list_persons(session, poverty_status=args.get("poverty_status"),
                                 sex=args.get("sex"), born_after=args.get("born_after"),
-                                born_before=args.get("born_before"), scope=scope("person.read"))
+                                born_before=args.get("born_before"), scope=scope("person.read"),
+                                **query_refs(session, args, region=network.get_region))
         stmt = apply_sort(stmt, args.get("sort"), {"code": Person.code,
                           "birth_date": Person.birth_date}, (Person.code,))
         persons = page_of(session, stmt, pagination_parameters)
@@ -88,10 +95,7 @@ class PersonItem(MethodView):
     @blp.response(200, s.PersonSchema)
     def get(self, code):
         """One person (the read is audited)."""
-        session = get_session()
-        person = ops.get_person(session, code, scope=scope("person.read"))
-        audit.record_read(session, "person", person.code)
-        return person
+        return _read(ops.get_person, "person", code)
 
     @blp.etag
     @blp.arguments(s.UpdatePersonSchema)
@@ -100,10 +104,8 @@ class PersonItem(MethodView):
         """Change a person (If-Match required)."""
         session = get_session()
         person = ops.get_person(session, code, scope=scope("person.write"))
-        blp.check_etag(person, s.PersonSchema)
-        ops.update_person(session, person, data, scope=scope("person.write"))
-        session.flush()
-        return person
+        return blp.update_checked(person, s.PersonSchema, ops.update_person, data,
+                                  scope=scope("person.write"))
 
 
 @blp.route("/cases")
@@ -117,12 +119,9 @@ class Cases(MethodView):
         on = today()
         # The person filter resolves within the reader's scope: a code of another area is as
         # unknown as a code that does not exist (same 422), so codes cannot be probed.
-        refs = {
-            "service": (network.get_service, "service"), "region": (network.get_region, "region"),
-            "person": (lambda se, c: ops.get_person(se, c, scope=scope("case.read")), "person"),
-        }
-        resolved = {k: query_ref(get_session(), g, args[k], n)
-                    for k, (g, n) in refs.items() if k in args}
+        resolved = query_refs(session, args, service=network.get_service,
+                              region=network.get_region, person=lambda se, c: ops.get_person(
+                                  se, c, scope=scope("case.read")))
         stmt = ops.list_cases(session, on=on, status=args.get("status"),
                               open_only=args.get("open", False), category=args.get("category"),
                               grade=args.get("grade"), priority=args.get("priority"),
@@ -150,10 +149,7 @@ class CaseItem(MethodView):
     @blp.response(200, s.CaseSchema)
     def get(self, code):
         """One case, with its derived priority class (the read is audited)."""
-        session = get_session()
-        case = ops.get_case(session, code, scope=scope("case.read"))
-        audit.record_read(session, "case", case.code)
-        return case
+        return _read(ops.get_case, "case", code)
 
     @blp.etag
     @blp.arguments(s.UpdateCaseSchema)
@@ -162,10 +158,7 @@ class CaseItem(MethodView):
         """Change a case: grade, service, status along the allowed transitions (If-Match)."""
         session = get_session()
         case = ops.get_case(session, code, scope=scope("case.write"))
-        blp.check_etag(case, s.CaseSchema)
-        ops.update_case(session, case, data, today=today())
-        session.flush()
-        return case
+        return blp.update_checked(case, s.CaseSchema, ops.update_case, data, today=today())
 
 
 @blp.route("/persons/<code>/reveal")

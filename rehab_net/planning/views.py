@@ -12,7 +12,7 @@ from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.db import get_session, transactional
 from rehab_net.errors import Conflict, NotFound, field_error
-from rehab_net.listing import apply_sort, page_of, query_ref
+from rehab_net.listing import apply_sort, page_of, query_refs
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
 from rehab_net.people.models import Case
@@ -62,12 +62,8 @@ class Policy(MethodView):
     @blp.response(200, s.PolicySchema)
     def put(self, data):
         """Replace the policy weights (every key; If-Match required)."""
-        session = get_session()
-        policy = current_policy(session)
-        blp.check_etag(policy, s.PolicySchema)
-        ops.update_policy(session, policy, data)
-        session.flush()
-        return policy
+        return blp.update_checked(current_policy(get_session()), s.PolicySchema,
+                                  ops.update_policy, data)
 
 
 # --- plans --------------------------------------------------------------------------------------
@@ -169,12 +165,8 @@ class ScenarioItem(MethodView):
     @blp.response(200, s.ScenarioSchema)
     def patch(self, data, scenario_id):
         """Edit a scenario (If-Match required); runs already queued keep their changes."""
-        session = get_session()
-        scenario = scenarios.get_scenario(session, scenario_id)
-        blp.check_etag(scenario, s.ScenarioSchema)
-        scenarios.update_scenario(session, scenario, data)
-        session.flush()
-        return scenario
+        return blp.update_checked(scenarios.get_scenario(get_session(), scenario_id),
+                                  s.ScenarioSchema, scenarios.update_scenario, data)
 
 
 @blp.route("/scenarios/<int:scenario_id>/copy")
@@ -272,16 +264,15 @@ class PlanAssignments(MethodView):
     @blp.paginate()
     def get(self, args, plan_id, pagination_parameters):
         """The plan's proposal for every case: a facility and start week, or why none."""
-        session = get_session()
-        plan = ops.get_plan(session, plan_id)
-        refs = _refs(session, args, facility=network.get_facility, service=network.get_service,
-                     district=network.get_region)
-        stmt = ops.list_assignments(plan, scope=scope("plan.read"), priority=args.get("priority"),
-                                    reason=args.get("reason"), placed=args.get("placed"), **refs)
-        stmt = apply_sort(stmt.join(Case, PlanAssignment.case_id == Case.id), args.get("sort"), {
+        def rows(plan, refs):
+            return ops.list_assignments(
+                plan, scope=scope("plan.read"), priority=args.get("priority"),
+                reason=args.get("reason"), placed=args.get("placed"), **refs,
+            ).join(Case, PlanAssignment.case_id == Case.id)
+
+        return _plan_rows(plan_id, args, pagination_parameters, rows, {
             "case": Case.code, "week": PlanAssignment.week, "road_km": PlanAssignment.road_km,
-            "priority": PlanAssignment.priority}, (Case.code,))
-        return page_of(session, stmt, pagination_parameters)
+            "priority": PlanAssignment.priority}, (Case.code,), district=network.get_region)
 
 
 @blp.route("/plans/<int:plan_id>/assignments/<case_code>/slots")
@@ -317,15 +308,11 @@ class PlanFacilities(MethodView):
     @blp.paginate()
     def get(self, args, plan_id, pagination_parameters):
         """Per facility and service: intakes proposed per week against the capacity."""
-        session = get_session()
-        plan = ops.get_plan(session, plan_id)
-        refs = _refs(session, args, facility=network.get_facility, service=network.get_service)
-        stmt = apply_sort(ops.list_loads(plan, tier=args.get("tier"), scope=scope("plan.read"),
-                                         **refs), args.get("sort"), {
+        return _plan_rows(plan_id, args, pagination_parameters, lambda plan, refs: ops.list_loads(
+            plan, tier=args.get("tier"), scope=scope("plan.read"), **refs), {
             "facility": Facility.code, "utilisation": PlanLoad.utilisation,
             "assigned": PlanLoad.assigned_total, "capacity": PlanLoad.capacity_total},
             (Facility.code, PlanLoad.service_id))
-        return page_of(session, stmt, pagination_parameters)
 
 
 @blp.route("/plans/<int:plan_id>/districts")
@@ -346,20 +333,30 @@ class PlanShadowPrices(MethodView):
     @blp.paginate()
     def get(self, args, plan_id, pagination_parameters):
         """Where one more intake place lowers the cost most: highest value first."""
-        session = get_session()
-        plan = ops.get_plan(session, plan_id)
-        refs = _refs(session, args, facility=network.get_facility, service=network.get_service)
-        stmt = apply_sort(ops.list_shadow_prices(plan, scope=scope("plan.read"), **refs),
-                          args.get("sort"), {
+        return _plan_rows(plan_id, args, pagination_parameters,
+                          lambda plan, refs: ops.list_shadow_prices(
+                              plan, scope=scope("plan.read"), **refs), {
             "value": PlanShadowPrice.value, "week": PlanShadowPrice.week,
             "facility": Facility.code}, (PlanShadowPrice.value.desc(),))
-        return page_of(session, stmt, pagination_parameters)
+
+
+def _plan_rows(plan_id: int, args: dict, pagination, rows, sorts: dict, default: tuple,
+               **getters):
+    """One page of a plan's rows (assignments, loads, shadow prices): ``rows(plan, refs)`` is
+    their select with the facility and service filters of the query (and any ``getters``)
+    resolved, sorted by ``sort`` among ``sorts``."""
+    session = get_session()
+    plan = ops.get_plan(session, plan_id)
+    refs = _refs(session, args, facility=network.get_facility, service=network.get_service,
+                 **getters)
+    return page_of(session, apply_sort(rows(plan, refs), args.get("sort"), sorts, default),
+                   pagination)
 
 
 def _refs(session, args: dict, **getters) -> dict:
-    """Resolve the code filters present in the query (an unknown code is a 422)."""
-    resolved = {name: query_ref(session, getter, args[name], name)
-                for name, getter in getters.items() if name in args}
+    """Resolve the code filters present in the query (an unknown code is a 422); a district
+    must be a district."""
+    resolved = query_refs(session, args, **getters)
     district = resolved.get("district")
     if district is not None and district.level != "district":
         raise field_error("district", "plan.not_district", location="query",
