@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import NoReturn
 
-from flask import Flask, Response, current_app, g, json, render_template, request
+from flask import Flask, Response, abort, current_app, g, json, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -36,6 +37,17 @@ def page_abort(status: int, text: str) -> NoReturn:
     err = default_exceptions[status](description=text)
     err.translated = True
     raise err
+
+
+@contextmanager
+def missing_is_404():
+    """``with missing_is_404(): ...``: a record named in a page's URL or form that is missing or
+    out of the viewer's reach (NotFound) is the plain 404 page (abort), not the domain error's
+    page."""
+    try:
+        yield
+    except NotFound:
+        abort(404)
 
 
 class DomainError(Exception):

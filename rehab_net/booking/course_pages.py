@@ -24,7 +24,7 @@ from rehab_net.booking.schedule_pages import (
 from rehab_net.booking.waitlist import weekdays_of
 from rehab_net.clock import today, zone
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import DomainError, NotFound
+from rehab_net.errors import DomainError, missing_is_404
 from rehab_net.masking import mask_name
 from rehab_net.referrals.operations import acting_facilities
 from rehab_net.vocab import DAY_PARTS, label
@@ -49,11 +49,9 @@ FIELDS = ("weekdays", "part", "start_time", "sessions_per_week", "weeks", "first
 
 
 def _referral_or_404(session, code: str):
-    try:
+    with missing_is_404():
         referral = get_referral(session, code, viewer=g.user)
         access.require_writable(g.user, referral.receiver_id, "referral")
-    except NotFound:
-        abort(404)
     return referral
 
 
@@ -159,10 +157,8 @@ def book(code: str):
 
 
 def _course_or_404(session, code):
-    try:
+    with missing_is_404():
         return courses.get_course(session, code, viewer=g.user)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/courses/<code>")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from flask import (
@@ -50,7 +49,7 @@ from rehab_net.booking.states import (
 from rehab_net.booking.views import decorate_entries, decorate_slots
 from rehab_net.clock import day_of, local_days, local_midnight, today, zone
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import DomainError, NotFound, page_abort
+from rehab_net.errors import DomainError, missing_is_404, page_abort
 from rehab_net.i18n import local_name
 from rehab_net.messages import code_of, params_of
 from rehab_net.network import operations as network
@@ -78,16 +77,6 @@ PERMISSIONS: dict[str, Rule] = {
     "booking_pages.day": "booking.read",
     "booking_pages.patients": "booking.read",
 }
-
-
-@contextmanager
-def _or_404():
-    """A record named in the URL or form that is missing or out of the viewer's reach: the plain
-    404 page (abort), not the domain error's page."""
-    try:
-        yield
-    except NotFound:
-        abort(404)
 
 
 def _render(template: str, **context):
@@ -211,32 +200,31 @@ def index():
                            practitioners=practitioners, today=today())
 
 
-@bp.get("/booking/facilities/<code>/week")
-def facility_week(code: str):
+def _week_page(endpoint: str, *, facility=None, practitioner=None):
+    """The week calendar (?start=) of one facility or one practitioner."""
     session = get_session()
-    with _or_404():
-        facility = network.get_facility(session, code)
     monday = week_start(request.args.get("start"))
     first, last = week_bounds(monday)
-    slots = decorate_slots(session, _slots_between(session, first, last,
-                                                   facility_id=facility.id), utcnow())
-    return _render("booking/week.html", facility=facility, practitioner=None,
-                           grid=week_grid(slots, monday), nav=week_nav(monday),
-                           endpoint="booking_pages.facility_week", code=facility.code)
+    where = ({"facility_id": facility.id} if facility is not None
+             else {"practitioner_id": practitioner.id})
+    slots = decorate_slots(session, _slots_between(session, first, last, **where), utcnow())
+    return _render("booking/week.html", facility=facility, practitioner=practitioner,
+                   grid=week_grid(slots, monday), nav=week_nav(monday), endpoint=endpoint,
+                   code=(facility or practitioner).code)
+
+
+@bp.get("/booking/facilities/<code>/week")
+def facility_week(code: str):
+    with missing_is_404():
+        facility = network.get_facility(get_session(), code)
+    return _week_page("booking_pages.facility_week", facility=facility)
 
 
 @bp.get("/booking/practitioners/<code>/week")
 def practitioner_week(code: str):
-    session = get_session()
-    with _or_404():
-        practitioner = schedules.get_practitioner(session, code)
-    monday = week_start(request.args.get("start"))
-    first, last = week_bounds(monday)
-    slots = decorate_slots(session, _slots_between(session, first, last,
-                                                   practitioner_id=practitioner.id), utcnow())
-    return _render("booking/week.html", facility=None, practitioner=practitioner,
-                           grid=week_grid(slots, monday), nav=week_nav(monday),
-                           endpoint="booking_pages.practitioner_week", code=practitioner.code)
+    with missing_is_404():
+        practitioner = schedules.get_practitioner(get_session(), code)
+    return _week_page("booking_pages.practitioner_week", practitioner=practitioner)
 
 
 @bp.get("/booking/practitioners/<code>/calendar.ics")
@@ -244,7 +232,7 @@ def practitioner_ical(code: str):
     from rehab_net.booking.ical import practitioner_calendar
 
     session = get_session()
-    with _or_404():
+    with missing_is_404():
         practitioner = schedules.get_practitioner(session, code)
     return practitioner_calendar(session, practitioner, viewer=g.user, now=utcnow())
 
@@ -268,7 +256,7 @@ def slot(slot_id: int):
 
 # --- booking from a referral --------------------------------------------------------------------
 def _bookable_referral(session, code: str):
-    with _or_404():
+    with missing_is_404():
         referral = referrals.get_referral(session, code, viewer=g.user)
         access.require_writable(g.user, referral.receiver_id, "referral")
     return referral
@@ -276,7 +264,7 @@ def _bookable_referral(session, code: str):
 
 def _book_page(code: str, *, errors=None, status: int = 200, jump=None):
     session = get_session()
-    with _or_404():
+    with missing_is_404():
         referral = referrals.get_referral(session, code, viewer=g.user)
     mine = access.writable_facilities(g.user)
     can_book = mine is None or referral.receiver_id in mine
@@ -290,7 +278,7 @@ def _book_page(code: str, *, errors=None, status: int = 200, jump=None):
         service_id=referral.service_id) if s.starts_at > now], now)
     moving = None
     if request.values.get("reschedule"):
-        with _or_404():
+        with missing_is_404():
             moving = ops.get_appointment(session, appointment_id_of(
                 request.values["reschedule"][:16]), viewer=g.user)
         if moving.referral_id != referral.id:
@@ -413,7 +401,7 @@ def add_to_waitlist(code: str):
 
 # --- one appointment ----------------------------------------------------------------------------
 def _appointment_or_404(session, code: str) -> Appointment:
-    with _or_404():
+    with missing_is_404():
         return ops.get_appointment(session, appointment_id_of(code[:16]), viewer=g.user)
 
 
@@ -517,7 +505,7 @@ def waitlist():
 @bp.post("/booking/waitlist/<int:entry_id>/remove")
 def remove_from_waitlist(entry_id: int):
     session = get_session()
-    with _or_404():
+    with missing_is_404():
         entry = wl.get_entry(session, entry_id, viewer=g.user)
     reason = (request.form.get("reason") or "").strip()[:2000]
     if not reason:

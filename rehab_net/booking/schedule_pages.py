@@ -7,7 +7,6 @@ scope as the API (access.py): another facility's practitioner or rule answers 40
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 from flask import (
@@ -41,7 +40,7 @@ from rehab_net.booking.views import decorate_slots
 from rehab_net.clock import local_days, today, zone
 from rehab_net.csvimport import CODE
 from rehab_net.db import get_session, utcnow
-from rehab_net.errors import DomainError, NotFound
+from rehab_net.errors import DomainError, missing_is_404
 from rehab_net.messages import code_of, params_of, translate
 from rehab_net.network.models import Facility, Service
 from rehab_net.referrals import operations as referrals
@@ -70,14 +69,6 @@ TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 LIST_ROWS = 200
 SEARCH_ROWS = 50
 DEFAULT_KM = 30
-
-
-@contextmanager
-def _or_404():
-    try:
-        yield
-    except NotFound:
-        abort(404)
 
 
 def _render(template: str, status: int = 200, **context):
@@ -258,7 +249,7 @@ def _practitioners_page(session, mine, form, errors, status: int = 200):
 
 
 def _practitioner_or_404(session, code: str) -> Practitioner:
-    with _or_404():
+    with missing_is_404():
         practitioner = schedules.get_practitioner(session, code[:32])
         access.require_practitioner_writable(g.user, practitioner)
     return practitioner
@@ -488,7 +479,7 @@ def add_rule(code: str):
 
 
 def _rule_or_404(session, rule_id: int) -> ScheduleRule:
-    with _or_404():
+    with missing_is_404():
         rule = schedules.get_rule(session, rule_id, g.user)
         access.require_writable(g.user, rule.facility_id, "schedule rule")
     return rule
@@ -664,7 +655,7 @@ def delete_exception(exception_id: int):
     if found is None:
         abort(404)
     practitioner = found.practitioner
-    with _or_404():
+    with missing_is_404():
         schedules.delete_exception(session, found, principal=g.user, today=today(),
                                    now=utcnow())
     session.flush()
@@ -680,7 +671,7 @@ def delete_exception(exception_id: int):
 @bp.get("/referrals/<code>/availability")
 def availability(code: str):
     session = get_session()
-    with _or_404():
+    with missing_is_404():
         referral = referrals.get_referral(session, code[:32], viewer=g.user)
     mine = access.writable_facilities(g.user)
     if not (mine is None or referral.receiver_id in mine

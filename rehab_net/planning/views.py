@@ -87,12 +87,18 @@ class Plans(MethodView):
         "schema": {"type": "string"}}})
     def post(self, data):
         """Start a plan: queued now, run by a worker; poll the Location until it has finished."""
-        session = get_session()
-        with transactional(session):  # committed first: the worker must see the plan
-            plan = ops.create_plan(session, data or {}, today=today(),
-                                   default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        queue.submit(session, plan)
-        return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
+        return _queued(lambda session, **kw: ops.create_plan(session, data or {}, **kw))
+
+
+def _queued(create):
+    """Create a plan with ``create(session, today=, default_time_limit=)`` and queue it for a
+    worker: the answer is 202 with the plan's URL to poll."""
+    session = get_session()
+    with transactional(session):  # committed first: the worker must see the plan
+        plan = create(session, today=today(),
+                      default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
+    queue.submit(session, plan)
+    return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
 
 
 class _WithStaleness:
@@ -191,13 +197,8 @@ class ScenarioRun(MethodView):
     def post(self, data, scenario_id):
         """Solve the live network with the scenario's changes, in a worker (a plan whose figures
         are compared; the live data is never touched)."""
-        session = get_session()
-        with transactional(session):  # committed first: the worker must see the plan
-            plan = scenarios.run_scenario(
-                session, scenarios.get_scenario(session, scenario_id), data or {}, today=today(),
-                default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        queue.submit(session, plan)
-        return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
+        return _queued(lambda session, **kw: scenarios.run_scenario(
+            session, scenarios.get_scenario(session, scenario_id), data or {}, **kw))
 
 
 @blp.route("/scaleups")
@@ -209,13 +210,7 @@ class ScaleUps(MethodView):
         facility offering `service` (add_places), or a new station at every township
         (open_station), solving each exactly; the plan's kpis.scaleup holds the ranking and
         stats.progress shows how far it is."""
-        session = get_session()
-        with transactional(session):  # committed first: the worker must see the plan
-            plan = scenarios.start_scaleup(
-                session, data, today=today(),
-                default_time_limit=float(current_app.config["PLAN_TIME_LIMIT"]))
-        queue.submit(session, plan)
-        return plan, {"Location": url_for("planning.PlanItem", plan_id=plan.id)}
+        return _queued(lambda session, **kw: scenarios.start_scaleup(session, data, **kw))
 
 
 @blp.route("/plans/compare")
