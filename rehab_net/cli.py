@@ -5,6 +5,7 @@ slots and holidays (booking), plan, export-instance and solve (planning).
 Each command that writes commits once, at the end; an error rolls everything back."""
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -171,16 +172,41 @@ def _run_import(steps) -> dict[str, int]:
     return counts
 
 
-def _network_step(paths):
-    from rehab_net.network import importer
-
+def _step(module: str, paths, *, dated: bool = False):
+    """(validate, write) of rehab_net.<module>.importer for _run_import (imported when a command
+    runs, not at start); a dated importer validates against today."""
+    importer = importlib.import_module(f"rehab_net.{module}.importer")
+    if dated:
+        return (lambda s: importer.validate(s, paths, today=today())), importer.write
     return (lambda s: importer.validate(s, paths)), importer.write
 
 
-def _people_step(paths):
-    from rehab_net.people import importer
+def _network_step(paths):
+    return _step("network", paths)
 
-    return (lambda s: importer.validate(s, paths, today=today())), importer.write
+
+def _people_step(paths):
+    return _step("people", paths, dated=True)
+
+
+def _certificates_step(paths):
+    return _step("certificates", paths, dated=True)
+
+
+def _catalogue_step(paths):
+    return _step("catalogue", paths)
+
+
+def _import_command(name: str, step, help_text: str):
+    """`rehab-net import <name> PATHS...`: that one step in one transaction."""
+    @import_.command(name=name, help=help_text)
+    @click.argument("paths", nargs=-1, required=True,
+                    type=click.Path(exists=True, path_type=Path))
+    @with_appcontext
+    def command(paths):
+        _report(_run_import([step(paths)]))
+
+    return command
 
 
 @main.group(name="import")
@@ -188,49 +214,18 @@ def import_():
     """Import files in the documented format (docs/import-format.md); all-or-nothing."""
 
 
-@import_.command(name="network")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@with_appcontext
-def import_network(paths):
-    """regions.csv, facilities.csv, services.csv, capacities.csv (files or a directory)."""
-    _report(_run_import([_network_step(paths)]))
-
-
-@import_.command(name="people")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@with_appcontext
-def import_people(paths):
-    """persons.csv, cases.csv (files or a directory)."""
-    _report(_run_import([_people_step(paths)]))
-
-
-def _certificates_step(paths):
-    from rehab_net.certificates import importer
-
-    return (lambda s: importer.validate(s, paths, today=today())), importer.write
-
-
-@import_.command(name="certificates")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@with_appcontext
-def import_certificates(paths):
-    """certificates.csv (a file or a directory); states follow from the dates."""
-    _report(_run_import([_certificates_step(paths)]))
-
-
-def _catalogue_step(paths):
-    from rehab_net.catalogue import importer
-
-    return (lambda s: importer.validate(s, paths)), importer.write
-
-
-@import_.command(name="catalogue")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@with_appcontext
-def import_catalogue(paths):
-    """catalogue.csv (versions of the service catalogue), catalogue_services.csv (which
-    services deliver its items); files or a directory, after the network."""
-    _report(_run_import([_catalogue_step(paths)]))
+import_network = _import_command(
+    "network", _network_step,
+    "regions.csv, facilities.csv, services.csv, capacities.csv (files or a directory).")
+import_people = _import_command("people", _people_step,
+                                "persons.csv, cases.csv (files or a directory).")
+import_certificates = _import_command(
+    "certificates", _certificates_step,
+    "certificates.csv (a file or a directory); states follow from the dates.")
+import_catalogue = _import_command(
+    "catalogue", _catalogue_step,
+    "catalogue.csv (versions of the service catalogue), catalogue_services.csv (which services "
+    "deliver its items); files or a directory, after the network.")
 
 
 @main.command(name="load-sample")

@@ -127,17 +127,26 @@ def list_regions(*, level=None, parent=None, q=None):
     return stmt
 
 
+def _refuse_taken(session: Session, model, code: str, what: str) -> None:
+    """A code names one region, facility or service: a second is a 409 "<what>.exists"."""
+    if session.scalar(select(model.id).where(model.code == code)):
+        raise Conflict(f"{what}.exists", code=code)
+
+
+def _added(session: Session, row):
+    session.add(row)
+    session.flush()
+    return row
+
+
 def create_region(session: Session, data: dict) -> Region:
-    if session.scalar(select(Region.id).where(Region.code == data["code"])):
-        raise Conflict("region.exists", code=data["code"])
+    _refuse_taken(session, Region, data["code"], "region")
     parent = None
     if data.get("parent_code"):
         parent = _reference(session, get_region, data["parent_code"], "parent_code")
     _check_region_shape(data["level"], data["kind"], parent)
-    region = Region(**{k: v for k, v in data.items() if k != "parent_code"}, parent=parent)
-    session.add(region)
-    session.flush()
-    return region
+    return _added(session, Region(**{k: v for k, v in data.items() if k != "parent_code"},
+                                  parent=parent))
 
 
 def update_region(session: Session, region: Region, data: dict) -> Region:
@@ -182,13 +191,10 @@ def list_facilities(session: Session, *, tier=None, region=None, status=None, de
 
 
 def create_facility(session: Session, data: dict) -> Facility:
-    if session.scalar(select(Facility.id).where(Facility.code == data["code"])):
-        raise Conflict("facility.exists", code=data["code"])
+    _refuse_taken(session, Facility, data["code"], "facility")
     region = _reference(session, get_region, data["region_code"], "region_code")
-    facility = Facility(**{k: v for k, v in data.items() if k != "region_code"}, region=region)
-    session.add(facility)
-    session.flush()
-    return facility
+    return _added(session, Facility(**{k: v for k, v in data.items() if k != "region_code"},
+                                    region=region))
 
 
 def update_facility(session: Session, facility: Facility, data: dict) -> Facility:
@@ -212,12 +218,8 @@ def update_facility(session: Session, facility: Facility, data: dict) -> Facilit
 # --- services -----------------------------------------------------------------------------------
 def create_service(session: Session, data: dict) -> Service:
     code = f"{data['category']}_{data['kind']}"
-    if session.scalar(select(Service.id).where(Service.code == code)):
-        raise Conflict("service.exists", code=code)
-    service = Service(code=code, **data)
-    session.add(service)
-    session.flush()
-    return service
+    _refuse_taken(session, Service, code, "service")
+    return _added(session, Service(code=code, **data))
 
 
 def update_service(session: Session, service: Service, data: dict) -> Service:

@@ -341,29 +341,27 @@ def _facilities_in(scope: Scope | None):
     return true() if scope is None else scope.region_filter(Facility.region_id)
 
 
+def _facility_rows(model, plan: Plan, facility, service, scope: Scope | None):
+    """A plan's rows per facility and service (PlanLoad, PlanShadowPrice) in the reader's
+    scope, of one facility or service when given; Facility is joined for filters and sorts."""
+    stmt = (select(model).join(Facility, model.facility_id == Facility.id)
+            .where(model.plan_id == plan.id, _facilities_in(scope))
+            .options(joinedload(model.facility), joinedload(model.service)))
+    if facility is not None:
+        stmt = stmt.where(model.facility_id == facility.id)
+    if service is not None:
+        stmt = stmt.where(model.service_id == service.id)
+    return stmt
+
+
 def list_loads(plan: Plan, *, facility=None, service=None, tier=None,
                scope: Scope | None = None):
-    stmt = (select(PlanLoad).join(Facility, PlanLoad.facility_id == Facility.id)
-            .where(PlanLoad.plan_id == plan.id, _facilities_in(scope))
-            .options(joinedload(PlanLoad.facility), joinedload(PlanLoad.service)))
-    if facility is not None:
-        stmt = stmt.where(PlanLoad.facility_id == facility.id)
-    if service is not None:
-        stmt = stmt.where(PlanLoad.service_id == service.id)
-    if tier:
-        stmt = stmt.where(Facility.tier == tier)
-    return stmt
+    stmt = _facility_rows(PlanLoad, plan, facility, service, scope)
+    return stmt.where(Facility.tier == tier) if tier else stmt
 
 
 def list_shadow_prices(plan: Plan, *, facility=None, service=None, scope: Scope | None = None):
-    stmt = (select(PlanShadowPrice).join(Facility, PlanShadowPrice.facility_id == Facility.id)
-            .where(PlanShadowPrice.plan_id == plan.id, _facilities_in(scope))
-            .options(joinedload(PlanShadowPrice.facility), joinedload(PlanShadowPrice.service)))
-    if facility is not None:
-        stmt = stmt.where(PlanShadowPrice.facility_id == facility.id)
-    if service is not None:
-        stmt = stmt.where(PlanShadowPrice.service_id == service.id)
-    return stmt
+    return _facility_rows(PlanShadowPrice, plan, facility, service, scope)
 
 
 def district_summary(session: Session, plan: Plan, *, scope: Scope | None = None) -> list[dict]:

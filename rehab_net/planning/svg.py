@@ -71,6 +71,20 @@ def _nice_max(value: float) -> float:
     return 10 * power
 
 
+def _value_axis(x0: float, bar_width: float, top: float, axis_y: float, text_y: float,
+                top_value: float, fmt: Callable[[float], str]) -> list[str]:
+    """The value axis of a horizontal chart: gridlines at quarters of the rounded maximum, from
+    ``top`` down to ``axis_y``, each with its value at ``text_y``."""
+    out = []
+    for k in range(5):
+        x = x0 + bar_width * k / 4
+        out.append(f'<line x1="{_num(x)}" y1="{top - 4}" x2="{_num(x)}" y2="{_num(axis_y)}" '
+                   f'stroke="{GRID}" stroke-width="1"/>')
+        out.append(f'<text x="{_num(x)}" y="{_num(text_y)}" text-anchor="middle" '
+                   f'fill="{MUTED}">{escape(fmt(top_value * k / 4))}</text>')
+    return out
+
+
 # --- grouped bars -------------------------------------------------------------------------------
 def bar_chart(*, chart_id: str, title: str, desc: str,
               groups: Sequence[tuple[str, Sequence[float | None]]], series: Sequence[str],
@@ -88,14 +102,8 @@ def bar_chart(*, chart_id: str, title: str, desc: str,
     width = label_width + bar_width + value_room
     out = _open(chart_id, title, desc, width, height, "chart chart-bars")
     x0 = label_width
-    # the value axis: gridlines at quarters of the rounded maximum
     axis_y = height - 18
-    for k in range(5):
-        x = x0 + bar_width * k / 4
-        out.append(f'<line x1="{_num(x)}" y1="{top - 4}" x2="{_num(x)}" y2="{_num(axis_y)}" '
-                   f'stroke="{GRID}" stroke-width="1"/>')
-        out.append(f'<text x="{_num(x)}" y="{_num(axis_y + 13)}" text-anchor="middle" '
-                   f'fill="{MUTED}">{escape(fmt(top_value * k / 4))}</text>')
+    out += _value_axis(x0, bar_width, top, axis_y, axis_y + 13, top_value, fmt)
     y = top
     for label, values in groups:
         out.append(f'<text x="{x0 - 8}" y="{_num(y + group_h / 2 + 4)}" text-anchor="end" '
@@ -139,12 +147,7 @@ def range_chart(*, chart_id: str, title: str, desc: str,
     out = _open(chart_id, title, desc, width, height, "chart chart-ranges")
     x0 = label_width
     axis_y = height - 20
-    for k in range(5):
-        x = x0 + bar_width * k / 4
-        out.append(f'<line x1="{_num(x)}" y1="{top - 4}" x2="{_num(x)}" y2="{_num(axis_y)}" '
-                   f'stroke="{GRID}" stroke-width="1"/>')
-        out.append(f'<text x="{_num(x)}" y="{_num(axis_y + 14)}" text-anchor="middle" '
-                   f'fill="{MUTED}">{escape(fmt(top_value * k / 4))}</text>')
+    out += _value_axis(x0, bar_width, top, axis_y, axis_y + 14, top_value, fmt)
     for i, (label, median, p90) in enumerate(rows):
         y = top + i * row_h
         mid = y + row_h / 2
