@@ -1,6 +1,6 @@
 """Local time. Storage is UTC; ages, deadlines, working days, report quarters, the scheduler and
 the times on pages are read in one configured zone (TIMEZONE, REHAB_TIMEZONE; Asia/Shanghai by
-default), which `zone()` is the only place to ask for."""
+default), which `zone()` is the only place to ask for. And the one month arithmetic on dates."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -43,3 +43,15 @@ def today() -> date:
         if pinned:
             return pinned if isinstance(pinned, date) else date.fromisoformat(pinned)
     return datetime.now(zone()).date()
+
+
+def add_months(d: date, months: int) -> date:
+    """The same day ``months`` later; a day the month lacks becomes the 1st of the month after
+    (31 August + 6 months = 1 March), as 29 February + 1 year is 1 March (people.rules). The
+    certificates' transfer deadline and the catalogue's cycles and month ends use it."""
+    total = d.month - 1 + months
+    year, month = d.year + total // 12, total % 12 + 1
+    try:
+        return d.replace(year=year, month=month)
+    except ValueError:
+        return date(year + month // 12, month % 12 + 1, 1)

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from rehab_net.certificates.rules import add_months
+from rehab_net.clock import add_months
 from rehab_net.people.rules import add_years, age_on
 
 WEEK = timedelta(days=7)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rehab_net.certificates import messages as _messages  # noqa: F401 - registers the codes
+from rehab_net.clock import add_months
 from rehab_net.people.identifiers import (
     CERTIFICATE_CATEGORY_DIGIT,
     IdentifierError,
@@ -55,17 +56,6 @@ def check_holder(number: Number, resident_id: str) -> None:
 def category_digit(category: str) -> int:
     """A case category's digit on the certificate (DOMAIN.md: autism is certified as mental, 6)."""
     return CERTIFICATE_CATEGORY_DIGIT[category]
-
-
-def add_months(d: date, months: int) -> date:
-    """The same day ``months`` later; a day the month lacks becomes the 1st of the month after
-    (31 August + 6 months = 1 March), as 29 February + 1 year is 1 March (people.rules)."""
-    total = d.month - 1 + months
-    year, month = d.year + total // 12, total % 12 + 1
-    try:
-        return d.replace(year=year, month=month)
-    except ValueError:
-        return date(year + month // 12, month % 12 + 1, 1)
 
 
 def valid_until(issued_on: date) -> date:
