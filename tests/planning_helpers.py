@@ -1,16 +1,19 @@
 """Stand-ins for the optimiser, run in the worker's child process by tests that are about the
-plumbing (storing, crashes, cancelling), not about the optimisation; and a small waiting list.
-They must be importable by name: the child is spawned and imports them afresh."""
+plumbing (storing, crashes, cancelling), not about the optimisation; a small waiting list; and
+the set-up of the RQ tests (an app on a real Redis, a `rehab-net worker` process).
+The solvers must be importable by name: the child is spawned and imports them afresh."""
 from __future__ import annotations
 
 import csv
 import math
 import os
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
 
-from tests.factories import create_case, create_person, tiny_network
+from tests.factories import create_case, create_person, secrets_env, tiny_network
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_network" / "data"
 
@@ -126,3 +129,23 @@ def sample_subset(directory: Path, persons: int) -> Path:
         writer.writeheader()
         writer.writerows(r for r in reader if r["person_code"] in kept)
     return directory
+
+
+def on_redis(app, redis_url: str, session):
+    """``app`` queueing plans on the (emptied) Redis at ``redis_url``, with the waiting list
+    committed; the app fixture restores REDIS_URL after the test."""
+    from redis import Redis
+
+    Redis.from_url(redis_url).flushdb()
+    app.config["REDIS_URL"] = redis_url
+    waiting_list(session)
+    session.commit()
+    return app
+
+
+def run_worker(app, redis_url: str, *args) -> subprocess.CompletedProcess:
+    """`rehab-net worker *args` in its own process (as in production) on ``app``'s database."""
+    env = {**os.environ, **secrets_env(), "REHAB_DATABASE_URL": app.config["DATABASE_URL"],
+           "REHAB_REDIS_URL": redis_url, "REHAB_LOG_LEVEL": "WARNING"}
+    return subprocess.run([sys.executable, "-m", "rehab_net.cli", "worker", *args], env=env,
+                          capture_output=True, text=True, timeout=300)

@@ -1,7 +1,8 @@
 """The referral tests' world, the fixture `net` (registered as a plugin in tests/conftest.py;
 a test module's own `net` overrides it): tiny_network with a second station, the child KCHILD's
 case, staff, two coordinators, a stranger and a planner with their tokens; `drive` takes a new
-referral from the station up to the centre into any state through the operations."""
+referral from the station up to the centre into any state through the operations. Modules with
+a world of their own build it from `referral_network` and `add_child`."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -23,18 +24,39 @@ from tests.factories import (
 MONDAY_9 = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
 
 
-@pytest.fixture
-def net(session):
+def referral_network(session, *, other_station: bool = False, centre2: bool = False) -> dict:
+    """tiny_network whose station offers autism training, with (when asked) a second station ST2
+    and a second centre CT02 offering it too: what the referral tests refer between."""
     r = tiny_network(session)
     network.set_capacity(session, r["station"], dict(
         service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=5,
         concurrent_places=10))
-    r["other_station"] = network.create_facility(session, dict(
-        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
-        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
-        status="open"))
+    if other_station:
+        r["other_station"] = network.create_facility(session, dict(
+            code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
+            region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
+            status="open"))
+    if centre2:
+        r["centre2"] = network.create_facility(session, dict(
+            code="CT02", name_zh="第二康复中心", name_en="Second Rehab Centre", tier="centre",
+            region_code="150702", lat=49.25, lon=119.8, ownership="public", designated=True,
+            status="open"))
+        network.set_capacity(session, r["centre2"], dict(
+            service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=3,
+            concurrent_places=8))
+    return r
+
+
+def add_child(session, r: dict) -> None:
+    """The child PCHILD (born 2022-05-01) and their case KCHILD, whom `drive` refers."""
     r["child"] = create_person(session, code="PCHILD", birth_date=date(2022, 5, 1))
     r["case"] = create_case(session, r["child"], code="KCHILD")
+
+
+@pytest.fixture
+def net(session):
+    r = referral_network(session, other_station=True)
+    add_child(session, r)
     users = {"staff": create_user(session, "staff", grants=[("clinic", r["station"])]),
              "coord": create_user(session, "coord", grants=[("coordinator", r["centre"])]),
              "coord2": create_user(session, "coord2", grants=[("coordinator", r["centre"])]),

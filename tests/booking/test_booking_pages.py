@@ -22,13 +22,6 @@ from tests.responses import idempotency_key as _key
 NOW = datetime.now(UTC)
 
 
-@pytest.fixture
-def coord(app, w):
-    client = app.test_client()
-    log_in(client, w["users"]["coord"])
-    return client
-
-
 def test_the_pages_answer_and_link_each_other(coord, w, session):
     monday = next_monday()
     slot = make_slot(session, w, at(monday, 9))

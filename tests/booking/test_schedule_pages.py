@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from rehab_net.auth.models import AuditEvent
@@ -23,20 +22,6 @@ from tests.factories import create_appointment, create_user, log_in
 from tests.responses import csrf_token as _csrf
 
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture
-def coord(app, w):
-    client = app.test_client()
-    log_in(client, w["users"]["coord"])
-    return client
-
-
-@pytest.fixture
-def staff(app, w):
-    client = app.test_client()
-    log_in(client, w["users"]["staff"])
-    return client
 
 
 def _post(client, url: str, page: str, **form):

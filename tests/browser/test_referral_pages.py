@@ -3,11 +3,8 @@
 keyboard alone; a form with an error is announced and tied to its field."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from rehab_net.network import operations as network
 from rehab_net.referrals.models import Referral
 from tests.browser.helpers import (
     assert_focus_visible,
@@ -16,25 +13,14 @@ from tests.browser.helpers import (
     sqlite_only,
     tab_to,
 )
-from tests.factories import TEST_PASSWORD, create_case, create_person, create_user, tiny_network
-from tests.referral_world import drive
+from tests.factories import TEST_PASSWORD, create_user
+from tests.referral_world import add_child, drive, referral_network
 
 
 @pytest.fixture
 def world(session):
-    r = tiny_network(session)
-    network.set_capacity(session, r["station"], dict(
-        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=5,
-        concurrent_places=10))
-    r["centre2"] = network.create_facility(session, dict(
-        code="CT02", name_zh="第二康复中心", name_en="Second Rehab Centre", tier="centre",
-        region_code="150702", lat=49.25, lon=119.8, ownership="public", designated=True,
-        status="open"))
-    network.set_capacity(session, r["centre2"], dict(
-        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=3,
-        concurrent_places=8))
-    create_case(session, create_person(session, code="PCHILD", birth_date=date(2022, 5, 1)),
-                code="KCHILD")
+    r = referral_network(session, centre2=True)
+    add_child(session, r)
     create_user(session, "coord", grants=[("coordinator", r["centre"])])
     create_user(session, "staff", grants=[("clinic", r["station"])])
     session.commit()

@@ -12,12 +12,11 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from rehab_net.network import operations as network
 from rehab_net.referrals.models import ReferralAttachment
 from rehab_net.reports import quarterly
 from tests.browser.helpers import assert_no_axe_violations, sqlite_only, tab_to
-from tests.factories import create_case, create_person, create_user, tiny_network
-from tests.referral_world import drive
+from tests.factories import create_case, create_person, create_user
+from tests.referral_world import add_child, drive, referral_network
 
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1366, "height": 900}
@@ -37,15 +36,11 @@ def _shot(page, name: str) -> None:
 
 @pytest.fixture
 def world(session):
-    r = tiny_network(session)
-    network.set_capacity(session, r["station"], dict(
-        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=5,
-        concurrent_places=10))
+    r = referral_network(session)
     for i in range(6):
         create_case(session, create_person(session, birth_date=date(2022, 1, 1 + i)),
                     registered_on=date(2026, 8, 1 + i))
-    create_case(session, create_person(session, code="PCHILD", birth_date=date(2022, 5, 1)),
-                code="KCHILD")
+    add_child(session, r)
     r["users"] = {"staff": create_user(session, "staff", grants=[("clinic", r["station"])]),
                   "planner": create_user(session, "planner", grants=[("planner", None)])}
     session.commit()

@@ -5,12 +5,8 @@ when a worker claims the plan while the sweeper looks. Without Redis the plan ta
 and the sweeper has nothing to do."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
-import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select, update
@@ -21,44 +17,16 @@ from rehab_net.db import make_engine, utcnow
 from rehab_net.planning import operations as ops
 from rehab_net.planning import queue
 from rehab_net.planning.models import Plan
-from tests.factories import create_plan, secrets_env
-from tests.planning_helpers import waiting_list
-from tests.redis_server import redis_process
+from tests.factories import create_plan
+from tests.planning_helpers import run_worker, waiting_list
 
 LATER = timedelta(minutes=10)  # past the sweeper's grace for a plan just queued
-
-
-@pytest.fixture(scope="module")
-def redis():
-    try:
-        with redis_process() as server:
-            yield server
-    except LookupError as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture
-def rq_app(app, redis, session):
-    from redis import Redis
-
-    Redis.from_url(redis.url).flushdb()
-    app.config["REDIS_URL"] = redis.url  # restored after the test by the app fixture
-    waiting_list(session)
-    session.commit()
-    return app
 
 
 def rq_queue(url):
     from rq import Queue
 
     return Queue(queue.QUEUE_NAME, connection=queue.redis_connection(url))
-
-
-def run_worker(app, url, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, **secrets_env(), "REHAB_DATABASE_URL": app.config["DATABASE_URL"],
-           "REHAB_REDIS_URL": url, "REHAB_LOG_LEVEL": "WARNING"}
-    return subprocess.run([sys.executable, "-m", "rehab_net.cli", "worker", *args], env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 def cli(app, *args):

@@ -1,43 +1,16 @@
 """The RQ queue with a REAL Redis server the suite starts itself (tests/redis_server.py), on SQLite
 and PostgreSQL: a plan started through the API is pushed to the queue "plans", and
 `rehab-net worker --burst` (a separate process, as in production) runs it to the end."""
-import os
-import subprocess
-import sys
 
 import pytest
 
 from rehab_net.planning import queue
-from tests.factories import secrets_env
-from tests.planning_helpers import waiting_list
-from tests.redis_server import redis_server
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    try:
-        with redis_server() as url:
-            yield url
-    except LookupError as exc:
-        pytest.skip(str(exc))
+from tests.planning_helpers import run_worker
 
 
 @pytest.fixture
-def rq_app(app, redis_url, session):
-    from redis import Redis
-
-    Redis.from_url(redis_url).flushdb()
-    app.config["REDIS_URL"] = redis_url  # restored after the test by the app fixture
-    waiting_list(session)
-    session.commit()
-    return app
-
-
-def run_worker(app, redis_url, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, **secrets_env(), "REHAB_DATABASE_URL": app.config["DATABASE_URL"],
-           "REHAB_REDIS_URL": redis_url, "REHAB_LOG_LEVEL": "WARNING"}
-    return subprocess.run([sys.executable, "-m", "rehab_net.cli", "worker", *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+def redis_url(redis):  # redis and rq_app: tests/planning/conftest.py
+    return redis.url
 
 
 def jobs_waiting(redis_url) -> int:

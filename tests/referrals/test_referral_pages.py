@@ -18,31 +18,15 @@ from tests.factories import (
     create_person,
     create_user,
     log_in,
-    tiny_network,
     token_for,
 )
-from tests.referral_world import MONDAY_9, drive
+from tests.referral_world import MONDAY_9, add_child, drive, referral_network
 
 
 @pytest.fixture
 def net(session):
-    r = tiny_network(session)
-    network.set_capacity(session, r["station"], dict(
-        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=5,
-        concurrent_places=10))
-    r["other_station"] = network.create_facility(session, dict(
-        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
-        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
-        status="open"))
-    r["centre2"] = network.create_facility(session, dict(
-        code="CT02", name_zh="第二康复中心", name_en="Second Rehab Centre", tier="centre",
-        region_code="150702", lat=49.25, lon=119.8, ownership="public", designated=True,
-        status="open"))
-    network.set_capacity(session, r["centre2"], dict(
-        service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=3,
-        concurrent_places=8))
-    r["child"] = create_person(session, code="PCHILD", birth_date=date(2022, 5, 1))
-    r["case"] = create_case(session, r["child"], code="KCHILD")
+    r = referral_network(session, other_station=True, centre2=True)
+    add_child(session, r)
     r["users"] = {
         "staff": create_user(session, "staff", grants=[("clinic", r["station"])]),
         "coord": create_user(session, "coord", grants=[("coordinator", r["centre"])]),
