@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +47,40 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def machine() -> str:
+    """The line a benchmark prints first: which machine, which Python, when."""
+    return (f"machine: {platform.node()} {os.cpu_count()} cores, {platform.machine()}, "
+            f"python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+
+
+@contextmanager
+def served(url: str, workers: int, timeout: int):
+    """The app on the database at ``url`` served by gunicorn (``workers`` sync workers, a request
+    ``timeout`` in seconds) on a free port of 127.0.0.1: yields the port once it answers, and
+    stops the server (its whole process group) afterwards."""
+    from tests.factories import secrets_env
+
+    port = free_port()
+    env = {**os.environ, **secrets_env(), "REHAB_DATABASE_URL": url, "REHAB_LOG_LEVEL": "ERROR"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers),
+         "-b", f"127.0.0.1:{port}", "--backlog", "256", "--log-level", "warning",
+         "--timeout", str(timeout), "rehab_net:create_app()"],
+        cwd=ROOT, env=env, start_new_session=True)
+    try:
+        for _ in range(100):  # wait until it answers
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                    "GET", "/api/v1/openapi.json")
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
 
 
 # --- seeding ------------------------------------------------------------------------------------
@@ -207,32 +242,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from tests import pg
-    from tests.factories import secrets_env
 
-    print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.machine()}, "
-          f"python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(machine())
     with pg.cluster() as admin_url:
         url = pg.create_database(admin_url, "rehab_bench")
         t = time.perf_counter()
         world = seed(url, args.referrals, args.slots)
         print(f"seeded {len(world['referrals'])} accepted referrals, {len(world['slots'])} "
               f"slots ({world['places']} places) in {time.perf_counter() - t:.1f} s")
-        port = free_port()
-        env = {**os.environ, **secrets_env(), "REHAB_DATABASE_URL": url,
-               "REHAB_LOG_LEVEL": "ERROR"}
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers),
-             "-b", f"127.0.0.1:{port}", "--backlog", "256", "--log-level", "warning",
-             "--timeout", "60", "rehab_net:create_app()"],
-            cwd=ROOT, env=env, start_new_session=True)
-        try:
-            for _ in range(100):  # wait until it answers
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/api/v1/openapi.json")
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with served(url, args.workers, 60) as port:
             warm_up(port, world["token"], world["slots"][0], args.workers * 20)
             codes = world["referrals"]
             per_client = len(codes) // args.clients
@@ -252,9 +270,6 @@ def main() -> None:
             for p in procs:
                 p.join(30)
             elapsed = max(r[2] for r in results) - started if results else args.seconds
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(30)
         found = double_bookings(url)
     latencies = [r[1] for r in results]
     ok = [r for r in results if r[0] in (200, 201)]

@@ -17,11 +17,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import platform
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,9 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_booking import (  # noqa: E402
     double_bookings,
-    free_port,
+    machine,
     migrated_app,
     percentile,
+    served,
 )
 
 PAIRS = ((1, 3), (2, 4), (3, 5), (1, 4), (2, 5))
@@ -100,32 +97,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from tests import pg
-    from tests.factories import secrets_env
 
-    print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.machine()}, "
-          f"python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(machine())
     first = date.today() + timedelta(days=7 - date.today().weekday())  # next Monday
     weeks = args.sessions // 2 + 2  # room for a holiday or two
     results: list = [None] * args.clients
     with pg.cluster() as admin_url:
         url = pg.create_database(admin_url, "rehab_bench_courses")
         world = seed(url, args.clients, args.places)
-        port = free_port()
-        env = {**os.environ, **secrets_env(), "REHAB_DATABASE_URL": url,
-               "REHAB_LOG_LEVEL": "ERROR"}
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers),
-             "-b", f"127.0.0.1:{port}", "--backlog", "256", "--log-level", "warning",
-             "--timeout", "300", "rehab_net:create_app()"],
-            cwd=ROOT, env=env, start_new_session=True)
-        try:
-            for _ in range(100):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/api/v1/openapi.json")
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with served(url, args.workers, 300) as port:
             # warm every worker up first (not measured): a preview of the first referral each
             warm = {"referral_code": world["referrals"][0], "weekdays": [1, 3],
                     "start_time": "14:00", "weeks": 2, "first_day": first.isoformat()}
@@ -160,9 +140,6 @@ def main() -> None:
             for t in threads:
                 t.join(600)
             elapsed = time.time() - started
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(30)
         found = double_bookings(url)
         import psycopg
         from sqlalchemy.engine import make_url
