@@ -194,6 +194,16 @@ class PageWatch:
                                  + "\n".join(problems))
 
 
+# --- screen sizes -------------------------------------------------------------------------------
+PHONE = {"width": 390, "height": 844}  # the small screen every page must fit (house rule)
+DESK = {"width": 1366, "height": 900}
+
+
+def fits(page) -> bool:
+    """The page needs no sideways scrolling (wide tables scroll inside their own region)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 # --- axe-core -----------------------------------------------------------------------------------
 # The default: WCAG 2.1 levels A and AA. axe's best-practice rules come on top with
 # tags=WITH_BEST_PRACTICE; the pages do not pass them all yet (test_shell.py, best practice).

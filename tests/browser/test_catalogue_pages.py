@@ -12,7 +12,15 @@ import pytest
 from rehab_net.booking import generation, schedules
 from rehab_net.booking.models import Appointment
 from rehab_net.catalogue.models import CatalogueItem, CatalogueService, CatalogueVersion
-from tests.browser.helpers import assert_focus_visible, assert_no_axe_violations, login, tab_to
+from tests.browser.helpers import (
+    DESK,
+    PHONE,
+    assert_focus_visible,
+    assert_no_axe_violations,
+    fits,
+    login,
+    tab_to,
+)
 from tests.factories import (
     TEST_PASSWORD,
     create_case,
@@ -22,8 +30,6 @@ from tests.factories import (
     tiny_network,
 )
 
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1366, "height": 900}
 ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -66,10 +72,6 @@ def world(session):
     return r
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_the_worklist_and_the_case_section_by_keyboard_on_a_phone_then_in_english(
         page, live_server, world):
     page.set_viewport_size(PHONE)
@@ -81,7 +83,7 @@ def test_the_worklist_and_the_case_section_by_keyboard_on_a_phone_then_in_englis
     # late first: the one that can no longer reach 10 months, then the one due this month
     assert table.index("KTWO") < table.index("KONE")
     assert "本年已无法达标或已中断" in table and "每年至少 10 个月" in table
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "catalogue worklist on a phone")
     # filter to what is due, with the keyboard alone
     tab_to(page, "#status", max_tabs=80)
@@ -100,7 +102,7 @@ def test_the_worklist_and_the_case_section_by_keyboard_on_a_phone_then_in_englis
     section = page.locator("#case-catalogue-caption").locator("..").inner_text()
     assert "孤独症儿童康复训练" in section and "9 / 10" in section and "待提供" in section
     assert "2026年11月30日" in section or "2026-11-30" in section
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "case page with its catalogue section")
     # English, on a desk
     page.set_viewport_size(DESK)
@@ -116,4 +118,4 @@ def test_the_worklist_and_the_case_section_by_keyboard_on_a_phone_then_in_englis
     page.goto("/catalogue")
     assert "C-AUT-TRAIN" in page.locator("table").inner_text()
     assert_no_axe_violations(page, "catalogue in English")
-    assert _fits(page)
+    assert fits(page)

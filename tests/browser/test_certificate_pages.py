@@ -9,11 +9,16 @@ from datetime import UTC, date, datetime
 import pytest
 
 from rehab_net.certificates import operations as ops
-from tests.browser.helpers import assert_no_axe_violations, login, sqlite_only, tab_to
+from tests.browser.helpers import (
+    DESK,
+    PHONE,
+    assert_no_axe_violations,
+    fits,
+    login,
+    sqlite_only,
+    tab_to,
+)
 from tests.factories import TEST_PASSWORD, create_person, create_user, tiny_network
-
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1366, "height": 900}
 
 
 @pytest.fixture
@@ -28,10 +33,6 @@ def world(session):
     return r
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 @sqlite_only
 def test_cancel_a_certificate_on_a_phone_then_read_it_in_english(page, live_server, world,
                                                                  session, page_watch):
@@ -42,12 +43,12 @@ def test_cancel_a_certificate_on_a_phone_then_read_it_in_english(page, live_serv
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert "C000001" in page.locator("table").inner_text()
     assert "有效" in page.locator("table").inner_text()
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "certificates due for renewal")
     tab_to(page, "a[href='/certificates/C000001']", max_tabs=80)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "certificate page")
     # open the cancel step with the keyboard, send it without a reason
     tab_to(page, "a[href$='step=cancel#step-form']", max_tabs=80)
@@ -60,7 +61,7 @@ def test_cancel_a_certificate_on_a_phone_then_read_it_in_english(page, live_serv
     assert page.locator("#error-summary").count() == 1
     assert page.locator("#reason").get_attribute("aria-invalid") == "true"
     assert "注销原因" in page.locator("#reason-error").inner_text()
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "certificate page with an error")
     tab_to(page, "#reason")
     page.keyboard.type("持证人去世")
@@ -75,7 +76,7 @@ def test_cancel_a_certificate_on_a_phone_then_read_it_in_english(page, live_serv
     page.goto("/persons/PH")
     section = page.locator("#person-certificates-caption").locator("..")
     assert "C000001" in section.inner_text() and "已取消" in section.inner_text()
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "person page with certificates")
     # English, on a desk
     page.set_viewport_size(DESK)
@@ -89,4 +90,4 @@ def test_cancel_a_certificate_on_a_phone_then_read_it_in_english(page, live_serv
     assert_no_axe_violations(page, "certificate page in English")
     page.goto("/certificates")
     assert_no_axe_violations(page, "certificates list in English")
-    assert _fits(page)
+    assert fits(page)

@@ -11,14 +11,7 @@ from sqlalchemy import func, select
 from rehab_net.booking import schedules
 from rehab_net.booking.models import Appointment, Course
 from tests.booking_world import ZONE, local_today, next_monday
-from tests.browser.helpers import assert_no_axe_violations, sqlite_only, tab_to
-
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1366, "height": 900}
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+from tests.browser.helpers import DESK, PHONE, assert_no_axe_violations, fits, sqlite_only, tab_to
 
 
 @sqlite_only
@@ -41,7 +34,7 @@ def test_a_course_booked_with_a_preview_and_one_confirmation(page, log_in_as, w,
     log_in_as(w["users"]["coord"])
     page.goto(f"/referrals/{referral.code}/course")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "course pattern form")
     # the pattern with the keyboard alone: Tuesday and Thursday at 14:00 for 3 weeks
     tab_to(page, "#course-weekdays-2", max_tabs=80)
@@ -61,7 +54,7 @@ def test_a_course_booked_with_a_preview_and_one_confirmation(page, log_in_as, w,
     summary = page.locator("#preview-summary").inner_text()
     assert "5" in summary and "6" in summary, summary  # 5 of 6; the closed Tuesday missed
     assert "机构停诊" in page.locator("#miss-1").inner_text()
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "course preview")
     # take the nearest alternative for the closed day, then confirm the whole course
     tab_to(page, "#alt-1-none", max_tabs=120)  # a radio group: Tab reaches the checked one
@@ -73,7 +66,7 @@ def test_a_course_booked_with_a_preview_and_one_confirmation(page, log_in_as, w,
     assert "/courses/CR" in page.url
     assert page.get_by_role("status").count() >= 1
     assert page.locator("#course-status").inner_text() == "进行中"
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "course page")
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Appointment).where(

@@ -7,11 +7,16 @@ from __future__ import annotations
 import pytest
 
 from tests import coverage_world
-from tests.browser.helpers import assert_no_axe_violations, login, sqlite_only, tab_to
+from tests.browser.helpers import (
+    DESK,
+    PHONE,
+    assert_no_axe_violations,
+    fits,
+    login,
+    sqlite_only,
+    tab_to,
+)
 from tests.factories import TEST_PASSWORD, create_user
-
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1366, "height": 900}
 
 
 @pytest.fixture
@@ -23,10 +28,6 @@ def world(app, session):
     return r
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 @sqlite_only
 def test_coverage_by_keyboard_on_a_phone_then_the_ledger_in_english(page, live_server, world):
     page.set_viewport_size(PHONE)
@@ -36,7 +37,7 @@ def test_coverage_by_keyboard_on_a_phone_then_the_ledger_in_english(page, live_s
     assert page.locator("h1").inner_text() == "2026年康复服务覆盖率（截至目前）"
     assert page.locator("svg.chart[role=img]").count() == 1
     assert "0-6岁儿童" in page.locator("#by_group").inner_text()
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "coverage page on a phone")
     # the year 2025, the category physical, by keyboard
     tab_to(page, "#year", max_tabs=80)
@@ -50,7 +51,7 @@ def test_coverage_by_keyboard_on_a_phone_then_the_ledger_in_english(page, live_s
     assert page.locator("h1").inner_text() == "2025年康复服务覆盖率"
     first = page.locator("#by_group tbody tr").first.inner_text()
     assert "全部群体" in first and "100.0%" in first  # A3, served in 2025
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "coverage 2025, physical")
     # English, on a desk: the worklist of the ledger
     page.set_viewport_size(DESK)
@@ -62,8 +63,8 @@ def test_coverage_by_keyboard_on_a_phone_then_the_ledger_in_english(page, live_s
     page.goto("/coverage/rescue?worklist=1")
     ledger = page.locator("#ledger").inner_text()
     assert "B1" in ledger and "near the cap" in ledger and "A1" not in ledger
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "the rescue worklist in English")
     page.set_viewport_size(PHONE)
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "the rescue worklist on a phone")

@@ -8,10 +8,8 @@ from datetime import date
 import pytest
 
 from rehab_net.people.identifiers import make_resident_id
-from tests.browser.helpers import assert_no_axe_violations, login, sqlite_only, tab_to
+from tests.browser.helpers import PHONE, assert_no_axe_violations, fits, login, sqlite_only, tab_to
 from tests.factories import TEST_PASSWORD, create_user, tiny_network
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -22,10 +20,6 @@ def world(session):
     return r
 
 
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 @sqlite_only
 def test_a_clinic_registers_a_child_and_opens_the_case_on_a_phone(page, live_server, world,
                                                                   session, page_watch):
@@ -33,7 +27,7 @@ def test_a_clinic_registers_a_child_and_opens_the_case_on_a_phone(page, live_ser
     page.set_viewport_size(PHONE)
     login(page, live_server, "clinic", TEST_PASSWORD)
     page.goto("/persons/new")
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "person form")
     # a child without a guardian: refused at the guardian field
     tab_to(page, "#name")
@@ -49,7 +43,7 @@ def test_a_clinic_registers_a_child_and_opens_the_case_on_a_phone(page, live_ser
     guardian = page.locator("#guardian_name")
     assert guardian.get_attribute("aria-invalid") == "true"
     assert "未满 18 周岁" in page.locator("#guardian_name-error").inner_text()
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "person form with errors")
     tab_to(page, "#guardian_name")
     page.keyboard.type("其木格")
@@ -59,7 +53,7 @@ def test_a_clinic_registers_a_child_and_opens_the_case_on_a_phone(page, live_ser
     assert "/cases/new?person=P" in page.url
     assert page.locator("#person_code").input_value().startswith("P")
     assert page.get_by_role("status").count() >= 1  # the flash is announced
-    assert _fits(page)
+    assert fits(page)
     tab_to(page, "#category")
     page.keyboard.press("End")  # autism
     tab_to(page, "#grade")

@@ -19,7 +19,7 @@ from tests.referral_world import add_child, drive, referral_network
 
 @pytest.fixture
 def world(session):
-    r = referral_network(session, centre2=True)
+    r = referral_network(session, with_centre2=True)
     add_child(session, r)
     create_user(session, "coord", grants=[("coordinator", r["centre"])])
     create_user(session, "staff", grants=[("clinic", r["station"])])

@@ -14,16 +14,9 @@ from openpyxl import load_workbook
 
 from rehab_net.referrals.models import ReferralAttachment
 from rehab_net.reports import quarterly
-from tests.browser.helpers import assert_no_axe_violations, sqlite_only, tab_to
+from tests.browser.helpers import DESK, PHONE, assert_no_axe_violations, fits, sqlite_only, tab_to
 from tests.factories import create_case, create_person, create_user
 from tests.referral_world import add_child, drive, referral_network
-
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1366, "height": 900}
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _shot(page, name: str) -> None:
@@ -61,7 +54,7 @@ def test_a_file_attached_with_the_keyboard_only_on_a_phone(page, log_in_as, worl
     log_in_as(world["users"]["staff"])
     code = world["referral"]
     page.goto(f"/referrals/{code}")
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "referral page with the upload form at 390 px")
     for chosen, expect_error in ((wrong, True), (pdf, False)):
         tab_to(page, "#file", max_tabs=120)
@@ -75,13 +68,13 @@ def test_a_file_attached_with_the_keyboard_only_on_a_phone(page, log_in_as, worl
             assert page.locator("#error-summary").count() == 1
             assert "文件必须是 PDF、PNG 或 JPEG 文件" in page.locator("#file-error").inner_text()
             assert "file-error" in page.locator("#file").get_attribute("aria-describedby")
-            assert _fits(page)
+            assert fits(page)
             assert_no_axe_violations(page, "upload refused at 390 px")
             _shot(page, "referral-attachment-error")
     assert "评估摘要.pdf" in page.locator(".flash-success").inner_text()
     link = page.locator("#attachments ~ .table-scroll a[download], #attachments ~ table a")
     assert link.first.inner_text() == "评估摘要.pdf"
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "referral page with its attachment at 390 px")
     _shot(page, "referral-attachments")
     page.set_viewport_size(DESK)
@@ -112,7 +105,7 @@ def test_the_report_page_and_its_csv_and_xlsx(page, log_in_as, world):
     assert "海拉尔区" in page.locator("#by_district").inner_text()  # a name, not 150702
     for width in (DESK, PHONE):
         page.set_viewport_size(width)
-        assert _fits(page)
+        assert fits(page)
         assert_no_axe_violations(page, f"report page at {width['width']} px")
         _shot(page, "report")
     page.set_viewport_size(DESK)
@@ -135,7 +128,7 @@ def test_the_report_page_and_its_csv_and_xlsx(page, log_in_as, world):
     assert page.locator("#to-date-note").count() == 1
     for width in (DESK, PHONE):
         page.set_viewport_size(width)
-        assert _fits(page)
+        assert fits(page)
         assert_no_axe_violations(page, f"report to date at {width['width']} px")
         _shot(page, "report-to-date")
 
@@ -170,10 +163,10 @@ def test_the_clinics_patients_appointments_page(page, log_in_as, world, session,
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert page.locator("h1").inner_text() == "本机构患者的预约"
-        assert _fits(page)
+        assert fits(page)
         assert_no_axe_violations(page, f"patients' appointments at {width['width']} px")
         _shot(page, "patients-appointments")
         page.goto("/booking/patients?from=2026-02-30")
         assert page.locator("#from-error").count() == 1
-        assert _fits(page)
+        assert fits(page)
         assert_no_axe_violations(page, f"patients' appointments, a bad day, {width['width']} px")

@@ -8,13 +8,7 @@ import os
 from sqlalchemy import select
 
 from rehab_net.booking.models import ScheduleRule, Slot
-from tests.browser.helpers import assert_no_axe_violations, sqlite_only, tab_to
-
-PHONE = {"width": 390, "height": 844}
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+from tests.browser.helpers import PHONE, assert_no_axe_violations, fits, sqlite_only, tab_to
 
 
 def _shot(page, name: str) -> None:
@@ -35,12 +29,12 @@ def test_a_weekly_rule_added_with_the_keyboard_on_a_phone(page, log_in_as, w, se
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert_no_axe_violations(page, "practitioners")
-    assert _fits(page)
+    assert fits(page)
     tab_to(page, "a[href='/booking/practitioners/TH1']", max_tabs=80)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "practitioner page")
     _shot(page, "practitioner")
     # no weekday ticked: refused at the weekdays
@@ -54,7 +48,7 @@ def test_a_weekly_rule_added_with_the_keyboard_on_a_phone(page, log_in_as, w, se
     assert "rule-weekdays-error" in page.locator("#rule-weekdays").get_attribute(
         "aria-describedby")
     assert page.locator("#rule-service_code").input_value() == "autism_training"  # kept
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "practitioner page with an error")
     _shot(page, "practitioner-error")
     tab_to(page, "#rule-weekdays-1", max_tabs=80)  # Monday
@@ -68,7 +62,7 @@ def test_a_weekly_rule_added_with_the_keyboard_on_a_phone(page, log_in_as, w, se
     assert page.url.endswith("/booking/practitioners/TH1#rules")
     assert page.get_by_role("status").count() >= 1  # the flash is announced
     assert "08:30–11:30" in page.locator("#rules table").inner_text()
-    assert _fits(page)
+    assert fits(page)
     assert_no_axe_violations(page, "practitioner page after the rule was added")
     _shot(page, "practitioner-done")
     rule = session.scalar(select(ScheduleRule))

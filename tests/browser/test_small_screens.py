@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from rehab_net.people.identifiers import make_resident_id
-from tests.browser.helpers import assert_no_axe_violations, login, tab_to
+from tests.browser.helpers import PHONE, assert_no_axe_violations, login, tab_to
 from tests.factories import (
     TEST_PASSWORD,
     create_case,
@@ -18,7 +18,6 @@ from tests.factories import (
     tiny_network,
 )
 
-PHONE = {"width": 390, "height": 844}
 # role -> (grant, the pages it uses most)
 ROLES = {
     "clinic": (("clinic", "station"), ["/cases", "/cases/KSMALL", "/persons", "/persons/PSMALL",
