@@ -54,6 +54,15 @@ def tiny_network(session) -> dict:
     return r
 
 
+def other_station(session):
+    """A second station, ST2, in tiny_network's township: the facility of a stranger to the
+    station's and the centre's referrals and appointments."""
+    return network.create_facility(session, dict(
+        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
+        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
+        status="open"))
+
+
 def two_district_network(session) -> dict:
     """tiny_network (Hailar 150702: the centre CT01, the station ST150702001) and a second
     district, New Barag 150727, with township 150727001, village 150727001001 (``village3``)

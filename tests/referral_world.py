@@ -17,6 +17,7 @@ from tests.factories import (
     create_person,
     create_referral,
     create_user,
+    other_station,
     tiny_network,
     token_for,
 )
@@ -24,19 +25,17 @@ from tests.factories import (
 MONDAY_9 = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
 
 
-def referral_network(session, *, other_station: bool = False, centre2: bool = False) -> dict:
+def referral_network(session, *, with_other_station: bool = False,
+                     with_centre2: bool = False) -> dict:
     """tiny_network whose station offers autism training, with (when asked) a second station ST2
     and a second centre CT02 offering it too: what the referral tests refer between."""
     r = tiny_network(session)
     network.set_capacity(session, r["station"], dict(
         service_code="autism_training", effective_from=date(2026, 1, 1), weekly_intake=5,
         concurrent_places=10))
-    if other_station:
-        r["other_station"] = network.create_facility(session, dict(
-            code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
-            region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
-            status="open"))
-    if centre2:
+    if with_other_station:
+        r["other_station"] = other_station(session)
+    if with_centre2:
         r["centre2"] = network.create_facility(session, dict(
             code="CT02", name_zh="第二康复中心", name_en="Second Rehab Centre", tier="centre",
             region_code="150702", lat=49.25, lon=119.8, ownership="public", designated=True,
@@ -55,7 +54,7 @@ def add_child(session, r: dict) -> None:
 
 @pytest.fixture
 def net(session):
-    r = referral_network(session, other_station=True)
+    r = referral_network(session, with_other_station=True)
     add_child(session, r)
     users = {"staff": create_user(session, "staff", grants=[("clinic", r["station"])]),
              "coord": create_user(session, "coord", grants=[("coordinator", r["centre"])]),

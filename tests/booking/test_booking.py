@@ -330,13 +330,9 @@ def test_availability_soonest_first_near_and_at_allowed_tiers(anonymous, w, sess
 
 def _stranger(session, w):
     """Clinic staff of a facility that has nothing to do with the referrals."""
-    from rehab_net.network import operations as network_ops
-    from tests.factories import create_user, token_for
+    from tests.factories import create_user, other_station, token_for
 
-    other = network_ops.create_facility(session, dict(
-        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
-        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
-        status="open"))
+    other = other_station(session)
     user = create_user(session, "stranger", grants=[("clinic", other)])
     session.commit()
     w["tokens"]["stranger"] = token_for(session, user)

@@ -15,7 +15,7 @@ from tests.booking_world import (
     make_slot,
     next_monday,
 )
-from tests.factories import create_appointment, log_in
+from tests.factories import create_appointment, log_in, other_station
 from tests.responses import csrf_token as _csrf
 from tests.responses import idempotency_key as _key
 
@@ -141,13 +141,9 @@ def test_pages_outside_the_scope_are_404(app, w, session):
     slot = make_slot(session, w, at(next_monday(), 9))
     appt = create_appointment(session, w["referrals"][0], slot, now=NOW)
     session.commit()
-    from rehab_net.network import operations as network_ops
     from tests.factories import create_user
 
-    other = network_ops.create_facility(session, dict(
-        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
-        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
-        status="open"))
+    other = other_station(session)
     stranger = app.test_client()
     log_in(stranger, create_user(session, "stranger", grants=[("clinic", other)]))
     session.commit()
@@ -251,7 +247,6 @@ def test_clinic_staff_list_their_patients_appointments_masked_and_audited(app, w
     from html import unescape
 
     from rehab_net.auth.models import AuditEvent
-    from rehab_net.network import operations as network
     from tests.factories import create_user
 
     monday = next_monday()
@@ -259,10 +254,7 @@ def test_clinic_staff_list_their_patients_appointments_masked_and_audited(app, w
                                now=NOW)
     first = create_appointment(session, w["referrals"][0], make_slot(session, w, at(monday, 9)),
                                now=NOW)
-    elsewhere = network.create_facility(session, dict(
-        code="ST2", name_zh="另一康复站", name_en="Other station", tier="station",
-        region_code="150702001", lat=49.3, lon=119.9, ownership="public", designated=False,
-        status="open"))
+    elsewhere = other_station(session)
     other = create_user(session, "other", grants=[("clinic", elsewhere)])
     session.commit()
     staff = app.test_client()

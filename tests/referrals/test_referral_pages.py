@@ -25,7 +25,7 @@ from tests.referral_world import MONDAY_9, add_child, drive, referral_network
 
 @pytest.fixture
 def net(session):
-    r = referral_network(session, other_station=True, centre2=True)
+    r = referral_network(session, with_other_station=True, with_centre2=True)
     add_child(session, r)
     r["users"] = {
         "staff": create_user(session, "staff", grants=[("clinic", r["station"])]),
