@@ -57,3 +57,10 @@ def query_refs(session: Session, args, **getters) -> dict:
     return {name: query_ref(session, getter, args[name], name)
             for name, getter in getters.items() if name in args}
 
+
+def one_page(session: Session, stmt, page: int, size: int) -> tuple[list, int, int]:
+    """A server-rendered list's page ``page`` of ``size`` rows of the ordered ``stmt``: (the
+    rows, the total count, the number of pages, at least 1) for the page and pager.html."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = list(session.scalars(stmt.offset((page - 1) * size).limit(size)))
+    return rows, total, max(1, -(-total // size))

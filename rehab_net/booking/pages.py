@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from rehab_net.access import Rule
@@ -51,6 +51,7 @@ from rehab_net.clock import day_of, local_days, local_midnight, today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, missing_is_404, page_abort
 from rehab_net.i18n import local_name
+from rehab_net.listing import one_page
 from rehab_net.messages import code_of, params_of
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
@@ -598,11 +599,10 @@ def patients():
         Appointment.starts_at >= datetime.combine(since, datetime.min.time(), tzinfo=zone()),
         Appointment.status == status if status else
         Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = list(session.scalars(stmt.order_by(Appointment.starts_at, Appointment.id)
-                                .offset((page - 1) * PATIENT_ROWS).limit(PATIENT_ROWS)))
+    rows, total, pages = one_page(session, stmt.order_by(Appointment.starts_at, Appointment.id),
+                                  page, PATIENT_ROWS)
     audit.record_list(session, "appointment", [a.code for a in rows],
                       {"from": since.isoformat(), **({"status": status} if status else {})})
     return _render("booking/patients.html", rows=rows, total=total, page=page,
-                   pages=max(1, -(-total // PATIENT_ROWS)), since=since, status=status,
+                   pages=pages, since=since, status=status,
                    statuses=APPOINTMENT_STATUSES, errors=errors), (422 if errors else 200)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rehab_net import access
 from rehab_net.auth import audit
@@ -18,6 +18,7 @@ from rehab_net.certificates.states import CERTIFICATE_STATES, LIVE_STATES
 from rehab_net.clock import today
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, Invalid
+from rehab_net.listing import one_page
 from rehab_net.masking import mask, mask_name
 from rehab_net.messages import translate
 from rehab_net.network.models import Region
@@ -87,16 +88,14 @@ def certificates():
     stmt = ops.list_certificates(session, state=state or None, region=district,
                                  renewal_due_by=today() if due else None,
                                  scope=scope("person.read"))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = query_page(request.args)
     order = (Certificate.valid_until, Certificate.code) if due else (Certificate.code,)
-    rows = list(session.scalars(stmt.order_by(*order).offset((page - 1) * PAGE_ROWS)
-                                .limit(PAGE_ROWS)))
+    rows, total, pages = one_page(session, stmt.order_by(*order), page, PAGE_ROWS)
     filters = {k: v for k, v in (("state", state), ("district", district_code),
                                  ("due", "1" if due else "")) if v}
     audit.record_list(session, "certificate", [c.code for c in rows], filters)
     return render_template("certificates/list.html", certificates=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_ROWS)), states=CERTIFICATE_STATES,
+                           pages=pages, states=CERTIFICATE_STATES,
                            districts=districts, state=state, district=district_code, due=due,
                            notice_days=RENEWAL_NOTICE_DAYS, mask=mask, mask_name=mask_name,
                            renewal_opens=ops.renewal_opens)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rehab_net import access
 from rehab_net.auth import audit
@@ -14,6 +14,7 @@ from rehab_net.auth.guard import scope
 from rehab_net.clock import today
 from rehab_net.db import get_session
 from rehab_net.errors import DomainError, Invalid
+from rehab_net.listing import one_page
 from rehab_net.masking import mask, mask_name
 from rehab_net.messages import message, translate
 from rehab_net.network import operations as network
@@ -89,14 +90,12 @@ def persons():
         except DomainError:
             abort(404)
     stmt = ops.list_persons(session, region=region, scope=scope("person.read"))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = _page_number()
-    rows = list(session.scalars(stmt.order_by(Person.code).offset((page - 1) * PAGE_ROWS)
-                                .limit(PAGE_ROWS)))
+    rows, total, pages = one_page(session, stmt.order_by(Person.code), page, PAGE_ROWS)
     audit.record_list(session, "person", [p.code for p in rows],
                       {"region": code} if code else {})
     return render_template("people/persons.html", persons=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_ROWS)), region=region,
+                           pages=pages, region=region,
                            mask_name=mask_name, mask=mask)
 
 
@@ -159,14 +158,12 @@ def cases():
     open_only = request.args.get("open", "1") == "1" and "status" not in filters
     stmt = ops.list_cases(session, on=on, open_only=open_only, scope=scope("case.read"),
                           **filters)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = _page_number()
-    rows = list(session.scalars(stmt.order_by(ops.priority_rank(on), Case.registered_on,
-                                              Case.code)
-                                .offset((page - 1) * PAGE_ROWS).limit(PAGE_ROWS)))
+    rows, total, pages = one_page(session, stmt.order_by(
+        ops.priority_rank(on), Case.registered_on, Case.code), page, PAGE_ROWS)
     audit.record_list(session, "case", [c.code for c in rows], filters)
     return render_template("people/cases.html", cases=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_ROWS)), filters=filters,
+                           pages=pages, filters=filters,
                            open_only=open_only, statuses=CASE_STATUSES, categories=CATEGORIES,
                            priorities=PRIORITY_CLASSES, mask_name=mask_name)
 
