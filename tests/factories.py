@@ -114,14 +114,14 @@ _STEP_NEEDS = {"return": ("reason",), "cancel": ("reason",), "decline": ("reason
 def create_referral(session, state="draft", *, now, today, **overrides):
     """A referral created and walked into ``state`` through the operations, all at ``now``.
     ``overrides`` are its fields: case_code, sender_code and receiver_code at least."""
-    from rehab_net.referrals import operations as referrals
+    from rehab_net.referrals.operations import workflow
 
     data = dict(direction="up", urgency="routine", reason="needs an autism assessment")
     data.update(overrides)
-    referral = referrals.create_referral(session, data, principal=None, now=now, today=today)
+    referral = workflow.create_referral(session, data, principal=None, now=now, today=today)
     for step in REFERRAL_PATHS[state]:
-        referrals.transition(session, referral, step, principal=None, now=now,
-                             **{k: REFERRAL_STEP_TEXT[k] for k in _STEP_NEEDS.get(step, ())})
+        workflow.transition(session, referral, step, principal=None, now=now,
+                            **{k: REFERRAL_STEP_TEXT[k] for k in _STEP_NEEDS.get(step, ())})
     return referral
 
 

@@ -15,7 +15,7 @@ from rehab_net.auth.principal import Principal
 from rehab_net.booking import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.errors import NotFound
 from rehab_net.network.models import Facility
-from rehab_net.referrals.operations import acting_facilities
+from rehab_net.referrals.operations.visibility import acting_facilities
 from rehab_net.vocab import FACILITY_ROLES
 
 

@@ -55,7 +55,7 @@ from rehab_net.i18n import local_name
 from rehab_net.messages import code_of, params_of
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
-from rehab_net.referrals import operations as referrals
+from rehab_net.referrals.operations.visibility import get_referral
 from rehab_net.schemas import form_date, form_id, query_page
 from rehab_net.vocab import DAY_PARTS, label
 
@@ -269,7 +269,7 @@ def slot(slot_id: int):
 # --- booking from a referral --------------------------------------------------------------------
 def _bookable_referral(session, code: str):
     with _or_404():
-        referral = referrals.get_referral(session, code, viewer=g.user)
+        referral = get_referral(session, code, viewer=g.user)
         access.require_writable(g.user, referral.receiver_id, "referral")
     return referral
 
@@ -277,7 +277,7 @@ def _bookable_referral(session, code: str):
 def _book_page(code: str, *, errors=None, status: int = 200, jump=None):
     session = get_session()
     with _or_404():
-        referral = referrals.get_referral(session, code, viewer=g.user)
+        referral = get_referral(session, code, viewer=g.user)
     mine = access.writable_facilities(g.user)
     can_book = mine is None or referral.receiver_id in mine
     if not can_book and not access.sent_by_mine(g.user, referral):

@@ -379,7 +379,7 @@ def apply_plan(plan_id: int):
     """Turn the plan's placed proposals in the planner's area into referrals from each case's
     home clinic (as POST /api/v1/plans/<id>/apply): first a confirmation page with the count,
     then, confirmed, the referrals and the count made and skipped (by reason)."""
-    from rehab_net.referrals import operations as referrals
+    from rehab_net.referrals.operations.from_plan import referrals_from_plan
 
     session = get_session()
     plan = ops.get_plan(session, plan_id)
@@ -396,9 +396,9 @@ def apply_plan(plan_id: int):
     stmt = ops.list_assignments(plan, scope=scope("plan.read"), placed=True).join(
         Case, PlanAssignment.case_id == Case.id).order_by(Case.code)
     try:
-        result = referrals.referrals_from_plan(session, session.scalars(stmt).unique(),
-                                               principal=g.user, now=utcnow(), today=today(),
-                                               send=send)
+        result = referrals_from_plan(session, session.scalars(stmt).unique(),
+                                     principal=g.user, now=utcnow(), today=today(),
+                                     send=send)
         session.flush()
     except DomainError as exc:
         session.rollback()
