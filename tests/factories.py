@@ -54,6 +54,14 @@ def tiny_network(session) -> dict:
     return r
 
 
+def add_clinics(session, n: int, *, region_code: str = "150702001001") -> list:
+    """n open clinics CL001.. in a village of tiny_network: a network-wide user's long list."""
+    return [network.create_facility(session, dict(
+        code=f"CL{i:03d}", name_zh=f"测试卫生室{i}", name_en=f"Test Clinic {i}", tier="clinic",
+        region_code=region_code, lat=49.21, lon=119.7, ownership="public", designated=False,
+        status="open")) for i in range(1, n + 1)]
+
+
 def two_district_network(session) -> dict:
     """tiny_network (Hailar 150702: the centre CT01, the station ST150702001) and a second
     district, New Barag 150727, with township 150727001, village 150727001001 (``village3``)

@@ -202,13 +202,19 @@ def _slots_between(session, first, last, **where):
 # --- index, calendars ---------------------------------------------------------------------------
 @bp.get("/booking")
 def index():
+    """The user's facilities (searched by name or code, a page at a time: a network-wide role
+    has hundreds) with their calendars, and the practitioners of the facilities shown."""
     session = get_session()
-    facilities = access.my_facilities(session, g.user)[:200]
+    q = request.args.get("q", "").strip()[:64]
+    page = query_page(request.args)
+    facilities, total = access.find_my_facilities(session, g.user, q, page)
     practitioners = list(session.scalars(select(Practitioner).where(
         Practitioner.active, Practitioner.sites.any(PractitionerFacility.facility_id.in_(
             [f.id for f in facilities]))).order_by(Practitioner.code).limit(200)))
-    return _render("booking/index.html", facilities=facilities,
-                           practitioners=practitioners, today=today())
+    return _render("booking/index.html", facilities=facilities, total=total, q=q, page=page,
+                   pages=max(1, -(-total // access.FACILITY_PAGE_ROWS)),
+                   searchable=bool(q) or total > access.FACILITY_LIST_BOX_LIMIT,
+                   practitioners=practitioners, today=today())
 
 
 @bp.get("/booking/facilities/<code>/week")

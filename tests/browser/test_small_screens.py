@@ -15,6 +15,7 @@ from tests.factories import (
     create_person,
     create_referral,
     create_user,
+    add_clinics,
     tiny_network,
 )
 
@@ -29,6 +30,9 @@ ROLES = {
                                                 "/booking/practitioners", "/booking/closures",
                                                 "/booking/waitlist", "/facilities/CT01",
                                                 "/catalogue/worklist"]),
+    # a coordinator over the whole network: more facilities than a list box holds, so searched
+    "network_coordinator": (("coordinator", None), ["/booking", "/booking?q=Clinic&page=2",
+                                                   "/catalogue/worklist?facility=Clinic"]),
     "planner": (("planner", "city"), ["/plans", "/scenarios", "/", "/regions", "/facilities",
                                       "/reports", "/reports/to-date", "/catalogue"]),
     "admin": (("admin", "city"), ["/admin/users", "/admin/users/new", "/account"]),
@@ -48,6 +52,7 @@ TARGETS = """() => Array.from(document.querySelectorAll(
 @pytest.fixture
 def world(session):
     r = tiny_network(session)
+    add_clinics(session, 60)
     person = create_person(session, code="PSMALL", name="乌日娜", birth_date=date(2022, 3, 3),
                            resident_id=make_resident_id("150702", date(2022, 3, 3), 8))
     create_case(session, person, code="KSMALL")
@@ -55,7 +60,7 @@ def world(session):
                     case_code="KSMALL", sender_code=r["station"].code,
                     receiver_code=r["centre"].code, service_code="autism_training")
     for role, ((grant, place), _pages) in ROLES.items():
-        create_user(session, role, grants=[(grant, r[place])])
+        create_user(session, role, grants=[(grant, r[place] if place else None)])
     session.commit()
     return r
 
