@@ -11,11 +11,11 @@ from rehab_net.people.identifiers import make_resident_id
 from tests.browser.helpers import assert_no_axe_violations, login, tab_to
 from tests.factories import (
     TEST_PASSWORD,
+    add_clinics,
     create_case,
     create_person,
     create_referral,
     create_user,
-    add_clinics,
     tiny_network,
 )
 
