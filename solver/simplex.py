@@ -188,7 +188,7 @@ def _pivots(m, tail, head, cap, cost, flow, state, pi, parent, parent_arc, size,
         if leave_at < entering_at:
             p, q = q, p
         _remove(s, t, w, parent, parent_arc, size, succ, pred, last)
-        _make_root(q, parent, parent_arc, size, succ, pred, last)
+        _make_root(q, parent, parent_arc, size, succ, pred, last, up_p)
         _add(i, p, q, w, parent, parent_arc, size, succ, pred, last)
         # Potentials of q's subtree: the entering arc's reduced cost becomes 0.
         if q == head[i]:
@@ -230,13 +230,15 @@ def _remove(s, t, w, parent, parent_arc, size, succ, pred, last):
 
 
 @njit(cache=True)
-def _make_root(q, parent, parent_arc, size, succ, pred, last):
-    path = []
+def _make_root(q, parent, parent_arc, size, succ, pred, last, path):
+    """Re-root the (detached) subtree that holds q at q; `path` is scratch space."""
+    k = 0
     v = q
     while v != -1:
-        path.append(v)
+        path[k] = v
+        k += 1
         v = parent[v]
-    for j in range(len(path) - 1, 0, -1):
+    for j in range(k - 1, 0, -1):
         p = path[j]
         q = path[j - 1]
         size_p = size[p]

@@ -52,7 +52,7 @@ from solver.pricing import (
     service_ranges,
     start_classes,
 )
-from solver.simplex import NotOptimal
+from solver.simplex import NotOptimal, warm_up
 
 FIRST_PER_GROUP = 8  # candidate facilities per group before any pricing
 ADDED_PER_GROUP = 8  # at most this many pairs added per group and round
@@ -152,6 +152,9 @@ def solve_parts_in_processes(problem: tuple, ranges: list, workers: int, facilit
     them one after another."""
     global _FORKED_PROBLEM
     _FORKED_PROBLEM = problem
+    # Load the compiled flow engine once here, so that the forked workers inherit it instead of
+    # each loading it from numba's cache (~0.3 s each).
+    warm_up()
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
