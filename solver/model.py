@@ -331,6 +331,12 @@ class WarmNetwork:
         dense[self.place_facility, self.service, self.place_week] = value
         return dense
 
+    def capacity_value(self, place_value: np.ndarray) -> int:
+        """sum of capacity x price over the service's places (the others are priced 0)."""
+        capacity = self.simplex.cap[self.place_arcs]
+        return int(np.dot(capacity, place_value[self.place_facility, self.service,
+                                                self.place_week]))
+
     def network(self) -> Network:
         sim = self.simplex
 

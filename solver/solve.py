@@ -209,7 +209,7 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
         priced = price_outside(instance, groups, prices, reach, entries, classes, current,
                                pairs, place_value)
         bound = (int(np.dot(groups.size, priced.best))
-                 - int(np.sum(instance.facilities.capacity * place_value, dtype=np.int64)))
+                 - warm.capacity_value(place_value))
         converged = primal - bound <= STOP_GAP * abs(primal)
         if converged or priced.new_group.size == 0:
             break
