@@ -252,6 +252,7 @@ class WarmNetwork:
         flow = np.zeros(tail.size, dtype=np.int64)
         flow[self.unassigned] = groups.size
         self.simplex = WarmSimplex(num_nodes, 0, tail, head, cap, cost, flow, parent, parent_arc)
+        self._dense: dict[bool, np.ndarray] = {}
 
         self._entry, self._entry_group, self._entry_chain = [], [], []
         self._direct, self._direct_group, self._direct_place = [], [], []
@@ -327,7 +328,12 @@ class WarmNetwork:
         if not largest:
             d = -d
         value = np.where(np.abs(d) == UNREACHABLE, 0, np.maximum(0, d))
-        dense = np.zeros(self.instance.facilities.capacity.shape, dtype=np.int64)
+        # One dense array per kind, overwritten by the next call of the same kind (only this
+        # service's places ever change): allocating it each round cost more than the Dijkstra.
+        dense = self._dense.get(largest)
+        if dense is None:
+            dense = self._dense[largest] = np.zeros(self.instance.facilities.capacity.shape,
+                                                    dtype=np.int64)
         dense[self.place_facility, self.service, self.place_week] = value
         return dense
 
