@@ -54,7 +54,7 @@ from solver.pricing import (
 )
 from solver.simplex import NotOptimal, warm_up
 
-FIRST_PER_GROUP = 8  # candidate facilities per group before any pricing
+FIRST_PER_GROUP = 4  # candidate facilities per group before any pricing
 ADDED_PER_GROUP = 8  # at most this many pairs added per group and round
 OPTIMALITY_GAP = 1e-4  # the contract's 0.01%
 # The pricing rounds of a service stop once its certified gap is within this fraction of its
