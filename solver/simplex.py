@@ -485,8 +485,8 @@ class WarmSimplex:
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's on-disk cache) every compiled function by solving a tiny
-    network: `make` runs it once after installing, so that the first plan does not pay the
+    """Compile (or load from numba's on-disk cache) every compiled function of the solver on
+    tiny inputs: `make` runs it once after installing, so that the first plan does not pay the
     compilation (~10 s)."""
     sim = WarmSimplex(3, 0, np.array([1, 2, 1]), np.array([0, 0, 2]), np.array([3, 1, 1]),
                       np.array([100, 0, 5]), np.array([2, 0, 0]), np.array([-1, 0, 0]),
@@ -494,3 +494,7 @@ def warm_up() -> None:
     sim.run()
     sim.distances(to_root=True)
     sim.distances(to_root=False)
+    from solver.pricing import _scan_chunk  # the pricing's compiled pass (imports this module)
+
+    _scan_chunk(np.zeros((1, 2), np.int64), np.zeros((1, 2), np.int64), np.zeros(1, np.int64),
+                np.ones(1, np.int64), 1)
