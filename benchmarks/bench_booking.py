@@ -49,20 +49,27 @@ def free_port() -> int:
 
 
 # --- seeding ------------------------------------------------------------------------------------
-def seed(url: str, n_referrals: int, n_slots: int) -> dict:
-    from sqlalchemy import text
-
+def migrated_app(url: str):
+    """The app on a database at the newest migration (the benchmarks seed it, then serve it)."""
     from rehab_net import create_app, migrate
-    from rehab_net.booking import generation, schedules
     from rehab_net.config import TestConfig
-    from rehab_net.db import get_session, make_engine
-    from rehab_net.referrals import operations as referrals
-    from tests.factories import create_case, create_person, create_user, tiny_network, token_for
+    from rehab_net.db import make_engine
 
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    app = create_app(type("Cfg", (TestConfig,), {"DATABASE_URL": url}))
+    return create_app(type("Cfg", (TestConfig,), {"DATABASE_URL": url}))
+
+
+def seed(url: str, n_referrals: int, n_slots: int) -> dict:
+    from sqlalchemy import text
+
+    from rehab_net.booking import generation, schedules
+    from rehab_net.db import get_session
+    from rehab_net.referrals import operations as referrals
+    from tests.factories import create_case, create_person, create_user, tiny_network, token_for
+
+    app = migrated_app(url)
     with app.app_context():
         session = get_session()
         today = date.today()

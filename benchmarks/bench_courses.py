@@ -31,7 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_booking import double_bookings, free_port, percentile  # noqa: E402
+from benchmarks.bench_booking import (  # noqa: E402
+    double_bookings,
+    free_port,
+    migrated_app,
+    percentile,
+)
 
 PAIRS = ((1, 3), (2, 4), (3, 5), (1, 4), (2, 5))
 HOURS = ("14:00", "15:00", "16:00", "17:00")
@@ -40,17 +45,12 @@ HOURS = ("14:00", "15:00", "16:00", "17:00")
 def seed(url: str, clients: int, places: int) -> dict:
     from datetime import time as clock
 
-    from rehab_net import create_app, migrate
     from rehab_net.booking import schedules
-    from rehab_net.config import TestConfig
-    from rehab_net.db import get_session, make_engine
+    from rehab_net.db import get_session
     from rehab_net.referrals import operations as referrals
     from tests.factories import create_case, create_person, create_user, tiny_network, token_for
 
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(type("Cfg", (TestConfig,), {"DATABASE_URL": url}))
+    app = migrated_app(url)
     with app.app_context():
         session = get_session()
         today = date.today()

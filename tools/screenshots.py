@@ -46,6 +46,8 @@ SHOTS: list[tuple[str, str, str | tuple[str, str]]] = [
      ("/booking/practitioners", r'href="(/booking/practitioners/[^"/]+)"')),
     ("coordinator", "closures", "/booking/closures"),
     ("coordinator", "waitlist", "/booking/waitlist"),
+    ("coordinator", "defaulters", "/booking/defaulters"),
+    ("coordinator", "catalogue-worklist", "/catalogue/worklist"),
     ("planner", "plans", "/plans"),
     ("planner", "plan", ("/plans", r'href="(/plans/\d+)"')),
     ("planner", "proposals", "/proposals"),
