@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	# Compile the optimiser's flow engine once (numba caches it on disk), not in the first plan.
+	$(BIN)/python -c "import solver.simplex as s; s.warm_up()"
 	touch $(STAMP)
 
 ## make run: migrate the SQLite database, load the sample region once, serve on http://127.0.0.1:5000

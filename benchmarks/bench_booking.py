@@ -101,7 +101,7 @@ def seed(url: str, n_referrals: int, n_slots: int) -> dict:
 
     from rehab_net.booking import generation, schedules
     from rehab_net.db import get_session
-    from rehab_net.referrals import operations as referrals
+    from rehab_net.referrals.operations.workflow import create_referral, transition
     from tests.factories import create_case, create_person, create_user, tiny_network, token_for
 
     app = migrated_app(url)
@@ -128,12 +128,12 @@ def seed(url: str, n_referrals: int, n_slots: int) -> dict:
         for i in range(n_referrals):
             person = create_person(session, birth_date=date(2022, 1, 1) + timedelta(days=i % 900))
             case = create_case(session, person)
-            referral = referrals.create_referral(session, dict(
+            referral = create_referral(session, dict(
                 case_code=case.code, sender_code="ST150702001", receiver_code="CT01",
                 service_code="autism_training", direction="up", urgency="routine",
                 reason="assessment"), principal=None, now=now, today=today, send=True)
             for step in ("receive", "accept"):
-                referrals.transition(session, referral, step, principal=None, now=now)
+                transition(session, referral, step, principal=None, now=now)
             codes.append(referral.code)
             if i % 250 == 249:
                 session.commit()

@@ -28,7 +28,7 @@ from rehab_net.csvimport import ImportProblems, Problem
 from rehab_net.errors import DomainError
 from rehab_net.network.models import Facility, Service
 from rehab_net.people.models import Case
-from rehab_net.referrals import operations as referrals
+from rehab_net.referrals.operations.workflow import create_referral, re_refer, transition
 from rehab_net.referrals.states import REFERRAL
 
 FILES = ("practitioners.csv", "schedule_rules.csv", "activity.csv")
@@ -165,11 +165,11 @@ class _Replay:
                     "reason": row["text"] if up else DOWN_REASON,
                     "home_programme": None if up else row["text"],
                     "answers_code": self.referrals[row["of"]].code if row["of"] else None}
-            self.referrals[key] = referrals.create_referral(s, data, principal=None, now=moment,
-                                                            today=day_of(moment))
+            self.referrals[key] = create_referral(s, data, principal=None, now=moment,
+                                                  today=day_of(moment))
         elif action == "re_refer":
             moment = self.at(row)
-            self.referrals[key] = referrals.re_refer(
+            self.referrals[key] = re_refer(
                 s, self.referrals[row["of"]], row["receiver_code"], principal=None, now=moment,
                 today=day_of(moment))
         elif action in ("book", "waitlist", "offer", "cancel_appointment"):
@@ -183,7 +183,7 @@ class _Replay:
             kwargs = {"decline": {"reason_code": text}, "complete": {"outcome": text},
                       "expire": {"reason": "no answer before the deadlines lapsed"}}.get(
                 action, {"reason": text})
-            referrals.transition(s, referral, action, principal=None, now=moment, **kwargs)
+            transition(s, referral, action, principal=None, now=moment, **kwargs)
 
     # --- booking --------------------------------------------------------------------------------
     def _slots(self, referral) -> list:
@@ -253,7 +253,7 @@ class _Replay:
         if appointment is None or appointment.status != "booked":
             # no slot was found for it: the receiver starts the referral itself
             if action == "fulfil" and REFERRAL.can("start", referral.state):
-                referrals.transition(s, referral, "start", principal=None, now=self.at(row))
+                transition(s, referral, "start", principal=None, now=self.at(row))
             return
         starts = appointment.starts_at if appointment.starts_at.tzinfo else \
             appointment.starts_at.replace(tzinfo=UTC)

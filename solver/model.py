@@ -15,17 +15,18 @@ Network (see docs/optimisation-model.md for the picture):
 A chain per facility, service and priority class, with a node per week with capacity, replaces
 one arc per case and week.
 
-Costs are integers (OR-Tools needs them): every money amount is multiplied by a scale and rounded;
-solve.py bounds the rounding error and recomputes the objective in floats.
+Costs are integers (the flow engine, solver/simplex.py, works in int64): every money amount is
+multiplied by a scale and rounded; solve.py bounds the rounding error and recomputes the objective
+in floats.
 
 Candidate arcs: which (group, facility) pairs are in the network is decided outside (solve.py
-prices the others with the capacity duals and adds back any that could lower the cost)."""
+prices the others with the capacity duals and adds back any that could lower the cost); the
+network of a service is built once (WarmNetwork) and the candidates' arcs are appended to it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from solver.costs import facility_cost, road_km_between, unassigned_penalty, wait_cost
 from solver.groups import Groups, has_current
@@ -129,45 +130,29 @@ def entry_costs(instance: Instance, groups: Groups, prices: Prices, g: np.ndarra
 
 @dataclass
 class Network:
-    """One min cost flow network over the current candidate arcs, and what each arc means."""
+    """What each arc of a solved network means, for reading the flow back (split_into_cases,
+    binding_places): the arcs as (4, n) int64 rows tail, head, capacity, cost, and for each kind
+    of arc the indices of its arcs and the group / chain / place / week they stand for."""
 
-    arcs: np.ndarray  # (4, n) int64: tail, head, capacity, cost
-    supplies: np.ndarray  # per node
-    # Arc ranges by kind, and for each the group / facility / week it stands for.
-    unassigned: slice
-    entry: slice  # group -> chain
+    arcs: np.ndarray
+    unassigned: np.ndarray  # group -> T
+    entry: np.ndarray  # group -> chain
     entry_group: np.ndarray
     entry_chain: np.ndarray  # chain index (into chain_* arrays)
-    direct: slice  # group -> place
+    direct: np.ndarray  # group -> place
     direct_group: np.ndarray
     direct_place: np.ndarray  # place index
-    exits: slice  # chain node -> place
+    exits: np.ndarray  # chain node -> place
     exit_chain: np.ndarray
     exit_week: np.ndarray
-    place_arcs: slice  # place -> T
-    # Chains: (facility, service, priority, first week); places: (facility, service, week).
+    place_arcs: np.ndarray  # place -> T
+    # Chains: (facility, priority); places: (facility, service, week).
     chain_facility: np.ndarray
     chain_priority: np.ndarray
-    chain_first: np.ndarray
     place_facility: np.ndarray
     place_service: np.ndarray
     place_week: np.ndarray
     num_nodes: int
-    # Per node, an id that names what it stands for (the sink, a group, a place, a chain and
-    # week) the same way in every network of the same groups: how a flow is carried over to a
-    # network with more arcs.
-    node_key: np.ndarray
-
-    def solve(self) -> np.ndarray:
-        """The flow on every arc, optimal for this network."""
-        mcf = min_cost_flow.SimpleMinCostFlow()
-        tail, head, capacity, cost = self.arcs
-        mcf.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, cost)
-        mcf.set_nodes_supplies(np.arange(self.num_nodes), self.supplies)
-        status = mcf.solve()
-        if status != mcf.OPTIMAL:
-            raise SolverFailure(f"min cost flow status {status}")
-        return np.asarray(mcf.flows(np.arange(self.arcs.shape[1])), dtype=np.int64)
 
 
 def next_open_week(capacity: np.ndarray) -> np.ndarray:
@@ -177,118 +162,203 @@ def next_open_week(capacity: np.ndarray) -> np.ndarray:
     return np.minimum.accumulate(week[:, :, ::-1], axis=2)[:, :, ::-1]
 
 
-def build_network(instance: Instance, groups: Groups, prices: Prices, entry: tuple,
-                  direct: tuple) -> Network:
-    """The network for candidate arcs `entry` = (group, facility, scaled cost) of groups using
-    chains, and `direct` = (group, facility, week, scaled cost) of the others and current places."""
-    horizon = instance.horizon_weeks
-    num_services = len(instance.services)
-    capacity = instance.facilities.capacity
-    num_groups = len(groups)
-    e_group, e_facility, e_cost = entry
-    d_group, d_facility, d_week, d_cost = direct
+class WarmNetwork:
+    """The network of the groups of ONE service, kept for the whole solve: its nodes and the arcs
+    that do not depend on the candidates (unassigned, places, chains, current places) are built
+    once; each round only appends the new candidates' arcs, and the warm network simplex
+    (solver/simplex.py) re-optimises from the last basis.
 
-    # A chain has a node only for the weeks with capacity (a week without capacity could only be
-    # waited through): an entry goes to the first open week from its release, its cost plus the
-    # wait to it, and a wait arc spans the weeks up to the next open one. Entries with no open
-    # week left have no eligible start and are dropped.
-    e_service = groups.service[e_group].astype(np.int64)
-    e_priority = groups.priority[e_group].astype(np.int64)
-    e_release = groups.release[e_group].astype(np.int64)
-    e_week = next_open_week(capacity)[e_facility, e_service, e_release]
-    keep = e_week < horizon
-    if not keep.all():
-        e_group, e_facility, e_cost, e_service, e_priority, e_release, e_week = (
-            x[keep] for x in (e_group, e_facility, e_cost, e_service, e_priority, e_release,
-                              e_week))
-    e_cost = e_cost + prices.wait[e_priority] * (e_week - e_release)
+    Nodes: T (0), the groups, every place (facility, week) of the service with capacity, and when
+    `chains`, a chain node per facility of the service, priority class of the groups that wait
+    in chains, and week with capacity (a week without capacity could only be waited through: an
+    entry goes to the first open week from its release, its cost plus the wait to it, and a wait
+    arc spans the weeks to the chain's next open one). The first basis puts every group's whole
+    supply on its unassigned arc, the places under T and each chain node under its place."""
 
-    # Chains: one per (facility, service, priority) that some entry arc reaches, from the earliest
-    # week entered to the horizon's end.
-    chain_key = (e_facility * num_services + e_service) * len(PRIORITIES) + e_priority
-    chain_keys, e_chain = np.unique(chain_key, return_inverse=True)
-    e_chain = e_chain.ravel()
-    chain_first = np.full(chain_keys.size, horizon, dtype=np.int64)
-    np.minimum.at(chain_first, e_chain, e_week)
-    chain_priority = chain_keys % len(PRIORITIES)
-    chain_fs = chain_keys // len(PRIORITIES)
-    chain_facility, chain_service = chain_fs // num_services, chain_fs % num_services
+    def __init__(self, instance: Instance, groups: Groups, prices: Prices, reach: Reach,
+                 current: tuple, chains: bool):
+        # Imported here: numba takes ~0.3 s to import, which the web app's processes that only
+        # read plans should not pay.
+        from solver.simplex import WarmSimplex
 
-    # Chain nodes: one per chain and open week from its first week, in chain then week order.
-    weeks = np.arange(horizon)
-    open_ = ((capacity[chain_facility, chain_service, :] > 0)
-             & (weeks[None, :] >= chain_first[:, None]))
-    node_chain, node_week = np.nonzero(open_)
-    node_chain, node_week = node_chain.astype(np.int64), node_week.astype(np.int64)
-    # The node of an entry: its chain's first node + the open weeks of the chain before it.
-    node_of = np.cumsum(open_.ravel()).reshape(open_.shape) - 1  # node of (chain, open week)
-    has_exit = np.ones(node_chain.size, dtype=bool)  # every node is an open week
+        capacity = instance.facilities.capacity
+        horizon = instance.horizon_weeks
+        self.instance, self.groups, self.prices = instance, groups, prices
+        self.service = s = int(groups.service[0]) if len(groups) else 0
+        num_groups = len(groups)
+        facilities = reach.facilities[s]
+        self.next_open = next_open_week(capacity[:, s:s + 1, :])[:, 0, :]
+        open_ = capacity[facilities, s, :] > 0  # (facilities of s, weeks)
+        pf, pt = np.nonzero(open_)
+        self.place_facility = facilities[pf].astype(np.int64)
+        self.place_week = pt.astype(np.int64)
+        num_places = pf.size
+        self.place_id = np.full((len(instance.facilities), horizon), -1, dtype=np.int64)
+        self.place_id[self.place_facility, self.place_week] = np.arange(num_places)
 
-    # Places: every (facility, service, week) reached by a chain exit or a direct arc.
-    exit_place_key = ((chain_facility[node_chain] * num_services + chain_service[node_chain])
-                      * horizon + node_week)[has_exit]
-    d_place_key = ((d_facility * num_services + groups.service[d_group]) * horizon + d_week)
-    place_keys, place_index = np.unique(np.concatenate([exit_place_key, d_place_key]),
-                                        return_inverse=True)
-    place_index = place_index.ravel()
-    place_week = place_keys % horizon
-    place_fs = place_keys // horizon
-    place_facility, place_service = place_fs // num_services, place_fs % num_services
+        priorities = (np.unique(groups.priority[groups.uses_chain]).astype(np.int64) if chains
+                      else np.zeros(0, dtype=np.int64))
+        self.priority_index = np.full(len(PRIORITIES), -1, dtype=np.int64)
+        self.priority_index[priorities] = np.arange(priorities.size)
+        self.num_priorities = priorities.size
+        self.column = np.full(len(instance.facilities), -1, dtype=np.int64)
+        self.column[facilities] = np.arange(facilities.size)
+        chain_col = np.repeat(np.arange(facilities.size), priorities.size)
+        self.chain_facility = facilities[chain_col].astype(np.int64)
+        self.chain_priority = np.tile(priorities, facilities.size)
+        chain_open = open_[chain_col]  # (chains, weeks)
+        node_chain, node_week = np.nonzero(chain_open)
+        self.chain_node_of = np.cumsum(chain_open.ravel()).reshape(chain_open.shape) - 1
 
-    # Node numbers: T, groups, places, chain nodes.
-    sink = 0
-    group_node0, place_node0 = 1, 1 + num_groups
-    chain_base = place_node0 + place_keys.size
-    num_nodes = chain_base + node_chain.size
-    big = int(groups.size.sum()) or 1
+        self.place0 = 1 + num_groups
+        self.chain0 = self.place0 + num_places
+        num_nodes = self.chain0 + node_chain.size
+        self.num_nodes = num_nodes
+        big = int(groups.size.sum()) + 1
+        self.big = big
 
-    chain_node = chain_base + np.arange(node_chain.size)
-    last_of_chain = np.ones(node_chain.size, dtype=bool)
-    last_of_chain[:-1] = node_chain[1:] != node_chain[:-1]
-    waited = np.zeros(node_chain.size, dtype=np.int64)  # weeks to the chain's next node
-    waited[:-1] = node_week[1:] - node_week[:-1]
-    parts = [
-        # unassigned
-        (group_node0 + np.arange(num_groups), np.full(num_groups, sink), groups.size,
-         prices.unassigned),
-        # entry: group -> its chain at its release week
-        (group_node0 + e_group, chain_base + node_of[e_chain, e_week],
-         groups.size[e_group], e_cost),
-        # direct: group -> place
-        (group_node0 + d_group, place_node0 + place_index[exit_place_key.size:],
-         groups.size[d_group], d_cost),
-        # exits: chain node -> place
-        (chain_node[has_exit], place_node0 + place_index[:exit_place_key.size],
-         np.full(int(has_exit.sum()), big), np.zeros(int(has_exit.sum()), dtype=np.int64)),
-        # waits: chain node -> the next week's
-        (chain_node[~last_of_chain], chain_node[~last_of_chain] + 1,
-         np.full(int((~last_of_chain).sum()), big),
-         prices.wait[chain_priority[node_chain[~last_of_chain]]] * waited[~last_of_chain]),
-        # places -> T
-        (place_node0 + np.arange(place_keys.size), np.full(place_keys.size, sink),
-         capacity[place_facility, place_service, place_week].astype(np.int64),
-         np.zeros(place_keys.size, dtype=np.int64)),
-    ]
-    arcs = np.concatenate([np.stack([np.asarray(x, dtype=np.int64) for x in part])
-                           for part in parts], axis=1)
-    bounds = np.cumsum([0] + [len(part[0]) for part in parts])
-    kinds = [slice(bounds[i], bounds[i + 1]) for i in range(len(parts))]
+        chain_node = self.chain0 + np.arange(node_chain.size)
+        node_place = self.place0 + self.place_id[self.chain_facility[node_chain], node_week]
+        last_of_chain = np.ones(node_chain.size, dtype=bool)
+        last_of_chain[:-1] = node_chain[1:] != node_chain[:-1]
+        waited = np.zeros(node_chain.size, dtype=np.int64)
+        waited[:-1] = node_week[1:] - node_week[:-1]
+        waits = ~last_of_chain
+        place_nodes = self.place0 + np.arange(num_places)
+        parts = [
+            (1 + np.arange(num_groups), np.zeros(num_groups), np.full(num_groups, big),
+             prices.unassigned),
+            (place_nodes, np.zeros(num_places),
+             capacity[self.place_facility, s, self.place_week], np.zeros(num_places)),
+            (chain_node, node_place, np.full(node_chain.size, big), np.zeros(node_chain.size)),
+            (chain_node[waits], chain_node[waits] + 1, np.full(int(waits.sum()), big),
+             prices.wait[self.chain_priority[node_chain[waits]]] * waited[waits]),
+        ]
+        tail, head, cap, cost = (np.concatenate([np.asarray(p[i], dtype=np.int64)
+                                                 for p in parts]) for i in range(4))
+        counts = np.cumsum([0] + [len(p[0]) for p in parts])
+        self.unassigned = np.arange(counts[0], counts[1])
+        self.place_arcs = np.arange(counts[1], counts[2])
+        self.exits = np.arange(counts[2], counts[3])
+        self.exit_chain, self.exit_week = node_chain.astype(np.int64), node_week.astype(np.int64)
 
-    all_places = capacity.size  # (facility, service, week) keys are below this
-    node_key = np.concatenate([np.arange(place_node0), place_node0 + place_keys,
-                               place_node0 + all_places + chain_keys[node_chain] * horizon
-                               + node_week]).astype(np.int64)
+        parent = np.full(num_nodes, -1, dtype=np.int64)
+        parent_arc = np.full(num_nodes, -1, dtype=np.int64)
+        parent[1:self.chain0] = 0
+        parent_arc[1:self.place0] = self.unassigned
+        parent_arc[self.place0:self.chain0] = self.place_arcs
+        parent[self.chain0:] = node_place
+        parent_arc[self.chain0:] = self.exits
+        flow = np.zeros(tail.size, dtype=np.int64)
+        flow[self.unassigned] = groups.size
+        self.simplex = WarmSimplex(num_nodes, 0, tail, head, cap, cost, flow, parent, parent_arc)
+        self._dense: dict[bool, np.ndarray] = {}
 
-    supplies = np.zeros(num_nodes, dtype=np.int64)
-    supplies[group_node0:place_node0] = groups.size
-    supplies[sink] = -int(groups.size.sum())
-    return Network(
-        arcs=arcs, supplies=supplies,
-        unassigned=kinds[0], entry=kinds[1], entry_group=e_group, entry_chain=e_chain,
-        direct=kinds[2], direct_group=d_group, direct_place=place_index[exit_place_key.size:],
-        exits=kinds[3], exit_chain=node_chain[has_exit], exit_week=node_week[has_exit],
-        place_arcs=kinds[5],
-        chain_facility=chain_facility, chain_priority=chain_priority, chain_first=chain_first,
-        place_facility=place_facility, place_service=place_service, place_week=place_week,
-        num_nodes=num_nodes, node_key=node_key,
-    )
+        self._entry, self._entry_group, self._entry_chain = [], [], []
+        self._direct, self._direct_group, self._direct_place = [], [], []
+        cg, ccost = current
+        cw = groups.current_week[cg].astype(np.int64)
+        self._add_direct(cg, groups.current_facility[cg].astype(np.int64), cw,
+                         ccost + prices.wait[groups.priority[cg]] * (cw - groups.release[cg]))
+
+    def _add_direct(self, g, f, week, cost) -> None:
+        place = self.place_id[f, week]
+        idx = self.simplex.append(1 + g, self.place0 + place, self.groups.size[g], cost)
+        self._direct.append(idx)
+        self._direct_group.append(g)
+        self._direct_place.append(place)
+
+    def add(self, pairs: tuple) -> None:
+        """Append the arcs of new candidates (group, facility, entry cost, week): a chain entry
+        for pairs of groups that can wait to the horizon's end, one direct arc per eligible week
+        for pairs of the others, one direct arc for a candidate with its own week."""
+        groups, prices, instance = self.groups, self.prices, self.instance
+        g, f, cost, one_week = (np.asarray(x, dtype=np.int64) for x in pairs)
+        chained = groups.uses_chain[g] & (one_week < 0)
+        eg, ef, ecost = g[chained], f[chained], cost[chained]
+        release = groups.release[eg].astype(np.int64)
+        e_week = self.next_open[ef, release]
+        keep = e_week < instance.horizon_weeks
+        eg, ef, ecost, release, e_week = (x[keep] for x in (eg, ef, ecost, release, e_week))
+        priority = groups.priority[eg].astype(np.int64)
+        chain = self.column[ef] * self.num_priorities + self.priority_index[priority]
+        node = self.chain0 + self.chain_node_of[chain, e_week]
+        idx = self.simplex.append(1 + eg, node, groups.size[eg],
+                                  ecost + prices.wait[priority] * (e_week - release))
+        self._entry.append(idx)
+        self._entry_group.append(eg)
+        self._entry_chain.append(chain)
+
+        single = one_week >= 0
+        sg, sf, sweek, scost = g[single], f[single], one_week[single], cost[single]
+        every = ~chained & ~single
+        g, f, cost = g[every], f[every], cost[every]
+        span = (groups.last[g] - groups.release[g] + 1).astype(np.int64)
+        pick = np.repeat(np.arange(g.size), span)
+        first_of = np.repeat(np.cumsum(span) - span, span)
+        week = groups.release[g][pick] + (np.arange(pick.size) - first_of)
+        g, f, cost = g[pick], f[pick], cost[pick]
+        open_ = instance.facilities.capacity[f, self.service, week] > 0
+        g, f, week, cost = (np.concatenate([a[open_], b]) for a, b in
+                            ((g, sg), (f, sf), (week, sweek), (cost, scost)))
+        week = week.astype(np.int64)
+        self._add_direct(g, f, week, cost + prices.wait[groups.priority[g]]
+                         * (week - groups.release[g]))
+
+    def solve(self) -> int:
+        """Re-optimise from the last basis; the number of pivots."""
+        return self.simplex.run()
+
+    def objective(self) -> int:
+        return self.simplex.objective()
+
+    @property
+    def num_arcs(self) -> int:
+        return self.simplex.m
+
+    def place_values(self, largest: bool = False) -> np.ndarray:
+        """Optimal dual prices of the places (facility, service, week), scaled, dense; zero where
+        the place is not full. The smallest: minus the shortest residual distance from T to the
+        place, how much the network's cost falls when it gets one more intake. With `largest`,
+        the shortest distance from the place to T: how much it rises with one place fewer."""
+        from solver.simplex import UNREACHABLE
+
+        dist = self.simplex.distances(to_root=largest)
+        d = dist[self.place0:self.chain0]
+        if not largest:
+            d = -d
+        value = np.where(np.abs(d) == UNREACHABLE, 0, np.maximum(0, d))
+        # One dense array per kind, overwritten by the next call of the same kind (only this
+        # service's places ever change): allocating it each round cost more than the Dijkstra.
+        dense = self._dense.get(largest)
+        if dense is None:
+            dense = self._dense[largest] = np.zeros(self.instance.facilities.capacity.shape,
+                                                    dtype=np.int64)
+        dense[self.place_facility, self.service, self.place_week] = value
+        return dense
+
+    def capacity_value(self, place_value: np.ndarray) -> int:
+        """sum of capacity x price over the service's places (the others are priced 0)."""
+        capacity = self.simplex.cap[self.place_arcs]
+        return int(np.dot(capacity, place_value[self.place_facility, self.service,
+                                                self.place_week]))
+
+    def network(self) -> Network:
+        sim = self.simplex
+
+        def joined(parts):
+            return (np.concatenate(parts).astype(np.int64) if parts
+                    else np.zeros(0, dtype=np.int64))
+
+        return Network(
+            arcs=np.stack([sim.tail, sim.head, sim.cap, sim.cost]),
+            unassigned=self.unassigned, entry=joined(self._entry),
+            entry_group=joined(self._entry_group), entry_chain=joined(self._entry_chain),
+            direct=joined(self._direct), direct_group=joined(self._direct_group),
+            direct_place=joined(self._direct_place), exits=self.exits,
+            exit_chain=self.exit_chain, exit_week=self.exit_week, place_arcs=self.place_arcs,
+            chain_facility=self.chain_facility, chain_priority=self.chain_priority,
+            place_facility=self.place_facility,
+            place_service=np.full(self.place_facility.size, self.service, dtype=np.int64),
+            place_week=self.place_week, num_nodes=self.num_nodes,
+        )

@@ -1,8 +1,10 @@
 """Shortest-path distances in a min cost flow's residual graph, which has negative arcs (the reverse
 of every arc carrying flow) but, at an optimum, no negative cycle.
 
-OR-Tools' SimpleMinCostFlow returns flows but not node potentials, and a generic Bellman-Ford (e.g.
-scipy's) sweeps every arc N times. This is the queue-based variant (SPFA) done in bulk with numpy:
+The solver itself now reads its duals from the network simplex's potentials (solver/simplex.py, a
+Dijkstra on reduced costs); this Bellman-Ford, which needs no potentials, is the independent
+reference the tests compare it with. A generic Bellman-Ford (e.g. scipy's) sweeps every arc N
+times. This is the queue-based variant (SPFA) done in bulk with numpy:
 each round relaxes only the arcs leaving the nodes whose distance fell in the round before, so the
 work follows the number of improvements, not N x arcs."""
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from solver.costs import facility_cost, road_km_between
 from solver.groups import Groups, has_current
@@ -200,34 +201,80 @@ def scan(instance: Instance, groups: Groups, entries: EntryCosts, offs: Offsets,
         step = max(1, PAIRS_PER_CHUNK // facilities.size)
         for lo in range(bounds[s], bounds[s + 1], step):
             hi = min(lo + step, bounds[s + 1])
-            g = np.arange(lo, hi)
             cost = entries.of(s, lo, hi)
-            value = cost + offs.matrix[s][offs.group_class[g]]
-            np.minimum(value, INFINITE, out=value)
-            row_min = value.min(axis=1)
-            any_eligible[g] |= row_min < INFINITE
-            best[g] = np.minimum(best[g], row_min)
-            below = value < limit[g][:, None]
-            if not below.any():
+            row_min, rows, cols = _scan_chunk(cost, offs.matrix[s], offs.group_class[lo:hi],
+                                              limit[lo:hi], per_group)
+            any_eligible[lo:hi] |= row_min < INFINITE
+            np.minimum(best[lo:hi], row_min, out=best[lo:hi])
+            if rows.size == 0:
                 continue
-            many = np.flatnonzero(np.count_nonzero(below, axis=1) > per_group)
-            if many.size:
-                # Keep only the `per_group` cheapest of each group that has more.
-                keep = np.argpartition(value[many], per_group - 1, axis=1)[:, :per_group]
-                mask = np.zeros((many.size, facilities.size), dtype=bool)
-                np.put_along_axis(mask, keep, True, axis=1)
-                below[many] &= mask
-            rows, cols = np.nonzero(below)
-            found_g.append(g[rows])
+            g = lo + rows
+            found_g.append(g)
             found_f.append(facilities[cols])
             found_c.append(cost[rows, cols])
-            found_w.append(offs.week[s][offs.group_class[g[rows]], cols])
+            found_w.append(offs.week[s][offs.group_class[g], cols])
     empty = np.zeros(0, dtype=np.int64)
     return Scan(best, any_eligible,
                 np.concatenate(found_g) if found_g else empty,
                 np.concatenate(found_f) if found_f else empty,
                 np.concatenate(found_c) if found_c else empty,
                 np.concatenate(found_w) if found_w else empty)
+
+
+@njit(cache=True)
+def _scan_chunk(cost, matrix, group_class, limit, per_group):
+    """One chunk of a service's groups x its facilities: each group's least value
+    min(cost + matrix[class], INFINITE), and the pairs whose value is below the group's limit,
+    at most `per_group` of them (the cheapest; ties to the lower column), in row then column
+    order. One pass without the temporaries of the numpy version (values, masks, partitions)."""
+    rows, cols = cost.shape
+    row_min = np.empty(rows, np.int64)
+    out_r = np.empty(rows * min(per_group, cols), np.int64)
+    out_c = np.empty(rows * min(per_group, cols), np.int64)
+    values = np.empty(cols, np.int64)
+    below = np.empty(cols, np.int64)
+    k = 0
+    for r in range(rows):
+        m = matrix[group_class[r]]
+        least = INFINITE
+        count = 0
+        cap = limit[r]
+        for c in range(cols):
+            v = cost[r, c] + m[c]
+            if v > INFINITE:
+                v = INFINITE
+            values[c] = v
+            if v < least:
+                least = v
+            if v < cap:
+                below[count] = v
+                count += 1
+        row_min[r] = least
+        if count == 0:
+            continue
+        if count <= per_group:
+            for c in range(cols):
+                if values[c] < cap:
+                    out_r[k] = r
+                    out_c[k] = c
+                    k += 1
+            continue
+        # The per_group-th least value: all below it are kept, then ties by column.
+        kth = np.partition(below[:count], per_group - 1)[per_group - 1]
+        strict = 0
+        for c in range(cols):
+            if values[c] < kth:
+                strict += 1
+        ties = per_group - strict
+        for c in range(cols):
+            v = values[c]
+            if v < kth or (v == kth and ties > 0):
+                if v == kth:
+                    ties -= 1
+                out_r[k] = r
+                out_c[k] = c
+                k += 1
+    return row_min, out_r[:k], out_c[:k]
 
 
 def eligible_current(instance: Instance, groups: Groups,

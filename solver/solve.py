@@ -2,10 +2,12 @@
 
 1. Group interchangeable cases (groups.py).
 2. Start from each group's few cheapest facilities (travel + tier + earliest possible wait).
-3. Solve the min cost flow over those pairs (model.py), read the largest capacity duals from the
-   residual graph (potentials.py), scan ALL eligible pairs with them (pricing.py): the scan gives
-   a lower bound of the full problem and every pair that could still lower the cost. Add those
-   and repeat until the bound is within STOP_GAP of the flow's cost: that is the proof.
+3. Solve the min cost flow over those pairs (model.WarmNetwork, a network simplex that keeps its
+   basis, simplex.py), read the largest capacity duals from the residual graph (a Dijkstra on
+   the reduced costs of its potentials), scan ALL eligible pairs with them (pricing.py): the scan
+   gives a lower bound of the full problem and every pair that could still lower the cost. Add
+   those to the same network, re-optimise from its last basis and repeat until the bound is
+   within STOP_GAP of the flow's cost: that is the proof.
 4. The shadow prices: the smallest duals of the full problem (full_smallest_duals).
 5. Split each group's flow back into its cases and weeks (this file)."""
 from __future__ import annotations
@@ -31,18 +33,14 @@ from solver.instance import (
     Solution,
 )
 from solver.model import (
-    COST,
-    HEAD,
     INFINITE,
-    TAIL,
     UPPER,
     Network,
     Prices,
     Reach,
     SolverFailure,
-    build_network,
+    WarmNetwork,
 )
-from solver.potentials import UNREACHABLE, NegativeCycle, distances_from, residual_arcs
 from solver.pricing import (
     EntryCosts,
     Offsets,
@@ -54,9 +52,10 @@ from solver.pricing import (
     service_ranges,
     start_classes,
 )
+from solver.simplex import NotOptimal, warm_up
 
-FIRST_PER_GROUP = 16  # candidate facilities per group before any pricing
-ADDED_PER_GROUP = 16  # at most this many pairs added per group and round
+FIRST_PER_GROUP = 4  # candidate facilities per group before any pricing
+ADDED_PER_GROUP = 8  # at most this many pairs added per group and round
 OPTIMALITY_GAP = 1e-4  # the contract's 0.01%
 # The pricing rounds of a service stop once its certified gap is within this fraction of its
 # cost: half the contract's, leaving the other half for the rounding of scaled costs.
@@ -75,7 +74,7 @@ def solve(instance: Instance, time_limit: float | None = None,
         workers = min(4, os.cpu_count() or 1)
     try:
         return _solve(instance, time_limit, started, workers)
-    except (SolverFailure, NegativeCycle, MemoryError) as exc:
+    except (SolverFailure, NotOptimal, MemoryError) as exc:
         return error_solution(instance, f"{type(exc).__name__}: {exc}", started)
 
 
@@ -91,6 +90,7 @@ class Part:
     rounds: int = 0
     arcs: int = 0
     pairs: int = 0
+    pivots: int = 0
 
 
 def _solve(instance: Instance, time_limit: float | None, started: float,
@@ -121,7 +121,8 @@ def _solve(instance: Instance, time_limit: float | None, started: float,
                   shadow=[x for p in parts for x in p.shadow_prices], started=started,
                   stats={"groups": len(groups), "arcs": sum(p.arcs for p in parts),
                          "candidate_pairs": sum(p.pairs for p in parts),
-                         "flow_solves": sum(p.rounds for p in parts), "scale": prices.scale})
+                         "flow_solves": sum(p.rounds for p in parts),
+                         "pivots": sum(p.pivots for p in parts), "scale": prices.scale})
 
 
 def solve_range(problem: tuple, lo: int, hi: int, facility: np.ndarray,
@@ -147,10 +148,13 @@ def _solve_range_in_worker(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np
 
 def solve_parts_in_processes(problem: tuple, ranges: list, workers: int, facility: np.ndarray,
                              week: np.ndarray) -> list[Part]:
-    """Solve services in parallel (OR-Tools' flow solver holds the GIL, so threads would not
-    help). The results are identical to solving them one after another."""
+    """Solve services in parallel, in forked processes. The results are identical to solving
+    them one after another."""
     global _FORKED_PROBLEM
     _FORKED_PROBLEM = problem
+    # Load the compiled flow engine once here, so that the forked workers inherit it instead of
+    # each loading it from numba's cache (~0.3 s each).
+    warm_up()
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -189,36 +193,40 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
         return Part(int(np.dot(groups.size, first.best)), True, any_eligible, [],
                     pairs=int(pairs[0].size))
 
+    # The network is built once; each round appends the new candidates and re-optimises from
+    # the last basis (a few pivots), and its potentials make the duals a Dijkstra.
+    warm = WarmNetwork(instance, groups, prices, reach, current, chains=not direct)
+    warm.add(pairs)
     rounds = 0
     while True:
         rounds += 1
-        network = build_network(instance, groups, prices, *arcs_of(instance, groups, prices,
-                                                                   pairs, current))
-        flow = network.solve()
-        primal = int(np.dot(flow, network.arcs[COST]))
+        warm.solve()
+        primal = warm.objective()
         # Any prices v >= 0 give a lower bound; the network's largest optimal duals give a far
         # tighter one than its smallest (they price its full places highest, so fewer pairs
         # outside it look cheaper), and the pairs they find missing are the ones to add.
-        place_value = capacity_duals(instance, groups, network, flow, largest=True)
+        place_value = warm.place_values(largest=True)
         priced = price_outside(instance, groups, prices, reach, entries, classes, current,
                                pairs, place_value)
         bound = (int(np.dot(groups.size, priced.best))
-                 - int(np.sum(instance.facilities.capacity * place_value, dtype=np.int64)))
+                 - warm.capacity_value(place_value))
         converged = primal - bound <= STOP_GAP * abs(primal)
         if converged or priced.new_group.size == 0:
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
-        pairs = added(pairs, priced, direct)
+        pairs = add_pairs(warm, pairs, priced, direct)
 
-    network, flow, smallest, pairs, solves, complete = full_smallest_duals(
-        instance, groups, prices, reach, (entries, classes, direct), current, pairs, network,
-        flow, deadline)
+    smallest, pairs, solves, complete = full_smallest_duals(
+        instance, groups, prices, reach, (entries, classes, direct), current, pairs, warm,
+        deadline)
+    network = warm.network()
+    flow = warm.simplex.flow
     split_into_cases(groups, network, flow, facility, week)
     return Part(bound, converged and complete, any_eligible,
                 binding_places(network, flow, smallest, prices.scale),
-                rounds=rounds + solves, arcs=int(network.arcs.shape[1]),
-                pairs=int(pairs[0].size))
+                rounds=rounds + solves, arcs=warm.num_arcs, pairs=int(pairs[0].size),
+                pivots=warm.simplex.pivots)
 
 
 # A service with at least this many places per case over the horizon: its places are rarely
@@ -261,61 +269,38 @@ def added(pairs: tuple, priced, direct: bool) -> tuple:
         pairs, (priced.new_group, priced.new_facility, priced.new_cost, week), strict=True))
 
 
+def add_pairs(warm: WarmNetwork, pairs: tuple, priced, direct: bool) -> tuple:
+    """The candidates with those the scan found, whose arcs join the warm network."""
+    new = added(empty_pairs(), priced, direct)
+    warm.add(new)
+    return tuple(np.concatenate([a, b]) for a, b in zip(pairs, new, strict=True))
+
+
 def full_smallest_duals(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
-                        static: tuple, current: tuple, pairs: tuple, network: Network,
-                        flow: np.ndarray, deadline: float | None) -> tuple:
+                        static: tuple, current: tuple, pairs: tuple, warm: WarmNetwork,
+                        deadline: float | None) -> tuple:
     """The shadow prices: the smallest optimal duals of the FULL problem, i.e. minus the shortest
     distance from T to each place in the residual graph over ALL eligible pairs, not only the
     network's (whose own smallest duals can be lower: a pair outside it may be what one more
     place would be used for). The network's smallest duals price every eligible pair; pairs
-    below their group's value (negative reduced cost) join the network with no flow on them and
-    the distances are taken again, without solving the flow again, until none is left. Only if
-    the new pairs close a negative cycle (the flow was within the stopping gap but not optimal)
-    is the flow solved again. Returns the final network, its flow, the duals (dense, scaled),
-    the pairs, the number of flow solves and whether it finished before the deadline."""
+    below their group's value (negative reduced cost) join the network and it is re-optimised
+    from its basis (no pivot at all unless they close a negative cycle: the flow was within the
+    stopping gap but not optimal), until none is left. Returns the duals (dense, scaled), the
+    pairs, the number of re-optimisations that pivoted and whether it finished before the
+    deadline."""
     entries, classes, direct = static
     solves = 0
     while True:
-        try:
-            place_value = capacity_duals(instance, groups, network, flow)
-        except NegativeCycle:
-            flow = network.solve()
-            solves += 1
-            continue
+        place_value = warm.place_values()
         priced = price_outside(instance, groups, prices, reach, entries, classes, current,
                                pairs, place_value)
         if priced.new_group.size == 0:
-            return network, flow, place_value, pairs, solves, True
+            return place_value, pairs, solves, True
         if deadline is not None and time.perf_counter() > deadline:
-            return network, flow, place_value, pairs, solves, False
-        pairs = added(pairs, priced, direct)
-        larger = build_network(instance, groups, prices, *arcs_of(instance, groups, prices,
-                                                                  pairs, current))
-        flow = carry_flow(network, flow, larger)
-        network = larger
-
-
-def carry_flow(network: Network, flow: np.ndarray, larger: Network) -> np.ndarray:
-    """The flow of `network` on `larger`, a network of the same groups over more pairs: every arc
-    of the first is an arc of the second (the same ends and cost); the others get no flow."""
-    n = larger.arcs.shape[1]
-    tail, head, cost = (np.concatenate([a, b]) for a, b in zip(
-        (larger.node_key[larger.arcs[TAIL]], larger.node_key[larger.arcs[HEAD]], larger.arcs[COST]),
-        (network.node_key[network.arcs[TAIL]], network.node_key[network.arcs[HEAD]],
-         network.arcs[COST]), strict=True))
-    old = np.arange(tail.size) >= n
-    # Equal arcs sort together, the larger network's first: each old arc takes the flow to the
-    # first arc of its run.
-    order = np.lexsort((old, cost, head, tail))
-    tail, head, cost, old = tail[order], head[order], cost[order], old[order]
-    starts = np.r_[True, (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-                   | (cost[1:] != cost[:-1])]
-    first = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
-    if np.any(first[old] >= n):
-        raise SolverFailure("an arc of the network is missing from the larger one")
-    carried = np.zeros(n, dtype=np.int64)
-    np.add.at(carried, first[old], flow[order[old] - n])
-    return carried
+            return place_value, pairs, solves, False
+        pairs = add_pairs(warm, pairs, priced, direct)
+        if warm.solve():
+            solves += 1
 
 
 def cheapest_fits(instance: Instance, groups: Groups, prices: Prices, offs: Offsets,
@@ -362,57 +347,6 @@ def earliest_week(instance: Instance, groups: Groups, g: np.ndarray, f: np.ndarr
              & (weeks[None, :] >= groups.release[g][:, None])
              & (weeks[None, :] <= groups.last[g][:, None]))
     return np.argmax(open_, axis=1)
-
-
-def arcs_of(instance: Instance, groups: Groups, prices: Prices, pairs: tuple,
-            current: tuple) -> tuple[tuple, tuple]:
-    """Candidates as network arcs: a chain entry for pairs of groups that can wait to the
-    horizon's end; one direct arc per eligible week for pairs of the others; one direct arc for
-    a candidate with its own week and for each current place."""
-    g, f, cost, one_week = pairs
-    chained = groups.uses_chain[g] & (one_week < 0)
-    entry = (g[chained], f[chained], cost[chained])
-
-    single = one_week >= 0
-    sg, sf, sweek, scost = g[single], f[single], one_week[single], cost[single]
-    every = ~chained & ~single
-    g, f, cost = g[every], f[every], cost[every]
-    span = (groups.last[g] - groups.release[g] + 1).astype(np.int64)
-    pick = np.repeat(np.arange(g.size), span)
-    first_of = np.repeat(np.cumsum(span) - span, span)
-    week = groups.release[g][pick] + (np.arange(pick.size) - first_of)
-    g, f, cost = g[pick], f[pick], cost[pick]
-    open_ = instance.facilities.capacity[f, groups.service[g], week] > 0
-    g, f, week, cost = (np.concatenate([a[open_], b]) for a, b in
-                        ((g, sg), (f, sf), (week, sweek), (cost, scost)))
-    cost = cost + prices.wait[groups.priority[g]] * (week - groups.release[g])
-
-    cg, ccost = current
-    cw = groups.current_week[cg]
-    ccost = ccost + prices.wait[groups.priority[cg]] * (cw - groups.release[cg])
-    direct = (np.concatenate([g, cg]), np.concatenate([f, groups.current_facility[cg]]),
-              np.concatenate([week, cw]), np.concatenate([cost, ccost]))
-    return entry, direct
-
-
-def capacity_duals(instance: Instance, groups: Groups, network: Network, flow: np.ndarray,
-                   largest: bool = False) -> np.ndarray:
-    """Optimal dual prices of the places (facility, service, week) of this network, scaled; zero
-    where the place is not full. The smallest: minus the shortest distance from T to the place
-    in the residual graph, i.e. how much the network's cost falls when that place gets one more
-    intake. With `largest`, the shortest distance from the place to T: how much it rises with
-    one place fewer."""
-    src, dst, weight = residual_arcs(*network.arcs[:3], network.arcs[COST], flow)
-    if largest:
-        dist = distances_from(0, network.num_nodes, dst, src, weight)
-    else:
-        dist = -distances_from(0, network.num_nodes, src, dst, weight)
-    place_nodes = 1 + len(groups) + np.arange(network.place_facility.size)
-    d = dist[place_nodes]
-    value = np.where(np.abs(d) == UNREACHABLE, 0, np.maximum(0, d))
-    dense = np.zeros(instance.facilities.capacity.shape, dtype=np.int64)
-    dense[network.place_facility, network.place_service, network.place_week] = value
-    return dense
 
 
 def split_into_cases(groups: Groups, network: Network, flow: np.ndarray, facility: np.ndarray,

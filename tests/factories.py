@@ -63,6 +63,14 @@ def other_station(session):
         status="open"))
 
 
+def add_clinics(session, n: int, *, region_code: str = "150702001001") -> list:
+    """n open clinics CL001.. in a village of tiny_network: a network-wide user's long list."""
+    return [network.create_facility(session, dict(
+        code=f"CL{i:03d}", name_zh=f"测试卫生室{i}", name_en=f"Test Clinic {i}", tier="clinic",
+        region_code=region_code, lat=49.21, lon=119.7, ownership="public", designated=False,
+        status="open")) for i in range(1, n + 1)]
+
+
 def two_district_network(session) -> dict:
     """tiny_network (Hailar 150702: the centre CT01, the station ST150702001) and a second
     district, New Barag 150727, with township 150727001, village 150727001001 (``village3``)
@@ -123,14 +131,14 @@ _STEP_NEEDS = {"return": ("reason",), "cancel": ("reason",), "decline": ("reason
 def create_referral(session, state="draft", *, now, today, **overrides):
     """A referral created and walked into ``state`` through the operations, all at ``now``.
     ``overrides`` are its fields: case_code, sender_code and receiver_code at least."""
-    from rehab_net.referrals import operations as referrals
+    from rehab_net.referrals.operations import workflow
 
     data = dict(direction="up", urgency="routine", reason="needs an autism assessment")
     data.update(overrides)
-    referral = referrals.create_referral(session, data, principal=None, now=now, today=today)
+    referral = workflow.create_referral(session, data, principal=None, now=now, today=today)
     for step in REFERRAL_PATHS[state]:
-        referrals.transition(session, referral, step, principal=None, now=now,
-                             **{k: REFERRAL_STEP_TEXT[k] for k in _STEP_NEEDS.get(step, ())})
+        workflow.transition(session, referral, step, principal=None, now=now,
+                            **{k: REFERRAL_STEP_TEXT[k] for k in _STEP_NEEDS.get(step, ())})
     return referral
 
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 
 from rehab_net.booking import operations as booking
 from rehab_net.booking import waitlist
-from rehab_net.referrals import operations as referrals
+from rehab_net.referrals.operations.workflow import transition
 from tests.booking_world import (
     at,
     make_slot,
@@ -45,7 +45,7 @@ def seeded(app, session, w):
                  principal=None, now=now)
     waitlist.add(session, w["referrals"][1], note=None, principal=None, now=now)
     extra = new_child_referral(session, w)
-    referrals.transition(session, extra, "start", principal=None, now=now + timedelta(hours=1))
+    transition(session, extra, "start", principal=None, now=now + timedelta(hours=1))
     users = {
         "coordinator": [("coordinator", w["centre"])],
         "clinic": [("clinic", w["station"])],

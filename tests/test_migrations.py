@@ -239,3 +239,29 @@ def test_0015_catalogue_checks_its_rules_and_downgrade_drops_it(empty_engine):
     assert not {"catalogue_version", "catalogue_item", "catalogue_service"} & tables(empty_engine)
     migrate.upgrade(empty_engine)
     assert "catalogue_item" in tables(empty_engine)
+
+
+def test_0016_gives_old_plan_messages_without_parameters_their_code(empty_engine):
+    """Messages written before codes: those without parameters get their code (the page then
+    translates them), the others stay English-only; down and up again round-trips."""
+    from sqlalchemy import text
+
+    migrate.upgrade(empty_engine, "9c1e5a7b3d20")  # 0015
+    written = {1: "Cancelled before it started.", 2: "The optimiser reported an error.",
+               3: "The optimiser did not finish within 60 s and was stopped.", 4: None}
+    with empty_engine.begin() as conn:
+        for plan_id, message in written.items():
+            conn.execute(text(
+                "INSERT INTO plan (id, status, created_at, cancel_requested, start_date, "
+                "horizon_weeks, parameters, message) VALUES (:id, 'error', '2026-12-01 08:00:00', "
+                ":no, '2026-11-30', 4, '{}', :message)"),
+                {"id": plan_id, "message": message, "no": False})
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        got = dict(conn.execute(text("SELECT id, message_code FROM plan")).all())
+        kept = dict(conn.execute(text("SELECT id, message FROM plan")).all())
+    assert got == {1: "plan.cancelled_queued", 2: "plan.optimiser_error", 3: None, 4: None}
+    assert kept == written
+    migrate.downgrade(empty_engine, "9c1e5a7b3d20")
+    assert "message_code" not in {c["name"] for c in inspect(empty_engine).get_columns("plan")}
+    migrate.upgrade(empty_engine)

@@ -1,6 +1,7 @@
 """Fill in translations without hand-editing a .po file: reads a JSON object {msgid: msgstr}
 from a file (or stdin with "-") and writes the strings into a locale's catalogue, clearing the
-fuzzy flag of each one set. Messages must exist already (run `tools/translations.sh update`).
+fuzzy flag of each one set (a plural message: a list of its forms, one for zh). Messages must
+exist already (run `tools/translations.sh update`).
 
     python tools/set_translations.py zh_Hans_CN new-strings.json
 """
@@ -27,7 +28,7 @@ def main(locale: str, source: str) -> int:
         return 1
     for msgid, msgstr in strings.items():
         message = catalog.get(msgid)
-        message.string = msgstr
+        message.string = tuple(msgstr) if isinstance(msgstr, list) else msgstr  # plural forms
         message.flags.discard("fuzzy")
     with open(path, "wb") as f:
         write_po(f, catalog, width=0, no_location=True, sort_output=True,

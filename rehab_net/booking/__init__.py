@@ -21,7 +21,7 @@ def init_app(app: Flask, api: RehabApi) -> None:
     from rehab_net.booking.capacity import week_places_of
     from rehab_net.booking.cascades import referral_ended
     from rehab_net.network.operations import set_schedule_source
-    from rehab_net.referrals.operations import add_end_follower
+    from rehab_net.referrals.operations.workflow import add_end_follower
 
     access.declare(app, views.PERMISSIONS)
     access.declare(app, pages.PERMISSIONS)

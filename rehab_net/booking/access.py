@@ -8,14 +8,15 @@ booking sees every facility's slots (availability is searched network-wide). Any
 the scope answers 404, as if it did not exist."""
 from __future__ import annotations
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import false, func, or_, select, true
 
 from rehab_net.auth.permissions import scope_of
 from rehab_net.auth.principal import Principal
 from rehab_net.booking import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.errors import NotFound
 from rehab_net.network.models import Facility
-from rehab_net.referrals.operations import acting_facilities
+from rehab_net.network.operations import text_match
+from rehab_net.referrals.operations.visibility import acting_facilities
 from rehab_net.vocab import FACILITY_ROLES
 
 
@@ -68,15 +69,39 @@ def require_writable(principal: Principal | None, facility_id: int, what: str = 
         raise NotFound("booking.not_yours", what=what)
 
 
-def my_facilities(session, principal: Principal | None) -> list[Facility]:
-    """The facilities to offer in a page's choice: the user's own, or every open one."""
+# Up to this many facilities a page offers them in a list box; a user with more (a network-wide
+# role: 1,474 in the sample) searches them by name or code instead, a page of them at a time.
+FACILITY_LIST_BOX_LIMIT = 40
+FACILITY_PAGE_ROWS = 50
+
+
+def _my_facilities_stmt(principal: Principal | None, q: str = ""):
+    """The user's own facilities, or every open one, by code; `q` narrows them by name or code
+    (network's search)."""
     mine = acting_facilities(principal)
     stmt = select(Facility).order_by(Facility.code)
     if mine is not None:
         stmt = stmt.where(Facility.id.in_(mine))
     else:
         stmt = stmt.where(Facility.status == "open")
-    return list(session.scalars(stmt))
+    if q:
+        stmt = stmt.where(text_match(Facility, q))
+    return stmt
+
+
+def my_facilities(session, principal: Principal | None) -> list[Facility]:
+    """The facilities to offer in a page's choice: the user's own, or every open one."""
+    return list(session.scalars(_my_facilities_stmt(principal)))
+
+
+def find_my_facilities(session, principal: Principal | None, q: str,
+                       page: int) -> tuple[list[Facility], int]:
+    """A page (FACILITY_PAGE_ROWS) of the user's facilities matching `q`, and how many match."""
+    stmt = _my_facilities_stmt(principal, q)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.scalars(stmt.offset((page - 1) * FACILITY_PAGE_ROWS)
+                           .limit(FACILITY_PAGE_ROWS)).all()
+    return list(rows), total
 
 
 def require_practitioner_writable(principal: Principal | None, practitioner) -> None:

@@ -19,8 +19,8 @@ from rehab_net.booking import courses, waitlist
 from rehab_net.booking.models import Appointment, WaitlistEntry
 from rehab_net.booking.places import release
 from rehab_net.booking.states import APPOINTMENT, OPEN_WAITLIST_STATUSES, WAITLIST
-from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
+from rehab_net.referrals.operations.notifications import notify
 
 REASON = "referral_closed"
 # The appointments a referral's end cancels: the ones a cancel may take (offered, held, booked),
@@ -58,6 +58,6 @@ def referral_ended(session: Session, referral: Referral, action: str, now: datet
     for slot_id in freed:  # the places go to the next waiting case, best placed first
         waitlist.offer_slot(session, slot_id, now)
     for facility_id in sorted(told):
-        referrals.notify(session, referral, "referral_bookings_cancelled", now,
-                         facility_id=facility_id)
+        notify(session, referral, "referral_bookings_cancelled", now,
+               facility_id=facility_id)
     courses.referral_ended(session, referral, action, now)  # its courses end with it

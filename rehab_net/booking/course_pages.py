@@ -26,7 +26,7 @@ from rehab_net.clock import today, zone
 from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, missing_is_404
 from rehab_net.masking import mask_name
-from rehab_net.referrals.operations import acting_facilities
+from rehab_net.referrals.operations.visibility import acting_facilities
 from rehab_net.vocab import DAY_PARTS, label
 
 bp = Blueprint("course_pages", __name__)

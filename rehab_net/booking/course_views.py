@@ -20,7 +20,7 @@ from rehab_net.db import get_session, utcnow
 from rehab_net.errors import field_error
 from rehab_net.listing import apply_sort, page_of, query_ref
 from rehab_net.network import operations as network
-from rehab_net.referrals.operations import acting_facilities
+from rehab_net.referrals.operations.visibility import acting_facilities
 
 blp = Blueprint("courses", __name__, url_prefix="/api/v1",
                 description="Courses of therapy: a series of sessions booked all at once")

@@ -66,8 +66,9 @@ from rehab_net.clock import day_of, local_midnight, zone
 from rehab_net.db import overlaps
 from rehab_net.errors import Conflict, DomainError, NotFound, field_error
 from rehab_net.messages import message
-from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
+from rehab_net.referrals.operations.notifications import notify
+from rehab_net.referrals.operations.visibility import acting_facilities
 from rehab_net.vocab import DAY_PARTS
 
 SCOPES = ("this", "following", "all")
@@ -417,7 +418,7 @@ def book(session: Session, referral: Referral, pattern: Pattern, picks: list[dic
         ops._booked_from_waitlist(session, referral, now)
     audit.record(session, "create", "course", course.code,
                  detail={"referral": referral.code, "sessions": len(keys)})
-    referrals.notify(session, referral, "course_booked", now, facility_id=referral.sender_id)
+    notify(session, referral, "course_booked", now, facility_id=referral.sender_id)
     return course
 
 
@@ -503,7 +504,7 @@ def _session_refused(err: DomainError, index: int, number: int) -> Conflict:
 def course_filter(principal: Principal | None):
     """SQL on Course: the courses the user may read: those at their facilities (planners: of
     their region) and those their facilities sent (the family's clinic follows them)."""
-    mine = referrals.acting_facilities(principal)
+    mine = acting_facilities(principal)
     own = access.facility_filter(principal, Course.facility_id)
     if not mine:
         return own
@@ -637,8 +638,8 @@ def cancel(session: Session, course: Course, *, number: int, scope: str, reason:
                  detail={"action": "cancel", "scope": scope, "from": number,
                          "sessions": len(done)})
     if done:
-        referrals.notify(session, course.referral, "appointment_cancelled", now,
-                         facility_id=course.sender_id)
+        notify(session, course.referral, "appointment_cancelled", now,
+               facility_id=course.sender_id)
     return done
 
 
@@ -715,8 +716,8 @@ def after_leave(session: Session, exc: ScheduleException, now: datetime) -> dict
                 session.refresh(appointment)
         flagged.append(appointment.code)
     for course in told.values():
-        referrals.notify(session, course.referral, "course_sessions_affected", now,
-                         facility_id=course.sender_id)
+        notify(session, course.referral, "course_sessions_affected", now,
+               facility_id=course.sender_id)
     return {"moved": moved, "flagged": flagged}
 
 

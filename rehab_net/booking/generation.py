@@ -4,8 +4,11 @@
 closures), compares them with the future open slots of those rules, and only then writes:
 - a wanted slot that exists is kept as it is;
 - an existing slot no longer wanted is deleted when no appointment ever named it, withdrawn when
-  only cancelled or no-show ones did, and KEPT untouched when it holds an active appointment (the
-  booking stands; the appointment is listed for the facility to move if it wants);
+  only cancelled or no-show ones did, and withdrawn while its active appointments are KEPT when
+  it holds any (the booking stands and is listed for the facility to move if it wants; the slot
+  takes no new booking nor waitlist offer inside a leave or closure or outside its rule's hours);
+- such a slot, withdrawn with its bookings, is opened again when its rule wants it again (the
+  leave or closure was deleted), instead of a second slot at the same time;
 - a wanted slot that does not exist is created, unless it would overlap another open slot of the
   practitioner (at any facility): that one is skipped and counted. The database refuses such an
   overlap anyway (ex_slot_practitioner_overlap).
@@ -121,9 +124,9 @@ class _Busy:
 def generate(session: Session, *, today: date, now: datetime, weeks: int | None = None,
              rule_ids=None, practitioner_ids=None, facility_ids=None) -> dict:
     """Bring the slots of the selected rules (default: all) in line with them for
-    [today, today + weeks). Returns counts: created, deleted, withdrawn, kept_booked,
-    skipped_overlap, and `booked_outside` (codes of active appointments in slots their rule no
-    longer wants)."""
+    [today, today + weeks). Returns counts: created, deleted, withdrawn, kept_booked (withdrawn
+    with their bookings), reopened, skipped_overlap, and `booked_outside` (codes of active
+    appointments in slots their rule no longer wants)."""
     weeks = weeks or current_app.config["BOOKING_WINDOW_WEEKS"]
     end = today + timedelta(weeks=weeks)
     window_start = max(now, local_midnight(today))
@@ -138,7 +141,7 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
         rules_stmt = rules_stmt.where(ScheduleRule.facility_id.in_(list(facility_ids)))
     rules = list(session.scalars(rules_stmt.order_by(ScheduleRule.id)))
     counts = {"rules": len(rules), "created": 0, "deleted": 0, "withdrawn": 0,
-              "kept_booked": 0, "skipped_overlap": 0, "booked_outside": []}
+              "kept_booked": 0, "reopened": 0, "skipped_overlap": 0, "booked_outside": []}
     if not rules:
         return counts
     rule_by_id = {r.id: r for r in rules}
@@ -158,7 +161,7 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
              r.practitioner_id, r.places): r.id for r in existing}
     unwanted = [slot_id for key, slot_id in have.items() if key not in wanted]
 
-    to_delete, to_withdraw = [], []
+    to_delete, to_withdraw, to_close = [], [], []
     if unwanted:
         active = set()
         named = set()
@@ -172,13 +175,15 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
         for slot_id in unwanted:
             if slot_id in active:
                 counts["kept_booked"] += 1
+                to_close.append(slot_id)
             elif slot_id in named:
                 to_withdraw.append(slot_id)
             else:
                 to_delete.append(slot_id)
-    for i in range(0, len(to_withdraw), 500):
-        session.execute(update(Slot).where(Slot.id.in_(to_withdraw[i:i + 500]))
-                        .values(status="withdrawn"))
+    for ids in (to_withdraw, to_close):
+        for i in range(0, len(ids), 500):
+            session.execute(update(Slot).where(Slot.id.in_(ids[i:i + 500]))
+                            .values(status="withdrawn"))
     for i in range(0, len(to_delete), 500):
         part = to_delete[i:i + 500]
         session.execute(delete(SlotPlace).where(SlotPlace.slot_id.in_(part)))
@@ -191,6 +196,8 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
             Slot.practitioner_id.in_(practitioners), Slot.status == "open",
             overlaps(Slot.starts_at, Slot.ends_at, window_start, window_end))):
         busy.add(p_id, start, finish)
+    reopened = _reopen_booked(session, rules, wanted, have, busy, window_start, window_end)
+    counts["reopened"] = len(reopened)
     new_rows = []
     for key in sorted(wanted, key=lambda k: (k[1], k[0])):
         if key in have:
@@ -211,11 +218,37 @@ def generate(session: Session, *, today: date, now: datetime, weeks: int | None 
                   for n in range(1, total + 1)]
         session.execute(insert(SlotPlace), places)
     counts["created"] = len(new_rows)
-    if counts["created"] or counts["deleted"] or counts["withdrawn"]:
+    if counts["created"] or counts["deleted"] or counts["withdrawn"] or to_close or reopened:
         audit.record(session, "update", "slot", None, detail={
             k: v for k, v in counts.items() if k != "booked_outside"})
     session.flush()
     return counts
+
+
+def _reopen_booked(session: Session, rules: list[ScheduleRule], wanted: dict, have: dict,
+                   busy: _Busy, window_start: datetime, window_end: datetime) -> list[int]:
+    """Withdrawn slots of these rules that hold an active appointment (withdrawn with their
+    bookings) and are wanted again: opened again, unless the practitioner has another open slot
+    then. They join `have` (not created twice) and `busy`."""
+    rows = list(session.execute(select(
+        Slot.id, Slot.rule_id, Slot.starts_at, Slot.ends_at, Slot.facility_id, Slot.service_id,
+        Slot.practitioner_id, Slot.places).where(
+        Slot.rule_id.in_([r.id for r in rules]), Slot.status == "withdrawn",
+        Slot.starts_at >= window_start, Slot.starts_at < window_end,
+        select(Appointment.id).where(Appointment.slot_id == Slot.id, Appointment.status.in_(
+            ACTIVE_APPOINTMENT_STATUSES)).exists())))
+    reopen = []
+    for r in rows:
+        key = (r.rule_id, r.starts_at, r.ends_at, r.facility_id, r.service_id,
+               r.practitioner_id, r.places)
+        if key in wanted and key not in have and not busy.overlaps(r.practitioner_id,
+                                                                   r.starts_at, r.ends_at):
+            have[key] = r.id
+            busy.add(r.practitioner_id, r.starts_at, r.ends_at)
+            reopen.append(r.id)
+    for i in range(0, len(reopen), 500):
+        session.execute(update(Slot).where(Slot.id.in_(reopen[i:i + 500])).values(status="open"))
+    return reopen
 
 
 def create_slot(session: Session, *, practitioner_id: int, facility_id: int, service_id: int,

@@ -45,8 +45,10 @@ from rehab_net.booking.states import (
 from rehab_net.clock import day_of
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.messages import message
-from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
+from rehab_net.referrals.operations.notifications import notify
+from rehab_net.referrals.operations.visibility import visible
+from rehab_net.referrals.operations.workflow import transition
 from rehab_net.referrals.states import REFERRAL
 
 ACTIONS = API_ACTIONS
@@ -102,7 +104,7 @@ def get_referral(session: Session, code: str, *, viewer: Principal | None) -> Re
             .options(joinedload(Referral.case, innerjoin=True).joinedload(Case.person,
                                                                           innerjoin=True)))
     if viewer is not None:
-        stmt = stmt.where(referrals.visible(viewer))
+        stmt = stmt.where(visible(viewer))
     found = session.scalar(stmt)
     if found is None:
         raise NotFound("booking.referral_not_found", code=code)
@@ -181,7 +183,7 @@ def tell_sender(session: Session, appointment: Appointment, kind: str, now: date
     """The facility that sent the referral learns of its patient's appointment: booked, moved
     or cancelled (holds and waitlist offers are not appointments yet)."""
     referral = appointment.referral
-    referrals.notify(session, referral, kind, now, facility_id=referral.sender_id)
+    notify(session, referral, kind, now, facility_id=referral.sender_id)
 
 
 def _booked_from_waitlist(session: Session, referral: Referral, now: datetime) -> None:
@@ -311,7 +313,7 @@ def fulfil(session: Session, appointment: Appointment, *, principal: Principal |
     move(session, appointment, "fulfil", now, attended_at=now)
     referral = appointment.referral
     if REFERRAL.can("start", referral.state):
-        referrals.transition(session, referral, "start", principal=principal, now=now)
+        transition(session, referral, "start", principal=principal, now=now)
     return appointment
 
 

@@ -55,7 +55,7 @@ from rehab_net.listing import one_page
 from rehab_net.messages import code_of, params_of
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility
-from rehab_net.referrals import operations as referrals
+from rehab_net.referrals.operations.visibility import get_referral
 from rehab_net.schemas import form_date, form_id, query_page
 from rehab_net.vocab import DAY_PARTS, label
 
@@ -192,13 +192,19 @@ def _slots_between(session, first, last, **where):
 # --- index, calendars ---------------------------------------------------------------------------
 @bp.get("/booking")
 def index():
+    """The user's facilities (searched by name or code, a page at a time: a network-wide role
+    has hundreds) with their calendars, and the practitioners of the facilities shown."""
     session = get_session()
-    facilities = access.my_facilities(session, g.user)[:200]
+    q = request.args.get("q", "").strip()[:64]
+    page = query_page(request.args)
+    facilities, total = access.find_my_facilities(session, g.user, q, page)
     practitioners = list(session.scalars(select(Practitioner).where(
         Practitioner.active, Practitioner.sites.any(PractitionerFacility.facility_id.in_(
             [f.id for f in facilities]))).order_by(Practitioner.code).limit(200)))
-    return _render("booking/index.html", facilities=facilities,
-                           practitioners=practitioners, today=today())
+    return _render("booking/index.html", facilities=facilities, total=total, q=q, page=page,
+                   pages=max(1, -(-total // access.FACILITY_PAGE_ROWS)),
+                   searchable=bool(q) or total > access.FACILITY_LIST_BOX_LIMIT,
+                   practitioners=practitioners, today=today())
 
 
 def _week_page(endpoint: str, *, facility=None, practitioner=None):
@@ -258,7 +264,7 @@ def slot(slot_id: int):
 # --- booking from a referral --------------------------------------------------------------------
 def _bookable_referral(session, code: str):
     with missing_is_404():
-        referral = referrals.get_referral(session, code, viewer=g.user)
+        referral = get_referral(session, code, viewer=g.user)
         access.require_writable(g.user, referral.receiver_id, "referral")
     return referral
 
@@ -266,7 +272,7 @@ def _bookable_referral(session, code: str):
 def _book_page(code: str, *, errors=None, status: int = 200, jump=None):
     session = get_session()
     with missing_is_404():
-        referral = referrals.get_referral(session, code, viewer=g.user)
+        referral = get_referral(session, code, viewer=g.user)
     mine = access.writable_facilities(g.user)
     can_book = mine is None or referral.receiver_id in mine
     if not can_book and not access.sent_by_mine(g.user, referral):

@@ -43,7 +43,7 @@ from rehab_net.db import get_session, utcnow
 from rehab_net.errors import DomainError, missing_is_404
 from rehab_net.messages import code_of, params_of, translate
 from rehab_net.network.models import Facility, Service
-from rehab_net.referrals import operations as referrals
+from rehab_net.referrals.operations.visibility import get_referral
 from rehab_net.schemas import form_date
 from rehab_net.vocab import PROFESSIONS, label
 
@@ -672,7 +672,7 @@ def delete_exception(exception_id: int):
 def availability(code: str):
     session = get_session()
     with missing_is_404():
-        referral = referrals.get_referral(session, code[:32], viewer=g.user)
+        referral = get_referral(session, code[:32], viewer=g.user)
     mine = access.writable_facilities(g.user)
     if not (mine is None or referral.receiver_id in mine
             or access.sent_by_mine(g.user, referral)):

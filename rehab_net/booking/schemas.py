@@ -241,7 +241,11 @@ class GenerateResultSchema(Schema):
     created = fields.Integer()
     deleted = fields.Integer()
     withdrawn = fields.Integer()
-    kept_booked = fields.Integer()
+    kept_booked = fields.Integer(metadata={
+        "description": "slots no longer wanted that hold bookings: withdrawn (no new booking), "
+                       "their appointments kept and listed in booked_outside"})
+    reopened = fields.Integer(metadata={
+        "description": "such slots wanted again (a leave or closure deleted): open again"})
     skipped_overlap = fields.Integer()
     booked_outside = fields.List(fields.String())
 

@@ -39,7 +39,7 @@ from rehab_net.listing import apply_sort, get_or_404, page_of, query_ref
 from rehab_net.network import operations as network
 from rehab_net.openapi import TEXT_BODY
 from rehab_net.people.rules import priority_class
-from rehab_net.referrals import operations as referrals
+from rehab_net.referrals.operations.visibility import get_referral
 
 blp = Blueprint("booking", __name__, url_prefix="/api/v1",
                 description="Slot booking: practitioners at several sites, schedules, slots, "
@@ -430,7 +430,7 @@ class Appointments(MethodView):
                                      "practitioner")
             stmt = stmt.where(Appointment.practitioner_id == practitioner.id)
         if args.get("referral"):
-            referral = query_ref(session, lambda se, c: referrals.get_referral(
+            referral = query_ref(session, lambda se, c: get_referral(
                 se, c, viewer=g.user), args["referral"], "referral")
             stmt = stmt.where(Appointment.referral_id == referral.id)
         if args.get("status"):

@@ -179,7 +179,7 @@ def worklist_facility(session: Session, principal, code: str | None):
     (or the CLI) reads any facility, and must name it."""
     from rehab_net.errors import field_error
     from rehab_net.network.models import Facility
-    from rehab_net.referrals.operations import acting_facilities
+    from rehab_net.referrals.operations.visibility import acting_facilities
 
     mine = acting_facilities(principal)
     if code:

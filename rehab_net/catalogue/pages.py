@@ -9,7 +9,11 @@ from markupsafe import Markup
 from rehab_net import access
 from rehab_net.auth import audit
 from rehab_net.auth.guard import current_principal, scope
-from rehab_net.booking.access import my_facilities
+from rehab_net.booking.access import (
+    FACILITY_LIST_BOX_LIMIT,
+    FACILITY_PAGE_ROWS,
+    find_my_facilities,
+)
 from rehab_net.catalogue import operations as ops
 from rehab_net.clock import today
 from rehab_net.db import get_session
@@ -61,28 +65,35 @@ def worklist():
     if ((filters["status"] and filters["status"] not in OPEN_STATUSES)
             or (filters["category"] and filters["category"] not in CATEGORIES)):
         abort(400)
-    facilities = my_facilities(session, principal)
+    page = query_page(request.args)
+    facilities, count = find_my_facilities(session, principal, "", 1)
+    list_box = count <= FACILITY_LIST_BOX_LIMIT  # else the facility is typed: a code or a name
+    found = None  # the facilities matching a typed name, to choose from
     try:
         facility = ops.worklist_facility(session, principal, filters["facility"] or None)
     except DomainError as exc:
-        if exc.status == 404:
+        if exc.status == 404 and list_box:
             abort(404)
         facility = None  # a network-wide facility role chooses one first
+        if filters["facility"] and not list_box:
+            found, found_total = find_my_facilities(session, principal,
+                                                    filters["facility"][:64], page)
     rows = []
     if facility is not None:
         rows = ops.worklist(session, facility.id, today(), scope=scope("case.read"),
                             status=filters["status"] or None,
                             category=filters["category"] or None,
                             item=filters["item"] or None)
-    total = len(rows)
-    page = query_page(request.args)
+    total = len(rows) if found is None else found_total
     shown = rows[(page - 1) * PAGE_ROWS:page * PAGE_ROWS]
     if facility is not None:
         audit.record_list(session, "case", sorted({d.case.code for d in shown}),
                           {k: v for k, v in filters.items() if v} | {"facility": facility.code})
+    per_page = PAGE_ROWS if found is None else FACILITY_PAGE_ROWS
     return render_template("catalogue/worklist.html", rows=shown, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_ROWS)), facility=facility,
-                           facilities=facilities, filters=filters, statuses=OPEN_STATUSES,
+                           pages=max(1, -(-total // per_page)), facility=facility,
+                           facilities=facilities if list_box else None, found=found,
+                           filters=filters, statuses=OPEN_STATUSES,
                            categories=CATEGORIES, mask_name=mask_name, today=today())
 
 

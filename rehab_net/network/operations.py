@@ -107,7 +107,7 @@ def _reference(session, getter, code: str, field: str):
         raise field_error(field, "network.code_unknown", code=code) from None
 
 
-def _text_match(model, q: str):
+def text_match(model, q: str):
     """The `q` search of regions and facilities: a part of the Chinese or (any case) English name,
     or the start of the code. `%` and `_` in `q` are letters, not wildcards (autoescape)."""
     return or_(model.name_zh.contains(q, autoescape=True),
@@ -123,7 +123,7 @@ def list_regions(*, level=None, parent=None, q=None):
     if parent is not None:
         stmt = stmt.where(Region.parent_id == parent.id)
     if q:
-        stmt = stmt.where(_text_match(Region, q))
+        stmt = stmt.where(text_match(Region, q))
     return stmt
 
 
@@ -186,7 +186,7 @@ def list_facilities(session: Session, *, tier=None, region=None, status=None, de
         offering = select(Capacity.facility_id).where(Capacity.service_id == service.id)
         stmt = stmt.where(Facility.id.in_(offering))
     if q:
-        stmt = stmt.where(_text_match(Facility, q))
+        stmt = stmt.where(text_match(Facility, q))
     return stmt
 
 

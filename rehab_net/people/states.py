@@ -1,6 +1,6 @@
 """The case workflow in one table (rehab_net.states is the idiom). A case's status follows the
-work done for it: its referrals move it (referrals/operations.py, in the same transaction, by
-the system actions below; the first attended appointment starts the referral, and so the case).
+work done for it: its referrals move it (referrals/operations/workflow.py, in the same transaction,
+by the system actions below; the first attended appointment starts the referral, and so the case).
 By hand a user only puts a case back on the waiting list or closes it. docs/states.md says how
 to add a status."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ CASE = Machine("case", STATUSES, (
     Action("wait", ("registered", "completed"), "waiting", past="put on the waiting list"),
     Action("close", ("registered", "waiting", "referred", "accepted", "in_service", "completed"),
            "closed", past="closed"),
-    # followed from the case's referrals (referrals.operations.case_follows): never a button
+    # followed from the case's referrals (referrals.operations.workflow.case_follows): no button
     Action("refer", _all_but("referred"), "referred", "system", past="referred"),
     Action("accept", _all_but("accepted"), "accepted", "system", past="accepted"),
     Action("start", _all_but("in_service"), "in_service", "system", past="started"),

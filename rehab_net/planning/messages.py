@@ -40,4 +40,29 @@ define({
     "plan.compare_ids": N_("2 to 8 plan ids, comma-separated; the first is the baseline"),
     "plan.queue_unavailable": N_("The job queue is not reachable; the plan was not started. Try "
                                  "again later."),
+    # why a plan ended without results, or waits longer (Plan.message_code): the worker, the
+    # queue's sweeper and cancelling write them; the plan's page shows them translated
+    "plan.cancelled_queued": N_("Cancelled before it started."),
+    "plan.cancelled_running": N_("Cancelled while the optimiser was running; no results were "
+                                 "stored."),
+    "plan.worker_silent": N_("The worker running this plan stopped (no sign of life for "
+                             "%(seconds)s s); start a new plan."),
+    "plan.worker_error": N_("An unexpected error in the worker stopped this plan; no results "
+                            "were stored. The worker's log has the details."),
+    "plan.worker_stopped": N_("The worker was stopped while this plan was running; no results "
+                              "were stored. Start a new plan."),
+    "plan.requeued": N_("The job queue (Redis) lost this plan's job (a restart?); it was queued "
+                        "again at %(at)s."),
+    "plan.timeout": N_("The optimiser did not finish within %(seconds)s s and was stopped."),
+    "plan.crashed": N_("The optimiser's process stopped unexpectedly (%(how)s); no results were "
+                       "stored. Start the plan again; if it happens again, export the instance "
+                       "with `rehab-net export-instance` and report it."),
+    "plan.instance_refused": N_("The instance was refused by the optimiser: %(problems)s"),
+    "plan.optimiser_failed": N_("The optimiser failed: %(error)s"),
+    "plan.optimiser_error": N_("The optimiser reported an error."),
+    "plan.optimiser_said": N_("The optimiser reported an error: %(detail)s"),
+    "plan.answer_misfit": N_("The optimiser's answer does not fit the instance: %(error)s"),
+    "plan.scenario_misfit": N_("The scenario does not fit the network: %(error)s"),
+    "plan.build_failed": N_("Reading the network and cases failed: %(error)s"),
+    "plan.sweep_failed": N_("The scale-up sweep failed: %(error)s"),
 })

@@ -20,8 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rehab_net.db import Base, UTCDateTime, utcnow
+from rehab_net.messages import CATALOGUE, message
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.people.models import Case
+from rehab_net.planning import messages as _messages  # noqa: F401 - registers the plan codes
 from rehab_net.planning.states import FINISHED_STATUSES, PLAN_STATUSES
 from rehab_net.vocab import PRIORITY_CLASSES, sql_in
 
@@ -60,13 +62,24 @@ class Plan(Base):
     bound: Mapped[float | None] = mapped_column(Float)
     wall_seconds: Mapped[float | None] = mapped_column(Float)
     stats: Mapped[dict | None] = mapped_column(JSON)
-    message: Mapped[str | None] = mapped_column(Text)  # why, when error or cancelled
+    message: Mapped[str | None] = mapped_column(Text)  # why, when error or cancelled (English)
+    # ... and the same as a code of the catalogue (planning/messages.py) with its parameters, so
+    # a page shows it in the reader's language; None for a text written before codes (0016).
+    message_code: Mapped[str | None] = mapped_column(String(64))
+    message_params: Mapped[dict | None] = mapped_column(JSON)
     # A what-if run: the scenario, whose changes are copied into parameters["changes"] when the
     # run is queued (editing the scenario later does not change what this run solved).
     scenario_id: Mapped[int | None] = mapped_column(ForeignKey("scenario.id"), index=True)
     kpis: Mapped[dict | None] = mapped_column(JSON)  # planning/kpis.py, once finished
 
     scenario: Mapped[Scenario | None] = relationship()
+
+    @property
+    def shown_message(self) -> str | None:
+        """The message in the request's language (the English text where it has no code)."""
+        if self.message_code in CATALOGUE:
+            return message(self.message_code, **(self.message_params or {})).translated()
+        return self.message
 
     @property
     def finished(self) -> bool:

@@ -15,6 +15,7 @@ from rehab_net.auth.permissions import Scope
 from rehab_net.db import utcnow
 from rehab_net.errors import Conflict, field_error
 from rehab_net.listing import get_or_404
+from rehab_net.messages import Message, code_of, message, params_of
 from rehab_net.network.models import Facility, Region
 from rehab_net.planning import adapters
 from rehab_net.planning import messages as _messages  # noqa: F401 - registers the codes
@@ -159,7 +160,7 @@ def cancel(session: Session, plan: Plan) -> Plan:
     """A queued plan is cancelled at once; a running one is asked to stop (its worker ends the
     optimiser's process within a second or two and marks it cancelled)."""
     if _move(session, plan.id, "cancel", finished_at=utcnow(),
-             message="Cancelled before it started."):
+             **said(message("plan.cancelled_queued"))):
         return reload(session, plan.id)
     asked = session.execute(
         update(Plan).where(Plan.id == plan.id, Plan.status == "running")
@@ -182,12 +183,18 @@ def heartbeat(session: Session, plan_id: int) -> None:
 
 def mark_cancelled(session: Session, plan_id: int) -> bool:
     return _move(session, plan_id, "stop", finished_at=utcnow(),
-                 message="Cancelled while the optimiser was running; no results were stored.")
+                 **said(message("plan.cancelled_running")))
 
 
-def fail(session: Session, plan_id: int, message: str, **values) -> bool:
-    return _move(session, plan_id, "fail", finished_at=utcnow(),
-                 message=message, **values)
+def said(why: Message | None) -> dict:
+    """The plan's message columns for `why`: the English text (the API's and the command line's)
+    and its code and parameters (the pages translate those); None clears them."""
+    return {"message": None if why is None else str(why), "message_code": code_of(why),
+            "message_params": params_of(why) or None}
+
+
+def fail(session: Session, plan_id: int, why: Message, **values) -> bool:
+    return _move(session, plan_id, "fail", finished_at=utcnow(), **said(why), **values)
 
 
 def fail_stale_plans(session: Session, now: datetime | None = None) -> int:
@@ -197,18 +204,18 @@ def fail_stale_plans(session: Session, now: datetime | None = None) -> int:
     result = session.execute(
         update(Plan).where(Plan.status == "running", Plan.heartbeat_at < cutoff)
         .values(status="error", finished_at=utcnow(),
-                message="The worker running this plan stopped (no sign of life for "
-                        f"{int(STALE_AFTER.total_seconds())} s); start a new plan."),
+                **said(message("plan.worker_silent",
+                               seconds=int(STALE_AFTER.total_seconds())))),
         execution_options={"synchronize_session": "fetch"})
     return result.rowcount
 
 
-def note_requeued(session: Session, plan_id: int, message: str) -> bool:
+def note_requeued(session: Session, plan_id: int, why: Message) -> bool:
     """The sweeper's claim on a queued plan whose job the queue lost (queue.sweep): one
     conditional UPDATE (WHERE status = 'queued'), so a plan a worker claimed meanwhile is left
     alone. The message says why the plan waits longer; finishing it clears it."""
     result = session.execute(
-        update(Plan).where(Plan.id == plan_id, Plan.status == "queued").values(message=message),
+        update(Plan).where(Plan.id == plan_id, Plan.status == "queued").values(**said(why)),
         execution_options={"synchronize_session": "fetch"})
     return result.rowcount == 1
 
@@ -223,7 +230,7 @@ def finish_scaleup(session: Session, plan_id: int, result: dict, seconds: float)
     """running -> optimal with the sweep's ranking as the plan's figures."""
     return _move(session, plan_id, "finish_optimal", finished_at=utcnow(),
                  objective=result["baseline"]["objective"], wall_seconds=round(seconds, 3),
-                 kpis={"scaleup": result}, message=None,
+                 kpis={"scaleup": result}, **said(None),
                  stats={"progress": {"done": len(result["ranking"]),
                                      "total": len(result["ranking"])}})
 
@@ -252,12 +259,12 @@ def store_results(session: Session, plan_id: int, built: adapters.BuiltInstance,
         return _move(session, plan_id, f"finish_{solution['status']}", finished_at=utcnow(),
                      objective=solution.get("objective"), bound=solution.get("bound"),
                      wall_seconds=_wall_seconds(solution, stats), stats=stats,
-                     assigned_count=figures["placed"], message=None, kpis=figures)
+                     assigned_count=figures["placed"], **said(None), kpis=figures)
     rows = adapters.solution_rows(built, solution, plan_id)
     moved = _move(session, plan_id, f"finish_{solution['status']}", finished_at=utcnow(),
                   objective=solution.get("objective"), bound=solution.get("bound"),
                   wall_seconds=_wall_seconds(solution, stats), stats=stats,
-                  assigned_count=rows.assigned_count, message=None, kpis=figures)
+                  assigned_count=rows.assigned_count, **said(None), kpis=figures)
     if not moved:
         return False
     for model, values in ((PlanAssignment, rows.assignments), (PlanLoad, rows.loads),

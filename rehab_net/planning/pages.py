@@ -47,7 +47,7 @@ from rehab_net.planning import proposals as work
 from rehab_net.planning.models import MAX_HORIZON_WEEKS, Plan, Scenario
 from rehab_net.planning.schemas import PolicyOverridesSchema
 from rehab_net.planning.states import SOLVED_STATUSES
-from rehab_net.referrals.operations import Forbidden
+from rehab_net.referrals.operations.visibility import Forbidden
 from rehab_net.schemas import form_id
 from rehab_net.spreadsheet import CSV_TYPE, XLSX_TYPE
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, TIERS, label

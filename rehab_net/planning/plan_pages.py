@@ -91,38 +91,6 @@ MAX_SWEEP_PLACES = 50
 # The reasons the optimiser leaves a case without a place (models.UNASSIGNED_REASONS).
 REASON_LABELS = {"no_eligible_facility": _l("No facility offers the service in reach"),
                  "capacity": _l("No place left within the horizon")}
-# The plan's message, written by the worker in English, in the user's language (by its start:
-# some carry a number or a name after it); another message is shown as it is.
-PLAN_MESSAGES = (
-    ("Cancelled before it started", _l("Cancelled before it started.")),
-    ("Cancelled while the optimiser was running",
-     _l("Cancelled while the optimiser was running; no results were stored.")),
-    ("The worker running this plan stopped",
-     _l("The worker running this plan stopped answering; start a new plan.")),
-    ("The worker was stopped while this plan was running",
-     _l("The worker was stopped while this plan was running; no results were stored. Start a "
-        "new plan.")),
-    ("An unexpected error in the worker",
-     _l("An unexpected error in the worker stopped this plan; no results were stored.")),
-    ("The job queue (Redis) lost this plan's job",
-     _l("The job queue lost this plan's job (a restart?); it was queued again and waits for a "
-        "worker.")),
-    ("The optimiser did not finish within",
-     _l("The optimiser did not finish within its time limit and was stopped; no results were "
-        "stored. Start the plan with a longer time limit.")),
-    ("The optimiser's process stopped unexpectedly",
-     _l("The optimiser's process stopped unexpectedly; no results were stored. Start the plan "
-        "again, and tell your administrator if it happens again.")),
-)
-
-
-def plan_message(text: str | None) -> str | None:
-    if not text:
-        return text
-    for start, shown in PLAN_MESSAGES:
-        if text.startswith(start):
-            return str(shown)
-    return text
 
 
 def _kind_label(kind: str) -> str:
@@ -316,7 +284,7 @@ def _plan_page(plan_id: int, *, errors: dict | None = None, status: int = 200):
                      "loads": [], "load_total": 0, "load_limit": PAGE_LOADS,
                      "shadow_prices": [], "districts": [], "scenario_loads": [],
                      "ranking": None, "progress": progress(session, plan),
-                     "message": plan_message(plan.message), "errors": errors or {},
+                     "message": plan.shown_message, "errors": errors or {},
                      "applicable": None}
     if plan.kind == "plan":
         loads_stmt = ops.list_loads(plan, scope=readable)
@@ -379,7 +347,7 @@ def apply_plan(plan_id: int):
     """Turn the plan's placed proposals in the planner's area into referrals from each case's
     home clinic (as POST /api/v1/plans/<id>/apply): first a confirmation page with the count,
     then, confirmed, the referrals and the count made and skipped (by reason)."""
-    from rehab_net.referrals import operations as referrals
+    from rehab_net.referrals.operations.from_plan import referrals_from_plan
 
     session = get_session()
     plan = ops.get_plan(session, plan_id)
@@ -396,9 +364,9 @@ def apply_plan(plan_id: int):
     stmt = ops.list_assignments(plan, scope=scope("plan.read"), placed=True).join(
         Case, PlanAssignment.case_id == Case.id).order_by(Case.code)
     try:
-        result = referrals.referrals_from_plan(session, session.scalars(stmt).unique(),
-                                               principal=g.user, now=utcnow(), today=today(),
-                                               send=send)
+        result = referrals_from_plan(session, session.scalars(stmt).unique(),
+                                     principal=g.user, now=utcnow(), today=today(),
+                                     send=send)
         session.flush()
     except DomainError as exc:
         session.rollback()

@@ -24,8 +24,9 @@ from rehab_net.people.models import Case
 from rehab_net.planning import operations as ops
 from rehab_net.planning.adapters import week_start
 from rehab_net.planning.models import Plan, PlanAssignment
-from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Referral
+from rehab_net.referrals.operations.visibility import visible
+from rehab_net.referrals.operations.workflow import transition
 from rehab_net.referrals.states import BOOKABLE_REFERRAL_STATES, OPEN_REFERRAL_STATES
 
 EARLIEST_SLOTS = 3  # slots offered per proposal
@@ -120,7 +121,7 @@ def work_on(session: Session, plan: Plan, assignment: PlanAssignment, now: datet
     found = Proposal(assignment, week_start(plan.start_date, assignment.week))
     referral = referral_for(session, assignment)
     if referral is not None and viewer is not None and session.scalar(select(Referral.id).where(
-            Referral.id == referral.id, referrals.visible(viewer))) is None:
+            Referral.id == referral.id, visible(viewer))) is None:
         referral = None
     found.referral = referral
     if referral is not None:
@@ -144,7 +145,7 @@ def worklist(session: Session, plan: Plan, facility_ids: set[int] | None, now: d
                   Referral.service_id == PlanAssignment.service_id,
                   Referral.state.in_(OPEN_REFERRAL_STATES)]
     if viewer is not None:
-        conditions.append(referrals.visible(viewer))
+        conditions.append(visible(viewer))
     referred = select(Referral.id).where(*conditions).exists()
     unreferred = session.scalar(select(func.count()).select_from(
         stmt.where(~referred).order_by(None).subquery())) or 0
@@ -159,8 +160,8 @@ def accept(session: Session, referral: Referral, *, principal: Principal | None,
     """The first step: a sent referral is received and accepted, a received one accepted (each
     a step of the referral table, checked for the receiving side)."""
     if referral.state == "sent":
-        referrals.transition(session, referral, "receive", principal=principal, now=now,
-                             expected_version=expected_version)
+        transition(session, referral, "receive", principal=principal, now=now,
+                   expected_version=expected_version)
         expected_version = referral.version
-    return referrals.transition(session, referral, "accept", principal=principal, now=now,
-                                expected_version=expected_version)
+    return transition(session, referral, "accept", principal=principal, now=now,
+                      expected_version=expected_version)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from rehab_net.auth import audit
 from rehab_net.db import transactional
 from rehab_net.errors import DomainError
+from rehab_net.messages import message
 from rehab_net.planning import operations as ops
 from rehab_net.planning.models import Plan
 
@@ -92,8 +93,6 @@ def _enqueue(connection, plan) -> None:
 SWEEP_GRACE = timedelta(minutes=2)
 # RQ job states in which the job will still run (or runs): its plan is not lost.
 LIVE_JOB_STATUSES = ("queued", "started", "deferred", "scheduled")
-REQUEUED_MESSAGE = ("The job queue (Redis) lost this plan's job (a restart?); it was queued "
-                    "again at {at}.")
 
 
 def job_alive(queue, plan_id: int) -> bool:
@@ -153,8 +152,8 @@ def sweep(session: Session, now: datetime) -> dict:
             if job_alive(queue, plan.id):
                 continue
             with session.begin_nested():  # the note stands only if the push succeeded
-                if not ops.note_requeued(session, plan.id, REQUEUED_MESSAGE.format(
-                        at=now.isoformat(timespec="seconds"))):
+                if not ops.note_requeued(session, plan.id, message(
+                        "plan.requeued", at=now.isoformat(timespec="seconds"))):
                     continue  # claimed (or cancelled) meanwhile: its worker has it
                 _forget(queue, plan.id)
                 _enqueue(connection, plan)

@@ -8,7 +8,7 @@ something still points to:
   scenarios' baseline and the proposals' worklist), whatever failed since;
 - each scenario's newest result (its page shows it; a run is one row);
 - a plan an applied referral names (``POST /plans/{id}/apply``: "proposed by plan N",
-  referrals.operations.plans_cited);
+  referrals.operations.from_plan.plans_cited);
 - whatever a module above registers with ``add_keeper`` (reports: the plans stored reports cite,
   and each quarter's last plain plan, which a report of that quarter reads when regenerated).
 
@@ -29,7 +29,7 @@ from rehab_net.auth import audit
 from rehab_net.planning import operations as ops
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice
 from rehab_net.planning.states import FINISHED_STATUSES, PLAN, SOLVED_STATUSES
-from rehab_net.referrals.operations import plans_cited
+from rehab_net.referrals.operations.from_plan import plans_cited
 
 KINDS = ("plan", "scenario", "sweep")
 CHILDREN = (PlanShadowPrice, PlanLoad, PlanAssignment)  # every table with a plan_id

@@ -93,6 +93,8 @@ class PlanSchema(Schema):
     stats = fields.Dict(allow_none=True)
     message = fields.String(allow_none=True,
                             metadata={"description": "why, when error or cancelled"})
+    message_code = fields.String(allow_none=True, metadata={
+        "description": "the message's stable code (docs/planning.md), the same in every language"})
     scenario_id = fields.Integer(allow_none=True,
                                  metadata={"description": "set for a scenario's run"})
     scenario = fields.Function(lambda p: p.parameters.get("scenario"))

@@ -236,7 +236,7 @@ class PlanApply(MethodView):
 
         from rehab_net.clock import today as today_
         from rehab_net.db import utcnow
-        from rehab_net.referrals import operations as referrals
+        from rehab_net.referrals.operations.from_plan import referrals_from_plan
 
         session = get_session()
         plan = ops.get_plan(session, plan_id)
@@ -245,9 +245,9 @@ class PlanApply(MethodView):
         stmt = ops.list_assignments(plan, scope=scope("plan.read"), placed=True)
         if data.get("case_codes"):
             stmt = stmt.where(PlanAssignment.case.has(Case.code.in_(data["case_codes"])))
-        result = referrals.referrals_from_plan(session, session.scalars(stmt).unique(),
-                                               principal=g.user, now=utcnow(), today=today_(),
-                                               send=data["send"])
+        result = referrals_from_plan(session, session.scalars(stmt).unique(),
+                                     principal=g.user, now=utcnow(), today=today_(),
+                                     send=data["send"])
         session.flush()
         return result
 
@@ -282,7 +282,7 @@ class PlanAssignmentSlots(MethodView):
 
         from rehab_net.db import utcnow
         from rehab_net.planning import proposals
-        from rehab_net.referrals.operations import acting_facilities
+        from rehab_net.referrals.operations.visibility import acting_facilities
 
         session = get_session()
         plan = ops.get_plan(session, plan_id)

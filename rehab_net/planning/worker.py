@@ -23,6 +23,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from rehab_net.db import get_session, transactional
+from rehab_net.messages import Message, message
 from rehab_net.planning import adapters
 from rehab_net.planning import operations as ops
 from rehab_net.planning.changes import ChangeError
@@ -51,27 +52,27 @@ def solve_in_child(instance: dict, time_limit: float) -> dict:
 def _child_main(sender, target: Callable[[dict, float], dict], instance: dict,
                 time_limit: float) -> None:
     try:
-        message = ("ok", target(instance, time_limit))
+        answer = ("ok", target(instance, time_limit))
     except Exception as exc:  # reported to the parent; only a native crash goes unreported
-        message = ("error", describe_exception(exc))
-    sender.send(message)
+        answer = ("error", describe_exception(exc))  # a Message pickles with its code
+    sender.send(answer)
     sender.close()
 
 
-def describe_exception(exc: Exception) -> str:
+def describe_exception(exc: Exception) -> Message:
     problems = getattr(exc, "problems", None)  # solver.io.InstanceError lists every problem
     if problems:
         shown = "; ".join(str(p) for p in list(problems)[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        return f"The instance was refused by the optimiser: {shown}{more}"
-    return f"The optimiser failed: {type(exc).__name__}: {exc}"
+        return message("plan.instance_refused", problems=f"{shown}{more}")
+    return message("plan.optimiser_failed", error=f"{type(exc).__name__}: {exc}")
 
 
 @dataclass
 class ChildOutcome:
     kind: str  # ok | error | crashed | cancelled | timeout
     solution: dict | None = None
-    message: str | None = None
+    message: Message | None = None
     seconds: float = 0.0
 
 
@@ -97,8 +98,8 @@ def run_in_child(instance: dict, time_limit: float, *,
                 return ChildOutcome("cancelled", seconds=time.monotonic() - started)
             if hard_limit is not None and time.monotonic() - started > hard_limit:
                 return ChildOutcome("timeout", seconds=time.monotonic() - started,
-                                    message=f"The optimiser did not finish within "
-                                            f"{hard_limit:.0f} s and was stopped.")
+                                    message=message("plan.timeout",
+                                                    seconds=f"{hard_limit:.0f}"))
     finally:
         _end(child)
         receiver.close()
@@ -115,7 +116,7 @@ def _answer(receiver, child, seconds: float) -> ChildOutcome:
     return ChildOutcome("error", message=payload, seconds=seconds)
 
 
-def crash_message(exitcode: int | None) -> str:
+def crash_message(exitcode: int | None) -> Message:
     if exitcode is not None and exitcode < 0:
         try:
             how = f"killed by signal {signal.Signals(-exitcode).name}"
@@ -123,9 +124,7 @@ def crash_message(exitcode: int | None) -> str:
             how = f"killed by signal {-exitcode}"
     else:
         how = f"exit status {exitcode}"
-    return (f"The optimiser's process stopped unexpectedly ({how}); no results were stored. "
-            "Start the plan again; if it happens again, export the instance with "
-            "`rehab-net export-instance` and report it.")
+    return message("plan.crashed", how=how)
 
 
 def _end(child) -> None:
@@ -178,12 +177,10 @@ def run_claimed_plan(app: Flask, plan_id: int, *,
         return _finish(app, plan_id, built, outcome, {"build_seconds": round(build_seconds, 3)})
     except Exception:  # a bug of ours: the plan says so, and the worker goes on
         log.exception("plan %s: unexpected error in the worker", plan_id)
-        _give_up(app, plan_id, "An unexpected error in the worker stopped this plan; no results "
-                               "were stored. The worker's log has the details.")
+        _give_up(app, plan_id, message("plan.worker_error"))
         return "error"
     except BaseException:  # Ctrl-C, SIGTERM: the child is gone already (run_in_child)
-        _give_up(app, plan_id, "The worker was stopped while this plan was running; no results "
-                               "were stored. Start a new plan.")
+        _give_up(app, plan_id, message("plan.worker_stopped"))
         raise
 
 
@@ -220,7 +217,7 @@ def _run_scaleup(app: Flask, plan_id: int, built: adapters.BuiltInstance, spec: 
     try:
         result = scaleup.rank(built.data, spec["service"], candidates, progress=progress)
     except (BrokenProcessPool, MemoryError) as exc:
-        _give_up(app, plan_id, f"The scale-up sweep failed: {type(exc).__name__}")
+        _give_up(app, plan_id, message("plan.sweep_failed", error=type(exc).__name__))
         return "error"
     except InstanceError as exc:  # e.g. weights too large for the optimiser: say which
         _give_up(app, plan_id, describe_exception(exc))
@@ -231,9 +228,9 @@ def _run_scaleup(app: Flask, plan_id: int, built: adapters.BuiltInstance, spec: 
         return ops.reload(session, plan_id).status
 
 
-def _give_up(app: Flask, plan_id: int, message: str) -> None:
+def _give_up(app: Flask, plan_id: int, why: Message) -> None:
     with app.app_context(), transactional() as session:
-        ops.fail(session, plan_id, message)
+        ops.fail(session, plan_id, why)
 
 
 def _build(app: Flask, plan_id: int):
@@ -255,14 +252,14 @@ def _build(app: Flask, plan_id: int):
         except ChangeError as exc:
             session.rollback()
             with transactional(session):
-                ops.fail(session, plan_id, f"The scenario does not fit the network: {exc}")
+                ops.fail(session, plan_id, message("plan.scenario_misfit", error=str(exc)))
             return None
         except Exception as exc:
             log.exception("plan %s: building the instance failed", plan_id)
             session.rollback()
             with transactional(session):
-                ops.fail(session, plan_id, f"Reading the network and cases failed: "
-                                           f"{type(exc).__name__}")
+                ops.fail(session, plan_id, message("plan.build_failed",
+                                                   error=type(exc).__name__))
             return None
         with transactional(session):  # the reads above and the instance's stats: one transaction
             ops.record_instance(session, plan_id, built)
@@ -279,8 +276,9 @@ def _finish(app: Flask, plan_id: int, built: adapters.BuiltInstance, outcome: Ch
             elif outcome.kind != "ok":
                 ops.fail(session, plan_id, outcome.message, stats=stats)
             elif outcome.solution.get("status") not in ("optimal", "feasible"):
-                ops.fail(session, plan_id, outcome.solution.get("message")
-                         or "The optimiser reported an error.", stats=stats)
+                said = outcome.solution.get("message")
+                ops.fail(session, plan_id, message("plan.optimiser_said", detail=said) if said
+                         else message("plan.optimiser_error"), stats=stats)
             else:
                 _store(session, plan_id, built, outcome.solution, stats)
         return ops.reload(session, plan_id).status
@@ -294,8 +292,7 @@ def _store(session, plan_id: int, built: adapters.BuiltInstance, solution: dict,
                                    {**stats, "solver": solution.get("stats") or {}})
     except (adapters.SolutionMismatch, KeyError, TypeError, ValueError) as exc:
         session.rollback()
-        ops.fail(session, plan_id, f"The optimiser's answer does not fit the instance: {exc}",
-                 stats=stats)
+        ops.fail(session, plan_id, message("plan.answer_misfit", error=str(exc)), stats=stats)
         return
     if stored:
         log.info("plan %s: stored %d proposals in %.2f s", plan_id, len(built.cases),

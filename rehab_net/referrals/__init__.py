@@ -17,7 +17,10 @@ def init_app(app: Flask, api: RehabApi) -> None:
     from rehab_net.auth.principal import add_person_source
     from rehab_net.referrals import jobs as referral_jobs
     from rehab_net.referrals import pages, views
-    from rehab_net.referrals.operations import referral_codes_of_person, referred_person_ids
+    from rehab_net.referrals.operations.visibility import (
+        referral_codes_of_person,
+        referred_person_ids,
+    )
 
     add_person_source("referrals", referred_person_ids)
     add_person_records("referral", referral_codes_of_person)  # the audit log's person filter

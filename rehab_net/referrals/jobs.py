@@ -5,4 +5,5 @@ from __future__ import annotations
 from rehab_net.scheduler import Job
 
 DEADLINES = Job.every_minutes(
-    "referral_deadlines", "rehab_net.referrals.operations:check_deadlines", minutes=5)
+    "referral_deadlines", "rehab_net.referrals.operations.deadline_check:check_deadlines",
+    minutes=5)

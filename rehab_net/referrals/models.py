@@ -30,8 +30,8 @@ from rehab_net.vocab import (
 
 class Referral(Base):
     """One referral of a case from a sender facility to a receiving one. Its state changes only
-    through operations.transition (a conditional UPDATE: of two people acting at once, one wins)
-    and every change is a ReferralEvent."""
+    through operations.workflow.transition (a conditional UPDATE: of two people acting at once,
+    one wins) and every change is a ReferralEvent."""
 
     __tablename__ = "referral"
     __table_args__ = (

@@ -41,8 +41,17 @@ from rehab_net.people import operations as people
 from rehab_net.people.models import Case
 from rehab_net.people.rules import child_birth_cutoff
 from rehab_net.referrals import notices
-from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Referral
+from rehab_net.referrals.operations import attachments, workflow  # views share their names
+from rehab_net.referrals.operations.inbox import BOXES, box, box_counts
+from rehab_net.referrals.operations.notifications import mark_all_read, mark_read, notifications_for
+from rehab_net.referrals.operations.suggestions import suggestions
+from rehab_net.referrals.operations.visibility import (
+    Forbidden,
+    acting_facilities,
+    get_referral,
+    visible,
+)
 from rehab_net.referrals.states import (
     ACTIONS,
     BOOKABLE_REFERRAL_STATES,
@@ -149,7 +158,7 @@ def _inbox_badge():
     session = get_session()
     try:
         unread = session.scalar(select(func.count()).select_from(
-            ops.notifications_for(user, unread_only=True).order_by(None).subquery()))
+            notifications_for(user, unread_only=True).order_by(None).subquery()))
     except SQLAlchemyError:  # an error page must still render when the database fails
         session.rollback()
         log.warning("unread notifications not counted", exc_info=True)
@@ -165,7 +174,7 @@ def _overdue(referral: Referral, now) -> bool:
 # --- inbox and outbox ---------------------------------------------------------------------------
 def _box_page(incoming: bool):
     session = get_session()
-    mine = ops.acting_facilities(g.user)
+    mine = acting_facilities(g.user)
     choices = [] if mine is None else list(session.scalars(
         select(Facility).where(Facility.id.in_(mine)).order_by(Facility.code)))
     code = request.args.get("facility", "").strip()
@@ -180,9 +189,9 @@ def _box_page(incoming: bool):
     now = utcnow()
     boxes = []
     if not errors:
-        counts = ops.box_counts(session, facilities, incoming=incoming, now=now)
-        for name in ops.BOXES:
-            stmt = (ops.box(session, facilities, name, incoming=incoming, now=now)
+        counts = box_counts(session, facilities, incoming=incoming, now=now)
+        for name in BOXES:
+            stmt = (box(session, facilities, name, incoming=incoming, now=now)
                     .options(contains_eager(Referral.case).contains_eager(Case.person))
                     .limit(BOX_ROWS))
             boxes.append({"name": name, "title": BOX_TITLES[name], "total": counts[name],
@@ -207,7 +216,7 @@ def outbox():
 # --- one referral -------------------------------------------------------------------------------
 def _sides(referral: Referral) -> dict[str, bool]:
     """Which sides of the referral the user acts for (a network-wide role: both)."""
-    mine = ops.acting_facilities(g.user)
+    mine = acting_facilities(g.user)
     return {"sender": mine is None or referral.sender_id in mine,
             "receiver": mine is None or referral.receiver_id in mine}
 
@@ -215,7 +224,7 @@ def _sides(referral: Referral) -> dict[str, bool]:
 def _referral_page(code: str, *, errors=None, form=None, form_action=None, conflict=None,
                    status: int = 200):
     session = get_session()
-    referral = ops.get_referral(session, code, viewer=g.user)
+    referral = get_referral(session, code, viewer=g.user)
     audit.record_read(session, "referral", referral.code)
     sides = _sides(referral)
     can_write = g.user.can("referral.write")
@@ -224,7 +233,7 @@ def _referral_page(code: str, *, errors=None, form=None, form_action=None, confl
     can_re_refer = can_write and sides["sender"] and referral.state in RE_REFERABLE
     later = list(session.scalars(select(Referral).where(
         (Referral.replaces_id == referral.id) | (Referral.answers_id == referral.id),
-        ops.visible(g.user)).order_by(Referral.id)))
+        visible(g.user)).order_by(Referral.id)))
     case_readable = scope("case.read").covers(session, referral.case.person.home_region_id)
     return render_template(
         "referrals/referral.html", r=referral, actions=actions, sides=sides,
@@ -248,7 +257,7 @@ def _suggestion_options(session, referral: Referral) -> list[tuple[str, str]]:
     return [(s["facility"].code, _("%(name)s (%(code)s): %(km)s km by road, %(free)d places free",
                                    name=local_name(s["facility"]), code=s["facility"].code,
                                    km=s["road_km"], free=s["free_places"]))
-            for s in ops.suggestions(session, referral, today())]
+            for s in suggestions(session, referral, today())]
 
 
 @bp.get("/referrals/<code>")
@@ -273,7 +282,7 @@ def _form_version() -> int:
 @bp.post("/referrals/<code>/act")
 def act(code: str):
     session = get_session()
-    referral = ops.get_referral(session, code, viewer=g.user)
+    referral = get_referral(session, code, viewer=g.user)
     action = request.form.get("action", "")
     if action not in USER_ACTIONS:
         page_abort(400, _("This is not a step a referral can take: reload the referral and "
@@ -289,10 +298,10 @@ def act(code: str):
         errors[f"{action}-outcome"] = _("Write at most %(n)d characters.", n=OUTCOME_MAX)
     if not errors:
         try:
-            ops.transition(session, referral, action, principal=g.user, now=utcnow(),
-                           reason=form["reason"] or None,
-                           reason_code=form["reason_code"] or None,
-                           outcome=form["outcome"] or None, expected_version=version)
+            workflow.transition(session, referral, action, principal=g.user, now=utcnow(),
+                                reason=form["reason"] or None,
+                                reason_code=form["reason_code"] or None,
+                                outcome=form["outcome"] or None, expected_version=version)
             session.flush()
         except Invalid as exc:
             session.rollback()
@@ -300,7 +309,7 @@ def act(code: str):
                       for e in exc.errors}
         except Conflict:
             session.rollback()
-            fresh = ops.get_referral(session, code, viewer=g.user)
+            fresh = get_referral(session, code, viewer=g.user)
             return _referral_page(code, conflict=_conflict_message(fresh), status=409)
         else:
             flash(_("Referral %(code)s is now “%(state)s”.", code=referral.code,
@@ -312,9 +321,9 @@ def act(code: str):
 @bp.post("/referrals/<code>/re-refer")
 def re_refer(code: str):
     session = get_session()
-    referral = ops.get_referral(session, code, viewer=g.user)
+    referral = get_referral(session, code, viewer=g.user)
     if not _sides(referral)["sender"]:
-        raise ops.Forbidden("referral.sender_only")
+        raise Forbidden("referral.sender_only")
     receiver = request.form.get("receiver_code", "").strip()
     errors = {}
     if not receiver:
@@ -327,8 +336,8 @@ def re_refer(code: str):
                 "This referral was already sent elsewhere as %(code)s, which is still open.",
                 code=waiting.code))
         try:
-            new = ops.re_refer(session, referral, receiver[:32], principal=g.user, now=utcnow(),
-                               today=today())
+            new = workflow.re_refer(session, referral, receiver[:32], principal=g.user,
+                                    now=utcnow(), today=today())
             session.flush()
         except Invalid as exc:
             session.rollback()
@@ -336,7 +345,7 @@ def re_refer(code: str):
                                                 for e in exc.errors)
         except Conflict:
             session.rollback()
-            fresh = ops.get_referral(session, code, viewer=g.user)
+            fresh = get_referral(session, code, viewer=g.user)
             return _referral_page(code, status=409, conflict=_(
                 "This referral is “%(state)s” now: only a declined, returned or expired referral "
                 "is sent elsewhere.", state=label(fresh.state)))
@@ -355,16 +364,16 @@ def _facility_name(facility: Facility) -> str:
 def attachment(code: str, attachment_id: int):
     """An attachment for a browser (the API's download needs a token); the read is audited."""
     session = get_session()
-    referral = ops.get_referral(session, code, viewer=g.user)
-    found = ops.get_attachment(session, referral, attachment_id, viewer=g.user)
+    referral = get_referral(session, code, viewer=g.user)
+    found = attachments.get_attachment(session, referral, attachment_id, viewer=g.user)
     audit.record_read(session, "referral_attachment", f"{referral.code}/{attachment_id}")
     return send_file(BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
                      download_name=safe_filename(found.filename, f"attachment-{found.id}"),
                      etag=False)
 
 
-ATTACHMENT_KINDS = "PDF, PNG, JPEG"  # the API's rules: operations.ATTACHMENT_TYPES
-MAX_ATTACHMENT_MB = ops.MAX_ATTACHMENT_BYTES // (1024 * 1024)
+ATTACHMENT_KINDS = "PDF, PNG, JPEG"  # the API's rules: attachments.ATTACHMENT_TYPES
+MAX_ATTACHMENT_MB = attachments.MAX_ATTACHMENT_BYTES // (1024 * 1024)
 
 
 @bp.post("/referrals/<code>/attachments")
@@ -373,14 +382,15 @@ def add_attachment(code: str):
     the API's upload (operations.add_attachment), its refusals shown at the field. The new row is
     in the audit log like every change (auth/audit.py's flush listener)."""
     session = get_session()
-    referral = ops.get_referral(session, code, viewer=g.user)
+    referral = get_referral(session, code, viewer=g.user)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _referral_page(code, errors={"file": _("Choose a file to attach.")},
                               form_action="attach", status=422)
     try:
-        added = ops.add_attachment(session, referral, upload.filename,
-                                   upload.read(ops.MAX_ATTACHMENT_BYTES + 1), principal=g.user)
+        added = attachments.add_attachment(
+            session, referral, upload.filename,
+            upload.read(attachments.MAX_ATTACHMENT_BYTES + 1), principal=g.user)
         session.flush()
     except Invalid as exc:
         session.rollback()
@@ -408,7 +418,7 @@ def _referable_case(session, code: str) -> Case | None:
         return people.get_case(session, code, scope=scope("case.read"))
     except NotFound:
         return session.scalar(select(Case).where(
-            Case.code == code, Case.id.in_(select(Referral.case_id).where(ops.visible(g.user)))))
+            Case.code == code, Case.id.in_(select(Referral.case_id).where(visible(g.user)))))
 
 
 def _services_for(session, case: Case | None) -> list[Service]:
@@ -448,16 +458,16 @@ def _receivers(session, service_code: str, senders: set[int] | None, direction: 
         stmt = stmt.where(Facility.id.not_in(senders))
     facilities = list(session.scalars(stmt))
     if sender is not None:
-        rank = ops.TIER_RANK[sender.tier]
-        facilities = [f for f in facilities if (ops.TIER_RANK[f.tier] > rank) == (
-            direction == "up") and ops.TIER_RANK[f.tier] != rank]
+        rank = workflow.TIER_RANK[sender.tier]
+        facilities = [f for f in facilities if (workflow.TIER_RANK[f.tier] > rank) == (
+            direction == "up") and workflow.TIER_RANK[f.tier] != rank]
     return [(label(tier), [(f.code, f"{local_name(f)} ({f.code})") for f in facilities
                            if f.tier == tier]) for tier in TIERS
             if any(f.tier == tier for f in facilities)]
 
 
 def _new_page(session, form: dict, errors: dict, status: int = 200):
-    mine = ops.acting_facilities(g.user)
+    mine = acting_facilities(g.user)
     senders = [] if mine is None else [(f.code, f"{local_name(f)} ({f.code})") for f in
                                         session.scalars(select(Facility).where(
                                             Facility.id.in_(mine)).order_by(Facility.code))]
@@ -555,8 +565,8 @@ def new_referral():
         elif form["answers_code"]:
             data["answers_code"] = form["answers_code"]
         try:
-            created = ops.create_referral(session, data, principal=g.user, now=utcnow(),
-                                          today=today(), send=form["send"])
+            created = workflow.create_referral(session, data, principal=g.user, now=utcnow(),
+                                               today=today(), send=form["send"])
             session.flush()
         except Invalid as exc:
             session.rollback()
@@ -579,9 +589,9 @@ def new_referral():
 @bp.get("/notifications")
 def notifications():
     session = get_session()
-    rows = list(session.scalars(ops.notifications_for(g.user).limit(NOTIFICATION_ROWS)))
+    rows = list(session.scalars(notifications_for(g.user).limit(NOTIFICATION_ROWS)))
     total = session.scalar(select(func.count()).select_from(
-        ops.notifications_for(g.user).order_by(None).subquery()))
+        notifications_for(g.user).order_by(None).subquery()))
     steps = notices.steps_of(session, rows)
     return render_template("referrals/notifications.html", rows=rows, total=total,
                            limit=NOTIFICATION_ROWS,
@@ -592,7 +602,7 @@ def notifications():
 def notification_read(notification_id: int):
     """Mark one notification read (for everyone it went to: the facility or the region)."""
     session = get_session()
-    ops.mark_read(session, g.user, notification_id, utcnow())
+    mark_read(session, g.user, notification_id, utcnow())
     session.flush()
     flash(_("The notification is marked read."), "success")
     return redirect(url_for("referral_pages.notifications"), code=303)
@@ -601,7 +611,7 @@ def notification_read(notification_id: int):
 @bp.post("/notifications/read")
 def notifications_read_all():
     session = get_session()
-    done = ops.mark_all_read(session, g.user, utcnow())
+    done = mark_all_read(session, g.user, utcnow())
     session.flush()
     flash(_("All notifications are marked read (%(n)d).", n=done), "success")
     return redirect(url_for("referral_pages.notifications"), code=303)

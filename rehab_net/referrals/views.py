@@ -17,10 +17,21 @@ from rehab_net.errors import field_error
 from rehab_net.listing import apply_sort, page_of
 from rehab_net.network import operations as network
 from rehab_net.openapi import FHIR_BUNDLE, FILE_BODY
-from rehab_net.referrals import operations as ops
 from rehab_net.referrals import schemas as s
 from rehab_net.referrals.fhir import referral_bundle
 from rehab_net.referrals.models import Referral
+from rehab_net.referrals.operations.attachments import (
+    ATTACHMENT_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    add_attachment,
+    get_attachment,
+)
+from rehab_net.referrals.operations.fhir_facts import fhir_facts
+from rehab_net.referrals.operations.inbox import box, box_counts
+from rehab_net.referrals.operations.notifications import mark_read, notifications_for
+from rehab_net.referrals.operations.suggestions import suggestions
+from rehab_net.referrals.operations.visibility import acting_facilities, get_referral, visible
+from rehab_net.referrals.operations.workflow import create_referral, re_refer, transition
 from rehab_net.schemas import PageArgs
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1",
@@ -46,7 +57,7 @@ PERMISSIONS: dict[str, access.Rule] = {
 
 def _facilities(args) -> set[int] | None:
     """The caller's facilities, or the one asked for (which must be one of them)."""
-    mine = ops.acting_facilities(g.user)
+    mine = acting_facilities(g.user)
     if not args.get("facility"):
         return mine
     facility = network.get_facility(get_session(), args["facility"])
@@ -66,8 +77,8 @@ class Referrals(MethodView):
         session = get_session()
         now = utcnow()
         if "box" in args:
-            stmt = ops.box(session, _facilities(args), args["box"],
-                           incoming=args["side"] == "incoming", now=now)
+            stmt = box(session, _facilities(args), args["box"],
+                       incoming=args["side"] == "incoming", now=now)
         else:
             stmt = select(Referral)
             facilities = _facilities(args)
@@ -77,7 +88,7 @@ class Referrals(MethodView):
             stmt = apply_sort(stmt, args.get("sort"), {"code": Referral.code,
                               "created_at": Referral.created_at, "state": Referral.state},
                               (Referral.id.desc(),))
-        stmt = stmt.where(ops.visible(g.user))
+        stmt = stmt.where(visible(g.user))
         if args.get("state"):
             stmt = stmt.where(Referral.state == args["state"])
         if args.get("case"):
@@ -90,8 +101,8 @@ class Referrals(MethodView):
         """Create a referral (a draft, or sent at once with `send: true`)."""
         session = get_session()
         send = data.pop("send")
-        referral = ops.create_referral(session, data, principal=g.user, now=utcnow(),
-                                       today=today(), send=send)
+        referral = create_referral(session, data, principal=g.user, now=utcnow(),
+                                   today=today(), send=send)
         session.flush()
         return referral
 
@@ -102,11 +113,11 @@ class ReferralCounts(MethodView):
     def get(self):
         """How many referrals wait in each box of your inbox and outbox; unread notifications."""
         session = get_session()
-        facilities, now = ops.acting_facilities(g.user), utcnow()
+        facilities, now = acting_facilities(g.user), utcnow()
         unread = session.scalar(select(func.count()).select_from(
-            ops.notifications_for(g.user, unread_only=True).order_by(None).subquery()))
-        return {"incoming": ops.box_counts(session, facilities, incoming=True, now=now),
-                "outgoing": ops.box_counts(session, facilities, incoming=False, now=now),
+            notifications_for(g.user, unread_only=True).order_by(None).subquery()))
+        return {"incoming": box_counts(session, facilities, incoming=True, now=now),
+                "outgoing": box_counts(session, facilities, incoming=False, now=now),
                 "unread_notifications": unread}
 
 
@@ -116,7 +127,7 @@ class ReferralItem(MethodView):
     def get(self, code):
         """A referral with its full history (every transition: who, when, from, to, why)."""
         session = get_session()
-        referral = ops.get_referral(session, code, viewer=g.user)
+        referral = get_referral(session, code, viewer=g.user)
         audit.record_read(session, "referral", referral.code)
         return referral
 
@@ -131,10 +142,10 @@ class ReferralAction(MethodView):
         the advice), start, complete (outcome), acknowledge, cancel (reason). 409 when the referral
         is not in a state the step starts from, or someone else moved it first."""
         session = get_session()
-        referral = ops.get_referral(session, code, viewer=g.user)
-        ops.transition(session, referral, action, principal=g.user, now=utcnow(),
-                       reason=data.get("reason"), reason_code=data.get("reason_code"),
-                       outcome=data.get("outcome"), expected_version=data.get("version"))
+        referral = get_referral(session, code, viewer=g.user)
+        transition(session, referral, action, principal=g.user, now=utcnow(),
+                   reason=data.get("reason"), reason_code=data.get("reason_code"),
+                   outcome=data.get("outcome"), expected_version=data.get("version"))
         session.flush()
         return referral
 
@@ -146,7 +157,7 @@ class ReferralSuggestions(MethodView):
         """Where else to send it: open facilities of the right tier offering the service with
         places free, nearest first."""
         session = get_session()
-        return ops.suggestions(session, ops.get_referral(session, code, viewer=g.user), today())
+        return suggestions(session, get_referral(session, code, viewer=g.user), today())
 
 
 @blp.route("/referrals/<code>/re-refer")
@@ -156,8 +167,8 @@ class ReferralReRefer(MethodView):
     def post(self, data, code):
         """Send a declined, returned or expired referral to another facility in one step."""
         session = get_session()
-        new = ops.re_refer(session, ops.get_referral(session, code, viewer=g.user),
-                           data["receiver_code"], principal=g.user, now=utcnow(), today=today())
+        new = re_refer(session, get_referral(session, code, viewer=g.user),
+                       data["receiver_code"], principal=g.user, now=utcnow(), today=today())
         session.flush()
         return new
 
@@ -168,13 +179,13 @@ class ReferralAttachments(MethodView):
     def post(self, code):
         """Attach a file (multipart field `file`: PDF, PNG or JPEG, at most 5 MB)."""
         session = get_session()
-        referral = ops.get_referral(session, code, viewer=g.user)
+        referral = get_referral(session, code, viewer=g.user)
         upload = request.files.get("file")
         if upload is None:
             raise field_error("file", "referral.file_field", "files")
-        data = upload.read(ops.MAX_ATTACHMENT_BYTES + 1)
-        attachment = ops.add_attachment(session, referral, upload.filename, data,
-                                        principal=g.user)
+        data = upload.read(MAX_ATTACHMENT_BYTES + 1)
+        attachment = add_attachment(session, referral, upload.filename, data,
+                                    principal=g.user)
         session.flush()
         return attachment
 
@@ -184,12 +195,12 @@ class ReferralAttachmentItem(MethodView):
     @blp.response(200, FILE_BODY, content_type="application/pdf")
     @blp.doc(responses={"200": {  # served with the content type it was stored with
         "description": "the file", "content": {t: {"schema": FILE_BODY}
-                                               for t in ops.ATTACHMENT_TYPES.values()}}})
+                                               for t in ATTACHMENT_TYPES.values()}}})
     def get(self, code, attachment_id):
         """Download an attachment (the read is audited)."""
         session = get_session()
-        referral = ops.get_referral(session, code, viewer=g.user)
-        attachment = ops.get_attachment(session, referral, attachment_id, viewer=g.user)
+        referral = get_referral(session, code, viewer=g.user)
+        attachment = get_attachment(session, referral, attachment_id, viewer=g.user)
         audit.record_read(session, "referral_attachment", f"{code}/{attachment_id}")
         return Response(attachment.data, mimetype=attachment.content_type, headers={
             **downloads.attachment(downloads.safe_filename(
@@ -204,9 +215,9 @@ class ReferralFhir(MethodView):
         """The referral as a FHIR R4 Bundle: ServiceRequest + Task, references to the Patient
         (by code only) and the two Organizations."""
         session = get_session()
-        referral = ops.get_referral(session, code, viewer=g.user)
+        referral = get_referral(session, code, viewer=g.user)
         audit.record_read(session, "referral", referral.code)
-        return Response(json.dumps(referral_bundle(ops.fhir_facts(referral)),
+        return Response(json.dumps(referral_bundle(fhir_facts(referral)),
                                     ensure_ascii=False), mimetype="application/fhir+json")
 
 
@@ -217,7 +228,7 @@ class Notifications(MethodView):
     @blp.paginate()
     def get(self, _args, pagination_parameters):
         """Notifications of your facilities (and, for planners, your region), newest first."""
-        return page_of(get_session(), ops.notifications_for(g.user), pagination_parameters)
+        return page_of(get_session(), notifications_for(g.user), pagination_parameters)
 
 
 @blp.route("/notifications/<int:notification_id>/read")
@@ -226,5 +237,5 @@ class NotificationRead(MethodView):
     def post(self, notification_id):
         """Mark a notification read (for everyone at the facility)."""
         session = get_session()
-        ops.mark_read(session, g.user, notification_id, utcnow())
+        mark_read(session, g.user, notification_id, utcnow())
         session.flush()

@@ -3,8 +3,9 @@
 A module declares a job (in its jobs.py) and its ``init_app`` registers it, so every job is
 known once the app is created, whichever views were imported::
 
-    DEADLINES = Job.every_minutes("referral_deadlines",
-                                  "rehab_net.referrals.operations:check_deadlines", minutes=5)
+    DEADLINES = Job.every_minutes(
+        "referral_deadlines", "rehab_net.referrals.operations.deadline_check:check_deadlines",
+        minutes=5)
     ...
     scheduler.register(DEADLINES)  # in rehab_net.referrals.init_app
 

@@ -100,7 +100,8 @@ def test_a_rule_change_regenerates_free_slots_and_never_touches_booked_ones(w, s
     assert counts["kept_booked"] == 1 and counts["booked_outside"] == [booked.code]
     assert counts["deleted"] == 14 and counts["created"] == 10
     session.commit()
-    assert session.get(Slot, first.id).status == "open"
+    # the booking stands; the slot outside the rule's new hours takes no new one
+    assert session.get(Slot, first.id).status == "withdrawn"
     assert session.get(Appointment, booked.id).status == "booked"
 
 
@@ -118,6 +119,60 @@ def test_leave_removes_free_slots_and_lists_booked_ones_to_move(w, session):
     schedules.delete_exception(session, exc, principal=None, today=monday, now=NOW)
     assert session.scalar(select(text("count(*)")).select_from(Slot).where(
         Slot.rule_id == rule.id, Slot.status == "open")) == 3
+
+
+def test_a_booked_group_slot_inside_a_leave_takes_no_new_booking_until_the_leave_goes(w,
+                                                                                      session):
+    """Leave over a group slot with one booking: the booking stands (listed to move), but the
+    slot's free places are not bookable nor offered to the waitlist while the practitioner is
+    away; deleting the leave opens the same slot again (no second slot at that time)."""
+    monday = next_monday()
+    rule, _ = create_schedule(session, today=monday, now=NOW, valid_from=monday,
+                              valid_until=monday, places=3)
+    first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
+    booked = create_appointment(session, w["referrals"][0], first, now=NOW)
+    exc, counts = schedules.create_exception(session, dict(
+        kind="leave", practitioner_code="DR1", starts_at=at(monday, 0),
+        ends_at=at(monday + timedelta(days=1), 0), reason="sick"), principal=None,
+        today=monday, now=NOW)
+    assert counts["kept_booked"] == 1 and counts["to_move"] == [booked.code]
+    assert session.get(Slot, first.id).status == "withdrawn"
+    other = new_child_referral(session, w)
+    with pytest.raises(Conflict) as refused:
+        ops.book(session, referral=other, slot_id=first.id, hold=False, principal=None, now=NOW)
+    assert refused.value.code == "booking.slot_withdrawn"
+    waitlist.add(session, other, note=None, principal=None, now=NOW)
+    ops.cancel(session, booked, reason="family_request", note=None, principal=None, now=NOW)
+    session.flush()
+    assert session.scalar(select(Appointment).where(Appointment.status == "proposed")) is None
+    # the practitioner is back: a slot without bookings left is made anew, as the others
+    schedules.delete_exception(session, exc, principal=None, today=monday, now=NOW)
+    assert session.get(Slot, first.id).status == "withdrawn"
+    assert session.scalar(select(text("count(*)")).select_from(Slot).where(
+        Slot.rule_id == rule.id, Slot.status == "open")) == 3
+
+
+def test_deleting_the_leave_reopens_the_booked_slot_it_withdrew(w, session):
+    monday = next_monday()
+    rule, _ = create_schedule(session, today=monday, now=NOW, valid_from=monday,
+                              valid_until=monday, places=3)
+    first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
+    booked = create_appointment(session, w["referrals"][0], first, now=NOW)
+    exc, _ = schedules.create_exception(session, dict(
+        kind="leave", practitioner_code="DR1", starts_at=at(monday, 0),
+        ends_at=at(monday + timedelta(days=1), 0), reason="sick"), principal=None,
+        today=monday, now=NOW)
+    assert session.get(Slot, first.id).status == "withdrawn"
+    counts = schedules.delete_exception(session, exc, principal=None, today=monday, now=NOW)
+    assert counts["reopened"] == 1 and counts["created"] == 2
+    assert session.get(Slot, first.id).status == "open"
+    assert session.get(Appointment, booked.id).status == "booked"
+    at_nine = session.scalars(select(Slot).where(Slot.practitioner_id == first.practitioner_id,
+                                                 Slot.starts_at == first.starts_at)).all()
+    assert [s.id for s in at_nine] == [first.id]  # no second slot at that time
+    taken = ops.book(session, referral=new_child_referral(session, w), slot_id=first.id,
+                     hold=False, principal=None, now=NOW)[0]
+    assert taken.slot_id == first.id and taken.place == 2
 
 
 def test_overlapping_sessions_of_one_practitioner_at_two_facilities_are_refused(client, w):

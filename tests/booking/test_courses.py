@@ -15,8 +15,8 @@ from rehab_net.booking import operations as ops
 from rehab_net.booking import schedules
 from rehab_net.booking.models import Appointment, Course, CourseSession, Slot
 from rehab_net.planning import adapters
-from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Notification
+from rehab_net.referrals.operations.workflow import transition
 from solver.instance import DEFAULT_POLICY
 from tests.booking_world import ZONE, api, invariants, local_today, new_child_referral, next_monday
 
@@ -293,8 +293,8 @@ def test_a_referral_ending_cancels_its_future_sessions_and_ends_the_course(clien
     course = book_course(client, w, r, weeks=2)
     session.expire_all()
     referral = session.get(type(r), r.id)
-    referrals.transition(session, referral, "cancel", principal=None, now=datetime.now(UTC),
-                         reason="family moved")
+    transition(session, referral, "cancel", principal=None, now=datetime.now(UTC),
+               reason="family moved")
     session.commit()
     body = api(client, w, "coord", "GET", f"/api/v1/courses/{course['code']}").get_json()
     assert body["status"] == "cancelled" and body["cancel_reason"] == "referral_closed"

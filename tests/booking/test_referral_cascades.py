@@ -14,8 +14,8 @@ from rehab_net.booking import operations as booking
 from rehab_net.booking import waitlist
 from rehab_net.booking.models import Appointment, WaitlistEntry
 from rehab_net.people.models import Case
-from rehab_net.referrals import operations as referrals
 from rehab_net.referrals.models import Notification, Referral
+from rehab_net.referrals.operations.workflow import transition
 from rehab_net.referrals.states import FINAL_REFERRAL_STATES
 from tests.booking_world import (
     api,
@@ -34,8 +34,8 @@ NOW = datetime.now(UTC)
 def step(session, referral, action, now):
     needs = {"cancel": ("reason",), "decline": ("reason", "reason_code"),
              "return": ("reason",), "complete": ("outcome",)}
-    referrals.transition(session, referral, action, principal=None, now=now,
-                         **{k: REFERRAL_STEP_TEXT[k] for k in needs.get(action, ())})
+    transition(session, referral, action, principal=None, now=now,
+               **{k: REFERRAL_STEP_TEXT[k] for k in needs.get(action, ())})
 
 
 def cascade_notes(session, referral):

@@ -13,7 +13,7 @@ from rehab_net.booking import generation, schedules
 from rehab_net.booking.models import Appointment
 from rehab_net.planning import operations as plans
 from rehab_net.planning.models import PlanAssignment
-from rehab_net.referrals import operations as referrals
+from rehab_net.referrals.operations.from_plan import referrals_from_plan
 from tests.browser.helpers import assert_focus_visible, assert_no_axe_violations, tab_to
 from tests.factories import create_plan, create_user
 from tests.planning_helpers import solve_here, waiting_list
@@ -37,8 +37,8 @@ def test_accept_and_book_a_proposal_in_two_key_presses(app, page, log_in_as, ses
                                   service_id=net["autism_training"].id, starts_at=starts,
                                   ends_at=starts + timedelta(hours=1), places=1, now=now)
     placed = session.scalars(plans.list_assignments(plan, placed=True)).unique().all()
-    made = referrals.referrals_from_plan(session, placed, principal=None, now=now, today=today,
-                                         send=True)
+    made = referrals_from_plan(session, placed, principal=None, now=now, today=today,
+                               send=True)
     assert len(made["created"]) == 3, made
     coord = create_user(session, "coord", grants=[("coordinator", net["centre"])])
     planner = create_user(session, "planner", grants=[("planner", None)])

@@ -11,6 +11,7 @@ from rehab_net.people.identifiers import make_resident_id
 from tests.browser.helpers import PHONE, assert_no_axe_violations, login, tab_to
 from tests.factories import (
     TEST_PASSWORD,
+    add_clinics,
     create_case,
     create_person,
     create_referral,
@@ -28,6 +29,9 @@ ROLES = {
                                                 "/booking/practitioners", "/booking/closures",
                                                 "/booking/waitlist", "/facilities/CT01",
                                                 "/catalogue/worklist"]),
+    # a coordinator over the whole network: more facilities than a list box holds, so searched
+    "network_coordinator": (("coordinator", None), ["/booking", "/booking?q=Clinic&page=2",
+                                                   "/catalogue/worklist?facility=Clinic"]),
     "planner": (("planner", "city"), ["/plans", "/scenarios", "/", "/regions", "/facilities",
                                       "/reports", "/reports/to-date", "/catalogue"]),
     "admin": (("admin", "city"), ["/admin/users", "/admin/users/new", "/account"]),
@@ -47,6 +51,7 @@ TARGETS = """() => Array.from(document.querySelectorAll(
 @pytest.fixture
 def world(session):
     r = tiny_network(session)
+    add_clinics(session, 60)
     person = create_person(session, code="PSMALL", name="乌日娜", birth_date=date(2022, 3, 3),
                            resident_id=make_resident_id("150702", date(2022, 3, 3), 8))
     create_case(session, person, code="KSMALL")
@@ -54,7 +59,7 @@ def world(session):
                     case_code="KSMALL", sender_code=r["station"].code,
                     receiver_code=r["centre"].code, service_code="autism_training")
     for role, ((grant, place), _pages) in ROLES.items():
-        create_user(session, role, grants=[(grant, r[place])])
+        create_user(session, role, grants=[(grant, r[place] if place else None)])
     session.commit()
     return r
 

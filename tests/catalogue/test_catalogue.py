@@ -23,6 +23,7 @@ from rehab_net.catalogue.rules import eligible, evaluate, window
 from rehab_net.csvimport import ImportProblems
 from rehab_net.network import operations as network
 from tests.factories import (
+    add_clinics,
     create_case,
     create_person,
     create_referral,
@@ -530,3 +531,30 @@ def test_the_pages_worklist_case_section_and_catalogue(app, client, session, cat
     assert "孤独症儿童康复训练" in zh and "2026" in zh
     old = client.get("/catalogue?version=2025").get_data(as_text=True)
     assert "C-AUT-TRAIN" in old and "A-AUT-TRAIN" not in old
+
+
+def test_a_network_wide_user_types_the_worklists_facility(app, client, session, cat):
+    """1,474 facilities make no list box: the code or a part of the name is typed, a name gives
+    the matching facilities to choose from (paged), a code the worklist."""
+    add_clinics(session, 60)
+    session.commit()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get("/catalogue/worklist").get_data(as_text=True)
+    assert '<select id="facility"' not in html and '<input id="facility"' in html
+    found = client.get("/catalogue/worklist?facility=Test Clinic 5&status=overdue")
+    text = found.get_data(as_text=True)
+    assert found.status_code == 200 and "11 facilities match" in text
+    assert "facility=CL005" in text and "facility=CL050" in text and "status=overdue" in text
+    many = client.get("/catalogue/worklist?facility=Clinic").get_data(as_text=True)
+    assert "61 facilities match" in many and 'rel="next"' in many
+    assert "Ceshi Clinic (CL01)" in many and "facility=CL060" not in many  # by code: CL01 10th
+    assert "facility=CL060" in client.get(
+        "/catalogue/worklist?facility=Clinic&page=2").get_data(as_text=True)
+    shown = client.get("/catalogue/worklist?facility=CT01").get_data(as_text=True)
+    assert "KCHILD" in shown and 'value="CT01"' in shown
+    none = client.get("/catalogue/worklist?facility=NOPE").get_data(as_text=True)
+    assert "None of your facilities has that code or name." in none
+    # a coordinator of one facility keeps the list box of their own
+    log_in(client, cat["users"]["coordinator"])
+    own = client.get("/catalogue/worklist").get_data(as_text=True)
+    assert '<select id="facility"' in own and "CL005" not in own

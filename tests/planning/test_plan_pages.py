@@ -183,14 +183,47 @@ def test_the_plan_pages_speak_chinese_in_every_state(app, client, session):
 
 
 def test_every_message_the_worker_and_queue_store_is_shown_in_chinese(app):
-    from rehab_net.planning import plan_pages, queue, worker
+    """What the worker, the sweeper and cancelling store is a code with parameters; the page
+    shows it in the reader's language, the English text stays for the API."""
+    from rehab_net.messages import CATALOGUE, message
+    from rehab_net.planning import worker
 
-    stored = [queue.REQUEUED_MESSAGE.format(at="2026-12-03T08:00:00+00:00"),
-              worker.crash_message(-9), worker.crash_message(1),
-              "The optimiser did not finish within 60 s and was stopped.",
-              "Cancelled before it started.",
-              "Cancelled while the optimiser was running; no results were stored."]
-    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
-        for text in stored:
-            shown = plan_pages.plan_message(text)
-            assert shown != text and re.search(r"[\u4e00-\u9fff]", shown), text
+    stored = [worker.crash_message(-9), worker.crash_message(1),
+              worker.describe_exception(ValueError("bad")),
+              message("plan.timeout", seconds="60"), message("plan.worker_silent", seconds=120),
+              message("plan.optimiser_said", detail="infeasible")]
+    stored += [message(code) for code in ("plan.cancelled_queued", "plan.cancelled_running",
+                                          "plan.worker_error", "plan.worker_stopped",
+                                          "plan.optimiser_error")]
+    stored.append(message("plan.requeued", at="2026-12-03T08:00:00+00:00"))
+    assert {m.code for m in stored} >= {c for c in CATALOGUE if c.startswith("plan.")
+                                        and c in _WRITTEN_BY_THE_WORKER}
+    for why in stored:
+        plan = Plan(**ops.said(why))
+        assert plan.message == str(why)
+        with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+            shown = plan.shown_message
+        assert shown != str(why) and re.search(r"[\u4e00-\u9fff]", shown), why
+    assert Plan(message="written before codes").shown_message == "written before codes"
+
+
+_WRITTEN_BY_THE_WORKER = {"plan.cancelled_queued", "plan.cancelled_running", "plan.worker_silent",
+                          "plan.worker_error", "plan.worker_stopped", "plan.requeued",
+                          "plan.timeout", "plan.crashed", "plan.optimiser_failed",
+                          "plan.optimiser_error", "plan.optimiser_said"}
+
+
+def test_a_cancelled_plan_says_so_in_chinese_on_its_page(client, session):
+    waiting_list(session, n=1)
+    plan_id = create_plan(session, today=TODAY).id
+    session.commit()
+    assert client.post(f"/api/v1/plans/{plan_id}/cancel").status_code == 200
+    stored = session.get(Plan, plan_id, populate_existing=True)
+    assert (stored.message, stored.message_code) == ("Cancelled before it started.",
+                                                     "plan.cancelled_queued")
+    assert client.get(f"/api/v1/plans/{plan_id}").get_json()["message_code"] == \
+        "plan.cancelled_queued"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    alert = re.search(r'<p role="alert">([^<]+)</p>', page).group(1)
+    assert re.search(r"[\u4e00-\u9fff]", alert) and "Cancelled" not in alert

@@ -208,12 +208,12 @@ def test_without_a_plan_the_proposals_page_says_so(client):
 
 
 def test_a_proposal_without_a_referral_there_is_only_counted(app, session, world):
-    from rehab_net.referrals import operations as referral_ops
+    from rehab_net.referrals.operations.workflow import transition
 
     plan, case_code = world["plan"], world["week0"][0]
     referral = session.scalar(select(Referral).where(Referral.case.has(code=case_code)))
-    referral_ops.transition(session, referral, "cancel", principal=None,
-                            now=datetime.now(UTC), reason="family moved")
+    transition(session, referral, "cancel", principal=None,
+               now=datetime.now(UTC), reason="family moved")
     session.commit()
     html = world["coord"].get(f"/plans/{plan.id}/proposals").get_data(as_text=True)
     assert html.count('<section class="proposal"') == 5

@@ -16,7 +16,7 @@ from rehab_net.auth.models import AuditEvent
 from rehab_net.cli import main
 from rehab_net.planning import retention
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad, PlanShadowPrice, Scenario
-from rehab_net.referrals.operations import PLAN_REASON
+from rehab_net.referrals.operations.from_plan import PLAN_REASON
 from rehab_net.reports.models import QuarterlyReport
 from tests.factories import create_plan
 from tests.planning_helpers import solve_here, waiting_list

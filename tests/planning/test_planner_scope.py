@@ -112,14 +112,14 @@ def test_the_report_page_and_download_show_a_district_planner_its_rows(app, both
 
 def test_only_staff_of_the_two_facilities_download_a_referral_attachment(app, session, net):
     """A planner reads referrals (received in its region), not their clinical documents."""
-    from rehab_net.referrals import operations as referrals
+    from rehab_net.referrals.operations.attachments import add_attachment
 
     net["users"]["nplanner"] = create_user(session, "nplanner2", grants=[("planner", None)])
     session.commit()
     net["tokens"]["nplanner"] = token_for(session, net["users"]["nplanner"])
     referral = drive(session, net, "sent")
-    attachment = referrals.add_attachment(session, referral, "summary.pdf", b"%PDF-1.7 x",
-                                          principal=None)
+    attachment = add_attachment(session, referral, "summary.pdf", b"%PDF-1.7 x",
+                                principal=None)
     session.commit()
     api_url = f"/api/v1/referrals/{referral.code}/attachments/{attachment.id}"
     page_url = f"/referrals/{referral.code}/attachments/{attachment.id}"

@@ -11,8 +11,10 @@ import pytest
 
 from rehab_net.auth.models import AuditEvent
 from rehab_net.network import operations as network
-from rehab_net.referrals import operations as ops
-from rehab_net.referrals.models import Notification, Referral
+from rehab_net.referrals.models import Notification, Referral, ReferralAttachment
+from rehab_net.referrals.operations.attachments import MAX_ATTACHMENT_BYTES, add_attachment
+from rehab_net.referrals.operations.deadline_check import check_deadlines
+from rehab_net.referrals.operations.workflow import transition
 from tests.factories import (
     create_case,
     create_person,
@@ -133,7 +135,7 @@ def test_a_stale_form_is_a_409_saying_what_happened(as_user, session, net):
     coord = as_user("coord")
     html = coord.get(f"/referrals/{referral.code}").get_data(as_text=True)
     # a colleague accepts it while this page is open
-    ops.transition(session, referral, "accept", principal=None, now=MONDAY_9)
+    transition(session, referral, "accept", principal=None, now=MONDAY_9)
     session.commit()
     got = coord.post(f"/referrals/{referral.code}/act", data={
         "csrf_token": _csrf(html), "action": "decline", "version": _version(html),
@@ -276,8 +278,8 @@ def test_notifications_are_listed_and_marked_read(as_user, session, net):
     assert stranger.post(f"/notifications/{note.id}/read",
                          data={"csrf_token": token}).status_code == 404
     # mark all read
-    ops.transition(session, referral, "receive", principal=None, now=MONDAY_9)
-    ops.check_deadlines(session, referral.due_at)  # overdue: the receiver is told
+    transition(session, referral, "receive", principal=None, now=MONDAY_9)
+    check_deadlines(session, referral.due_at)  # overdue: the receiver is told
     session.commit()
     html = coord.get("/notifications").get_data(as_text=True)
     assert 'id="read-all"' in html and "转诊已逾期" in html
@@ -313,8 +315,8 @@ def test_notifications_say_what_happened_by_whom_and_why(as_user, session, net):
 
 def test_someone_elses_referral_is_404(as_user, session, net):
     referral = drive(session, net, "received")
-    attachment = ops.add_attachment(session, referral, "summary.pdf", b"%PDF-1.7 x",
-                                    principal=None)
+    attachment = add_attachment(session, referral, "summary.pdf", b"%PDF-1.7 x",
+                                principal=None)
     session.commit()
     stranger = as_user("stranger")
     token = _csrf(stranger.get("/inbox").get_data(as_text=True))
@@ -331,8 +333,8 @@ def test_someone_elses_referral_is_404(as_user, session, net):
 
 def test_an_attachment_downloads_from_the_page_and_the_read_is_audited(as_user, session, net):
     referral = drive(session, net, "sent")
-    attachment = ops.add_attachment(session, referral, "评估 summary.pdf", b"%PDF-1.7 body",
-                                    principal=None)
+    attachment = add_attachment(session, referral, "评估 summary.pdf", b"%PDF-1.7 body",
+                                principal=None)
     session.commit()
     coord = as_user("coord")
     html = coord.get(f"/referrals/{referral.code}").get_data(as_text=True)
@@ -373,7 +375,7 @@ def test_staff_attach_a_file_from_the_page_with_the_apis_rules(as_user, session,
 
     got = upload("评估.pdf", b"%PDF-1.7 page upload")
     assert got.status_code == 303 and got.headers["Location"].endswith(f"{url}#attachments")
-    (added,) = session.query(ops.ReferralAttachment).filter_by(referral_id=referral.id).all()
+    (added,) = session.query(ReferralAttachment).filter_by(referral_id=referral.id).all()
     assert added.filename == "评估.pdf" and added.created_by == "staff"
     assert session.query(AuditEvent).filter_by(action="create",
                                                object_type="referral_attachment").count() == 1
@@ -381,7 +383,7 @@ def test_staff_attach_a_file_from_the_page_with_the_apis_rules(as_user, session,
     assert f'href="{url}/attachments/{added.id}"' in html and "评估.pdf" in html
     for name, body, text in (("notes.txt", b"plain text", "must be a PDF, PNG or JPEG file"),
                              ("empty.pdf", b"", "is empty"),
-                             ("big.pdf", b"%PDF-" + b"x" * ops.MAX_ATTACHMENT_BYTES,
+                             ("big.pdf", b"%PDF-" + b"x" * MAX_ATTACHMENT_BYTES,
                               "is larger than 5 MB"),
                              (None, b"", "Choose a file to attach.")):
         got = upload(name, body)
@@ -390,7 +392,7 @@ def test_staff_attach_a_file_from_the_page_with_the_apis_rules(as_user, session,
         assert 'id="file-error"' in page and text in page and 'aria-invalid="true"' in page
     page = upload("notes.txt", b"plain text", lang="zh").get_data(as_text=True)
     assert "文件必须是 PDF、PNG 或 JPEG 文件" in page
-    assert session.query(ops.ReferralAttachment).count() == 1
+    assert session.query(ReferralAttachment).count() == 1
     stranger = as_user("stranger")
     got = stranger.post(f"{url}/attachments", data={
         "csrf_token": _csrf(stranger.get("/inbox").get_data(as_text=True)),
@@ -400,7 +402,7 @@ def test_staff_attach_a_file_from_the_page_with_the_apis_rules(as_user, session,
 
 def test_a_planner_sees_the_list_of_files_but_no_form_and_no_links(app, session, net):
     referral = drive(session, net, "sent")
-    ops.add_attachment(session, referral, "summary.pdf", b"%PDF-1.7 x", principal=None)
+    add_attachment(session, referral, "summary.pdf", b"%PDF-1.7 x", principal=None)
     planner = create_user(session, "fplanner", grants=[("planner", net["district"])])
     session.commit()
     client = app.test_client()

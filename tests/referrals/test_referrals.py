@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from rehab_net.auth.models import AuditEvent
 from rehab_net.network import operations as network
-from rehab_net.referrals import operations as ops
 from rehab_net.referrals.models import Notification, Referral
+from rehab_net.referrals.operations.deadline_check import check_deadlines
+from rehab_net.referrals.operations.workflow import create_referral, transition
 from rehab_net.referrals.states import ACTIONS, REFERRAL_STATES, USER_ACTIONS
 from tests.factories import create_case, create_person, create_plan
 from tests.fhir_schema import piecewise_errors, root_errors
@@ -163,20 +164,20 @@ def test_a_stale_version_is_a_conflict(anonymous, session, net):
 def test_deadlines_overdue_escalation_and_expiry_on_a_controlled_clock(session, net):
     referral = drive(session, net, "sent")  # a child: at least urgent, received within 2 days
     assert referral.due_at == MONDAY_9 + timedelta(days=2)
-    assert ops.check_deadlines(session, MONDAY_9 + timedelta(days=1)) == {
+    assert check_deadlines(session, MONDAY_9 + timedelta(days=1)) == {
         "overdue": 0, "escalated": 0, "expired": 0}
     late = referral.due_at + timedelta(hours=1)
-    assert ops.check_deadlines(session, late)["overdue"] == 1
-    assert ops.check_deadlines(session, late)["overdue"] == 0  # idempotent: told once
+    assert check_deadlines(session, late)["overdue"] == 1
+    assert check_deadlines(session, late)["overdue"] == 0  # idempotent: told once
     session.commit()
     notes = session.query(Notification).filter_by(kind="referral_overdue").all()
     assert [n.facility_id for n in notes] == [net["centre"].id]
-    escalated = ops.check_deadlines(session, referral.escalate_at + timedelta(minutes=1))
+    escalated = check_deadlines(session, referral.escalate_at + timedelta(minutes=1))
     assert escalated["escalated"] == 1
     assert session.query(Notification).filter_by(kind="referral_escalated").one().region_id \
         == net["district"].id
     # a missed run (scheduler down for a week) catches up in one pass, still once each
-    assert ops.check_deadlines(session, referral.expires_at + timedelta(days=7)) == {
+    assert check_deadlines(session, referral.expires_at + timedelta(days=7)) == {
         "overdue": 0, "escalated": 0, "expired": 1}
     session.commit()
     assert referral.state == "expired"
@@ -187,7 +188,7 @@ def test_deadlines_overdue_escalation_and_expiry_on_a_controlled_clock(session, 
 def test_weekends_do_not_count(session, net):
     referral = drive(session, net, "draft")
     friday = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-    ops.transition(session, referral, "send", principal=None, now=friday)
+    transition(session, referral, "send", principal=None, now=friday)
     assert referral.due_at == friday + timedelta(days=4)  # Friday + 2 working days = Tuesday
 
 
@@ -255,8 +256,8 @@ def test_quarterly_figures_by_district(session, net):
     drive(session, net, "declined")
     drive(session, net, "sent")
     late = drive(session, net, "received")
-    ops.transition(session, late, "accept", principal=None,
-                   now=late.answer_due_at + timedelta(hours=1))
+    transition(session, late, "accept", principal=None,
+               now=late.answer_due_at + timedelta(hours=1))
     session.commit()
     got = stats.figures(session, datetime(2026, 10, 1, tzinfo=UTC),
                         datetime(2027, 1, 1, tzinfo=UTC))
@@ -314,8 +315,8 @@ def test_a_centre_reads_the_persons_referred_to_it_from_anywhere(anonymous, sess
     create_case(session, person, code="KFAR")
     session.commit()
     assert api(anonymous, net, "coord", "GET", "/api/v1/persons/PFAR").status_code == 404
-    ops.create_referral(session, dict(up_body(case_code="KFAR"), sender_code=far.code),
-                        principal=None, now=MONDAY_9, today=date(2026, 11, 16), send=True)
+    create_referral(session, dict(up_body(case_code="KFAR"), sender_code=far.code),
+                    principal=None, now=MONDAY_9, today=date(2026, 11, 16), send=True)
     session.commit()
     assert api(anonymous, net, "coord", "GET", "/api/v1/persons/PFAR").status_code == 200
     assert api(anonymous, net, "coord", "GET", "/api/v1/cases/KFAR").status_code == 200
@@ -372,7 +373,7 @@ def test_public_holidays_do_not_count(session, net):
 
     referral = drive(session, net, "draft")
     before_holiday = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
-    ops.transition(session, referral, "send", principal=None, now=before_holiday)
+    transition(session, referral, "send", principal=None, now=before_holiday)
     due = referral.due_at.date()
     assert due > date(2026, 10, 7) and is_working_day(due)
 
