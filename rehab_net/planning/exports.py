@@ -333,11 +333,11 @@ def policy_label(key: str) -> str:
             "reassign_cost": _("Cost of moving a case already placed")}.get(key, key)
 
 
-def _flat_policy(values: dict, prefix: str = "") -> list[tuple[str, object]]:
+def flat_policy(values: dict, prefix: str = "") -> list[tuple[str, object]]:
     out = []
     for k, v in values.items():
         if isinstance(v, dict):
-            out.extend(_flat_policy(v, f"{prefix}{k}."))
+            out.extend(flat_policy(v, f"{prefix}{k}."))
         else:
             out.append((f"{prefix}{k}", v))
     return out
@@ -370,7 +370,7 @@ def what(change: dict, names: Names) -> str:
             parts.append(label(change["priority"]))
         return " · ".join(parts)
     if kind == "policy":
-        return "; ".join(policy_label(k) for k, _v in _flat_policy(change.get("values", {})))
+        return "; ".join(policy_label(k) for k, _v in flat_policy(change.get("values", {})))
     return ""
 
 
@@ -406,7 +406,7 @@ def effect(change: dict, names: Names) -> str:
                 else _("%(amount)s fewer cases like these.", amount=-n))
     if kind == "policy":
         return "; ".join(_("%(weight)s set to %(value)s", weight=policy_label(k), value=v)
-                         for k, v in _flat_policy(change.get("values", {})))
+                         for k, v in flat_policy(change.get("values", {})))
     return ""
 
 

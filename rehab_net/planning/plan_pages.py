@@ -34,6 +34,7 @@ from rehab_net.people.models import Case
 from rehab_net.planning import operations as ops
 from rehab_net.planning import queue, scenarios, svg
 from rehab_net.planning.adapters import township_points, week_start
+from rehab_net.planning.exports import flat_policy, policy_label
 from rehab_net.planning.models import (
     MAX_HORIZON_WEEKS,
     UNASSIGNED_REASONS,
@@ -114,7 +115,8 @@ def _plans_list(errors=None, form=None, status=200, sweep_errors=None, sweep_for
                                                                .order_by(Service.code))],
                            sweep_kinds=[(k, _kind_label(k)) for k in SCALEUP_KINDS],
                            max_places=MAX_SWEEP_PLACES,
-                           policy=current_policy(session).values,
+                           policy=[(key, policy_label(key), value) for key, value
+                                   in flat_policy(current_policy(session).values)],
                            max_horizon=MAX_HORIZON_WEEKS), status
 
 

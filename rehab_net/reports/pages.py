@@ -3,15 +3,18 @@ to date, computed on each request and never stored (templates/reports/). The pag
 are made from the same tables (tables.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, render_template, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from rehab_net import access, downloads, spreadsheet
 from rehab_net.clock import today
-from rehab_net.db import get_session, utcnow
+from rehab_net.db import get_session, transactional, utcnow
+from rehab_net.errors import Invalid
 from rehab_net.i18n import local_datetime
-from rehab_net.reports import export, tables
+from rehab_net.messages import translate
+from rehab_net.reports import export, quarterly, tables
 from rehab_net.reports import operations as ops
+from rehab_net.scheduler.periods import previous_quarter
 
 bp = Blueprint("report_pages", __name__)
 
@@ -20,6 +23,7 @@ bp = Blueprint("report_pages", __name__)
 PERMISSIONS: dict[str, access.Rule] = {
     "report_pages.reports_page": "plan.read",
     "report_pages.report_page": "plan.read",
+    "report_pages.make_report": "plan.run",  # as the API's PUT: network-wide
     "report_pages.report_xlsx": "plan.read",
     "report_pages.report_csv": "plan.read",
     "report_pages.to_date_page": "plan.read",
@@ -68,8 +72,25 @@ def _to_date():
 
 
 @bp.get("/reports")
-def reports_page():
-    return render_template("reports/list.html", reports=ops.stored_reports(get_session()))
+def reports_page(errors: dict | None = None, quarter: str = "", status: int = 200):
+    return render_template("reports/list.html", reports=ops.stored_reports(get_session()),
+                           errors=errors or {}, quarter=quarter,
+                           last_quarter=previous_quarter(utcnow())), status
+
+
+@bp.post("/reports")
+def make_report():
+    """Make, or make again, the report of a quarter that has ended (the API's PUT): after a
+    correction of the quarter's records, or for a quarter before the scheduler ran."""
+    quarter = request.form.get("quarter", "").strip().upper()[:16]
+    session = get_session()
+    try:
+        with transactional(session):
+            report = quarterly.generate(session, quarter, today=today(), actor=g.user.username)
+    except Invalid as exc:
+        return reports_page({"quarter": translate(exc.errors[0]["rule"])}, quarter, 422)
+    flash(_("The report of %(quarter)s is made.", quarter=report.quarter), "success")
+    return redirect(url_for(".report_page", quarter=report.quarter), code=303)
 
 
 @bp.get("/reports/to-date")

@@ -33,7 +33,7 @@ ROLES = {
     "network_coordinator": (("coordinator", None), ["/booking", "/booking?q=Clinic&page=2",
                                                    "/catalogue/worklist?facility=Clinic"]),
     "planner": (("planner", "city"), ["/plans", "/scenarios", "/", "/regions", "/facilities",
-                                      "/reports", "/reports/to-date", "/catalogue"]),
+                                      "/reports", "/reports/to-date", "/catalogue", "/policy"]),
     "admin": (("admin", "city"), ["/admin/users", "/admin/users/new", "/account"]),
     "auditor": (("auditor", "city"), ["/audit", "/audit?since=2026-02-30"]),
 }

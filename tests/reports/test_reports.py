@@ -309,3 +309,26 @@ def test_the_api_gives_the_quarter_to_date_and_refuses_it_for_a_quarter_not_runn
     assert session.query(QuarterlyReport).count() == 0
     with pytest.raises(Exception, match="not the quarter running"):
         quarterly.build(session, "2026-Q3", today=date(2026, 11, 16), to_date=True)
+
+
+def test_a_planner_makes_a_quarters_report_again_from_the_page(client, session, net):
+    """The page's form does what PUT /api/v1/reports/quarterly/<quarter> does; an open or
+    malformed quarter is refused at the field and nothing is stored."""
+    import re
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get("/reports").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert 'id="make-report"' in html
+    for bad, said in (("2026-Q4", "has not ended yet"), ("26-Q9", "must look like 2026-Q3"),
+                      ("x" * 500, "must look like 2026-Q3")):
+        got = client.post("/reports", data={"quarter": bad, "csrf_token": token})
+        page = got.get_data(as_text=True)
+        assert got.status_code == 422 and 'id="quarter-error"' in page, bad
+        assert said in page, bad
+    assert session.query(QuarterlyReport).count() == 0
+    made = client.post("/reports", data={"quarter": "2026-q3", "csrf_token": token})
+    assert made.status_code == 303 and made.headers["Location"].endswith("/reports/2026-Q3")
+    assert session.query(QuarterlyReport).one().generated_by == "operator"
+    assert "The report of 2026-Q3 is made." in client.get("/reports/2026-Q3").get_data(
+        as_text=True)
