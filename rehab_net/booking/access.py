@@ -8,12 +8,13 @@ booking sees every facility's slots (availability is searched network-wide). Any
 the scope answers 404, as if it did not exist."""
 from __future__ import annotations
 
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import false, or_, select, true
 
 from rehab_net.auth.permissions import scope_of
 from rehab_net.auth.principal import Principal
 from rehab_net.booking import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.errors import NotFound
+from rehab_net.listing import one_page
 from rehab_net.network.models import Facility
 from rehab_net.network.operations import text_match
 from rehab_net.referrals.operations.visibility import acting_facilities
@@ -95,13 +96,10 @@ def my_facilities(session, principal: Principal | None) -> list[Facility]:
 
 
 def find_my_facilities(session, principal: Principal | None, q: str,
-                       page: int) -> tuple[list[Facility], int]:
-    """A page (FACILITY_PAGE_ROWS) of the user's facilities matching `q`, and how many match."""
-    stmt = _my_facilities_stmt(principal, q)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.scalars(stmt.offset((page - 1) * FACILITY_PAGE_ROWS)
-                           .limit(FACILITY_PAGE_ROWS)).all()
-    return list(rows), total
+                       page: int) -> tuple[list[Facility], int, int]:
+    """A page (FACILITY_PAGE_ROWS) of the user's facilities matching `q`: (rows, how many match,
+    pages)."""
+    return one_page(session, _my_facilities_stmt(principal, q), page, FACILITY_PAGE_ROWS)
 
 
 def require_practitioner_writable(principal: Principal | None, practitioner) -> None:

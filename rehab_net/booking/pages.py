@@ -197,12 +197,12 @@ def index():
     session = get_session()
     q = request.args.get("q", "").strip()[:64]
     page = query_page(request.args)
-    facilities, total = access.find_my_facilities(session, g.user, q, page)
+    facilities, total, pages = access.find_my_facilities(session, g.user, q, page)
     practitioners = list(session.scalars(select(Practitioner).where(
         Practitioner.active, Practitioner.sites.any(PractitionerFacility.facility_id.in_(
             [f.id for f in facilities]))).order_by(Practitioner.code).limit(200)))
     return _render("booking/index.html", facilities=facilities, total=total, q=q, page=page,
-                   pages=max(1, -(-total // access.FACILITY_PAGE_ROWS)),
+                   pages=pages,
                    searchable=bool(q) or total > access.FACILITY_LIST_BOX_LIMIT,
                    practitioners=practitioners, today=today())
 

@@ -11,7 +11,6 @@ from rehab_net.auth import audit
 from rehab_net.auth.guard import current_principal, scope
 from rehab_net.booking.access import (
     FACILITY_LIST_BOX_LIMIT,
-    FACILITY_PAGE_ROWS,
     find_my_facilities,
 )
 from rehab_net.catalogue import operations as ops
@@ -66,7 +65,7 @@ def worklist():
             or (filters["category"] and filters["category"] not in CATEGORIES)):
         abort(400)
     page = query_page(request.args)
-    facilities, count = find_my_facilities(session, principal, "", 1)
+    facilities, count, _pages = find_my_facilities(session, principal, "", 1)
     list_box = count <= FACILITY_LIST_BOX_LIMIT  # else the facility is typed: a code or a name
     found = None  # the facilities matching a typed name, to choose from
     try:
@@ -76,8 +75,8 @@ def worklist():
             abort(404)
         facility = None  # a network-wide facility role chooses one first
         if filters["facility"] and not list_box:
-            found, found_total = find_my_facilities(session, principal,
-                                                    filters["facility"][:64], page)
+            found, found_total, found_pages = find_my_facilities(
+                session, principal, filters["facility"][:64], page)
     rows = []
     if facility is not None:
         rows = ops.worklist(session, facility.id, today(), scope=scope("case.read"),
@@ -89,9 +88,9 @@ def worklist():
     if facility is not None:
         audit.record_list(session, "case", sorted({d.case.code for d in shown}),
                           {k: v for k, v in filters.items() if v} | {"facility": facility.code})
-    per_page = PAGE_ROWS if found is None else FACILITY_PAGE_ROWS
+    pages = max(1, -(-total // PAGE_ROWS)) if found is None else found_pages
     return render_template("catalogue/worklist.html", rows=shown, total=total, page=page,
-                           pages=max(1, -(-total // per_page)), facility=facility,
+                           pages=pages, facility=facility,
                            facilities=facilities if list_box else None, found=found,
                            filters=filters, statuses=OPEN_STATUSES,
                            categories=CATEGORIES, mask_name=mask_name, today=today())
