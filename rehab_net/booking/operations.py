@@ -46,8 +46,8 @@ from rehab_net.clock import day_of
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.messages import message
 from rehab_net.referrals.models import Referral
+from rehab_net.referrals.operations import visibility
 from rehab_net.referrals.operations.notifications import notify
-from rehab_net.referrals.operations.visibility import visible
 from rehab_net.referrals.operations.workflow import transition
 from rehab_net.referrals.states import REFERRAL
 
@@ -100,15 +100,10 @@ def get_referral(session: Session, code: str, *, viewer: Principal | None) -> Re
     """A referral the user may see, with its case and person loaded (one query)."""
     from rehab_net.people.models import Case
 
-    stmt = (select(Referral).where(Referral.code == code)
-            .options(joinedload(Referral.case, innerjoin=True).joinedload(Case.person,
-                                                                          innerjoin=True)))
-    if viewer is not None:
-        stmt = stmt.where(visible(viewer))
-    found = session.scalar(stmt)
-    if found is None:
-        raise NotFound("booking.referral_not_found", code=code)
-    return found
+    return visibility.get_referral(
+        session, code, viewer=viewer, not_found="booking.referral_not_found",
+        options=[joinedload(Referral.case, innerjoin=True).joinedload(Case.person,
+                                                                     innerjoin=True)])
 
 
 def check_bookable(referral: Referral, slot: Slot, now: datetime) -> None:

@@ -121,11 +121,9 @@ def test_leave_removes_free_slots_and_lists_booked_ones_to_move(w, session):
         Slot.rule_id == rule.id, Slot.status == "open")) == 3
 
 
-def test_a_booked_group_slot_inside_a_leave_takes_no_new_booking_until_the_leave_goes(w,
-                                                                                      session):
-    """Leave over a group slot with one booking: the booking stands (listed to move), but the
-    slot's free places are not bookable nor offered to the waitlist while the practitioner is
-    away; deleting the leave opens the same slot again (no second slot at that time)."""
+def _leave_over_a_booked_group_slot(session, w):
+    """Monday's 09:00 group slot of DR1 (3 places) with one booking, then a day's leave of DR1:
+    (rule, the slot, the booking, the leave, the leave's counts)."""
     monday = next_monday()
     rule, _ = create_schedule(session, today=monday, now=NOW, valid_from=monday,
                               valid_until=monday, places=3)
@@ -135,6 +133,15 @@ def test_a_booked_group_slot_inside_a_leave_takes_no_new_booking_until_the_leave
         kind="leave", practitioner_code="DR1", starts_at=at(monday, 0),
         ends_at=at(monday + timedelta(days=1), 0), reason="sick"), principal=None,
         today=monday, now=NOW)
+    return rule, first, booked, exc, counts
+
+
+def test_a_booked_group_slot_inside_a_leave_takes_no_new_booking_until_the_leave_goes(w,
+                                                                                      session):
+    """Leave over a group slot with one booking: the booking stands (listed to move), but the
+    slot's free places are not bookable nor offered to the waitlist while the practitioner is
+    away."""
+    rule, first, booked, exc, counts = _leave_over_a_booked_group_slot(session, w)
     assert counts["kept_booked"] == 1 and counts["to_move"] == [booked.code]
     assert session.get(Slot, first.id).status == "withdrawn"
     other = new_child_referral(session, w)
@@ -146,24 +153,17 @@ def test_a_booked_group_slot_inside_a_leave_takes_no_new_booking_until_the_leave
     session.flush()
     assert session.scalar(select(Appointment).where(Appointment.status == "proposed")) is None
     # the practitioner is back: a slot without bookings left is made anew, as the others
-    schedules.delete_exception(session, exc, principal=None, today=monday, now=NOW)
+    schedules.delete_exception(session, exc, principal=None, today=next_monday(), now=NOW)
     assert session.get(Slot, first.id).status == "withdrawn"
     assert session.scalar(select(text("count(*)")).select_from(Slot).where(
         Slot.rule_id == rule.id, Slot.status == "open")) == 3
 
 
 def test_deleting_the_leave_reopens_the_booked_slot_it_withdrew(w, session):
-    monday = next_monday()
-    rule, _ = create_schedule(session, today=monday, now=NOW, valid_from=monday,
-                              valid_until=monday, places=3)
-    first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
-    booked = create_appointment(session, w["referrals"][0], first, now=NOW)
-    exc, _ = schedules.create_exception(session, dict(
-        kind="leave", practitioner_code="DR1", starts_at=at(monday, 0),
-        ends_at=at(monday + timedelta(days=1), 0), reason="sick"), principal=None,
-        today=monday, now=NOW)
+    _rule, first, booked, exc, _counts = _leave_over_a_booked_group_slot(session, w)
     assert session.get(Slot, first.id).status == "withdrawn"
-    counts = schedules.delete_exception(session, exc, principal=None, today=monday, now=NOW)
+    counts = schedules.delete_exception(session, exc, principal=None, today=next_monday(),
+                                        now=NOW)
     assert counts["reopened"] == 1 and counts["created"] == 2
     assert session.get(Slot, first.id).status == "open"
     assert session.get(Appointment, booked.id).status == "booked"

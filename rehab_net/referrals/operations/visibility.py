@@ -57,13 +57,16 @@ def referral_codes_of_person(person_code: str):
             .join(Person, Case.person_id == Person.id).where(Person.code == person_code))
 
 
-def get_referral(session: Session, code: str, *, viewer: Principal | None = None) -> Referral:
-    stmt = select(Referral).where(Referral.code == code)
+def get_referral(session: Session, code: str, *, viewer: Principal | None = None,
+                 options=(), not_found: str = "referral.not_found") -> Referral:
+    """The referral `code` if the viewer may see it (None: anyone), loaded with `options`; else
+    a 404 with the `not_found` code (the caller's wording)."""
+    stmt = select(Referral).where(Referral.code == code).options(*options)
     if viewer is not None:
         stmt = stmt.where(visible(viewer))
     referral = session.scalar(stmt)
     if referral is None:
-        raise NotFound("referral.not_found", code=code)
+        raise NotFound(not_found, code=code)
     return referral
 
 
