@@ -8,7 +8,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rehab_net.auth import audit
 from rehab_net.auth.permissions import Scope
+from rehab_net.db import utcnow
 from rehab_net.errors import Conflict, NotFound, field_error
 from rehab_net.messages import message
 from rehab_net.network import operations as network
@@ -327,20 +329,43 @@ def follow(session: Session, case: Case, status: str | None, *, now: datetime, a
                      user_id=user_id, cause=cause)
 
 
+def manual_actions(status: str) -> dict[str, str]:
+    """The statuses a user may move a case to by hand from ``status``: {target: action}."""
+    return {CASE.actions[a].target: a for a in MANUAL_ACTIONS if CASE.can(a, status)}
+
+
+def move_by_hand(session: Session, case: Case, to_status: str, *,
+                 cause: str | None = None) -> Case:
+    """A user moves a case to ``to_status`` (back on the waiting list, or closed: MANUAL_ACTIONS;
+    the rest follows the referrals) as whoever acts now, with its event row. Refused at the
+    field ``status`` when that is not a move by hand from here; a completed case that opens
+    again still may not make a second open case for its service."""
+    allowed = manual_actions(case.status)
+    if to_status not in allowed:
+        raise field_error("status", "case.status_change", status=case.status,
+                          to=to_status, allowed=", ".join(sorted(allowed)) or "none")
+    if case.status not in OPEN_CASE_STATUSES and to_status in OPEN_CASE_STATUSES:
+        _refuse_second_open_case(session, case.person, case.service)
+    name, user_id, _ = audit.current_actor()
+    return move_case(session, case, allowed[to_status], now=utcnow(), actor=name,
+                     user_id=user_id, cause=cause)
+
+
 def update_case(session: Session, case: Case, data: dict, *, today: date) -> Case:
+    """Change a case's details; a status change is a move by hand (move_by_hand: its event row
+    and the version-checked UPDATE), never a plain assignment."""
     data = dict(data)
-    if "status" in data and data["status"] != case.status:
-        # by hand only back to waiting, or closed; the rest follows the referrals (follow)
-        allowed = {CASE.actions[a].target for a in MANUAL_ACTIONS
-                   if CASE.can(a, case.status)}
-        if data["status"] not in allowed:
-            raise field_error("status", "case.status_change", status=case.status,
-                              to=data["status"], allowed=", ".join(sorted(allowed)) or "none")
+    to_status = data.pop("status", case.status)
+    if to_status != case.status and to_status not in manual_actions(case.status):
+        move_by_hand(session, case, to_status)  # refuses, before anything is changed
     if "service_code" in data:
         try:
-            case.service = network.get_service(session, data.pop("service_code"))
+            service = network.get_service(session, data.pop("service_code"))
         except NotFound as exc:
             raise field_error("service_code", exc.detail) from None
+        if service.id != case.service_id and to_status in OPEN_CASE_STATUSES:
+            _refuse_second_open_case(session, case.person, service)
+        case.service = service
     if "registered_on" in data and data["registered_on"] > today:
         raise field_error("registered_on", "case.registered_future")
     for key, value in data.items():
@@ -351,6 +376,8 @@ def update_case(session: Session, case: Case, data: dict, *, today: date) -> Cas
     case.certificate_number = _check_certificate(case.certificate_number, case.person,
                                                  case.category, case.grade)
     session.flush()
+    if to_status != case.status:
+        move_by_hand(session, case, to_status)
     return case
 
 

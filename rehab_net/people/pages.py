@@ -20,11 +20,11 @@ from rehab_net.messages import message, translate
 from rehab_net.network import operations as network
 from rehab_net.network.models import Service
 from rehab_net.people import operations as ops
-from rehab_net.people.models import Case, Person
+from rehab_net.people.models import Case, CaseEvent, Person
 from rehab_net.people.rules import priority_class
 from rehab_net.people.states import CASE_STATUSES
 from rehab_net.schemas import form_date, query_page
-from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES
+from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, label
 
 bp = Blueprint("people_pages", __name__)
 
@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, access.Rule] = {
     "people_pages.reveal": "person.read",
     "people_pages.cases": "case.read",
     "people_pages.case": "case.read",
+    "people_pages.case_status": "case.write",
     "people_pages.new_case": "case.write",
     "people_pages.new_person": "person.write",
 }
@@ -170,14 +171,54 @@ def cases():
 
 @bp.get("/cases/<code>")
 def case(code: str):
+    return _case_page(code)
+
+
+def _case_page(code: str, *, errors=None, form=None, status: int = 200):
     session = get_session()
     c = ops.get_case(session, code, scope=scope("case.read"))
     audit.record_read(session, "case", c.code)
     sections = [render(session, c) for render in _CASE_SECTIONS.values()]
+    may_move = scope("case.write").covers(session, c.person.home_region_id)
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == c.id)
+                             .order_by(CaseEvent.at, CaseEvent.id)).all()
     return render_template("people/case.html", c=c, mask=mask, mask_name=mask_name,
-                           sections=sections,
+                           sections=sections, errors=errors or {}, form=form or {},
+                           events=events,
+                           moves=_moves(c.status) if may_move else [],
                            can_read_person=scope("person.read").covers(
-                               session, c.person.home_region_id))
+                               session, c.person.home_region_id)), status
+
+
+def _moves(status: str) -> list[tuple[str, str]]:
+    """The status changes a user may make by hand from ``status`` (people/states.py's manual
+    actions), with the button's words."""
+    words = {"waiting": _("Put back on the waiting list"), "closed": _("Close the case")}
+    return [(target, words.get(target, target)) for target in ops.manual_actions(status)]
+
+
+@bp.post("/cases/<code>/status")
+def case_status(code: str):
+    """Put a case back on the waiting list or close it, with an optional reason (its event
+    row keeps it); the version read with the page guards against a change made meanwhile."""
+    session = get_session()
+    c = ops.get_case(session, code, scope=scope("case.write"))
+    form = {k: request.form.get(k, "").strip() for k in ("status", "cause", "version")}
+    if form["version"] != str(c.version):
+        return _case_page(code, form=form, status=409, errors={"status": _(
+            "Someone else changed this case after you opened the page; it is shown as it is "
+            "now. Check it and try again.")})
+    if len(form["cause"]) > 500:
+        return _case_page(code, form=form, status=422,
+                          errors={"cause": _("Keep the reason under 500 characters.")})
+    try:
+        ops.move_by_hand(session, c, form["status"], cause=form["cause"] or None)
+    except DomainError as exc:
+        session.rollback()
+        return _case_page(code, form=form, status=exc.status,
+                          errors={"status": exc.translated()})
+    flash(_("Case %(code)s is now: %(status)s.", code=c.code, status=label(c.status)), "info")
+    return redirect(url_for("people_pages.case", code=c.code), code=303)
 
 
 FORM_FIELDS = ("code", "person_code", "category", "grade", "service_code", "registered_on",

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from rehab_net.people.identifiers import make_certificate, make_resident_id
-from rehab_net.people.models import Case
+from rehab_net.people.models import Case, CaseEvent
 from tests.factories import create_case, create_person, tiny_network
 from tests.responses import csrf_token, fields_of, problem
 
@@ -154,6 +154,48 @@ def test_case_status_transitions(client, net, session):
     assert patch(status="closed").status_code == 200
     err = problem(patch(status="waiting"), 422)
     assert "allowed: none" in fields_of(err)["status"]
+
+
+def test_a_status_changed_by_hand_is_a_move_with_its_event_row(client, net, session):
+    create_case(session, code="K1")
+    session.commit()
+    url = "/api/v1/cases/K1"
+    etag = client.get(url).headers["ETag"]
+    moved = client.patch(url, json={"status": "waiting"}, headers={"If-Match": etag})
+    assert moved.status_code == 200
+    session.expire_all()
+    events = session.scalars(select(CaseEvent).join(Case).where(Case.code == "K1")).all()
+    assert [(e.action, e.from_status, e.to_status, e.actor) for e in events] == \
+        [("wait", "registered", "waiting", "operator")]
+    # the old ETag is stale: the move raised the version
+    problem(client.patch(url, json={"status": "closed"}, headers={"If-Match": etag}), 412)
+
+
+def test_a_service_change_may_not_make_a_second_open_case(client, net, session):
+    person = create_person(session)
+    create_case(session, person, code="K1", service_code="autism_training")
+    create_case(session, person, code="K2", category="physical", grade=2,
+                service_code="physical_follow_up")
+    session.commit()
+    url = "/api/v1/cases/K2"
+    err = problem(client.patch(url, json={"service_code": "autism_training", "category": "autism"},
+                               headers={"If-Match": client.get(url).headers["ETag"]}), 409)
+    assert err["errors"][0]["field"] == "service_code" and err["errors"][0]["case_code"] == "K1"
+    assert client.get(url).get_json()["service_code"] == "physical_follow_up"  # nothing written
+
+
+def test_a_completed_case_put_back_on_the_waiting_list_may_not_make_a_second_open_case(
+        client, net, session):
+    person = create_person(session)
+    create_case(session, person, code="K1").status = "completed"
+    session.flush()
+    create_case(session, person, code="K2")
+    session.commit()
+    url = "/api/v1/cases/K1"
+    err = problem(client.patch(url, json={"status": "waiting"},
+                               headers={"If-Match": client.get(url).headers["ETag"]}), 409)
+    assert err["errors"][0]["case_code"] == "K2"
+    assert client.get(url).get_json()["status"] == "completed"
 
 
 def test_changing_grade_rechecks_the_certificate(client, net):

@@ -133,3 +133,50 @@ def test_a_village_outside_the_area_is_refused(app, session, net):
         "resident_id": make_resident_id("150702", date(1970, 1, 1), 11),
         "guardian_name": "", "guardian_phone": "", "poverty_status": "none"})
     assert got.status_code == 422 and 'id="home_region_code-error"' in got.get_data(as_text=True)
+
+
+def test_clinic_staff_put_a_case_back_on_the_waiting_list_then_close_it_on_its_page(
+        app, session, net):
+    """The case's status by hand on its page: the allowed moves only, a reason kept in the
+    history, a stale page refused, roles that may not write see no buttons and get 403."""
+    from rehab_net.people.models import Case, CaseEvent
+    from tests.factories import create_user, log_in
+
+    staff = create_user(session, "casestaff", grants=[("clinic", net["station"])])
+    coordinator = create_user(session, "casecoord", grants=[("coordinator", net["centre"])])
+    session.commit()
+    code = net["persons"][0].cases[0].code
+    client = app.test_client()
+    log_in(client, staff)
+    html = client.get(f"/cases/{code}").get_data(as_text=True)
+    assert 'value="waiting"' in html and 'value="closed"' in html
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    form = {"csrf_token": _token(html), "version": version, "cause": "家属要求暂缓"}
+    got = client.post(f"/cases/{code}/status", data={**form, "status": "waiting"})
+    assert got.status_code == 303 and got.headers["Location"].endswith(f"/cases/{code}")
+    html = client.get(got.headers["Location"]).get_data(as_text=True)
+    assert "家属要求暂缓" in html and 'value="waiting"' not in html  # in the history; no repeat
+    # the page read before the move is stale now: refused, nothing changed
+    stale = client.post(f"/cases/{code}/status", data={**form, "status": "closed"})
+    assert stale.status_code == 409 and 'id="status-error"' in stale.get_data(as_text=True)
+    # a move the table does not allow by hand is refused at the field
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    bad = client.post(f"/cases/{code}/status", data={**form, "version": version,
+                                                     "status": "completed"})
+    assert bad.status_code == 422 and 'id="status-error"' in bad.get_data(as_text=True)
+    session.expire_all()
+    case = session.scalar(select(Case).where(Case.code == code))
+    assert case.status == "waiting"
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+    assert [(e.action, e.actor, e.cause) for e in events] == [("wait", "casestaff", "家属要求暂缓")]
+    # the centre's coordinator reads the case but may not move it
+    other = app.test_client()
+    log_in(other, coordinator)
+    got = other.get(f"/cases/{code}")
+    assert got.status_code == 200 and 'name="version"' not in got.get_data(as_text=True)
+    refused = other.post(f"/cases/{code}/status", data={
+        "csrf_token": _token(other.get("/cases").get_data(as_text=True)),
+        "version": version, "status": "closed"})
+    assert refused.status_code == 403
+    session.expire_all()
+    assert session.scalar(select(Case.status).where(Case.code == code)) == "waiting"
