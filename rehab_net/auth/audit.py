@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import MANYTOONE, Session
 
 from rehab_net.auth.models import ApiToken, AuditEvent, LoginAttempt
 
@@ -93,9 +93,14 @@ def _code_of(obj) -> str | None:
 
 
 def _changed_fields(obj) -> list[str]:
+    """The columns changed, and the many-to-one relationships set (a person's ``home_region``
+    given as an object: its foreign key column changes only later, inside the flush)."""
     state = inspect(obj)
-    return sorted(a.key for a in state.mapper.column_attrs
-                  if a.key not in QUIET_COLUMNS and state.attrs[a.key].history.has_changes())
+    columns = {a.key for a in state.mapper.column_attrs
+               if a.key not in QUIET_COLUMNS and state.attrs[a.key].history.has_changes()}
+    related = {r.key for r in state.mapper.relationships
+               if r.direction is MANYTOONE and state.attrs[r.key].history.has_changes()}
+    return sorted(columns | related)
 
 
 # A row inserted under a provisional code (a referral's code comes from its id, known only after

@@ -22,7 +22,7 @@ from rehab_net.network.models import Service
 from rehab_net.people import operations as ops
 from rehab_net.people.models import Case, CaseEvent, Person
 from rehab_net.people.rules import priority_class
-from rehab_net.people.states import CASE_STATUSES
+from rehab_net.people.states import CASE_STATUSES, MANUAL_ACTIONS
 from rehab_net.schemas import form_date, query_page
 from rehab_net.vocab import CATEGORIES, PRIORITY_CLASSES, label
 
@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, access.Rule] = {
     "people_pages.case_status": "case.write",
     "people_pages.new_case": "case.write",
     "people_pages.new_person": "person.write",
+    "people_pages.edit_person": "person.write",
 }
 
 
@@ -109,6 +110,8 @@ def _person_page(code: str, *, revealed: bool = False, errors=None, status: int 
     return render_template("people/person.html", p=person, revealed=revealed, mask=mask,
                            errors=errors or {}, sections=sections,
                            can_write=scope("case.write").covers(
+                               session, person.home_region_id),
+                           can_edit=scope("person.write").covers(
                                session, person.home_region_id)), status
 
 
@@ -184,7 +187,7 @@ def _case_page(code: str, *, errors=None, form=None, status: int = 200):
                              .order_by(CaseEvent.at, CaseEvent.id)).all()
     return render_template("people/case.html", c=c, mask=mask, mask_name=mask_name,
                            sections=sections, errors=errors or {}, form=form or {},
-                           events=events,
+                           events=events, manual_actions=MANUAL_ACTIONS,
                            moves=_moves(c.status) if may_move else [],
                            can_read_person=scope("person.read").covers(
                                session, c.person.home_region_id)), status
@@ -251,11 +254,11 @@ def _villages(session) -> list[tuple[str, str]]:
     return [(v.code, f"{local_name(t)} · {local_name(v)} ({v.code})") for v, t in rows]
 
 
-def _check_person_form(form: dict) -> dict[str, str]:
-    """The form's own rules, in the user's language; the resident ID's checks are the domain's."""
+def _check_person_form(form: dict, *, birth_date=None) -> dict[str, str]:
+    """The form's own rules, in the user's language; the resident ID's checks are the domain's.
+    With ``birth_date`` (a registered person's edit form) the ID number is not on the form."""
     import re
 
-    from rehab_net.people.identifiers import IdentifierError, parse_resident_id
     from rehab_net.people.importer import PHONE
     from rehab_net.people.rules import age_on
     from rehab_net.vocab import POVERTY_STATUSES
@@ -265,15 +268,9 @@ def _check_person_form(form: dict) -> dict[str, str]:
         errors["name"] = _("Enter the person's name.")
     elif len(form["name"]) > NAME_MAX:
         errors["name"] = _("Write at most %(n)d characters.", n=NAME_MAX)
-    minor = False
-    if not form["resident_id"]:
-        errors["resident_id"] = _("Enter the 18-character resident ID number.")
-    else:
-        try:
-            rid = parse_resident_id(form["resident_id"])
-            minor = age_on(rid.birth_date, today()) < ADULT_AGE
-        except IdentifierError as exc:
-            errors["resident_id"] = translate(exc.rule)
+    if birth_date is None:
+        birth_date = _birth_date_from(form["resident_id"], errors)
+    minor = birth_date is not None and age_on(birth_date, today()) < ADULT_AGE
     if not form["home_region_code"]:
         errors["home_region_code"] = _("Choose the village where the person lives.")
     if len(form["guardian_name"]) > NAME_MAX:
@@ -285,6 +282,20 @@ def _check_person_form(form: dict) -> dict[str, str]:
     if form["poverty_status"] not in POVERTY_STATUSES:
         errors["poverty_status"] = _("Choose from the list.")
     return errors
+
+
+def _birth_date_from(resident_id: str, errors: dict):
+    """The birth date the typed resident ID number carries, or None with its error set."""
+    from rehab_net.people.identifiers import IdentifierError, parse_resident_id
+
+    if not resident_id:
+        errors["resident_id"] = _("Enter the 18-character resident ID number.")
+        return None
+    try:
+        return parse_resident_id(resident_id).birth_date
+    except IdentifierError as exc:
+        errors["resident_id"] = translate(exc.rule)
+        return None
 
 
 def _person_form(session, form, errors, status=200):
@@ -320,6 +331,49 @@ def new_person():
     flash(_("%(name)s is registered as %(code)s. Now open the case: what they need.",
             name=mask_name(person.name), code=person.code), "success")
     return redirect(url_for("people_pages.new_case", person=person.code), code=303)
+
+
+EDIT_PERSON_FIELDS = ("name", "home_region_code", "guardian_name", "guardian_phone",
+                      "poverty_status")
+
+
+@bp.route("/persons/<code>/edit", methods=["GET", "POST"])
+def edit_person(code: str):
+    """Change a registered person's details (the read is audited; the change too, field by
+    field). The resident ID number is not changed here: a wrong number is corrected through
+    the API, where it is checked again against every certificate."""
+    session = get_session()
+    person = ops.get_person(session, code, scope=scope("person.write"))
+    if request.method == "GET":
+        audit.record_read(session, "person", person.code)
+        form = {k: getattr(person, k) or "" for k in EDIT_PERSON_FIELDS if k != "home_region_code"}
+        form |= {"home_region_code": person.home_region.code, "version": str(person.version)}
+        return _edit_person_form(session, person, form, {})
+    form = {k: request.form.get(k, "").strip() for k in (*EDIT_PERSON_FIELDS, "version")}
+    if form["version"] != str(person.version):
+        return _edit_person_form(session, person, form, {"name": _(
+            "Someone else changed this person after you opened the page. Reload the page to "
+            "see the details as they are now.")}, 409)
+    errors = _check_person_form(form, birth_date=person.birth_date)
+    if errors:
+        return _edit_person_form(session, person, form, errors, 422)
+    data = {k: form[k] or None for k in EDIT_PERSON_FIELDS}
+    try:
+        ops.update_person(session, person, data, scope=scope("person.write"))
+    except Invalid as exc:
+        session.rollback()
+        return _edit_person_form(session, person, form, {e["field"]: translate(e["rule"])
+                                                         for e in exc.errors}, 422)
+    flash(_("The details of %(code)s are saved.", code=person.code), "success")
+    return redirect(url_for("people_pages.person", code=person.code), code=303)
+
+
+def _edit_person_form(session, person, form, errors, status=200):
+    from rehab_net.vocab import POVERTY_STATUSES
+
+    return render_template("people/person_edit.html", p=person, form=form, errors=errors,
+                           mask=mask, villages=_villages(session),
+                           poverty=[(p, label(p)) for p in POVERTY_STATUSES]), status
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

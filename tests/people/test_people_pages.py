@@ -180,3 +180,51 @@ def test_clinic_staff_put_a_case_back_on_the_waiting_list_then_close_it_on_its_p
     assert refused.status_code == 403
     session.expire_all()
     assert session.scalar(select(Case.status).where(Case.code == code)) == "waiting"
+
+
+def test_clinic_staff_change_a_persons_details_on_a_page(app, session, net):
+    """The person's details on a form, prefilled (the read audited), saved with the change
+    audited by field, errors at the field, a stale form refused; roles without person.write
+    get 403."""
+    from rehab_net.auth.models import AuditEvent
+    from rehab_net.people.models import Person
+    from tests.factories import create_user, log_in
+
+    staff = create_user(session, "editstaff", grants=[("clinic", net["station"])])
+    coordinator = create_user(session, "editcoord", grants=[("coordinator", net["centre"])])
+    session.commit()
+    person = net["persons"][0]
+    code, url = person.code, f"/persons/{person.code}/edit"
+    client = app.test_client()
+    log_in(client, staff)
+    assert f'href="{url}"' in client.get(f"/persons/{code}").get_data(as_text=True)
+    html = client.get(url).get_data(as_text=True)
+    assert 'value="王小0"' in html and person.resident_id not in html  # the ID stays masked
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    form = {"csrf_token": _token(html), "version": version, "name": "王小零",
+            "home_region_code": "150702001002", "guardian_name": "", "guardian_phone": "12",
+            "poverty_status": "dibao"}
+    bad = client.post(url, data=form)
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="guardian_phone-error"' in text
+    assert 'id="guardian_name-error"' in text  # a child needs a guardian
+    session.expire_all()
+    assert session.scalar(select(Person.name).where(Person.code == code)) == "王小0"
+    good = client.post(url, data={**form, "guardian_name": "王大", "guardian_phone": "13900001111"})
+    assert good.status_code == 303 and good.headers["Location"].endswith(f"/persons/{code}")
+    session.expire_all()
+    saved = session.scalar(select(Person).where(Person.code == code))
+    assert (saved.name, saved.home_region.code, saved.guardian_phone, saved.poverty_status) == \
+        ("王小零", "150702001002", "13900001111", "dibao")
+    updates = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "update", AuditEvent.object_code == code)).all()
+    assert {"name", "home_region", "guardian_name", "guardian_phone", "poverty_status"} <= \
+        {f for u in updates for f in u.detail["fields"]}, [u.detail for u in updates]
+    # the form read before the save is stale now
+    stale = client.post(url, data={**form, "guardian_name": "王大"})
+    assert stale.status_code == 409
+    # a coordinator reads persons but does not change them
+    other = app.test_client()
+    log_in(other, coordinator)
+    assert f'href="{url}"' not in other.get(f"/persons/{code}").get_data(as_text=True)
+    assert other.get(url).status_code == 403
