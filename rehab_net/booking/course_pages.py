@@ -139,15 +139,22 @@ def book(code: str):
                           "starts_at": datetime.fromisoformat(moment)})
         except ValueError:
             abort(400)
+    jump_reason = (request.form.get("jump_reason") or "").strip()[:2000] or None
     try:
         course = courses.book(session, referral, pattern, picks, principal=g.user,
-                              now=utcnow(), today=today())
+                              now=utcnow(), today=today(), jump_reason=jump_reason)
         session.flush()
     except DomainError as exc:
         session.rollback()
         referral = _referral_or_404(session, code)
         pattern = courses.read_pattern(session, referral, data, today())
         result = courses.preview(session, referral, pattern, utcnow())
+        if exc.code == "booking.course_jumps_waitlist":
+            return _book_page(referral, shown, {"jump_reason": _(
+                "%(sessions)s sessions of this course pass over %(count)s waiting cases placed "
+                "before this referral on the waitlist who can come then (the first on %(day)s: "
+                "referral %(referral)s). Say why this referral goes first, or change the "
+                "pattern.", **exc.params)}, exc.status, result=result)
         flash(_("Nothing was booked: a session was taken meanwhile or is no longer offered. "
                 "Here is the preview again.") if exc.status == 409 else str(exc.translated()),
               "error")

@@ -96,7 +96,7 @@ class Courses(MethodView):
         referral = _referral(session, data["referral_code"])
         pattern = courses.read_pattern(session, referral, data, today())
         course = courses.book(session, referral, pattern, data["to_book"], principal=g.user,
-                              now=utcnow(), today=today())
+                              now=utcnow(), today=today(), jump_reason=data.get("jump_reason"))
         return decorate(session, course)
 
 

@@ -365,10 +365,16 @@ def _ensure_slots(session: Session, referral: Referral, picks: list[tuple[int, d
 
 
 def book(session: Session, referral: Referral, pattern: Pattern, picks: list[dict], *,
-         principal: Principal | None, now: datetime, today: date) -> Course:
+         principal: Principal | None, now: datetime, today: date,
+         jump_reason: str | None = None) -> Course:
     """Book the confirmed sessions (``picks``: starts_at and practitioner_code each) as one
     course, all or nothing. 409 (nothing booked) when a session was taken meanwhile, the person
-    became busy then, or a slot is gone; the error names the session (``to_book.<i>``)."""
+    became busy then, or a slot is gone; the error names the session (``to_book.<i>``).
+
+    The waitlist's rule holds for a course as for one booking (operations.book): when any
+    session passes over waiting cases its slot would be offered to first, the course is refused
+    (409 booking.course_jumps_waitlist, field jump_reason) unless ``jump_reason`` says why; with
+    a reason it is booked, the reason kept on each session that jumped and audited once."""
     access.require_writable(principal, referral.receiver_id, "referral")
     if referral.state not in ops.BOOKABLE_REFERRAL_STATES:
         raise Conflict("booking.referral_not_bookable", state=referral.state,
@@ -399,6 +405,16 @@ def book(session: Session, referral: Referral, pattern: Pattern, picks: list[dic
                            errors=[{"field": f"to_book.{i}",
                                     "rule": message("course.session_gone_rule")}])
     locked = _lock_slots(session, sorted(s.id for s in slots.values()))
+    jumped = _passed_over(session, referral, list(locked.values()), now)
+    jump_reason = (jump_reason or "").strip() or None
+    if jumped and jump_reason is None:
+        entries = {e.id: e for ahead in jumped.values() for e in ahead}
+        first = min(jumped, key=lambda slot_id: locked[slot_id].starts_at)
+        raise Conflict("booking.course_jumps_waitlist", sessions=len(jumped),
+                       count=len(entries), referral=jumped[first][0].referral.code,
+                       day=day_of(locked[first].starts_at).isoformat(),
+                       errors=[{"field": "jump_reason",
+                                "rule": message("booking.jump_reason_rule")}])
     name, user_id = actor_of(principal)
     course = Course(referral=referral, case=referral.case, person_id=referral.case.person_id,
                     facility_id=referral.receiver_id, sender_id=referral.sender_id,
@@ -418,8 +434,44 @@ def book(session: Session, referral: Referral, pattern: Pattern, picks: list[dic
         ops._booked_from_waitlist(session, referral, now)
     audit.record(session, "create", "course", course.code,
                  detail={"referral": referral.code, "sessions": len(keys)})
+    if jumped:
+        _record_jump(session, course, jumped, jump_reason)
     notify(session, referral, "course_booked", now, facility_id=referral.sender_id)
     return course
+
+
+def _passed_over(session: Session, referral: Referral, slots: list[Slot],
+                 now: datetime) -> dict[int, list]:
+    """slot id -> the waiting entries booking it for ``referral`` passes over
+    (waitlist.passed_over), for the course's slots that have a free place (a full one is
+    refused as full, not as a jump)."""
+    taken = taken_places(session, [s.id for s in slots], now)
+    jumped = {}
+    for slot in slots:
+        if taken.get(slot.id, (0, 0))[0] >= slot.places:
+            continue
+        ahead = waitlist.passed_over(session, referral, slot, now)
+        if ahead:
+            jumped[slot.id] = ahead
+    return jumped
+
+
+def _record_jump(session: Session, course: Course, jumped: dict[int, list],
+                 reason: str) -> None:
+    """The reason on every session that passed over the waitlist, and one audit event for the
+    course naming how many sessions and waiting cases (the first few) it passed over."""
+    appointments = session.scalars(select(Appointment).join(
+        CourseSession, CourseSession.appointment_id == Appointment.id).where(
+        CourseSession.course_id == course.id, Appointment.slot_id.in_(list(jumped)))).all()
+    for appointment in appointments:
+        appointment.jump_reason = reason
+    entries = {e.id: e for ahead in jumped.values() for e in ahead}
+    audit.record(session, "update", "course", course.code, reason=reason,
+                 detail={"action": "jump_waitlist", "sessions": len(jumped),
+                         "passed_over": len(entries),
+                         "entries": [{"entry": e.id, "referral": e.referral.code}
+                                     for e in list(entries.values())[:ops.JUMP_AUDIT_ENTRIES]]})
+    session.flush()
 
 
 def _lock_slots(session: Session, slot_ids: list[int]) -> dict[int, Slot]:

@@ -92,6 +92,10 @@ define({
                                  "before this referral on the waitlist who can come then "
                                  "(first: referral %(referral)s); say why in jump_reason."),
     "booking.jump_reason_rule": N_("say why this referral goes before the waitlist"),
+    "booking.course_jumps_waitlist": N_("%(sessions)s sessions of this course pass over %(count)s "
+                                        "waiting cases placed before this referral on the "
+                                        "waitlist who can come then (first on %(day)s: referral "
+                                        "%(referral)s); say why in jump_reason."),
     "waitlist.weekday_unknown": N_("must be a weekday 1-7 (1 = Monday ... 7 = Sunday)"),
     "waitlist.part_unknown": N_("must be one of %(parts)s"),
     "practitioner.last_site": N_("A practitioner keeps at least one facility where they "

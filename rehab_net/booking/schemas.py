@@ -454,6 +454,10 @@ class BookCourseSchema(CoursePatternSchema):
                           validate=validate.Length(1, 400), metadata={
                               "description": "the sessions to book: the preview's, and the "
                                              "alternatives chosen for its misses"})
+    jump_reason = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "why this course goes before waiting cases its sessions pass over "
+                       "(409 booking.course_jumps_waitlist otherwise); kept on each such "
+                       "session and audited"})
 
 
 class CandidateSchema(Schema):

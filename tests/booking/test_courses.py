@@ -427,3 +427,89 @@ def test_the_course_pages_errors_in_place_scope_and_a_whole_course_cancelled(app
         Appointment.status == "booked")) == 0
     # the clinic's defaulter list answers
     assert staff.get("/booking/defaulters").status_code == 200
+
+
+# --- a course and the waitlist -------------------------------------------------------------------
+def _course_jump_audits(session):
+    from rehab_net.auth.models import AuditEvent
+
+    return [e for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "course")) if (e.detail or {}).get("action") == "jump_waitlist"]
+
+
+def test_a_course_that_passes_over_a_better_placed_waiting_case_needs_a_reason(
+        client, session, w):
+    """The waitlist's rule holds for a whole course as for one booking: refused without a
+    reason (nothing booked), booked with one, the reason on each session, audited once."""
+    from rehab_net.booking import waitlist
+
+    weekly_rule(session, places=1)
+    child = w["referrals"][0]
+    waitlist.add(session, child, note=None, principal=None, now=datetime.now(UTC))
+    adult = new_child_referral(session, w, birth_date=date(1980, 1, 1))
+    session.commit()
+    body = pattern(adult, weeks=3)
+    preview = api(client, w, "coord", "POST", "/api/v1/courses/preview", body).get_json()
+    to_book = {**body, "to_book": picks(preview)}
+    refused = api(client, w, "coord", "POST", "/api/v1/courses", to_book)
+    assert refused.status_code == 409, refused.get_json()
+    got = refused.get_json()
+    assert got["code"] == "booking.course_jumps_waitlist"
+    assert got["params"]["sessions"] == 6 and got["params"]["count"] == 1
+    assert got["params"]["referral"] == child.code
+    assert [e["field"] for e in got["errors"]] == ["jump_reason"]
+    assert session.scalar(select(func.count()).select_from(Appointment)) == 0
+    assert session.scalar(select(func.count()).select_from(Course)) == 0
+    reason = "a school holiday block agreed with the surgeon"
+    booked = api(client, w, "coord", "POST", "/api/v1/courses", {**to_book, "jump_reason": reason})
+    assert booked.status_code == 201, booked.get_json()
+    session.expire_all()
+    assert {a.jump_reason for a in session.scalars(select(Appointment))} == {reason}
+    [event] = _course_jump_audits(session)
+    assert event.reason == reason and event.detail["sessions"] == 6
+    assert event.detail["entries"][0]["referral"] == child.code
+    assert waitlist.open_entry(session, child.id).status == "waiting"  # the child still waits
+
+
+def test_a_course_on_days_the_waiting_family_cannot_come_passes_over_nobody(client, session, w):
+    from rehab_net.booking import waitlist
+
+    weekly_rule(session, places=1)
+    mondays_only = w["referrals"][0]
+    waitlist.add(session, mondays_only, note=None, principal=None, now=datetime.now(UTC),
+                 weekdays=[1])
+    adult = new_child_referral(session, w, birth_date=date(1980, 1, 1))
+    session.commit()
+    course = book_course(client, w, adult, weeks=2)  # Tuesdays and Thursdays
+    assert course["sessions"] == 4
+    session.expire_all()
+    assert {a.jump_reason for a in session.scalars(select(Appointment))} == {None}
+    assert _course_jump_audits(session) == []
+
+
+def test_the_course_page_asks_why_a_course_goes_before_the_waitlist(app, session, w):
+    import re
+
+    from rehab_net.booking import waitlist
+    from tests.responses import csrf_token
+
+    weekly_rule(session, places=1)
+    waitlist.add(session, w["referrals"][0], note=None, principal=None, now=datetime.now(UTC))
+    adult = new_child_referral(session, w, birth_date=date(1980, 1, 1))
+    session.commit()
+    coord = _logged_in(app, w["users"]["coord"])
+    url = f"/referrals/{adult.code}/course"
+    form = {"csrf_token": csrf_token(coord.get(url).get_data(as_text=True)),
+            "weekdays": ["2", "4"], "start_time": "14:00", "weeks": "1",
+            "first_day": next_monday().isoformat()}
+    page = coord.post(url, data={**form, "step": "preview"}).get_data(as_text=True)
+    sessions = re.findall(r'name="session" id="session-\d+" value="([^"]+)"', page)
+    refused = coord.post(url, data={**form, "step": "confirm", "session": sessions})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and 'id="course-jump_reason-error"' in html
+    assert "等候个案" in html and w["referrals"][0].code in html  # in Chinese, naming the first
+    assert session.scalar(select(func.count()).select_from(Appointment)) == 0
+    booked = coord.post(url, data={**form, "step": "confirm", "session": sessions,
+                                   "jump_reason": "术后复查，外科医生要求本周进行"})
+    assert booked.status_code == 303
+    assert len(_course_jump_audits(session)) == 1
