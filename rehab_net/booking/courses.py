@@ -23,8 +23,9 @@ Operations flush; the caller commits once.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -110,6 +111,8 @@ class Candidate:
     free: int
     slot_id: int | None
     busy: bool  # the person has another appointment then
+    # waiting cases booking this passes over (the preview's sessions; booking asks a reason)
+    waiting_ahead: int = 0
 
     @property
     def key(self) -> tuple:
@@ -297,7 +300,23 @@ def preview(session: Session, referral: Referral, pattern: Pattern, now: datetim
         near.sort(key=lambda c: (abs((day_of(c.starts_at) - miss.day).days),
                                  abs(_minutes(c.starts_at) - _minutes(target)), c.starts_at))
         miss.alternatives = near[:ALTERNATIVES]
-    return Preview(pattern, chosen, misses)
+    return Preview(pattern, _with_waiting_ahead(session, referral, chosen, now), misses)
+
+
+def _with_waiting_ahead(session: Session, referral: Referral, chosen: list[Candidate],
+                        now: datetime) -> list[Candidate]:
+    """The sessions, each with how many waiting cases booking it would pass over (as book
+    checks it): a slot not generated yet is asked about as the slot it will be."""
+    slots = {s.id: s for s in session.scalars(select(Slot).where(
+        Slot.id.in_([c.slot_id for c in chosen if c.slot_id is not None])))}
+    out = []
+    for c in chosen:
+        slot = slots.get(c.slot_id) or SimpleNamespace(
+            id=None, facility_id=referral.receiver_id, service_id=referral.service_id,
+            starts_at=c.starts_at, ends_at=c.ends_at)
+        ahead = waitlist.passed_over(session, referral, slot, now) if c.free > 0 else []
+        out.append(replace(c, waiting_ahead=len(ahead)) if ahead else c)
+    return out
 
 
 def _minutes(moment: datetime) -> int:

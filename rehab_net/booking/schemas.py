@@ -470,6 +470,12 @@ class CandidateSchema(Schema):
         "description": "null: a slot the schedule offers, made when the course is booked"})
 
 
+class SessionCandidateSchema(CandidateSchema):
+    waiting_ahead = fields.Integer(metadata={
+        "description": "waiting cases booking this session passes over (better placed, able "
+                       "to come then): booking the course then needs a jump_reason"})
+
+
 class MissSchema(Schema):
     week = fields.Integer(metadata={"description": "1-based week of the course"})
     day = fields.Date()
@@ -479,7 +485,7 @@ class MissSchema(Schema):
 
 
 class CoursePreviewSchema(Schema):
-    sessions = fields.List(fields.Nested(CandidateSchema))
+    sessions = fields.List(fields.Nested(SessionCandidateSchema))
     misses = fields.List(fields.Nested(MissSchema))
     weeks = fields.Function(lambda p: p.pattern.weeks)
     planned = fields.Function(lambda p: p.pattern.sessions,

@@ -450,6 +450,8 @@ def test_a_course_that_passes_over_a_better_placed_waiting_case_needs_a_reason(
     session.commit()
     body = pattern(adult, weeks=3)
     preview = api(client, w, "coord", "POST", "/api/v1/courses/preview", body).get_json()
+    # the preview says which sessions pass over the waiting child, before anything is booked
+    assert [s["waiting_ahead"] for s in preview["sessions"]] == [1] * 6
     to_book = {**body, "to_book": picks(preview)}
     refused = api(client, w, "coord", "POST", "/api/v1/courses", to_book)
     assert refused.status_code == 409, refused.get_json()
@@ -480,6 +482,9 @@ def test_a_course_on_days_the_waiting_family_cannot_come_passes_over_nobody(clie
                  weekdays=[1])
     adult = new_child_referral(session, w, birth_date=date(1980, 1, 1))
     session.commit()
+    preview = api(client, w, "coord", "POST", "/api/v1/courses/preview",
+                  pattern(adult, weeks=2)).get_json()
+    assert [s["waiting_ahead"] for s in preview["sessions"]] == [0] * 4
     course = book_course(client, w, adult, weeks=2)  # Tuesdays and Thursdays
     assert course["sessions"] == 4
     session.expire_all()
@@ -504,6 +509,7 @@ def test_the_course_page_asks_why_a_course_goes_before_the_waitlist(app, session
             "first_day": next_monday().isoformat()}
     page = coord.post(url, data={**form, "step": "preview"}).get_data(as_text=True)
     sessions = re.findall(r'name="session" id="session-\d+" value="([^"]+)"', page)
+    assert page.count("<td><strong>1</strong></td>") == len(sessions) == 2  # passed over, shown
     refused = coord.post(url, data={**form, "step": "confirm", "session": sessions})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409 and 'id="course-jump_reason-error"' in html
