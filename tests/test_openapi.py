@@ -71,7 +71,8 @@ NOT_ROWS = {"MeSchema", "SummarySchema", "HolidaySchema", "GenerateResultSchema"
             "BoxCountsSchema", "SuggestionSchema", "ProblemSchema", "ProblemItemSchema",
             "StalenessSchema", "ProposalSchema", "ProposalSlotSchema",
             # courses: a preview's computed sessions and misses, a course's numbered session
-            "CandidateSchema", "MissSchema", "CoursePreviewSchema", "CourseSessionSchema"}
+            "CandidateSchema", "SessionCandidateSchema", "MissSchema", "CoursePreviewSchema",
+            "CourseSessionSchema"}
 
 
 def output_schemas() -> list[type[Schema]]:

@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from rehab_net.errors import Conflict, NotFound, field_error
+from rehab_net import access
+from rehab_net.errors import Conflict, Forbidden, NotFound, field_error
 from rehab_net.network import messages as _messages  # noqa: F401 - registers the codes
 from rehab_net.network.models import Capacity, Facility, Region, Service, capacities_on
 from rehab_net.vocab import REGION_KINDS, REGION_LEVELS, TIERS
@@ -247,6 +248,17 @@ def capacity_history(session: Session, facility: Facility, service: Service | No
 def capacities_in_force(session: Session, facility: Facility, on: date) -> list[Capacity]:
     stmt = capacities_on(on).where(Capacity.facility_id == facility.id)
     return list(session.scalars(stmt.join(Service).order_by(Service.code)))
+
+
+def may_write(session: Session, region_id: int | None = None) -> None:
+    """Admins change what lies in their region; regions and services (shared by the whole
+    network) need an admin of the whole network. The network is readable by all, so a refusal
+    is 403, not 404. The one check of the API and the pages."""
+    where = access.scope("network.write")
+    if where.everywhere or (region_id is not None and where.covers(session, region_id)):
+        return
+    raise Forbidden("network.outside_region" if region_id is not None
+                    else "network.whole_network_only")
 
 
 def set_capacity(session: Session, facility: Facility, data: dict) -> Capacity:

@@ -3,14 +3,18 @@ and the region tree (templates/network/). The start page, which also counts peop
 edge's (rehab_net/pages.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from rehab_net import access
 from rehab_net.clock import today
 from rehab_net.db import get_session
+from rehab_net.errors import DomainError, Forbidden
+from rehab_net.i18n import local_name
 from rehab_net.network import operations as network
-from rehab_net.network.models import Facility, Region
+from rehab_net.network.models import Facility, Region, Service
+from rehab_net.schemas import form_date
 from rehab_net.vocab import TIERS
 
 bp = Blueprint("network_pages", __name__)
@@ -21,6 +25,7 @@ PERMISSIONS: dict[str, access.Rule] = {
     "network_pages.regions": "network.read",
     "network_pages.facilities": "network.read",
     "network_pages.facility": "network.read",
+    "network_pages.new_capacity": "network.write",
 }
 
 
@@ -71,11 +76,83 @@ def region_tree(session) -> list[dict]:
     return roots
 
 
+def _may_write(session, region_id: int) -> bool:
+    try:
+        network.may_write(session, region_id)
+    except Forbidden:
+        return False
+    return True
+
+
 @bp.get("/facilities/<code>")
 def facility(code: str):
     session = get_session()
     f = network.get_facility(session, code)
     in_force = network.capacities_in_force(session, f, today())
+    can_write = g.user.can("network.write") and _may_write(session, f.region_id)
     return render_template("network/facility.html", f=f,
                            capacities=network.with_schedules(session, f, in_force, today()),
-                           history=network.capacity_history(session, f), today=today())
+                           history=network.capacity_history(session, f), today=today(),
+                           can_write=can_write)
+
+
+# The bounds of CreateCapacitySchema (the API's), said in the user's language at the field.
+MAX_WEEKLY_INTAKE, MAX_CONCURRENT_PLACES = 10_000, 100_000
+
+
+@bp.route("/facilities/<code>/capacities/new", methods=["GET", "POST"])
+def new_capacity(code: str):
+    """Set a facility's capacity for a service from a date on (a new dated row: the history
+    stays, plans from then on use it), as POST /api/v1/facilities/{code}/capacities does."""
+    session = get_session()
+    f = network.get_facility(session, code)
+    network.may_write(session, f.region_id)
+    services = [sv for sv in session.scalars(select(Service).order_by(Service.code))
+                if f.tier in sv.tiers]
+    options = [(sv.code, f"{local_name(sv)} ({sv.code})") for sv in services]
+    if request.method == "GET":
+        form = {"effective_from": today().isoformat(),
+                "service_code": request.args.get("service", "")}
+        return _capacity_form(f, options, form, {})
+    form = {k: request.form.get(k, "").strip()
+            for k in ("service_code", "effective_from", "weekly_intake", "concurrent_places")}
+    errors, data = _read_capacity_form(form, {code for code, _label in options})
+    status = 422
+    if not errors:
+        try:
+            network.set_capacity(session, f, data)
+        except DomainError as exc:  # e.g. a capacity from that very day exists already (409)
+            session.rollback()
+            field = exc.errors[0]["field"] if exc.errors else "effective_from"
+            errors, status = {field: exc.translated()}, exc.status
+    if errors:
+        return _capacity_form(f, options, form, errors, status)
+    flash(_("From %(date)s %(facility)s takes %(n)s a week for %(service)s.",
+            date=data["effective_from"].isoformat(), facility=local_name(f),
+            n=data["weekly_intake"], service=data["service_code"]), "success")
+    return redirect(url_for("network_pages.facility", code=f.code), code=303)
+
+
+def _read_capacity_form(form: dict, service_codes: set[str]) -> tuple[dict, dict]:
+    errors, data = {}, {}
+    if form["service_code"] not in service_codes:
+        errors["service_code"] = _("Choose a service this facility's tier offers.")
+    else:
+        data["service_code"] = form["service_code"]
+    try:
+        data["effective_from"] = form_date(form["effective_from"])
+    except ValueError as exc:
+        errors["effective_from"] = str(exc)
+    for key, most in (("weekly_intake", MAX_WEEKLY_INTAKE),
+                      ("concurrent_places", MAX_CONCURRENT_PLACES)):
+        value = form[key]
+        if not value.isdigit() or int(value) > most:
+            errors[key] = _("Enter a whole number from 0 to %(most)s.", most=most)
+        else:
+            data[key] = int(value)
+    return errors, data
+
+
+def _capacity_form(f, options, form, errors, status=200):
+    return render_template("network/capacity_new.html", f=f, services=options, form=form,
+                           errors=errors), status

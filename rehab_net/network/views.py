@@ -7,7 +7,6 @@ from rehab_net import access
 from rehab_net.api import Blueprint
 from rehab_net.clock import today
 from rehab_net.db import get_session
-from rehab_net.errors import Forbidden
 from rehab_net.listing import apply_sort, page_of, query_ref, query_refs
 from rehab_net.network import operations as ops
 from rehab_net.network import schemas as s
@@ -29,21 +28,10 @@ PERMISSIONS: dict[str, access.Rule] = {
 
 
 # --- regions ------------------------------------------------------------------------------------
-def _may_write(session, region_id: int | None = None) -> None:
-    """Admins change what lies in their region; regions and services (shared by the whole
-    network) need an admin of the whole network. The network is readable by all, so a refusal
-    here is 403, not 404."""
-    where = access.scope("network.write")
-    if where.everywhere or (region_id is not None and where.covers(session, region_id)):
-        return
-    raise Forbidden("network.outside_region" if region_id is not None
-                    else "network.whole_network_only")
-
-
 def _create(create, data: dict, region_id: int | None = None):
     """Add a row the caller may write (see _may_write) and flush, so the answer has its id."""
     session = get_session()
-    _may_write(session, region_id)
+    ops.may_write(session, region_id)
     row = create(session, data)
     session.flush()
     return row
@@ -51,7 +39,7 @@ def _create(create, data: dict, region_id: int | None = None):
 
 def _change_shared(row, schema, update, data: dict):
     """Change a region or a service (shared by the whole network: see _may_write)."""
-    _may_write(get_session())
+    ops.may_write(get_session())
     return blp.update_checked(row, schema, update, data)
 
 
@@ -137,10 +125,10 @@ class FacilityItem(MethodView):
         """Change a facility (If-Match required)."""
         session = get_session()
         facility = ops.get_facility(session, code)
-        _may_write(session, facility.region_id)
+        ops.may_write(session, facility.region_id)
         if "region_code" in data:
             moved_to = ops._reference(session, ops.get_region, data["region_code"], "region_code")
-            _may_write(session, moved_to.id)
+            ops.may_write(session, moved_to.id)
         return blp.update_checked(facility, s.FacilitySchema, ops.update_facility, data)
 
 
@@ -168,7 +156,7 @@ class FacilityCapacities(MethodView):
         """Set a capacity from a date on (a new dated row; history is kept)."""
         session = get_session()
         facility = ops.get_facility(session, code)
-        _may_write(session, facility.region_id)
+        ops.may_write(session, facility.region_id)
         capacity = ops.set_capacity(session, facility, data)
         session.flush()
         return capacity

@@ -1,0 +1,75 @@
+"""The network's pages for an admin: a facility's capacity set from a date on, on a page as with
+the API (issue: API-only tasks), refused at the field in Chinese, 403 outside the admin's region
+and for every other role."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from rehab_net.network.models import Capacity, Facility
+from tests.factories import log_in
+from tests.responses import csrf_token
+
+
+def _client(app, user):
+    c = app.test_client()
+    log_in(c, user)
+    return c
+
+
+def _capacities(session, code):
+    session.expire_all()
+    return session.scalars(select(Capacity).join(Facility).where(Facility.code == code)
+                           .order_by(Capacity.effective_from)).all()
+
+
+def test_a_district_admin_sets_a_capacity_from_a_date_on_a_page(app, session, world):
+    admin = _client(app, world["users"]["admin"])
+    before = len(_capacities(session, "CT01"))
+    facility_page = admin.get("/facilities/CT01").get_data(as_text=True)
+    assert 'href="/facilities/CT01/capacities/new"' in facility_page
+    html = admin.get("/facilities/CT01/capacities/new").get_data(as_text=True)
+    assert 'value="autism_training"' in html
+    assert 'value="physical_follow_up"' not in html  # not a service of a centre's tier
+    form = {"csrf_token": csrf_token(html), "service_code": "autism_training",
+            "effective_from": "2027-02-30", "weekly_intake": "-3", "concurrent_places": "x"}
+    bad = admin.post("/facilities/CT01/capacities/new", data=form)
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    for field in ("effective_from", "weekly_intake", "concurrent_places"):
+        assert f'id="{field}-error"' in text, field
+    assert "日历" in text  # the day that does not exist, said in Chinese
+    assert len(_capacities(session, "CT01")) == before  # nothing written
+    good = admin.post("/facilities/CT01/capacities/new", data={
+        **form, "effective_from": "2027-01-04", "weekly_intake": "12",
+        "concurrent_places": "30"})
+    assert good.status_code == 303 and good.headers["Location"].endswith("/facilities/CT01")
+    rows = _capacities(session, "CT01")
+    assert len(rows) == before + 1
+    assert (rows[-1].service.code, rows[-1].weekly_intake, rows[-1].concurrent_places) == \
+        ("autism_training", 12, 30)
+    # the same service from the same day again: 409 at the date, nothing more written
+    again = admin.post("/facilities/CT01/capacities/new", data={
+        **form, "effective_from": "2027-01-04", "weekly_intake": "9", "concurrent_places": "9"})
+    assert again.status_code == 409 and 'id="effective_from-error"' in again.get_data(as_text=True)
+    assert len(_capacities(session, "CT01")) == before + 1
+
+
+def test_the_capacity_page_is_refused_outside_the_admins_region_and_to_other_roles(
+        app, session, world):
+    admin = _client(app, world["users"]["admin"])
+    outside = world["station2"].code
+    assert 'capacities/new' not in admin.get(f"/facilities/{outside}").get_data(as_text=True)
+    assert admin.get(f"/facilities/{outside}/capacities/new").status_code == 403
+    token = csrf_token(admin.get("/facilities/CT01/capacities/new").get_data(as_text=True))
+    refused = admin.post(f"/facilities/{outside}/capacities/new", data={
+        "csrf_token": token, "service_code": "physical_follow_up",
+        "effective_from": "2027-01-04", "weekly_intake": "5", "concurrent_places": "5"})
+    assert refused.status_code == 403
+    for role in ("coordinator", "clinic", "planner", "auditor"):
+        other = _client(app, world["users"][role])
+        assert other.get("/facilities/CT01/capacities/new").status_code == 403, role
+        page = other.get("/facilities/CT01")
+        assert 'capacities/new' not in page.get_data(as_text=True), role
+    assert not re.search(r"capacities/new", admin.get("/facilities").get_data(as_text=True))
