@@ -15,7 +15,7 @@ from rehab_net.i18n import local_name
 from rehab_net.network import operations as network
 from rehab_net.network.models import Facility, Region, Service
 from rehab_net.schemas import form_date
-from rehab_net.vocab import TIERS
+from rehab_net.vocab import FACILITY_STATUSES, OWNERSHIPS, TIERS, label
 
 bp = Blueprint("network_pages", __name__)
 
@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, access.Rule] = {
     "network_pages.facilities": "network.read",
     "network_pages.facility": "network.read",
     "network_pages.new_capacity": "network.write",
+    "network_pages.edit_facility": "network.write",
 }
 
 
@@ -156,3 +157,64 @@ def _read_capacity_form(form: dict, service_codes: set[str]) -> tuple[dict, dict
 def _capacity_form(f, options, form, errors, status=200):
     return render_template("network/capacity_new.html", f=f, services=options, form=form,
                            errors=errors), status
+
+
+# --- a facility's details -------------------------------------------------------------------------
+FACILITY_FIELDS = ("name_zh", "name_en", "status", "ownership", "designated", "lat", "lon")
+NAME_LIMITS = {"name_zh": 128, "name_en": 200}  # UpdateFacilitySchema's (the API's)
+
+
+@bp.route("/facilities/<code>/edit", methods=["GET", "POST"])
+def edit_facility(code: str):
+    """Change a facility's names, status (open, planned, closed), ownership, designation and
+    location, as PATCH /api/v1/facilities/{code} does; its tier and region stay (the API
+    changes those, re-checking the capacities). The version read with the form guards
+    against a change made meanwhile."""
+    session = get_session()
+    f = network.get_facility(session, code)
+    network.may_write(session, f.region_id)
+    if request.method == "GET":
+        form = {k: getattr(f, k) for k in FACILITY_FIELDS} | {"version": str(f.version)}
+        form["designated"] = "1" if f.designated else ""
+        return _facility_form(f, form, {})
+    form = {k: request.form.get(k, "").strip() for k in (*FACILITY_FIELDS, "version")}
+    if form["version"] != str(f.version):
+        return _facility_form(f, form, {"name_zh": _(
+            "Someone else changed this facility after you opened the page. Reload the page to "
+            "see it as it is now.")}, 409)
+    errors, data = _read_facility_form(form)
+    if errors:
+        return _facility_form(f, form, errors, 422)
+    network.update_facility(session, f, data)
+    flash(_("The details of %(facility)s are saved.", facility=local_name(f)), "success")
+    return redirect(url_for("network_pages.facility", code=f.code), code=303)
+
+
+def _read_facility_form(form: dict) -> tuple[dict, dict]:
+    errors, data = {}, {"designated": form["designated"] == "1"}
+    for key, most in NAME_LIMITS.items():
+        if not 1 <= len(form[key]) <= most:
+            errors[key] = _("Enter a name of 1 to %(n)d characters.", n=most)
+        else:
+            data[key] = form[key]
+    for key, options in (("status", FACILITY_STATUSES), ("ownership", OWNERSHIPS)):
+        if form[key] not in options:
+            errors[key] = _("Choose from the list.")
+        else:
+            data[key] = form[key]
+    for key, bound in (("lat", 90), ("lon", 180)):
+        try:
+            value = float(form[key])
+        except ValueError:
+            value = None
+        if value is None or not -bound <= value <= bound:  # also NaN and inf
+            errors[key] = _("Enter degrees from -%(n)d to %(n)d, e.g. 49.2135.", n=bound)
+        else:
+            data[key] = value
+    return errors, data
+
+
+def _facility_form(f, form, errors, status=200):
+    return render_template("network/facility_edit.html", f=f, form=form, errors=errors,
+                           statuses=[(v, label(v)) for v in FACILITY_STATUSES],
+                           ownerships=[(v, label(v)) for v in OWNERSHIPS]), status

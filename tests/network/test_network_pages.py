@@ -4,10 +4,12 @@ and for every other role."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
 from rehab_net.network.models import Capacity, Facility
+from solver.instance import DEFAULT_POLICY
 from tests.factories import log_in
 from tests.responses import csrf_token
 
@@ -73,3 +75,42 @@ def test_the_capacity_page_is_refused_outside_the_admins_region_and_to_other_rol
         page = other.get("/facilities/CT01")
         assert 'capacities/new' not in page.get_data(as_text=True), role
     assert not re.search(r"capacities/new", admin.get("/facilities").get_data(as_text=True))
+
+
+def test_a_district_admin_closes_a_facility_on_a_page_and_plans_stop_offering_it(
+        app, session, world):
+    from rehab_net.planning import adapters
+
+    admin = _client(app, world["users"]["admin"])
+    url = "/facilities/CT01/edit"
+    assert f'href="{url}"' in admin.get("/facilities/CT01").get_data(as_text=True)
+    html = admin.get(url).get_data(as_text=True)
+    assert 'value="市残疾人康复中心"' in html and 'checked' in html  # prefilled, designated
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    form = {"csrf_token": csrf_token(html), "version": version, "name_zh": "",
+            "name_en": "City Rehab Centre", "status": "shut", "ownership": "public",
+            "designated": "1", "lat": "nan", "lon": "119.77"}
+    bad = admin.post(url, data=form)
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    for field in ("name_zh", "status", "lat"):
+        assert f'id="{field}-error"' in text, field
+    session.expire_all()
+    assert session.scalar(select(Facility.status).where(Facility.code == "CT01")) == "open"
+    good = admin.post(url, data={**form, "name_zh": "市残疾人康复中心", "status": "closed",
+                                 "lat": "49.21"})
+    assert good.status_code == 303
+    session.expire_all()
+    centre = session.scalar(select(Facility).where(Facility.code == "CT01"))
+    assert (centre.status, centre.designated) == ("closed", True)
+    # the next plan's instance no longer offers it
+    built = adapters.build_instance(session, start_date=date(2026, 11, 23), horizon_weeks=4,
+                                    policy=DEFAULT_POLICY)
+    assert "CT01" not in {fac["id"] for fac in built.data["facilities"]}
+    assert "ST150702001" in {fac["id"] for fac in built.data["facilities"]}
+    # the form read before the save is stale now
+    assert admin.post(url, data={**form, "name_zh": "x", "status": "open",
+                                 "lat": "49.21"}).status_code == 409
+    other = _client(app, world["users"]["coordinator"])
+    assert other.get(url).status_code == 403
+    assert admin.get(f"/facilities/{world['station2'].code}/edit").status_code == 403
