@@ -8,6 +8,7 @@ the checker found problems; 2 the input could not be used (nothing is written)."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -32,6 +33,15 @@ def main(argv: list[str] | None = None) -> int:
         return _solve(_solve_parser().parse_args(argv))
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else UNUSABLE
+
+
+def quick_exit(code: int) -> None:
+    """End the command with `code` once its output is written, skipping the interpreter's
+    teardown: with numba's compiled functions loaded it takes ~0.1 s of a ~1 s sample solve,
+    and the command holds nothing else to release (the files are closed, the pool is joined)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _solve_parser() -> argparse.ArgumentParser:
