@@ -76,8 +76,9 @@ class Config:
     REDIS_URL = ""
     # Seconds the optimiser may take when a plan request gives no time_limit.
     PLAN_TIME_LIMIT = 600.0
-    # How often an idle database-queue worker looks for a queued plan.
-    WORKER_POLL_SECONDS = 2.0
+    # How often an idle database-queue worker looks for a queued plan (one indexed SELECT; a
+    # plan request waits half of it on average before a worker starts it).
+    WORKER_POLL_SECONDS = 0.5
     # Plan retention (planning/retention.py): the newest PLAN_KEEP plans of each kind (plan,
     # scenario, sweep) are kept, older finished ones deleted nightly unless a report, a referral
     # or the baseline needs them; 0 = never delete.

@@ -78,6 +78,28 @@ def slow_solver(instance: dict, time_limit: float) -> dict:
     return greedy_solver(instance, time_limit)
 
 
+def telling_solver(instance: dict, time_limit: float) -> dict:
+    """greedy_solver, saying in its stats which process solved it and whether that process may
+    have children (the real optimiser forks a pool of them)."""
+    import multiprocessing
+
+    solution = greedy_solver(instance, time_limit)
+    solution["stats"].update(pid=os.getpid(), daemon=multiprocessing.current_process().daemon)
+    return solution
+
+
+def slow_solver_with_helper(instance: dict, time_limit: float) -> dict:
+    """Forks a helper process (as the optimiser's pool does), writes both pids to the file the
+    instance names, then sleeps: cancelling must end both."""
+    import multiprocessing
+
+    helper = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
+    helper.start()
+    Path(instance["pid_file"]).write_text(f"{os.getpid()} {helper.pid}")
+    time.sleep(60)
+    return greedy_solver(instance, time_limit)
+
+
 def forgetful_solver(instance: dict, time_limit: float) -> dict:
     """Answers only the first case: breaks the contract's 'every case exactly once'."""
     solution = greedy_solver(instance, time_limit)

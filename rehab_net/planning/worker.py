@@ -2,19 +2,16 @@
 
 A plan runs in three steps, each with its own short transaction, so no lock is held while the
 optimiser thinks: build the instance from the live database (and record its size and
-fingerprint), solve it in a CHILD PROCESS, store the results and commit once. The child is
-started with 'spawn' (a fresh interpreter: no inherited database connections or threads) and gets
-the contract's instance dict; OR-Tools can crash natively, and a crash then ends only the child:
-the plan is marked error with the reason and the worker carries on with the next plan.
+fingerprint), solve it in a child process (optimiser_child.py: a crash there ends only the
+child; the worker's loop keeps one resident child between plans), store the results and commit
+once.
 
 `work()` is the loop of `rehab-net worker` without Redis; `run_queued_plan()` is what the RQ job
 (rehab_net/rq_entry.py) runs."""
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +23,14 @@ from rehab_net.db import get_session, transactional
 from rehab_net.messages import Message, message
 from rehab_net.planning import adapters
 from rehab_net.planning import operations as ops
+from rehab_net.planning.optimiser_child import (
+    ChildOutcome,
+    ResidentOptimiser,
+    Target,
+    describe_exception,
+    run_in_child,
+    solve_in_child,
+)
 from rehab_net.planning.changes import ChangeError
 from rehab_net.planning.changes import apply as apply_changes
 
@@ -33,107 +38,6 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
 REAP_SECONDS = 60.0
-
-
-# --- the child process --------------------------------------------------------------------------
-def solve_in_child(instance: dict, time_limit: float) -> dict:
-    """The optimiser, run inside the child: contract instance dict in, solution dict out."""
-    from solver.io import parse_instance, solution_to_dict
-    from solver.solve import solve
-
-    parsed = parse_instance(instance)
-    solution = solve(parsed, time_limit=time_limit)
-    document = solution_to_dict(solution, parsed)
-    if solution.message:  # why, when its status is error (not part of the file format)
-        document["message"] = solution.message
-    return document
-
-
-def _child_main(sender, target: Callable[[dict, float], dict], instance: dict,
-                time_limit: float) -> None:
-    try:
-        answer = ("ok", target(instance, time_limit))
-    except Exception as exc:  # reported to the parent; only a native crash goes unreported
-        answer = ("error", describe_exception(exc))  # a Message pickles with its code
-    sender.send(answer)
-    sender.close()
-
-
-def describe_exception(exc: Exception) -> Message:
-    problems = getattr(exc, "problems", None)  # solver.io.InstanceError lists every problem
-    if problems:
-        shown = "; ".join(str(p) for p in list(problems)[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        return message("plan.instance_refused", problems=f"{shown}{more}")
-    return message("plan.optimiser_failed", error=f"{type(exc).__name__}: {exc}")
-
-
-@dataclass
-class ChildOutcome:
-    kind: str  # ok | error | crashed | cancelled | timeout
-    solution: dict | None = None
-    message: Message | None = None
-    seconds: float = 0.0
-
-
-def run_in_child(instance: dict, time_limit: float, *,
-                 target: Callable[[dict, float], dict] = solve_in_child,
-                 should_stop: Callable[[], bool] = lambda: False, tick_seconds: float = 1.0,
-                 hard_limit: float | None = None) -> ChildOutcome:
-    """Run target(instance, time_limit) in a spawned process and wait for its answer, asking
-    should_stop() every tick (cancellation). The child is always gone when this returns, also
-    when the caller is interrupted (Ctrl-C, SIGTERM)."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(sender, target, instance, time_limit),
-                            name="rehab-net-optimiser", daemon=True)
-    started = time.monotonic()
-    child.start()
-    sender.close()  # ours; when the child dies its end closes too and recv() sees EOF
-    try:
-        while True:
-            if receiver.poll(tick_seconds):
-                return _answer(receiver, child, time.monotonic() - started)
-            if should_stop():
-                return ChildOutcome("cancelled", seconds=time.monotonic() - started)
-            if hard_limit is not None and time.monotonic() - started > hard_limit:
-                return ChildOutcome("timeout", seconds=time.monotonic() - started,
-                                    message=message("plan.timeout",
-                                                    seconds=f"{hard_limit:.0f}"))
-    finally:
-        _end(child)
-        receiver.close()
-
-
-def _answer(receiver, child, seconds: float) -> ChildOutcome:
-    try:
-        kind, payload = receiver.recv()
-    except EOFError:  # the child died without answering: a native crash, or killed
-        child.join(5)
-        return ChildOutcome("crashed", seconds=seconds, message=crash_message(child.exitcode))
-    if kind == "ok":
-        return ChildOutcome("ok", solution=payload, seconds=seconds)
-    return ChildOutcome("error", message=payload, seconds=seconds)
-
-
-def crash_message(exitcode: int | None) -> Message:
-    if exitcode is not None and exitcode < 0:
-        try:
-            how = f"killed by signal {signal.Signals(-exitcode).name}"
-        except ValueError:
-            how = f"killed by signal {-exitcode}"
-    else:
-        how = f"exit status {exitcode}"
-    return message("plan.crashed", how=how)
-
-
-def _end(child) -> None:
-    if child.is_alive():
-        child.terminate()
-        child.join(5)
-    if child.is_alive():
-        child.kill()
-        child.join(5)
 
 
 # --- one plan -----------------------------------------------------------------------------------
@@ -159,10 +63,11 @@ def hard_limit(time_limit: float) -> float:
     return time_limit * 1.5 + 120
 
 
-def run_claimed_plan(app: Flask, plan_id: int, *,
-                     target: Callable[[dict, float], dict] = solve_in_child) -> str:
+def run_claimed_plan(app: Flask, plan_id: int, *, target: Target = solve_in_child,
+                     optimiser: ResidentOptimiser | None = None) -> str:
     """Build, solve and store a plan this worker has claimed (status running). Returns the final
-    status. Never raises for the plan's own failures: they are written to the plan."""
+    status. Never raises for the plan's own failures: they are written to the plan. The solve
+    runs in `optimiser` (a worker's resident child) or else in a child of its own."""
     try:
         prepared = _build(app, plan_id)
         if prepared is None:
@@ -171,9 +76,10 @@ def run_claimed_plan(app: Flask, plan_id: int, *,
         spec = _scaleup_spec(app, plan_id)
         if spec is not None:
             return _run_scaleup(app, plan_id, built, spec)
-        outcome = run_in_child(built.data, time_limit, target=target,
-                               should_stop=_Progress(app, plan_id).should_stop,
-                               hard_limit=hard_limit(time_limit))
+        run = optimiser.run if optimiser is not None else run_in_child
+        outcome = run(built.data, time_limit, target=target,
+                      should_stop=_Progress(app, plan_id).should_stop,
+                      hard_limit=hard_limit(time_limit))
         return _finish(app, plan_id, built, outcome, {"build_seconds": round(build_seconds, 3)})
     except Exception:  # a bug of ours: the plan says so, and the worker goes on
         log.exception("plan %s: unexpected error in the worker", plan_id)
@@ -311,11 +217,25 @@ def fail_stale_plans(app: Flask) -> int:
 
 
 def work(app: Flask, *, once: bool = False, burst: bool = False, poll_seconds: float = 2.0,
-         target: Callable[[dict, float], dict] = solve_in_child,
+         target: Target = solve_in_child,
          parent_pid: int | None = None, report: Callable[[str], None] = log.info) -> int:
     """The database-queue worker: claim the oldest queued plan, run it, repeat. `once` stops
     after one plan (or none), `burst` when the queue is empty; otherwise it polls for ever (or
-    until parent_pid, the process that started it, is gone). Returns how many plans it ran."""
+    until parent_pid, the process that started it, is gone). Returns how many plans it ran.
+    One resident optimiser child serves all its plans (started now, so the first plan does not
+    wait for it to load)."""
+    optimiser = ResidentOptimiser()
+    optimiser.start()
+    try:
+        return _work(app, optimiser, once=once, burst=burst, poll_seconds=poll_seconds,
+                     target=target, parent_pid=parent_pid, report=report)
+    finally:
+        optimiser.close()
+
+
+def _work(app: Flask, optimiser: ResidentOptimiser, *, once: bool, burst: bool,
+          poll_seconds: float, target: Target, parent_pid: int | None,
+          report: Callable[[str], None]) -> int:
     ran, last_reap = 0, float("-inf")
     while True:
         try:
@@ -337,7 +257,7 @@ def work(app: Flask, *, once: bool = False, burst: bool = False, poll_seconds: f
             continue
         report(f"plan {plan_id}: running")
         started = time.monotonic()
-        status = run_claimed_plan(app, plan_id, target=target)
+        status = run_claimed_plan(app, plan_id, target=target, optimiser=optimiser)
         report(f"plan {plan_id}: {status} after {time.monotonic() - started:.1f} s")
         ran += 1
         if once:

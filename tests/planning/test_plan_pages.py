@@ -186,10 +186,10 @@ def test_every_message_the_worker_and_queue_store_is_shown_in_chinese(app):
     """What the worker, the sweeper and cancelling store is a code with parameters; the page
     shows it in the reader's language, the English text stays for the API."""
     from rehab_net.messages import CATALOGUE, message
-    from rehab_net.planning import worker
+    from rehab_net.planning import optimiser_child
 
-    stored = [worker.crash_message(-9), worker.crash_message(1),
-              worker.describe_exception(ValueError("bad")),
+    stored = [optimiser_child.crash_message(-9), optimiser_child.crash_message(1),
+              optimiser_child.describe_exception(ValueError("bad")),
               message("plan.timeout", seconds="60"), message("plan.worker_silent", seconds=120),
               message("plan.optimiser_said", detail="infeasible")]
     stored += [message(code) for code in ("plan.cancelled_queued", "plan.cancelled_running",

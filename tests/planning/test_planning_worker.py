@@ -2,14 +2,16 @@
 workers race for it; a plan runs end to end with the real optimiser in a child process; a child
 that dies, fails, overruns or is cancelled leaves the plan with a clear status and the worker
 goes on; a plan whose worker vanished is given up."""
+import os
 import threading
+import time
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from rehab_net.db import get_session, utcnow
-from rehab_net.planning import adapters, worker
+from rehab_net.planning import adapters, optimiser_child, worker
 from rehab_net.planning import operations as ops
 from rehab_net.planning.models import Plan, PlanAssignment, PlanLoad
 from solver.io import parse_instance
@@ -167,25 +169,100 @@ def test_the_instance_a_worker_builds_is_the_contract_the_optimiser_reads(app, n
 
 # --- the child process alone (no database) ------------------------------------------------------
 def test_child_answers():
-    outcome = worker.run_in_child(_instance(), 5, target=fake.greedy_solver)
+    outcome = optimiser_child.run_in_child(_instance(), 5, target=fake.greedy_solver)
     assert outcome.kind == "ok" and outcome.solution["status"] == "optimal"
     assert [a["case"] for a in outcome.solution["assignments"]] == ["C1"]
 
 
 def test_child_exit_without_answer_is_a_crash():
-    outcome = worker.run_in_child(_instance(), 5, target=fake.crashing_solver)
+    outcome = optimiser_child.run_in_child(_instance(), 5, target=fake.crashing_solver)
     assert outcome.kind == "crashed" and "exit status 3" in outcome.message
 
 
 def test_child_over_its_time_is_stopped():
-    outcome = worker.run_in_child(_instance(), 5, target=fake.slow_solver, hard_limit=0.5)
+    outcome = optimiser_child.run_in_child(_instance(), 5, target=fake.slow_solver, hard_limit=0.5)
     assert outcome.kind == "timeout" and outcome.seconds < 30
 
 
 def test_child_refused_instance_lists_the_problems():
-    outcome = worker.run_in_child({**_instance(), "horizon_weeks": 0}, 5)
+    outcome = optimiser_child.run_in_child({**_instance(), "horizon_weeks": 0}, 5)
     assert outcome.kind == "error"
     assert "refused by the optimiser: horizon_weeks: must be an integer" in outcome.message
+
+
+# --- the worker's resident optimiser -------------------------------------------------------------
+def test_one_resident_child_solves_every_plan_of_a_worker_and_ends_with_it(app, net, session):
+    first, second = queue_plans(session, 2, 3)
+    assert worker.work(app, burst=True, target=fake.telling_solver) == 2
+    solvers = [plan(app, p).stats["solver"] for p in (first, second)]
+    assert plan(app, first).status == plan(app, second).status == "optimal"
+    assert solvers[0]["pid"] == solvers[1]["pid"] != os.getpid()
+    assert solvers[0]["daemon"] is False  # so the real optimiser may fork its pool
+    assert not _alive(solvers[0]["pid"])  # the worker stopped, so did its child
+
+
+def test_after_a_crash_the_next_plan_gets_a_new_resident_child():
+    optimiser = optimiser_child.ResidentOptimiser()
+    try:
+        first = optimiser.run(_instance(), 5, target=fake.telling_solver)
+        crashed = optimiser.run(_instance(), 5, target=fake.crashing_solver)
+        after = optimiser.run(_instance(), 5, target=fake.telling_solver)
+    finally:
+        optimiser.close()
+    assert first.kind == after.kind == "ok" and crashed.kind == "crashed"
+    assert "exit status 3" in crashed.message
+    assert first.solution["stats"]["pid"] != after.solution["stats"]["pid"]
+
+
+def test_an_error_keeps_the_resident_child():
+    optimiser = optimiser_child.ResidentOptimiser()
+    try:
+        failed = optimiser.run(_instance(), 5, target=fake.raising_solver)
+        refused = optimiser.run({**_instance(), "horizon_weeks": 0}, 5)
+        first = optimiser.run(_instance(), 5, target=fake.telling_solver)
+        second = optimiser.run(_instance(), 5, target=fake.telling_solver)
+    finally:
+        optimiser.close()
+    assert failed.kind == refused.kind == "error"
+    assert "RuntimeError: the model could not be built" in failed.message
+    assert "horizon_weeks: must be an integer" in refused.message
+    assert first.solution["stats"]["pid"] == second.solution["stats"]["pid"]
+
+
+def test_cancelling_ends_the_resident_child_and_the_processes_it_forked(tmp_path):
+    pid_file = tmp_path / "pids"
+    optimiser = optimiser_child.ResidentOptimiser()
+    try:
+        outcome = optimiser.run({**_instance(), "pid_file": str(pid_file)}, 5,
+                                target=fake.slow_solver_with_helper, tick_seconds=0.1,
+                                should_stop=lambda: pid_file.exists())
+        assert outcome.kind == "cancelled"
+        pids = [int(p) for p in pid_file.read_text().split()]
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(p) for p in pids)
+        assert optimiser.run(_instance(), 5, target=fake.telling_solver).kind == "ok"
+    finally:
+        optimiser.close()
+
+
+def test_a_resident_child_over_its_time_is_stopped():
+    optimiser = optimiser_child.ResidentOptimiser()
+    try:
+        outcome = optimiser.run(_instance(), 5, target=fake.slow_solver, hard_limit=0.5)
+        assert outcome.kind == "timeout" and outcome.seconds < 30
+    finally:
+        optimiser.close()
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, killed but not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _instance() -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rehab_net.planning import worker
+from rehab_net.planning import optimiser_child, worker
 from rehab_net.planning.models import Plan, Scenario
 from solver.io import InstanceError, parse_instance, read_solution, write_solution
 from solver.limits import MAX_AMOUNT
@@ -118,7 +118,7 @@ def test_no_solution_file_claims_a_status_without_an_objective(tmp_path):
 
 # --- the app ----------------------------------------------------------------------------------
 def test_the_optimiser_child_refuses_it_with_the_path():
-    outcome = worker.run_in_child(small({"unassigned_cost": 1e308}), 5)
+    outcome = optimiser_child.run_in_child(small({"unassigned_cost": 1e308}), 5)
     assert outcome.kind == "error"
     assert outcome.message.startswith("The instance was refused by the optimiser: "
                                       "policy.unassigned_cost: must be at most")
