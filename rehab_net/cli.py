@@ -323,12 +323,17 @@ def worker_command(once: bool, burst: bool, parent_pid: int | None):
     app = current_app._get_current_object()
     url = queue.redis_url()
     if url:  # RQ handles SIGTERM itself: it lets the running job finish (warm shutdown)
-        from rq import Queue, Worker
+        from rq import Queue, SimpleWorker
+
+        from rehab_net import rq_entry
 
         connection = queue.redis_connection(url, for_worker=True)
         click.echo(f"worker: RQ queue '{queue.QUEUE_NAME}' at {_safe_url(url)}")
-        Worker([Queue(queue.QUEUE_NAME, connection=connection)], connection=connection).work(
-            burst=burst or once, max_jobs=1 if once else None)
+        # Jobs in this process, one at a time, with one resident optimiser (rq_entry.py).
+        rq_entry.start_optimiser()
+        SimpleWorker([Queue(queue.QUEUE_NAME, connection=connection)],
+                     connection=connection).work(burst=burst or once,
+                                                 max_jobs=1 if once else None)
         return
     # SIGTERM (a process manager, `serve` stopping) ends like Ctrl-C: the running plan is marked
     # and the optimiser's process ended, instead of the worker vanishing mid-plan.

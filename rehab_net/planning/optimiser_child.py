@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import multiprocessing.util  # noqa: F401  its exit hook joins live children: registered before ours
 import os
 import signal
 import time
@@ -166,7 +167,14 @@ class ResidentOptimiser:
     def __init__(self) -> None:
         self._child = None
         self._connection = None
-        atexit.register(self.close)  # before multiprocessing's own exit hook joins children
+        self._owner = os.getpid()
+        # atexit runs hooks last-in first-out: ours, registered after multiprocessing.util's
+        # (imported above), ends the child before that hook would wait for it forever.
+        atexit.register(self.close)
+
+    def owned_here(self) -> bool:
+        """False in a fork of the process that made it (its child is not this process's)."""
+        return os.getpid() == self._owner
 
     def start(self) -> None:
         if self._child is not None and self._child.is_alive():
@@ -218,6 +226,8 @@ class ResidentOptimiser:
 
     def close(self) -> None:
         """Let the child finish and exit (the worker stops)."""
+        if not self.owned_here():  # a fork's exit: the child is its parent's to close
+            return
         if self._connection is not None and self._child is not None and self._child.is_alive():
             try:
                 self._connection.send(None)

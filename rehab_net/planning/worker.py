@@ -23,6 +23,8 @@ from rehab_net.db import get_session, transactional
 from rehab_net.messages import Message, message
 from rehab_net.planning import adapters
 from rehab_net.planning import operations as ops
+from rehab_net.planning.changes import ChangeError
+from rehab_net.planning.changes import apply as apply_changes
 from rehab_net.planning.optimiser_child import (
     ChildOutcome,
     ResidentOptimiser,
@@ -31,8 +33,6 @@ from rehab_net.planning.optimiser_child import (
     run_in_child,
     solve_in_child,
 )
-from rehab_net.planning.changes import ChangeError
-from rehab_net.planning.changes import apply as apply_changes
 
 log = logging.getLogger(__name__)
 
@@ -264,11 +264,11 @@ def _work(app: Flask, optimiser: ResidentOptimiser, *, once: bool, burst: bool,
             return ran
 
 
-def run_queued_plan(app: Flask, plan_id: int) -> str:
+def run_queued_plan(app: Flask, plan_id: int, *, optimiser: ResidentOptimiser | None = None) -> str:
     """What the RQ job does (rehab_net/rq_entry.py builds the app): claim the plan and run it."""
     fail_stale_plans(app)
     with app.app_context(), transactional() as session:
         claimed = ops.claim(session, plan_id)
     if not claimed:  # cancelled while queued, or run already (e.g. --inline)
         return "skipped: the plan was no longer queued"
-    return run_claimed_plan(app, plan_id)
+    return run_claimed_plan(app, plan_id, optimiser=optimiser)

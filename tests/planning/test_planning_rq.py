@@ -43,3 +43,20 @@ def test_a_plan_cancelled_while_queued_is_skipped_by_the_rq_worker(rq_app, redis
     done = run_worker(rq_app, redis_url, "--burst")
     assert done.returncode == 0, done.stderr
     assert client.get(f"/api/v1/plans/{plan_id}").get_json()["status"] == "cancelled"
+
+
+def test_one_rq_worker_runs_several_plans_with_one_resident_optimiser(rq_app, redis_url, client,
+                                                                      session):
+    # SimpleWorker: the jobs run one after another in the worker's process and share its
+    # optimiser child; the second plan must not find the first one's child in a bad state.
+    first = client.post("/api/v1/plans", json={"horizon_weeks": 1}).get_json()["id"]
+    second = client.post("/api/v1/plans", json={"horizon_weeks": 2}).get_json()["id"]
+    assert jobs_waiting(redis_url) == 2
+    session.close()
+    done = run_worker(rq_app, redis_url, "--burst")
+    assert done.returncode == 0, done.stderr
+    assert jobs_waiting(redis_url) == 0
+    for plan_id, assigned in ((first, 4), (second, 6)):  # two weeks hold every case
+        plan = client.get(f"/api/v1/plans/{plan_id}").get_json()
+        assert plan["status"] == "optimal", (plan["message"], done.stderr[-2000:])
+        assert plan["cases"] == 6 and plan["assigned"] == assigned
