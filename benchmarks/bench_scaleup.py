@@ -17,7 +17,7 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--service", default="hearing_speech_training")
+    parser.add_argument("--service", default="physical_training")
     parser.add_argument("--places", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
@@ -50,7 +50,10 @@ def main() -> None:
             select(Region).where(Region.level == "township").order_by(Region.code))]
     data = built.data
     services = sorted({c["service"] for c in data["cases"]})
-    service = args.service if args.service in services else services[0]
+    if args.service not in services:  # a typo must not measure another service silently
+        raise SystemExit(f"--service {args.service}: no case needs it; services: "
+                         + ", ".join(services))
+    service = args.service
     sub = scaleup.sub_instance(data, service)
     print(f"machine: {platform.node()} {os.cpu_count()} cores, python "
           f"{platform.python_version()}; service {service}: {len(sub['cases'])} cases, "
