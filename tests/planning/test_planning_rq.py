@@ -45,8 +45,7 @@ def test_a_plan_cancelled_while_queued_is_skipped_by_the_rq_worker(rq_app, redis
     assert client.get(f"/api/v1/plans/{plan_id}").get_json()["status"] == "cancelled"
 
 
-def test_one_rq_worker_runs_several_plans_with_one_resident_optimiser(rq_app, redis_url, client,
-                                                                      session):
+def test_one_rq_burst_worker_runs_several_queued_plans(rq_app, redis_url, client, session):
     # SimpleWorker: the jobs run one after another in the worker's process and share its
     # optimiser child; the second plan must not find the first one's child in a bad state.
     first = client.post("/api/v1/plans", json={"horizon_weeks": 1}).get_json()["id"]
