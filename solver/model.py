@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.costs import facility_cost, road_km_between, unassigned_penalty, wait_cost
+from solver.costs import unassigned_penalty, wait_cost
 from solver.groups import Groups, has_current
 from solver.instance import PRIORITIES, Instance
 from solver.limits import cost_multiplier, fits, largest_case_cost, network_nodes
@@ -109,23 +109,6 @@ class Reach:
         capacity = instance.facilities.capacity
         self.facilities = [np.flatnonzero(capacity[:, s, :].any(axis=1))
                            for s in range(capacity.shape[1])]
-
-
-def entry_costs(instance: Instance, groups: Groups, prices: Prices, g: np.ndarray,
-                facilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For groups g (all of one service) x facilities: the scaled cost of travel + tier (+ reassign)
-    and whether the road distance is within each group's limit. Distances are computed once per
-    distinct place: groups of one place are adjacent."""
-    p = instance.policy
-    f = instance.facilities
-    points, where = np.unique(np.stack([groups.lat[g], groups.lon[g]], axis=1), axis=0,
-                              return_inverse=True)
-    road = road_km_between(p, points[:, 0:1], points[:, 1:2],
-                           f.lat[facilities][None, :], f.lon[facilities][None, :])
-    road = road[where.ravel()]
-    cost = prices.money(facility_cost(p, road, f.tier[facilities][None, :])
-                        + prices.reassign[g][:, None])
-    return cost, road <= groups.max_travel_km[g][:, None]
 
 
 @dataclass

@@ -19,50 +19,86 @@ from numba import njit
 from solver.costs import facility_cost, road_km_between
 from solver.groups import Groups, has_current
 from solver.instance import Instance
-from solver.model import INFINITE, Prices, Reach, entry_costs
+from solver.model import INFINITE, Prices, Reach
 
 PAIRS_PER_CHUNK = 2_000_000  # group x facility values held at once
-CACHED_PAIRS = 25_000_000  # group x facility entry costs kept between rounds (8 bytes each)
+# Location x facility entry costs kept between rounds (9 bytes each: the cost and the travel
+# limit it needs); a service beyond it computes its locations' rows chunk by chunk in each round.
+CACHED_PAIRS = 40_000_000
 
 
 class EntryCosts:
     """The scaled entry cost (travel + tier + reassign) of every (group, facility of its service)
-    pair, INFINITE where the road is beyond the group's travel limit. These do not depend on the
-    prices, so they are computed once per solve (a haversine per distinct place and facility) and
-    every pricing round is integer adds and a minimum. Services beyond CACHED_PAIRS pairs in all
-    are computed again in each round instead, chunk by chunk, to bound the memory."""
+    pair, and whether the road is within the group's travel limit. Neither depends on the prices,
+    so both are computed once per solve and every pricing round is integer adds and a minimum.
+
+    They depend on the group only through its place, whether it holds a current place (the
+    reassign cost) and its travel limit, and a service has far fewer places than groups (the
+    province: 11,000 places for 126,000 groups): so they are kept per LOCATION = (place, holds a
+    current place) x facility, with per pair the index of the least travel limit it is within
+    (`need`); group g reaches facility f when travel[g] >= need[location(g), f]. A service beyond
+    CACHED_PAIRS location pairs computes its rows chunk by chunk in every round instead."""
 
     def __init__(self, instance: Instance, groups: Groups, prices: Prices, reach: Reach):
         self.instance, self.groups, self.prices = instance, groups, prices
         self.facilities = reach.facilities
         self.bounds = service_ranges(groups, len(instance.services))
-        self.cached: dict[int, np.ndarray] = {}
+        self.location = np.zeros(len(groups), dtype=np.int64)  # per group, within its service
+        self.travel = np.zeros(len(groups), dtype=np.int64)  # per group, into its limits
+        self.points: dict[int, np.ndarray] = {}  # by service: (locations, 3) lat, lon, reassign
+        self.limits: dict[int, np.ndarray] = {}  # by service: its groups' distinct travel limits
+        self.cached: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # by service: cost, need
         budget = CACHED_PAIRS
         for s in range(len(instance.services)):
             lo, hi = int(self.bounds[s]), int(self.bounds[s + 1])
-            size = (hi - lo) * self.facilities[s].size
+            if lo == hi:
+                continue
+            keys = np.stack([groups.lat[lo:hi], groups.lon[lo:hi], prices.reassign[lo:hi]],
+                            axis=1)
+            self.points[s], where = np.unique(keys, axis=0, return_inverse=True)
+            self.location[lo:hi] = where.ravel()
+            self.limits[s] = np.unique(groups.max_travel_km[lo:hi])
+            self.travel[lo:hi] = np.searchsorted(self.limits[s], groups.max_travel_km[lo:hi])
+            size = self.points[s].shape[0] * self.facilities[s].size
             if size == 0 or size > budget:
                 continue
             budget -= size
-            matrix = np.empty((hi - lo, self.facilities[s].size), dtype=np.int64)
-            step = max(1, PAIRS_PER_CHUNK // self.facilities[s].size)
-            for a in range(lo, hi, step):
-                b = min(a + step, hi)
-                matrix[a - lo:b - lo] = self.computed(s, np.arange(a, b))
-            self.cached[s] = matrix
+            self.cached[s] = self.rows(s, 0, self.points[s].shape[0])
 
-    def computed(self, s: int, g: np.ndarray) -> np.ndarray:
-        cost, within = entry_costs(self.instance, self.groups, self.prices, g, self.facilities[s])
-        cost[~within] = INFINITE
-        return cost
+    def rows(self, s: int, first: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """Locations first..end-1 of service s x its facilities: the scaled entry cost and the
+        index into the service's travel limits of the least one the road is within (the number
+        of limits when none is)."""
+        p, f = self.instance.policy, self.instance.facilities
+        facilities = self.facilities[s]
+        points = self.points[s][first:end]
+        road = road_km_between(p, points[:, 0:1], points[:, 1:2],
+                               f.lat[facilities][None, :], f.lon[facilities][None, :])
+        cost = self.prices.money(facility_cost(p, road, f.tier[facilities][None, :])
+                                 + points[:, 2:3])
+        limits = self.limits[s]
+        need = np.searchsorted(limits, road.ravel()).reshape(road.shape)
+        return cost, need.astype(np.int8 if limits.size < 127 else np.int64)
+
+    def chunk(self, s: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For groups lo..hi-1 (all of service s): (cost, need) rows and each group's row in
+        them."""
+        loc = self.location[lo:hi]
+        matrices = self.cached.get(s)
+        if matrices is not None:
+            return matrices[0], matrices[1], loc
+        # Groups of one place are adjacent (groups.py sorts by service then place), so a chunk's
+        # locations are a short run.
+        first, end = int(loc.min()), int(loc.max()) + 1
+        cost, need = self.rows(s, first, end)
+        return cost, need, loc - first
 
     def of(self, s: int, lo: int, hi: int) -> np.ndarray:
-        """Groups lo..hi-1 (all of service s) x the facilities of s. Read only when cached."""
-        matrix = self.cached.get(s)
-        if matrix is None:
-            return self.computed(s, np.arange(lo, hi))
-        first = int(self.bounds[s])
-        return matrix[lo - first:hi - first]
+        """Groups lo..hi-1 (all of service s) x the facilities of s: the entry cost, INFINITE
+        beyond the group's travel limit (for checking the cache against entry_costs)."""
+        cost, need, loc = self.chunk(s, lo, hi)
+        within = need[loc] <= self.travel[lo:hi][:, None]
+        return np.where(within, cost[loc], INFINITE)
 
 
 @dataclass
@@ -201,9 +237,10 @@ def scan(instance: Instance, groups: Groups, entries: EntryCosts, offs: Offsets,
         step = max(1, PAIRS_PER_CHUNK // facilities.size)
         for lo in range(bounds[s], bounds[s + 1], step):
             hi = min(lo + step, bounds[s + 1])
-            cost = entries.of(s, lo, hi)
-            row_min, rows, cols = _scan_chunk(cost, offs.matrix[s], offs.group_class[lo:hi],
-                                              limit[lo:hi], per_group)
+            cost, need, loc = entries.chunk(s, lo, hi)
+            row_min, rows, cols, costs = _scan_chunk(
+                cost, need, loc, entries.travel[lo:hi], offs.matrix[s],
+                offs.group_class[lo:hi], limit[lo:hi], per_group)
             any_eligible[lo:hi] |= row_min < INFINITE
             np.minimum(best[lo:hi], row_min, out=best[lo:hi])
             if rows.size == 0:
@@ -211,7 +248,7 @@ def scan(instance: Instance, groups: Groups, entries: EntryCosts, offs: Offsets,
             g = lo + rows
             found_g.append(g)
             found_f.append(facilities[cols])
-            found_c.append(cost[rows, cols])
+            found_c.append(costs)
             found_w.append(offs.week[s][offs.group_class[g], cols])
     empty = np.zeros(0, dtype=np.int64)
     return Scan(best, any_eligible,
@@ -222,27 +259,35 @@ def scan(instance: Instance, groups: Groups, entries: EntryCosts, offs: Offsets,
 
 
 @njit(cache=True)
-def _scan_chunk(cost, matrix, group_class, limit, per_group):
+def _scan_chunk(cost, need, loc, travel, matrix, group_class, limit, per_group):
     """One chunk of a service's groups x its facilities: each group's least value
-    min(cost + matrix[class], INFINITE), and the pairs whose value is below the group's limit,
-    at most `per_group` of them (the cheapest; ties to the lower column), in row then column
-    order. One pass without the temporaries of the numpy version (values, masks, partitions)."""
-    rows, cols = cost.shape
+    min(cost[location] + matrix[class], INFINITE) over the facilities within its travel limit,
+    and the pairs whose value is below the group's limit, at most `per_group` of them (the
+    cheapest; ties to the lower column), in row then column order, with their entry costs. One
+    pass without the temporaries of a numpy version (values, masks, partitions)."""
+    rows = loc.size
+    cols = cost.shape[1]
     row_min = np.empty(rows, np.int64)
     out_r = np.empty(rows * min(per_group, cols), np.int64)
     out_c = np.empty(rows * min(per_group, cols), np.int64)
+    out_cost = np.empty(rows * min(per_group, cols), np.int64)
     values = np.empty(cols, np.int64)
     below = np.empty(cols, np.int64)
     k = 0
     for r in range(rows):
         m = matrix[group_class[r]]
+        entry = cost[loc[r]]
+        needs = need[loc[r]]
+        reach = travel[r]
         least = INFINITE
         count = 0
         cap = limit[r]
         for c in range(cols):
-            v = cost[r, c] + m[c]
-            if v > INFINITE:
-                v = INFINITE
+            v = INFINITE
+            if needs[c] <= reach:
+                v = entry[c] + m[c]
+                if v > INFINITE:
+                    v = INFINITE
             values[c] = v
             if v < least:
                 least = v
@@ -257,6 +302,7 @@ def _scan_chunk(cost, matrix, group_class, limit, per_group):
                 if values[c] < cap:
                     out_r[k] = r
                     out_c[k] = c
+                    out_cost[k] = entry[c]
                     k += 1
             continue
         # The per_group-th least value: all below it are kept, then ties by column.
@@ -273,8 +319,9 @@ def _scan_chunk(cost, matrix, group_class, limit, per_group):
                     ties -= 1
                 out_r[k] = r
                 out_c[k] = c
+                out_cost[k] = entry[c]
                 k += 1
-    return row_min, out_r[:k], out_c[:k]
+    return row_min, out_r[:k], out_c[:k], out_cost[:k]
 
 
 def eligible_current(instance: Instance, groups: Groups,

@@ -496,5 +496,7 @@ def warm_up() -> None:
     sim.distances(to_root=False)
     from solver.pricing import _scan_chunk  # the pricing's compiled pass (imports this module)
 
-    _scan_chunk(np.zeros((1, 2), np.int64), np.zeros((1, 2), np.int64), np.zeros(1, np.int64),
-                np.ones(1, np.int64), 1)
+    for need in (np.zeros((1, 2), np.int8), np.zeros((1, 2), np.int64)):
+        _scan_chunk(np.zeros((1, 2), np.int64), need, np.zeros(1, np.int64),
+                    np.zeros(1, np.int64), np.zeros((1, 2), np.int64), np.zeros(1, np.int64),
+                    np.ones(1, np.int64), 1)

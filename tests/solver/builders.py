@@ -43,11 +43,15 @@ def with_capacity(inst: Instance, j: int, s: int, t: int, delta: int) -> Instanc
                                                                     capacity=capacity))
 
 
-def random_document(seed: int) -> dict:
+def random_document(seed: int, villages: int = 0) -> dict:
     """2-8 facilities, 5-25 cases, 1-4 weeks, 1-3 services within ~100 km: mixed priorities,
     deadlines inside the horizon and before the release, travel limits, current places, zero
-    capacities and weeks without capacity."""
+    capacities and weeks without capacity. With `villages`, every case lives in one of that many
+    places (as in a real region, where a village has many cases), else each at its own."""
     rng = np.random.default_rng(seed)
+    village_rng = np.random.default_rng(seed + 1_000)
+    places = [(round(49 + village_rng.random() * 0.6, 4),
+               round(120 + village_rng.random() * 0.9, 4)) for _ in range(villages)]
     horizon = int(rng.integers(1, 5))
     services = ["autism_training", "physical_training", "hearing_assessment"][:rng.integers(1, 4)]
     facilities = []
@@ -79,11 +83,12 @@ def random_document(seed: int) -> dict:
         if rng.random() < 0.2:
             fields["current"] = {"facility": f"F{rng.integers(0, len(facilities))}",
                                  "week": int(rng.integers(0, horizon))}
+        lat, lon = round(49 + rng.random() * 0.6, 4), round(120 + rng.random() * 0.9, 4)
+        if places:
+            lat, lon = places[int(village_rng.integers(0, len(places)))]
         cases.append(case(f"C{i:03d}", service=str(rng.choice(services)),
                           priority=str(rng.choice(["child", "severe", "poor", "standard"])),
-                          lat=round(49 + rng.random() * 0.6, 4),
-                          lon=round(120 + rng.random() * 0.9, 4),
-                          **fields))
+                          lat=lat, lon=lon, **fields))
     policy = None
     if seed % 3 == 1:  # other prices now and then, zero reassignment cost included
         policy = {"wait_cost_per_week": float(rng.choice([0.0, 10.0, 250.0])),
@@ -93,8 +98,8 @@ def random_document(seed: int) -> dict:
     return document(facilities, cases, horizon, policy, name=f"random-{seed}")
 
 
-def random_instance(seed: int) -> Instance:
-    return parse_instance(copy.deepcopy(random_document(seed)))
+def random_instance(seed: int, villages: int = 0) -> Instance:
+    return parse_instance(copy.deepcopy(random_document(seed, villages)))
 
 
 def assert_instances_equal(a: Instance, b: Instance) -> None:

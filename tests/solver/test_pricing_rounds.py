@@ -10,9 +10,10 @@ import pytest
 import solver.pricing as pricing
 import solver.solve as solve_module
 from solver.check import check_solution
+from solver.costs import facility_cost, road_km_between
 from solver.groups import group_cases
 from solver.io import solution_to_dict
-from solver.model import INFINITE, Prices, Reach, entry_costs
+from solver.model import INFINITE, Prices, Reach
 from solver.solve import OPTIMALITY_GAP, solve
 from tests.solver.builders import random_instance, with_capacity
 from tests.solver.oracle import binding_places, close, cpsat_optimum
@@ -74,21 +75,57 @@ def test_shadow_prices_are_those_of_the_full_problem(few_candidates, exact_stop,
         assert close(listed.get((f, s, t), 0.0), solution.objective - more.objective), (f, s, t)
 
 
+def defined_entry_costs(inst, groups, prices, g, facilities):
+    """The entry cost of groups g x facilities straight from the cost definition (costs.py), one
+    group at a time: INFINITE beyond the group's travel limit."""
+    p, f = inst.policy, inst.facilities
+    road = road_km_between(p, groups.lat[g][:, None], groups.lon[g][:, None],
+                           f.lat[facilities][None, :], f.lon[facilities][None, :])
+    cost = prices.money(facility_cost(p, road, f.tier[facilities][None, :])
+                        + prices.reassign[g][:, None])
+    return np.where(road <= groups.max_travel_km[g][:, None], cost, INFINITE)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
-def test_cached_entry_costs_equal_recomputed_ones(seed):
-    inst = random_instance(seed)
+@pytest.mark.parametrize("cached_pairs", [pricing.CACHED_PAIRS, 0])
+@pytest.mark.parametrize("villages", [0, 3])
+def test_entry_costs_per_location_equal_the_definition(monkeypatch, seed, cached_pairs,
+                                                       villages):
+    """Kept per (place, holds a place) location with the travel limit each pair needs, cached
+    or computed chunk by chunk, the entry costs are those of every group computed on its own:
+    with each case at its own place, and with the cases of three villages (groups with other
+    priorities, travel limits and current places sharing a location)."""
+    monkeypatch.setattr(pricing, "CACHED_PAIRS", cached_pairs)
+    monkeypatch.setattr(pricing, "PAIRS_PER_CHUNK", 7)  # chunks of a few groups, cut anywhere
+    inst = random_instance(seed, villages)
     groups = group_cases(inst)
     prices = Prices.of(inst, groups)
     reach = Reach(inst)
     entries = pricing.EntryCosts(inst, groups, prices, reach)
     bounds = pricing.service_ranges(groups, len(inst.services))
+    checked = 0
     for s in range(len(inst.services)):
         lo, hi = int(bounds[s]), int(bounds[s + 1])
         if lo == hi or reach.facilities[s].size == 0:
             continue
-        assert s in entries.cached
-        cost, within = entry_costs(inst, groups, prices, np.arange(lo, hi), reach.facilities[s])
-        assert np.array_equal(entries.of(s, lo, hi), np.where(within, cost, INFINITE))
+        assert (s in entries.cached) == (cached_pairs > 0)
+        expected = defined_entry_costs(inst, groups, prices, np.arange(lo, hi),
+                                       reach.facilities[s])
+        assert np.array_equal(entries.of(s, lo, hi), expected)
+        if villages:  # (place, holds a place): at most two locations a village
+            assert entries.points[s].shape[0] <= 2 * villages
+        checked += 1
+    assert checked > 0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cases_of_a_few_villages_get_the_exact_optimum(few_candidates, seed):
+    """Many groups at one place share their entry costs: the plan is still the optimum of ALL
+    eligible options (an independent CP-SAT model), certified."""
+    inst = random_instance(seed, villages=3)
+    solution = solve(inst)
+    certified(inst, solution)
+    assert close(solution.objective, cpsat_optimum(inst))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
