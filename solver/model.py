@@ -106,9 +106,19 @@ class Reach:
     their capacities, keyed by service index."""
 
     def __init__(self, instance: Instance):
-        capacity = instance.facilities.capacity
-        self.facilities = [np.flatnonzero(capacity[:, s, :].any(axis=1))
-                           for s in range(capacity.shape[1])]
+        self.facilities = self._of(instance.facilities.capacity)
+
+    @classmethod
+    def of_capacity(cls, capacity: np.ndarray) -> Reach:
+        """Where a (facility, service, week) capacity array other than the instance's would
+        deliver each service (a sweep's: every facility a candidate can open)."""
+        reach = cls.__new__(cls)
+        reach.facilities = cls._of(capacity)
+        return reach
+
+    @staticmethod
+    def _of(capacity: np.ndarray) -> list[np.ndarray]:
+        return [np.flatnonzero(capacity[:, s, :].any(axis=1)) for s in range(capacity.shape[1])]
 
 
 @dataclass
@@ -159,19 +169,24 @@ class WarmNetwork:
     supply on its unassigned arc, the places under T and each chain node under its place."""
 
     def __init__(self, instance: Instance, groups: Groups, prices: Prices, reach: Reach,
-                 current: tuple, chains: bool):
+                 current: tuple, chains: bool, structure: np.ndarray | None = None):
         # Imported here: numba takes ~0.3 s to import, which the web app's processes that only
         # read plans should not pay.
         from solver.simplex import WarmSimplex
 
         capacity = instance.facilities.capacity
+        # The nodes: places and chain weeks where `structure` (default: the capacity) is
+        # positive. A sweep of candidate changes (sweep.py) builds them for every week a
+        # candidate could open, so that a candidate only raises capacities.
+        if structure is None:
+            structure = capacity
         horizon = instance.horizon_weeks
         self.instance, self.groups, self.prices = instance, groups, prices
         self.service = s = int(groups.service[0]) if len(groups) else 0
         num_groups = len(groups)
         facilities = reach.facilities[s]
-        self.next_open = next_open_week(capacity[:, s:s + 1, :])[:, 0, :]
-        open_ = capacity[facilities, s, :] > 0  # (facilities of s, weeks)
+        self.next_open = next_open_week(structure[:, s:s + 1, :])[:, 0, :]
+        open_ = structure[facilities, s, :] > 0  # (facilities of s, weeks)
         pf, pt = np.nonzero(open_)
         self.place_facility = facilities[pf].astype(np.int64)
         self.place_week = pt.astype(np.int64)
@@ -217,12 +232,19 @@ class WarmNetwork:
             (chain_node[waits], chain_node[waits] + 1, np.full(int(waits.sum()), big),
              prices.wait[self.chain_priority[node_chain[waits]]] * waited[waits]),
         ]
+        # A place without capacity (only in a sweep's structure) hangs under T by an arc no
+        # optimum uses (dearer than leaving any group unassigned): a tree arc must be able to
+        # carry flow towards the root, which its own place arc of capacity 0 cannot.
+        closed = np.flatnonzero(capacity[self.place_facility, s, self.place_week] == 0)
+        parts.append((place_nodes[closed], np.zeros(closed.size), np.full(closed.size, big),
+                      np.full(closed.size, int(np.max(prices.unassigned, initial=0)) + 1)))
         tail, head, cap, cost = (np.concatenate([np.asarray(p[i], dtype=np.int64)
                                                  for p in parts]) for i in range(4))
         counts = np.cumsum([0] + [len(p[0]) for p in parts])
         self.unassigned = np.arange(counts[0], counts[1])
         self.place_arcs = np.arange(counts[1], counts[2])
         self.exits = np.arange(counts[2], counts[3])
+        barred = np.arange(counts[4], counts[5])
         self.exit_chain, self.exit_week = node_chain.astype(np.int64), node_week.astype(np.int64)
 
         parent = np.full(num_nodes, -1, dtype=np.int64)
@@ -230,6 +252,7 @@ class WarmNetwork:
         parent[1:self.chain0] = 0
         parent_arc[1:self.place0] = self.unassigned
         parent_arc[self.place0:self.chain0] = self.place_arcs
+        parent_arc[self.place0 + closed] = barred
         parent[self.chain0:] = node_place
         parent_arc[self.chain0:] = self.exits
         flow = np.zeros(tail.size, dtype=np.int64)
@@ -322,9 +345,42 @@ class WarmNetwork:
 
     def capacity_value(self, place_value: np.ndarray) -> int:
         """sum of capacity x price over the service's places (the others are priced 0)."""
-        capacity = self.simplex.cap[self.place_arcs]
+        capacity = self.instance.facilities.capacity[self.place_facility, self.service,
+                                                     self.place_week]
         return int(np.dot(capacity, place_value[self.place_facility, self.service,
                                                 self.place_week]))
+
+    def raise_capacity(self, facility: int, capacity: np.ndarray) -> None:
+        """The places of `facility` get `capacity` (per week, at least the present one; the
+        instance's capacity array is updated by the caller): each rise is a parallel place arc
+        at flow 0, so the basis stays feasible and the next solve starts from it. Weeks must have
+        their node (`structure`); current places and direct arcs of pairs in the network that
+        the rise makes eligible are the caller's (sweep.py)."""
+        s = self.service
+        old = self.instance.facilities.capacity[facility, s, :]
+        rise = np.asarray(capacity, dtype=np.int64) - old
+        if np.any(rise < 0):
+            raise ValueError("a capacity may only rise on a warm network")
+        weeks = np.flatnonzero(rise > 0)
+        place = self.place_id[facility, weeks]
+        if np.any(place < 0):
+            raise ValueError("a week without a node in the network's structure")
+        self.simplex.append(self.place0 + place, np.zeros(weeks.size, dtype=np.int64),
+                            rise[weeks], np.zeros(weeks.size, dtype=np.int64))
+
+    def snapshot(self) -> tuple:
+        """The state to come back to (restore): the basis and flow, and the arcs' count."""
+        lists = (self._entry, self._entry_group, self._entry_chain, self._direct,
+                 self._direct_group, self._direct_place)
+        return self.simplex.snapshot(), [len(x) for x in lists]
+
+    def restore(self, state: tuple) -> None:
+        """Back to a snapshot: the arcs appended since are dropped."""
+        basis, lengths = state
+        self.simplex.restore(basis)
+        for x, n in zip((self._entry, self._entry_group, self._entry_chain, self._direct,
+                         self._direct_group, self._direct_place), lengths, strict=True):
+            del x[n:]
 
     def network(self) -> Network:
         sim = self.simplex

@@ -441,6 +441,21 @@ class WarmSimplex:
             self.ptr[0] = idx[0]
         return idx
 
+    _BASIS = ("parent", "parent_arc", "pi", "size", "succ", "pred", "last", "ptr")
+
+    def snapshot(self) -> tuple:
+        """A copy of the basis, the flow and the arcs' states, to come back to (restore)."""
+        return (self.m, self.pivots, self._flow[:self.m].copy(), self._state[:self.m].copy(),
+                {name: getattr(self, name).copy() for name in self._BASIS})
+
+    def restore(self, saved: tuple) -> None:
+        """Back to a snapshot: the arcs appended since are dropped."""
+        m, pivots, flow, state, basis = saved
+        self.m, self.pivots = m, pivots
+        self._flow[:m], self._state[:m] = flow, state
+        for name, values in basis.items():
+            getattr(self, name)[:] = values
+
     def run(self, limit: int = -1) -> int:
         """Re-optimise from the current basis; the number of pivots it took."""
         done = _pivots(self.m, self._tail, self._head, self._cap, self._cost, self._flow,

@@ -174,29 +174,93 @@ def solve_parts_in_processes(problem: tuple, ranges: list, workers: int, facilit
 def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
                deadline: float | None, facility: np.ndarray, week: np.ndarray) -> Part:
     """Solve the groups of one service; write their cases' facility and week."""
-    place_value = np.zeros(instance.facilities.capacity.shape, dtype=np.int64)
-    current = eligible_current(instance, groups, prices)
-    entries = EntryCosts(instance, groups, prices, reach)
-    classes = start_classes(instance, groups, reach)
-    offs = offsets(instance, groups, prices, reach, place_value, classes)
-    outside = np.minimum(prices.unassigned,
-                         current_values(instance, groups, prices, place_value, current))
-    first = scan(instance, groups, entries, offs, outside, limit=np.full(len(groups), INFINITE),
-                 per_group=FIRST_PER_GROUP)
-    any_eligible = first.any_eligible
-    any_eligible[current[0]] = True
-    direct = abundant(instance, groups)
-    pairs = added(empty_pairs(), first, direct)
-    if cheapest_fits(instance, groups, prices, offs, outside, current, pairs, facility, week):
+    problem = ServiceProblem.of(instance, groups, prices, reach)
+    first = problem.first_scan()
+    pairs = added(empty_pairs(), first, problem.direct)
+    if cheapest_fits(instance, groups, prices, problem.offsets_at_zero, problem.outside_at_zero,
+                     problem.current, pairs, facility, week):
         # Everyone at their cheapest choice fits within capacity: the bound with zero prices
         # is met, so this is optimal without any flow.
-        return Part(int(np.dot(groups.size, first.best)), True, any_eligible, [],
+        return Part(int(np.dot(groups.size, first.best)), True, first.any_eligible, [],
                     pairs=int(pairs[0].size))
 
     # The network is built once; each round appends the new candidates and re-optimises from
     # the last basis (a few pivots), and its potentials make the duals a Dijkstra.
-    warm = WarmNetwork(instance, groups, prices, reach, current, chains=not direct)
+    warm = problem.network()
     warm.add(pairs)
+    result = optimise(problem, warm, pairs, deadline)
+    network = warm.network()
+    flow = warm.simplex.flow
+    split_into_cases(groups, network, flow, facility, week)
+    return Part(result.bound, result.proven, first.any_eligible,
+                binding_places(network, flow, result.smallest, prices.scale),
+                rounds=result.rounds, arcs=warm.num_arcs, pairs=int(result.pairs[0].size),
+                pivots=warm.simplex.pivots)
+
+
+@dataclass
+class ServiceProblem:
+    """One service's groups with what the pricing rounds keep for the whole solve: the eligible
+    current places, the entry costs, the start classes and whether candidates are direct arcs."""
+
+    instance: Instance
+    groups: Groups
+    prices: Prices
+    reach: Reach
+    current: tuple
+    entries: EntryCosts
+    classes: object
+    direct: bool
+
+    @classmethod
+    def of(cls, instance: Instance, groups: Groups, prices: Prices,
+           reach: Reach) -> ServiceProblem:
+        return cls(instance, groups, prices, reach, eligible_current(instance, groups, prices),
+                   EntryCosts(instance, groups, prices, reach),
+                   start_classes(instance, groups, reach), abundant(instance, groups))
+
+    def first_scan(self):
+        """Each group's FIRST_PER_GROUP cheapest options with places free of charge (and which
+        groups have any eligible option at all)."""
+        instance, groups, prices = self.instance, self.groups, self.prices
+        place_value = np.zeros(instance.facilities.capacity.shape, dtype=np.int64)
+        self.offsets_at_zero = offsets(instance, groups, prices, self.reach, place_value,
+                                       self.classes)
+        self.outside_at_zero = np.minimum(prices.unassigned, current_values(
+            instance, groups, prices, place_value, self.current))
+        first = scan(instance, groups, self.entries, self.offsets_at_zero, self.outside_at_zero,
+                     limit=np.full(len(groups), INFINITE), per_group=FIRST_PER_GROUP)
+        first.any_eligible[self.current[0]] = True
+        return first
+
+    def network(self, structure: np.ndarray | None = None) -> WarmNetwork:
+        return WarmNetwork(self.instance, self.groups, self.prices, self.reach, self.current,
+                           chains=not self.direct, structure=structure)
+
+    def price(self, pairs: tuple, place_value: np.ndarray):
+        return price_outside(self.instance, self.groups, self.prices, self.reach, self.entries,
+                             self.classes, self.current, pairs, place_value)
+
+
+@dataclass
+class Optimum:
+    bound: int  # scaled
+    proven: bool  # within the stopping gap, and the shadow prices are those of ALL pairs
+    smallest: np.ndarray  # the shadow prices (dense, scaled)
+    pairs: tuple
+    rounds: int
+
+
+def optimise(problem: ServiceProblem, warm: WarmNetwork, pairs: tuple,
+             deadline: float | None, shadow_prices: bool = True) -> Optimum:
+    """The pricing rounds on a warm network holding `pairs`: re-optimise, bound with the largest
+    duals over ALL eligible pairs, add the pairs that could lower the cost, until the bound is
+    within STOP_GAP of the flow's cost; then the smallest duals of the full problem, which also
+    make the flow exactly optimal. Without `shadow_prices` (a sweep needs only the exact cost)
+    the rounds go on until no pair outside prices below its group: the network's optimal duals
+    are then feasible for the full problem, so its flow is the exact optimum."""
+    groups = problem.groups
+    stop_gap = STOP_GAP if shadow_prices else 0.0
     rounds = 0
     while True:
         rounds += 1
@@ -206,27 +270,20 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
         # tighter one than its smallest (they price its full places highest, so fewer pairs
         # outside it look cheaper), and the pairs they find missing are the ones to add.
         place_value = warm.place_values(largest=True)
-        priced = price_outside(instance, groups, prices, reach, entries, classes, current,
-                               pairs, place_value)
+        priced = problem.price(pairs, place_value)
         bound = (int(np.dot(groups.size, priced.best))
                  - warm.capacity_value(place_value))
-        converged = primal - bound <= STOP_GAP * abs(primal)
+        converged = primal - bound <= stop_gap * abs(primal)
         if converged or priced.new_group.size == 0:
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
-        pairs = add_pairs(warm, pairs, priced, direct)
+        pairs = add_pairs(warm, pairs, priced, problem.direct)
 
-    smallest, pairs, solves, complete = full_smallest_duals(
-        instance, groups, prices, reach, (entries, classes, direct), current, pairs, warm,
-        deadline)
-    network = warm.network()
-    flow = warm.simplex.flow
-    split_into_cases(groups, network, flow, facility, week)
-    return Part(bound, converged and complete, any_eligible,
-                binding_places(network, flow, smallest, prices.scale),
-                rounds=rounds + solves, arcs=warm.num_arcs, pairs=int(pairs[0].size),
-                pivots=warm.simplex.pivots)
+    if not shadow_prices:
+        return Optimum(bound, converged or priced.new_group.size == 0, None, pairs, rounds)
+    smallest, pairs, solves, complete = full_smallest_duals(problem, pairs, warm, deadline)
+    return Optimum(bound, converged and complete, smallest, pairs, rounds + solves)
 
 
 # A service with at least this many places per case over the horizon: its places are rarely
@@ -276,8 +333,7 @@ def add_pairs(warm: WarmNetwork, pairs: tuple, priced, direct: bool) -> tuple:
     return tuple(np.concatenate([a, b]) for a, b in zip(pairs, new, strict=True))
 
 
-def full_smallest_duals(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
-                        static: tuple, current: tuple, pairs: tuple, warm: WarmNetwork,
+def full_smallest_duals(problem: ServiceProblem, pairs: tuple, warm: WarmNetwork,
                         deadline: float | None) -> tuple:
     """The shadow prices: the smallest optimal duals of the FULL problem, i.e. minus the shortest
     distance from T to each place in the residual graph over ALL eligible pairs, not only the
@@ -288,17 +344,15 @@ def full_smallest_duals(instance: Instance, groups: Groups, prices: Prices, reac
     stopping gap but not optimal), until none is left. Returns the duals (dense, scaled), the
     pairs, the number of re-optimisations that pivoted and whether it finished before the
     deadline."""
-    entries, classes, direct = static
     solves = 0
     while True:
         place_value = warm.place_values()
-        priced = price_outside(instance, groups, prices, reach, entries, classes, current,
-                               pairs, place_value)
+        priced = problem.price(pairs, place_value)
         if priced.new_group.size == 0:
             return place_value, pairs, solves, True
         if deadline is not None and time.perf_counter() > deadline:
             return place_value, pairs, solves, False
-        pairs = add_pairs(warm, pairs, priced, direct)
+        pairs = add_pairs(warm, pairs, priced, problem.direct)
         if warm.solve():
             solves += 1
 

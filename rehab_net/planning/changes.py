@@ -27,7 +27,8 @@ class ChangeError(ValueError):
         self.index, self.field, self.rule = index, field, rule
 
 
-def _weeks(facility: dict, service: str, horizon: int) -> list[int]:
+def weeks(facility: dict, service: str, horizon: int) -> list[int]:
+    """A facility's intakes of ``service`` in each week of the horizon."""
     value = facility.setdefault("capacity", {}).get(service, 0)
     return list(value) if isinstance(value, list) else [value] * horizon
 
@@ -50,13 +51,14 @@ def apply(instance: dict, changes: list[dict], case_attrs: dict[str, dict]
         kind = change.get("kind")
         if kind == "capacity":
             f = _facility(by_id, i, change["facility"])
-            weeks = _weeks(f, change["service"], horizon)
+            intakes = weeks(f, change["service"], horizon)
             lo, hi = change.get("from_week", 0), change.get("to_week", horizon - 1)
             if not 0 <= lo <= hi < horizon:
                 raise ChangeError(i, "from_week", f"weeks must lie in 0..{horizon - 1}")
             for w in range(lo, hi + 1):
-                weeks[w] = change["set"] if "set" in change else max(0, weeks[w] + change["delta"])
-            f["capacity"][change["service"]] = weeks
+                intakes[w] = (change["set"] if "set" in change
+                              else max(0, intakes[w] + change["delta"]))
+            f["capacity"][change["service"]] = intakes
         elif kind == "open_facility":
             if change["code"] in by_id:
                 raise ChangeError(i, "code", f"{change['code']} exists already")
@@ -68,11 +70,11 @@ def apply(instance: dict, changes: list[dict], case_attrs: dict[str, dict]
             _facility(by_id, i, change["facility"])["capacity"] = {}
         elif kind == "outreach":
             f = _facility(by_id, i, change["facility"])
-            weeks = _weeks(f, change["service"], horizon)
+            intakes = weeks(f, change["service"], horizon)
             if not 0 <= change["week"] < horizon:
                 raise ChangeError(i, "week", f"must lie in 0..{horizon - 1}")
-            weeks[change["week"]] += change["places"]
-            f["capacity"][change["service"]] = weeks
+            intakes[change["week"]] += change["places"]
+            f["capacity"][change["service"]] = intakes
         elif kind == "demand":
             _demand(out, attrs, change, i)
         elif kind == "policy":  # the nested weight tables merge key by key
