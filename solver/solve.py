@@ -12,12 +12,14 @@
 5. Split each group's flow back into its cases and weeks (this file)."""
 from __future__ import annotations
 
+import hashlib
 import math
 import multiprocessing
 import os
 import time
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -64,16 +66,19 @@ PARALLEL_FROM_CASES = 5_000  # below this, forking costs more than it saves
 
 
 def solve(instance: Instance, time_limit: float | None = None,
-          workers: int | None = None) -> Solution:
+          workers: int | None = None, memo: ServiceMemo | None = None) -> Solution:
     """Solve an instance to proven optimality (status optimal), or return the best plan found
     when `time_limit` seconds stop the pricing rounds (status feasible, with a proven lower bound),
     or status error with a message. Never raises for a valid instance. `workers` processes solve
-    services in parallel on large instances (default: the machine's cores, at most 4)."""
+    services in parallel on large instances (default: the machine's cores, at most 4). With a
+    `memo` kept between solves (the app's resident optimiser), a service whose problem is
+    exactly the one of an earlier solve takes that solve's proven result instead of solving it
+    again: a re-plan after one booking solves only the booking's service."""
     started = time.perf_counter()
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
     try:
-        return _solve(instance, time_limit, started, workers)
+        return _solve(instance, time_limit, started, workers, memo)
     except (SolverFailure, NotOptimal, MemoryError) as exc:
         return error_solution(instance, f"{type(exc).__name__}: {exc}", started)
 
@@ -94,7 +99,7 @@ class Part:
 
 
 def _solve(instance: Instance, time_limit: float | None, started: float,
-           workers: int) -> Solution:
+           workers: int, memo: ServiceMemo | None = None) -> Solution:
     groups = group_cases(instance)
     prices = Prices.of(instance, groups)
     reach = Reach(instance)
@@ -107,12 +112,33 @@ def _solve(instance: Instance, time_limit: float | None, started: float,
     ranges = [(int(bounds[s]), int(bounds[s + 1])) for s in range(len(instance.services))
               if bounds[s] < bounds[s + 1]]
     problem = (instance, groups, prices, reach, deadline)
-    if (workers > 1 and len(instance.cases) >= PARALLEL_FROM_CASES and len(ranges) > 1
+    known: dict[int, Part] = {}
+    keys: dict[int, bytes] = {}
+    if memo is not None:
+        facilities = memo.facilities_key(instance, prices)
+        for i, (lo, hi) in enumerate(ranges):
+            keys[i] = memo.key(facilities, instance, groups, lo, hi)
+            found = memo.get(keys[i])
+            if found is not None:
+                part, f, w = found
+                cases = groups.part(lo, hi).case_order
+                facility[cases], week[cases] = f, w
+                # Nothing was built or pivoted for it in this solve.
+                known[i] = replace(part, rounds=0, arcs=0, pairs=0, pivots=0)
+    todo = [i for i in range(len(ranges)) if i not in known]
+    if (workers > 1 and len(instance.cases) >= PARALLEL_FROM_CASES and len(todo) > 1
             # A daemonic process (the app's plan worker runs solves in one) may not have children.
             and not multiprocessing.current_process().daemon):
-        parts = solve_parts_in_processes(problem, ranges, workers, facility, week)
+        solved = solve_parts_in_processes(problem, [ranges[i] for i in todo], workers,
+                                          facility, week)
     else:
-        parts = [solve_range(problem, lo, hi, facility, week) for lo, hi in ranges]
+        solved = [solve_range(problem, *ranges[i], facility, week) for i in todo]
+    for i, part in zip(todo, solved, strict=True):
+        known[i] = part
+        if memo is not None and part.converged:
+            cases = groups.part(*ranges[i]).case_order
+            memo.put(keys[i], part, facility[cases].copy(), week[cases].copy())
+    parts = [known[i] for i in range(len(ranges))]
     any_eligible = (np.concatenate([p.any_eligible for p in parts]) if parts
                     else np.zeros(0, dtype=bool))
     return finish(instance, groups, prices, facility, week, any_eligible,
@@ -122,7 +148,63 @@ def _solve(instance: Instance, time_limit: float | None, started: float,
                   stats={"groups": len(groups), "arcs": sum(p.arcs for p in parts),
                          "candidate_pairs": sum(p.pairs for p in parts),
                          "flow_solves": sum(p.rounds for p in parts),
-                         "pivots": sum(p.pivots for p in parts), "scale": prices.scale})
+                         "pivots": sum(p.pivots for p in parts), "scale": prices.scale,
+                         **({"services_reused": len(ranges) - len(todo)} if memo else {})})
+
+
+class ServiceMemo:
+    """The proven results of the last services solved (at most `size`), by a digest of
+    everything their problem is made of: the service's groups (places, priorities, weeks, travel
+    limits, current places, sizes), every facility's place, tier and capacity for the service,
+    the policy, the horizon and the cost scale. Services share nothing else, so a service with
+    the same digest has the same optimum; its cases (in group order) take the same places."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._parts: OrderedDict[bytes, tuple[Part, np.ndarray, np.ndarray]] = OrderedDict()
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def _digest(*arrays) -> hashlib.blake2b:
+        h = hashlib.blake2b(digest_size=20)
+        for a in arrays:
+            a = np.ascontiguousarray(a)
+            h.update(str((a.dtype.str, a.shape)).encode())
+            h.update(a.tobytes())
+        return h
+
+    def facilities_key(self, instance: Instance, prices: Prices) -> bytes:
+        f = instance.facilities
+        h = self._digest(f.lat, f.lon, f.tier)
+        h.update(repr((instance.policy, instance.horizon_weeks, prices.scale, FIRST_PER_GROUP,
+                       ADDED_PER_GROUP, STOP_GAP)).encode())
+        return h.digest()
+
+    def key(self, facilities: bytes, instance: Instance, groups: Groups, lo: int,
+            hi: int) -> bytes:
+        s = int(groups.service[lo])
+        h = self._digest(groups.service[lo:hi], groups.priority[lo:hi], groups.release[lo:hi],
+                         groups.last[lo:hi], groups.lat[lo:hi], groups.lon[lo:hi],
+                         groups.max_travel_km[lo:hi], groups.current_facility[lo:hi],
+                         groups.current_week[lo:hi], groups.size[lo:hi],
+                         instance.facilities.capacity[:, s, :])
+        h.update(facilities)
+        return h.digest()
+
+    def get(self, key: bytes):
+        found = self._parts.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._parts.move_to_end(key)
+        return found
+
+    def put(self, key: bytes, part: Part, facility: np.ndarray, week: np.ndarray) -> None:
+        self._parts[key] = (part, facility, week)
+        self._parts.move_to_end(key)
+        while len(self._parts) > self.size:
+            self._parts.popitem(last=False)
 
 
 def solve_range(problem: tuple, lo: int, hi: int, facility: np.ndarray,

@@ -31,13 +31,22 @@ from rehab_net.planning import messages as _codes  # noqa: F401  the plan.* code
 Target = Callable[[dict, float], dict]
 
 
+# The results of the services this child solved last (solver.solve.ServiceMemo): a resident child
+# answers a re-plan after one booking, cancellation or capacity change by solving only the
+# service that changed. Made in the child, on its first solve.
+_memo = None
+
+
 def solve_in_child(instance: dict, time_limit: float) -> dict:
     """The optimiser, run inside the child: contract instance dict in, solution dict out."""
     from solver.io import parse_instance, solution_to_dict
-    from solver.solve import solve
+    from solver.solve import ServiceMemo, solve
 
+    global _memo
+    if _memo is None:
+        _memo = ServiceMemo()
     parsed = parse_instance(instance)
-    solution = solve(parsed, time_limit=time_limit)
+    solution = solve(parsed, time_limit=time_limit, memo=_memo)
     document = solution_to_dict(solution, parsed)
     if solution.message:  # why, when its status is error (not part of the file format)
         document["message"] = solution.message

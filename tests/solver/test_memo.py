@@ -1,0 +1,99 @@
+"""The resident optimiser's memo (solve.ServiceMemo): a re-plan after one booking, cancellation or
+capacity change solves only the service it touched, and its plan is exactly the plan of a solve
+from scratch; anything else about a service's problem (the policy, a facility's place) is never
+taken for the same."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from solver.io import parse_instance, solution_to_dict
+from solver.solve import ServiceMemo, solve
+from tests.solver.builders import random_document
+
+SEEDS = [0, 2, 4, 7, 9, 13, 21, 33]
+
+
+def several_services(seed: int) -> dict:
+    """A random document with all three services and cases in a few villages."""
+    for attempt in range(seed, seed + 200):
+        doc = random_document(attempt, villages=4)
+        if len({c["service"] for c in doc["cases"]}) == 3:
+            return doc
+    raise AssertionError("no document with three services")
+
+
+def plan(doc: dict, memo: ServiceMemo | None = None) -> tuple[dict, dict]:
+    inst = parse_instance(copy.deepcopy(doc))
+    document = solution_to_dict(solve(inst, workers=1, memo=memo), inst)
+    return document, document.pop("stats")
+
+
+def booked(doc: dict) -> tuple[dict, str]:
+    """The document after a booking: the first case without a place holds one at a facility
+    offering its service (in the first week with capacity)."""
+    doc = copy.deepcopy(doc)
+    horizon = doc["horizon_weeks"]
+    for case in doc["cases"]:
+        if case.get("current"):
+            continue
+        for f in doc["facilities"]:
+            capacity = f["capacity"].get(case["service"], 0)
+            weeks = capacity if isinstance(capacity, list) else [capacity] * horizon
+            open_weeks = [w for w, c in enumerate(weeks) if c > 0]
+            if open_weeks:
+                case["current"] = {"facility": f["id"], "week": open_weeks[0]}
+                return doc, case["service"]
+    raise AssertionError("no case could be booked")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_replan_after_a_booking_solves_only_its_service_and_equals_a_cold_solve(seed):
+    doc = several_services(seed)
+    memo = ServiceMemo()
+    first, _ = plan(doc, memo)
+    again, stats = plan(doc, memo)
+    assert again == first and stats["services_reused"] == 3
+    changed, service = booked(doc)
+    replanned, stats = plan(changed, memo)
+    cold, _ = plan(changed)
+    assert replanned == cold
+    assert stats["services_reused"] == 2  # all but the booking's service
+
+
+@pytest.mark.parametrize("seed", SEEDS[:4])
+def test_a_capacity_change_is_a_new_problem_for_its_service_only(seed):
+    doc = several_services(seed)
+    memo = ServiceMemo()
+    plan(doc, memo)
+    changed = copy.deepcopy(doc)
+    facility = next(f for f in changed["facilities"] if f["capacity"])
+    service = sorted(facility["capacity"])[0]
+    value = facility["capacity"][service]
+    facility["capacity"][service] = ([v + 1 for v in value] if isinstance(value, list)
+                                     else value + 1)
+    replanned, stats = plan(changed, memo)
+    assert replanned == plan(changed)[0]
+    assert stats["services_reused"] == 2
+
+
+def test_other_prices_or_another_place_of_a_facility_reuse_nothing():
+    doc = several_services(5)
+    memo = ServiceMemo()
+    plan(doc, memo)
+    pricier = copy.deepcopy(doc)
+    pricier["policy"] = {**pricier.get("policy", {}), "wait_cost_per_week": 777.0}
+    assert plan(pricier, memo)[1]["services_reused"] == 0
+    moved = copy.deepcopy(doc)
+    moved["facilities"][0]["lat"] += 0.01
+    assert plan(moved, memo)[1]["services_reused"] == 0
+    assert plan(moved, memo)[0] == plan(moved)[0]
+
+
+def test_the_memo_keeps_only_its_newest_results():
+    memo = ServiceMemo(size=3)
+    doc = several_services(7)
+    plan(doc, memo)  # three services
+    plan(booked(doc)[0], memo)  # one more result: the oldest goes
+    assert len(memo._parts) == 3
