@@ -169,7 +169,8 @@ class WarmNetwork:
     supply on its unassigned arc, the places under T and each chain node under its place."""
 
     def __init__(self, instance: Instance, groups: Groups, prices: Prices, reach: Reach,
-                 current: tuple, chains: bool, structure: np.ndarray | None = None):
+                 current: tuple, chains: bool, structure: np.ndarray | None = None,
+                 spare: int = 0):
         # Imported here: numba takes ~0.3 s to import, which the web app's processes that only
         # read plans should not pay.
         from solver.simplex import WarmSimplex
@@ -185,6 +186,7 @@ class WarmNetwork:
         self.service = s = int(groups.service[0]) if len(groups) else 0
         num_groups = len(groups)
         facilities = reach.facilities[s]
+        self.facilities, self.chains = facilities, chains
         self.next_open = next_open_week(structure[:, s:s + 1, :])[:, 0, :]
         open_ = structure[facilities, s, :] > 0  # (facilities of s, weeks)
         pf, pt = np.nonzero(open_)
@@ -208,12 +210,26 @@ class WarmNetwork:
         node_chain, node_week = np.nonzero(chain_open)
         self.chain_node_of = np.cumsum(chain_open.ravel()).reshape(chain_open.shape) - 1
 
-        self.place0 = 1 + num_groups
+        # `spare` nodes after the groups' (without supply, hung under T by an unassigned arc):
+        # a re-plan (replan.py) gives them to groups that were not there before.
+        self.place0 = 1 + num_groups + spare
         self.chain0 = self.place0 + num_places
         num_nodes = self.chain0 + node_chain.size
         self.num_nodes = num_nodes
-        big = int(groups.size.sum()) + 1
+        # Larger than any flow: the capacity of every arc but the places' (a re-plan may add
+        # supply up to it, replan.py).
+        supply = int(groups.size.sum())
+        big = (4 * supply + 1024) if spare else supply + 1
         self.big = big
+        self.group_node = 1 + np.arange(num_groups, dtype=np.int64)  # by group of self.groups
+        self.node_group = np.full(num_nodes, -1, dtype=np.int64)  # its group, -1 when none
+        self.node_group[self.group_node] = np.arange(num_groups)
+        self.spare_nodes = list(range(1 + num_groups, 1 + num_groups + spare))
+        self.replans = spare > 0
+        # Arcs with a forcing cost (a re-plan's supply and capacity changes): their flow, always
+        # at capacity in an optimum, is not part of the problem's cost.
+        self.forced: list[np.ndarray] = []
+        self.forced_cost = 0
 
         chain_node = self.chain0 + np.arange(node_chain.size)
         node_place = self.place0 + self.place_id[self.chain_facility[node_chain], node_week]
@@ -223,9 +239,10 @@ class WarmNetwork:
         waited[:-1] = node_week[1:] - node_week[:-1]
         waits = ~last_of_chain
         place_nodes = self.place0 + np.arange(num_places)
+        spares = 1 + num_groups + np.arange(spare)
         parts = [
-            (1 + np.arange(num_groups), np.zeros(num_groups), np.full(num_groups, big),
-             prices.unassigned),
+            (np.r_[1 + np.arange(num_groups), spares], np.zeros(num_groups + spare),
+             np.full(num_groups + spare, big), np.r_[prices.unassigned, np.zeros(spare)]),
             (place_nodes, np.zeros(num_places),
              capacity[self.place_facility, s, self.place_week], np.zeros(num_places)),
             (chain_node, node_place, np.full(node_chain.size, big), np.zeros(node_chain.size)),
@@ -256,7 +273,7 @@ class WarmNetwork:
         parent[self.chain0:] = node_place
         parent_arc[self.chain0:] = self.exits
         flow = np.zeros(tail.size, dtype=np.int64)
-        flow[self.unassigned] = groups.size
+        flow[self.unassigned[:num_groups]] = groups.size
         self.simplex = WarmSimplex(num_nodes, 0, tail, head, cap, cost, flow, parent, parent_arc)
         self._dense: dict[bool, np.ndarray] = {}
 
@@ -269,10 +286,18 @@ class WarmNetwork:
 
     def _add_direct(self, g, f, week, cost) -> None:
         place = self.place_id[f, week]
-        idx = self.simplex.append(1 + g, self.place0 + place, self.groups.size[g], cost)
+        node = self.group_node[g]
+        idx = self.simplex.append(node, self.place0 + place, self._cap_of(g), cost)
         self._direct.append(idx)
-        self._direct_group.append(g)
+        self._direct_group.append(node)
         self._direct_place.append(place)
+
+    def _cap_of(self, g) -> np.ndarray:
+        """A candidate arc's capacity: the group's size, or in a network built to re-plan (whose
+        groups' sizes change) more than any flow."""
+        if self.replans:
+            return np.full(len(g), self.big, dtype=np.int64)
+        return self.groups.size[g]
 
     def add(self, pairs: tuple) -> None:
         """Append the arcs of new candidates (group, facility, entry cost, week): a chain entry
@@ -289,10 +314,10 @@ class WarmNetwork:
         priority = groups.priority[eg].astype(np.int64)
         chain = self.column[ef] * self.num_priorities + self.priority_index[priority]
         node = self.chain0 + self.chain_node_of[chain, e_week]
-        idx = self.simplex.append(1 + eg, node, groups.size[eg],
+        idx = self.simplex.append(self.group_node[eg], node, self._cap_of(eg),
                                   ecost + prices.wait[priority] * (e_week - release))
         self._entry.append(idx)
-        self._entry_group.append(eg)
+        self._entry_group.append(self.group_node[eg])
         self._entry_chain.append(chain)
 
         single = one_week >= 0
@@ -316,7 +341,8 @@ class WarmNetwork:
         return self.simplex.run()
 
     def objective(self) -> int:
-        return self.simplex.objective()
+        """The flow's cost, without the forcing costs of a re-plan's changes."""
+        return self.simplex.objective() - self.forced_cost
 
     @property
     def num_arcs(self) -> int:
@@ -349,6 +375,20 @@ class WarmNetwork:
                                                      self.place_week]
         return int(np.dot(capacity, place_value[self.place_facility, self.service,
                                                 self.place_week]))
+
+    def full_places(self) -> np.ndarray:
+        """Per place: whether it is full, i.e. every arc that takes its intakes to T is at
+        capacity (its own, and the parallel ones of a rise; a re-plan's phantom arc fills the
+        part of it that is gone), and it has places at all."""
+        sim = self.simplex
+        tail, head, cost = sim.tail, sim.head, sim.cost
+        out = np.flatnonzero((head == 0) & (tail >= self.place0) & (tail < self.chain0)
+                             & (cost == 0))
+        room = np.zeros(self.chain0 - self.place0, dtype=np.int64)
+        np.add.at(room, tail[out] - self.place0, sim.cap[out] - sim.flow[out])
+        capacity = self.instance.facilities.capacity[self.place_facility, self.service,
+                                                     self.place_week]
+        return (room == 0) & (capacity > 0)
 
     def raise_capacity(self, facility: int, capacity: np.ndarray) -> None:
         """The places of `facility` get `capacity` (per week, at least the present one; the
@@ -392,8 +432,9 @@ class WarmNetwork:
         return Network(
             arcs=np.stack([sim.tail, sim.head, sim.cap, sim.cost]),
             unassigned=self.unassigned, entry=joined(self._entry),
-            entry_group=joined(self._entry_group), entry_chain=joined(self._entry_chain),
-            direct=joined(self._direct), direct_group=joined(self._direct_group),
+            entry_group=self.node_group[joined(self._entry_group)],
+            entry_chain=joined(self._entry_chain),
+            direct=joined(self._direct), direct_group=self.node_group[joined(self._direct_group)],
             direct_place=joined(self._direct_place), exits=self.exits,
             exit_chain=self.exit_chain, exit_week=self.exit_week, place_arcs=self.place_arcs,
             chain_facility=self.chain_facility, chain_priority=self.chain_priority,

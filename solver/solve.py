@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from solver import replan
 from solver.check import eligible_anywhere
 from solver.costs import case_costs, road_km
 from solver.groups import Groups, group_cases
@@ -36,7 +37,6 @@ from solver.instance import (
 )
 from solver.model import (
     INFINITE,
-    UPPER,
     Network,
     Prices,
     Reach,
@@ -96,6 +96,7 @@ class Part:
     arcs: int = 0
     pairs: int = 0
     pivots: int = 0
+    state: object = None  # replan.WarmState to keep for the next re-plan (with a memo)
 
 
 def _solve(instance: Instance, time_limit: float | None, started: float,
@@ -111,13 +112,16 @@ def _solve(instance: Instance, time_limit: float | None, started: float,
     bounds = service_ranges(groups, len(instance.services))
     ranges = [(int(bounds[s]), int(bounds[s + 1])) for s in range(len(instance.services))
               if bounds[s] < bounds[s + 1]]
-    problem = (instance, groups, prices, reach, deadline)
+    problem = (instance, groups, prices, reach, deadline, memo is not None)
     known: dict[int, Part] = {}
     keys: dict[int, bytes] = {}
+    families: dict[int, bytes] = {}
+    replanned = 0
     if memo is not None:
         facilities = memo.facilities_key(instance, prices)
         for i, (lo, hi) in enumerate(ranges):
             keys[i] = memo.key(facilities, instance, groups, lo, hi)
+            families[i] = facilities + int(groups.service[lo]).to_bytes(4, "little")
             found = memo.get(keys[i])
             if found is not None:
                 part, f, w = found
@@ -125,6 +129,14 @@ def _solve(instance: Instance, time_limit: float | None, started: float,
                 facility[cases], week[cases] = f, w
                 # Nothing was built or pivoted for it in this solve.
                 known[i] = replace(part, rounds=0, arcs=0, pairs=0, pivots=0)
+                continue
+            # The service changed since its last solve: go on from that solve's basis.
+            state = memo.take_state(families[i])
+            if state is not None:
+                part = replan_range(problem, lo, hi, state, facility, week)
+                if part is not None:
+                    known[i] = part
+                    replanned += 1
     todo = [i for i in range(len(ranges)) if i not in known]
     if (workers > 1 and len(instance.cases) >= PARALLEL_FROM_CASES and len(todo) > 1
             # A daemonic process (the app's plan worker runs solves in one) may not have children.
@@ -135,9 +147,14 @@ def _solve(instance: Instance, time_limit: float | None, started: float,
         solved = [solve_range(problem, *ranges[i], facility, week) for i in todo]
     for i, part in zip(todo, solved, strict=True):
         known[i] = part
-        if memo is not None and part.converged:
-            cases = groups.part(*ranges[i]).case_order
-            memo.put(keys[i], part, facility[cases].copy(), week[cases].copy())
+    if memo is not None:
+        for i, part in known.items():
+            if part.state is not None:
+                memo.keep_state(families[i], part.state)
+                known[i] = part = replace(part, state=None)
+            if part.converged and keys[i] not in memo:
+                cases = groups.part(*ranges[i]).case_order
+                memo.put(keys[i], part, facility[cases].copy(), week[cases].copy())
     parts = [known[i] for i in range(len(ranges))]
     any_eligible = (np.concatenate([p.any_eligible for p in parts]) if parts
                     else np.zeros(0, dtype=bool))
@@ -149,7 +166,8 @@ def _solve(instance: Instance, time_limit: float | None, started: float,
                          "candidate_pairs": sum(p.pairs for p in parts),
                          "flow_solves": sum(p.rounds for p in parts),
                          "pivots": sum(p.pivots for p in parts), "scale": prices.scale,
-                         **({"services_reused": len(ranges) - len(todo)} if memo else {})})
+                         **({"services_reused": len(ranges) - len(todo) - replanned,
+                             "services_replanned": replanned} if memo else {})})
 
 
 class ServiceMemo:
@@ -159,9 +177,12 @@ class ServiceMemo:
     the policy, the horizon and the cost scale. Services share nothing else, so a service with
     the same digest has the same optimum; its cases (in group order) take the same places."""
 
-    def __init__(self, size: int = 256):
-        self.size = size
+    def __init__(self, size: int = 256, states: int = 64):
+        self.size, self.states = size, states
         self._parts: OrderedDict[bytes, tuple[Part, np.ndarray, np.ndarray]] = OrderedDict()
+        # By service (the facilities' digest and the service's index): the network of its last
+        # solve, for a re-plan to go on from (replan.py).
+        self._states: OrderedDict[bytes, object] = OrderedDict()
         self.hits = self.misses = 0
 
     @staticmethod
@@ -191,6 +212,24 @@ class ServiceMemo:
         h.update(facilities)
         return h.digest()
 
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._parts
+
+    def take_state(self, family: bytes):
+        """The kept network of a service's last solve (replan.WarmState), taken out: a re-plan
+        changes it, and keeps it again only when it succeeds."""
+        return self._states.pop(family, None)
+
+    def keep_state(self, family: bytes, state) -> None:
+        """Keep a service's network, the oldest ones going beyond `states` networks or
+        replan.KEPT_ARCS arcs in all (a province's networks would take GBs)."""
+        self._states[family] = state
+        self._states.move_to_end(family)
+        while len(self._states) > 1 and (
+                len(self._states) > self.states
+                or sum(s.warm.num_arcs for s in self._states.values()) > replan.KEPT_ARCS):
+            self._states.popitem(last=False)
+
     def get(self, key: bytes):
         found = self._parts.get(key)
         if found is None:
@@ -209,9 +248,40 @@ class ServiceMemo:
 
 def solve_range(problem: tuple, lo: int, hi: int, facility: np.ndarray,
                 week: np.ndarray) -> Part:
-    instance, groups, prices, reach, deadline = problem
+    instance, groups, prices, reach, deadline, keep = problem
     return solve_part(instance, groups.part(lo, hi), prices.part(lo, hi), reach, deadline,
-                      facility, week)
+                      facility, week, keep=keep)
+
+
+def replan_range(problem: tuple, lo: int, hi: int, state, facility: np.ndarray,
+                 week: np.ndarray) -> Part | None:
+    """Service lo..hi from the kept network of its last solve (replan.py), or None when that
+    network cannot take the changes (then it is solved from scratch)."""
+    instance, groups, prices, reach, deadline, _ = problem
+    groups, prices = groups.part(lo, hi), prices.part(lo, hi)
+    service = ServiceProblem.of(instance, groups, prices, reach)
+    pairs = replan.carry_over(state, instance, groups, prices, reach, service.direct,
+                              service.current)
+    if pairs is None:
+        return None
+    first = service.first_scan()
+    warm = state.warm
+    pivots = warm.simplex.pivots
+    try:
+        result = optimise(service, warm, pairs, deadline)
+    except NotOptimal:  # a basis the changes broke: solve from scratch
+        return None
+    if not (result.proven and replan.forced_at_capacity(warm)
+            and replan.ghosts_carry_nothing(warm)):
+        return None
+    network = warm.network()
+    flow = warm.simplex.flow
+    split_into_cases(groups, network, flow, facility, week)
+    state.pairs = result.pairs
+    return Part(result.bound, result.proven, first.any_eligible,
+                binding_places(network, warm.full_places(), result.smallest, prices.scale),
+                rounds=result.rounds, arcs=warm.num_arcs, pairs=int(result.pairs[0].size),
+                pivots=warm.simplex.pivots - pivots, state=state.detach())
 
 
 # The problem a forked pool worker solves parts of: set before the pool forks, so the workers
@@ -254,8 +324,10 @@ def solve_parts_in_processes(problem: tuple, ranges: list, workers: int, facilit
 
 
 def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
-               deadline: float | None, facility: np.ndarray, week: np.ndarray) -> Part:
-    """Solve the groups of one service; write their cases' facility and week."""
+               deadline: float | None, facility: np.ndarray, week: np.ndarray,
+               keep: bool = False) -> Part:
+    """Solve the groups of one service; write their cases' facility and week. With `keep`, the
+    network is built to re-plan (spare nodes) and returned in the Part's state."""
     problem = ServiceProblem.of(instance, groups, prices, reach)
     first = problem.first_scan()
     pairs = added(empty_pairs(), first, problem.direct)
@@ -268,16 +340,20 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
 
     # The network is built once; each round appends the new candidates and re-optimises from
     # the last basis (a few pivots), and its potentials make the duals a Dijkstra.
-    warm = problem.network()
+    warm = problem.network(spare=replan.SPARE_NODES if keep else 0)
     warm.add(pairs)
     result = optimise(problem, warm, pairs, deadline)
     network = warm.network()
     flow = warm.simplex.flow
     split_into_cases(groups, network, flow, facility, week)
+    state = None
+    if keep and result.proven:
+        state = replan.keep(warm, groups, prices, result.pairs, problem.current,
+                            instance.facilities.capacity[:, warm.service, :])
     return Part(result.bound, result.proven, first.any_eligible,
-                binding_places(network, flow, result.smallest, prices.scale),
+                binding_places(network, warm.full_places(), result.smallest, prices.scale),
                 rounds=result.rounds, arcs=warm.num_arcs, pairs=int(result.pairs[0].size),
-                pivots=warm.simplex.pivots)
+                pivots=warm.simplex.pivots, state=state and state.detach())
 
 
 @dataclass
@@ -315,9 +391,9 @@ class ServiceProblem:
         first.any_eligible[self.current[0]] = True
         return first
 
-    def network(self, structure: np.ndarray | None = None) -> WarmNetwork:
+    def network(self, structure: np.ndarray | None = None, spare: int = 0) -> WarmNetwork:
         return WarmNetwork(self.instance, self.groups, self.prices, self.reach, self.current,
-                           chains=not self.direct, structure=structure)
+                           chains=not self.direct, structure=structure, spare=spare)
 
     def price(self, pairs: tuple, place_value: np.ndarray):
         return price_outside(self.instance, self.groups, self.prices, self.reach, self.entries,
@@ -587,10 +663,10 @@ def finish(instance: Instance, groups: Groups, prices: Prices, facility: np.ndar
     )
 
 
-def binding_places(network: Network, flow: np.ndarray, place_value: np.ndarray,
+def binding_places(network: Network, full: np.ndarray, place_value: np.ndarray,
                    scale: int) -> list[tuple[int, int, int, float]]:
-    """Full places whose one more intake would lower the optimal cost, with by how much."""
-    full = flow[network.place_arcs] >= network.arcs[UPPER, network.place_arcs]
+    """Full places (WarmNetwork.full_places) whose one more intake would lower the optimal
+    cost, with by how much."""
     f = network.place_facility[full]
     s = network.place_service[full]
     t = network.place_week[full]
