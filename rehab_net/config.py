@@ -78,7 +78,7 @@ class Config:
     PLAN_TIME_LIMIT = 600.0
     # How often an idle database-queue worker looks for a queued plan (one indexed SELECT; a
     # plan request waits half of it on average before a worker starts it).
-    WORKER_POLL_SECONDS = 0.5
+    WORKER_POLL_SECONDS = 0.25
     # Plan retention (planning/retention.py): the newest PLAN_KEEP plans of each kind (plan,
     # scenario, sweep) are kept, older finished ones deleted nightly unless a report, a referral
     # or the baseline needs them; 0 = never delete.
