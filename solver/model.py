@@ -169,8 +169,7 @@ class WarmNetwork:
     supply on its unassigned arc, the places under T and each chain node under its place."""
 
     def __init__(self, instance: Instance, groups: Groups, prices: Prices, reach: Reach,
-                 current: tuple, chains: bool, structure: np.ndarray | None = None,
-                 spare: int = 0):
+                 current: tuple, chains: bool, structure: np.ndarray | None = None):
         # Imported here: numba takes ~0.3 s to import, which the web app's processes that only
         # read plans should not pay.
         from solver.simplex import WarmSimplex
@@ -210,22 +209,18 @@ class WarmNetwork:
         node_chain, node_week = np.nonzero(chain_open)
         self.chain_node_of = np.cumsum(chain_open.ravel()).reshape(chain_open.shape) - 1
 
-        # `spare` nodes after the groups' (without supply, hung under T by an unassigned arc):
-        # a re-plan (replan.py) gives them to groups that were not there before.
-        self.place0 = 1 + num_groups + spare
+        self.place0 = 1 + num_groups
         self.chain0 = self.place0 + num_places
         num_nodes = self.chain0 + node_chain.size
         self.num_nodes = num_nodes
         # Larger than any flow: the capacity of every arc but the places' (a re-plan may add
-        # supply up to it, replan.py).
+        # cases up to a quarter of it, replan.py).
         supply = int(groups.size.sum())
-        big = (4 * supply + 1024) if spare else supply + 1
+        big = 4 * supply + 1024
         self.big = big
         self.group_node = 1 + np.arange(num_groups, dtype=np.int64)  # by group of self.groups
         self.node_group = np.full(num_nodes, -1, dtype=np.int64)  # its group, -1 when none
         self.node_group[self.group_node] = np.arange(num_groups)
-        self.spare_nodes = list(range(1 + num_groups, 1 + num_groups + spare))
-        self.replans = spare > 0
         # Arcs with a forcing cost (a re-plan's supply and capacity changes): their flow, always
         # at capacity in an optimum, is not part of the problem's cost.
         self.forced: list[np.ndarray] = []
@@ -239,10 +234,9 @@ class WarmNetwork:
         waited[:-1] = node_week[1:] - node_week[:-1]
         waits = ~last_of_chain
         place_nodes = self.place0 + np.arange(num_places)
-        spares = 1 + num_groups + np.arange(spare)
         parts = [
-            (np.r_[1 + np.arange(num_groups), spares], np.zeros(num_groups + spare),
-             np.full(num_groups + spare, big), np.r_[prices.unassigned, np.zeros(spare)]),
+            (1 + np.arange(num_groups), np.zeros(num_groups), np.full(num_groups, big),
+             prices.unassigned),
             (place_nodes, np.zeros(num_places),
              capacity[self.place_facility, s, self.place_week], np.zeros(num_places)),
             (chain_node, node_place, np.full(node_chain.size, big), np.zeros(node_chain.size)),
@@ -273,7 +267,7 @@ class WarmNetwork:
         parent[self.chain0:] = node_place
         parent_arc[self.chain0:] = self.exits
         flow = np.zeros(tail.size, dtype=np.int64)
-        flow[self.unassigned[:num_groups]] = groups.size
+        flow[self.unassigned] = groups.size
         self.simplex = WarmSimplex(num_nodes, 0, tail, head, cap, cost, flow, parent, parent_arc)
         self._dense: dict[bool, np.ndarray] = {}
 
@@ -287,17 +281,18 @@ class WarmNetwork:
     def _add_direct(self, g, f, week, cost) -> None:
         place = self.place_id[f, week]
         node = self.group_node[g]
-        idx = self.simplex.append(node, self.place0 + place, self._cap_of(g), cost)
+        idx = self.simplex.append(node, self.place0 + place, np.full(len(g), self.big), cost)
         self._direct.append(idx)
         self._direct_group.append(node)
         self._direct_place.append(place)
 
-    def _cap_of(self, g) -> np.ndarray:
-        """A candidate arc's capacity: the group's size, or in a network built to re-plan (whose
-        groups' sizes change) more than any flow."""
-        if self.replans:
-            return np.full(len(g), self.big, dtype=np.int64)
-        return self.groups.size[g]
+    def add_group_node(self, unassigned_cost: int) -> int:
+        """A node for a group the network did not have (a re-plan's, replan.py), hung under T
+        by its unassigned arc, without supply yet."""
+        node = self.simplex.add_leaf(self.big, unassigned_cost)
+        self.node_group = np.append(self.node_group, -1)
+        self.num_nodes += 1
+        return node
 
     def add(self, pairs: tuple) -> None:
         """Append the arcs of new candidates (group, facility, entry cost, week): a chain entry
@@ -314,7 +309,9 @@ class WarmNetwork:
         priority = groups.priority[eg].astype(np.int64)
         chain = self.column[ef] * self.num_priorities + self.priority_index[priority]
         node = self.chain0 + self.chain_node_of[chain, e_week]
-        idx = self.simplex.append(self.group_node[eg], node, self._cap_of(eg),
+        # Candidate arcs are as wide as any flow (the group's supply bounds them), so that a
+        # re-plan may give a group more cases without touching them.
+        idx = self.simplex.append(self.group_node[eg], node, np.full(eg.size, self.big),
                                   ecost + prices.wait[priority] * (e_week - release))
         self._entry.append(idx)
         self._entry_group.append(self.group_node[eg])

@@ -2,12 +2,11 @@
 state, kept in solve.ServiceMemo).
 
 Between two plans of the same network a booking, a cancellation or a capacity change alters a
-few groups and places of one service. The last solve's network (model.WarmNetwork, built with
-spare group nodes) takes them as arcs only, so its basis stays feasible and the simplex goes on
-from it:
+few groups and places of one service. The last solve's network (model.WarmNetwork) takes them as
+arcs (and leaf nodes) only, so its basis stays feasible and the simplex goes on from it:
 - a group that is smaller, or gone, gets a REMOVAL arc (group -> T) for the cases it lost;
 - a group that is larger gets an INJECTION arc (T -> group) for the cases it gained, and a group
-  that is new takes a spare node (its unassigned cost set, an injection arc for its cases);
+  that is new a node of its own, hung under T by its unassigned arc, with an injection arc;
 - a place with more capacity gets a parallel place arc, one with less a PHANTOM arc (T -> place)
   that takes up the capacity it lost.
 Removal, injection and phantom arcs cost -FORCE, more than any case's whole cost, so every
@@ -18,8 +17,8 @@ ALL eligible pairs as in a cold solve, so the result is proven the same way; amo
 plans it may take another than a cold solve would.
 
 Anything the network cannot take (a week or facility without a node, a priority class without a
-chain, more supply than its arcs' capacity, the spare nodes used up, another cost scale or
-policy: another family in the memo) returns None, and the service is solved from scratch."""
+chain, more cases than its arcs' capacity, another cost scale or policy: another family in the
+memo) returns None, and the service is solved from scratch."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +29,6 @@ from solver.groups import Groups
 from solver.instance import Instance
 from solver.model import Prices, Reach, WarmNetwork
 
-SPARE_NODES = 64  # new groups a kept network can take before it is rebuilt
 KEEP_ARCS = 1_500_000  # larger networks are not kept (memory: ~40 bytes an arc) ...
 KEPT_ARCS = 4_000_000  # ... nor more than this in all (solve.ServiceMemo drops the oldest)
 
@@ -58,8 +56,8 @@ class WarmState:
 
 def keep(warm: WarmNetwork, groups: Groups, prices: Prices, pairs: tuple,
          current: tuple, capacity: np.ndarray) -> WarmState | None:
-    """The state to keep after a solve on a network built with spare nodes."""
-    if not warm.replans or warm.num_arcs > KEEP_ARCS:
+    """The state to keep after a solve (None for a network too large to keep)."""
+    if warm.num_arcs > KEEP_ARCS:
         return None
     supply = np.zeros(warm.num_nodes, dtype=np.int64)
     supply[warm.group_node] = groups.size
@@ -104,24 +102,18 @@ def carry_over(state: WarmState, instance: Instance, groups: Groups, prices: Pri
     new_keys = _keys(groups)
     match = np.array([old_index.get(k, -1) for k in new_keys], dtype=np.int64)
     new_groups = np.flatnonzero(match < 0)
-    if new_groups.size > len(warm.spare_nodes):
-        return None
     node = np.empty(len(groups), dtype=np.int64)
     node[match >= 0] = state.warm.group_node[match[match >= 0]]
-    spares = [warm.spare_nodes.pop(0) for _ in range(new_groups.size)]
-    node[new_groups] = spares
+    node[new_groups] = [warm.add_group_node(int(prices.unassigned[g])) for g in new_groups]
 
     force = state.force
     supply = np.zeros(warm.num_nodes, dtype=np.int64)
     supply[node] = groups.size
-    change = supply - state.supply  # per node: cases gained (> 0) or lost (< 0)
+    before = np.zeros(warm.num_nodes, dtype=np.int64)
+    before[:state.supply.size] = state.supply  # the nodes just added had none
+    change = supply - before  # per node: cases gained (> 0) or lost (< 0)
     lost, gained = np.flatnonzero(change < 0), np.flatnonzero(change > 0)
     sim = warm.simplex
-    # A spare node's unassigned arc (its tree arc to T, a leaf: its potential is its cost).
-    if new_groups.size:
-        arcs = warm.unassigned[np.asarray(spares) - 1]
-        sim._cost[arcs] = prices.unassigned[new_groups]
-        sim.pi[spares] = prices.unassigned[new_groups]
     forced = [
         sim.append(lost, np.zeros(lost.size, dtype=np.int64), -change[lost],
                    np.full(lost.size, -force)),

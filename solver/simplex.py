@@ -443,6 +443,30 @@ class WarmSimplex:
 
     _BASIS = ("parent", "parent_arc", "pi", "size", "succ", "pred", "last", "ptr")
 
+    def add_leaf(self, cap: int, cost: int) -> int:
+        """A new node hung under the root by a new arc node -> root (in the tree, flow 0:
+        it can carry flow towards the root, so the tree stays strongly feasible); its
+        potential makes that arc's reduced cost 0. Returns the node."""
+        v = self.n
+        (arc,) = self.append(np.array([v]), np.array([self.root]), np.array([cap]),
+                             np.array([cost]))
+        self._state[arc] = TREE
+        root = self.root
+        after = self.succ[root]
+        self.parent = np.append(self.parent, root)
+        self.parent_arc = np.append(self.parent_arc, arc)
+        self.pi = np.append(self.pi, cost + self.pi[root])
+        self.size = np.append(self.size, 1)
+        self.succ = np.append(self.succ, after)
+        self.pred = np.append(self.pred, root)
+        self.last = np.append(self.last, v)
+        # Right after the root in the preorder thread: the root's last descendant stays.
+        self.succ[root] = v
+        self.pred[after] = v
+        self.size[root] += 1
+        self.n += 1
+        return v
+
     def snapshot(self) -> tuple:
         """A copy of the basis, the flow and the arcs' states, to come back to (restore)."""
         return (self.m, self.pivots, self._flow[:self.m].copy(), self._state[:self.m].copy(),

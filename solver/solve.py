@@ -327,7 +327,7 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
                deadline: float | None, facility: np.ndarray, week: np.ndarray,
                keep: bool = False) -> Part:
     """Solve the groups of one service; write their cases' facility and week. With `keep`, the
-    network is built to re-plan (spare nodes) and returned in the Part's state."""
+    network is returned in the Part's state, for a re-plan to go on from (replan.py)."""
     problem = ServiceProblem.of(instance, groups, prices, reach)
     first = problem.first_scan()
     pairs = added(empty_pairs(), first, problem.direct)
@@ -340,7 +340,7 @@ def solve_part(instance: Instance, groups: Groups, prices: Prices, reach: Reach,
 
     # The network is built once; each round appends the new candidates and re-optimises from
     # the last basis (a few pivots), and its potentials make the duals a Dijkstra.
-    warm = problem.network(spare=replan.SPARE_NODES if keep else 0)
+    warm = problem.network()
     warm.add(pairs)
     result = optimise(problem, warm, pairs, deadline)
     network = warm.network()
@@ -391,9 +391,9 @@ class ServiceProblem:
         first.any_eligible[self.current[0]] = True
         return first
 
-    def network(self, structure: np.ndarray | None = None, spare: int = 0) -> WarmNetwork:
+    def network(self, structure: np.ndarray | None = None) -> WarmNetwork:
         return WarmNetwork(self.instance, self.groups, self.prices, self.reach, self.current,
-                           chains=not self.direct, structure=structure, spare=spare)
+                           chains=not self.direct, structure=structure)
 
     def price(self, pairs: tuple, place_value: np.ndarray):
         return price_outside(self.instance, self.groups, self.prices, self.reach, self.entries,
