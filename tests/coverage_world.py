@@ -22,6 +22,7 @@ from rehab_net.booking import operations as booking
 from rehab_net.network import operations as network
 from rehab_net.people.models import CaseEvent
 from tests.factories import (
+    app_context_of,
     create_appointment,
     create_case,
     create_person,
@@ -63,6 +64,11 @@ def close(session, case, on: date) -> None:
 
 
 def build(session) -> dict:
+    with app_context_of(session):  # the operations read the app's configuration
+        return _build(session)
+
+
+def _build(session) -> dict:
     r = two_district_network(session)
     network.set_capacity(session, r["centre"], dict(  # open since 2024: the 2025 visits
         service_code="autism_training", effective_from=date(2024, 1, 1), weekly_intake=4,

@@ -1,6 +1,9 @@
 """Factories with overrides: each builds a valid object through the operations (so the rules
 apply) and flushes. `tiny_network` gives the smallest tree that has every level; referrals,
-appointments, schedule rules and plans are made as a user's request would make them."""
+appointments, schedule rules and plans are made as a user's request would make them, in an app
+context of their own (the operations read the app's configuration: deadlines, the zone, the
+booking window), with the test's session: `session.info["app"]` names the app
+(tests/conftest.py)."""
 from __future__ import annotations
 
 import functools
@@ -112,6 +115,12 @@ def create_case(session, person=None, **overrides):
 
 
 # --- referrals, appointments, schedules, plans -------------------------------------------------
+def app_context_of(session):
+    """An app context of the app whose database ``session`` is on (set by the `session`
+    fixture): for the operations below, which read the app's configuration."""
+    return session.info["app"].app_context()
+
+
 REFERRAL_PATHS = {  # how to reach each state from a new draft
     "draft": [], "sent": ["send"], "received": ["send", "receive"],
     "accepted": ["send", "receive", "accept"], "declined": ["send", "receive", "decline"],
@@ -135,10 +144,11 @@ def create_referral(session, state="draft", *, now, today, **overrides):
 
     data = dict(direction="up", urgency="routine", reason="needs an autism assessment")
     data.update(overrides)
-    referral = workflow.create_referral(session, data, principal=None, now=now, today=today)
-    for step in REFERRAL_PATHS[state]:
-        workflow.transition(session, referral, step, principal=None, now=now,
-                            **{k: REFERRAL_STEP_TEXT[k] for k in _STEP_NEEDS.get(step, ())})
+    with app_context_of(session):
+        referral = workflow.create_referral(session, data, principal=None, now=now, today=today)
+        for step in REFERRAL_PATHS[state]:
+            workflow.transition(session, referral, step, principal=None, now=now,
+                                **{k: REFERRAL_STEP_TEXT[k] for k in _STEP_NEEDS.get(step, ())})
     return referral
 
 
@@ -146,8 +156,9 @@ def create_appointment(session, referral, slot, *, now, hold=False):
     """A place of ``slot`` booked (or, with ``hold``, held) for ``referral``."""
     from rehab_net.booking import operations as booking
 
-    appointment, _created = booking.book(session, referral=referral, slot_id=slot.id, hold=hold,
-                                         principal=None, now=now)
+    with app_context_of(session):
+        appointment, _created = booking.book(session, referral=referral, slot_id=slot.id,
+                                             hold=hold, principal=None, now=now)
     return appointment
 
 
@@ -162,14 +173,16 @@ def create_schedule(session, *, today, now, **overrides):
                 weekdays=[1, 2, 3, 4, 5], start_time=time(9), end_time=time(12), slot_minutes=60,
                 places=1)
     data.update(overrides)
-    return schedules.create_rule(session, data, principal=None, today=today, now=now)
+    with app_context_of(session):
+        return schedules.create_rule(session, data, principal=None, today=today, now=now)
 
 
 def create_plan(session, *, today, **overrides):
     """A queued plan; ``overrides`` are the request's fields (horizon_weeks, policy, ...)."""
     from rehab_net.planning import operations as plans
 
-    return plans.create_plan(session, overrides, today=today, default_time_limit=10)
+    with app_context_of(session):
+        return plans.create_plan(session, overrides, today=today, default_time_limit=10)
 
 
 # --- users ----------------------------------------------------------------------------------------

@@ -13,7 +13,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-from tests.factories import create_case, create_person, secrets_env, tiny_network
+from tests.factories import (
+    app_context_of,
+    create_case,
+    create_person,
+    secrets_env,
+    tiny_network,
+)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_network" / "data"
 
@@ -123,14 +129,15 @@ def solve_here(session, plan_id: int) -> None:
     from rehab_net.planning import adapters
     from rehab_net.planning import operations as ops
 
-    assert ops.claim(session, plan_id)
-    plan = ops.reload(session, plan_id)
-    built = adapters.build_instance(session, start_date=plan.start_date,
-                                    horizon_weeks=plan.horizon_weeks,
-                                    policy=plan.parameters["policy"])
-    ops.record_instance(session, plan_id, built)
-    assert ops.store_results(session, plan_id, built, greedy_solver(built.data, 10), {})
-    session.commit()
+    with app_context_of(session):  # as in the worker's app context
+        assert ops.claim(session, plan_id)
+        plan = ops.reload(session, plan_id)
+        built = adapters.build_instance(session, start_date=plan.start_date,
+                                        horizon_weeks=plan.horizon_weeks,
+                                        policy=plan.parameters["policy"])
+        ops.record_instance(session, plan_id, built)
+        assert ops.store_results(session, plan_id, built, greedy_solver(built.data, 10), {})
+        session.commit()
 
 
 def sample_subset(directory: Path, persons: int) -> Path:

@@ -75,6 +75,7 @@ def test_the_scheduler_periods_follow_the_configured_zone(in_zone):
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 def test_pages_show_times_in_the_configured_zone(app):
     local_time = app.jinja_env.filters["local_time"]
-    assert local_time(FRIDAY_EVENING_UTC) == "2026-11-21 04:00"
-    app.config["TIMEZONE"] = "UTC"
-    assert local_time(FRIDAY_EVENING_UTC) == "2026-11-20 20:00"
+    with app.app_context():
+        assert local_time(FRIDAY_EVENING_UTC) == "2026-11-21 04:00"
+        app.config["TIMEZONE"] = "UTC"
+        assert local_time(FRIDAY_EVENING_UTC) == "2026-11-20 20:00"

@@ -62,9 +62,10 @@ def test_transactional_commits_on_return_and_rolls_back_on_error(app, session):
         _add(get_session(), "failed")
         raise ValueError("no")
 
-    ok()
-    with pytest.raises(ValueError):
-        fails()
+    with app.app_context():  # the decorated functions use the app context's session
+        ok()
+        with pytest.raises(ValueError):
+            fails()
     with transactional(session):
         _add(session, "block")
     assert _periods(app) == ["block", "ok"]

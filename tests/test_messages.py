@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from flask_babel import refresh
 from marshmallow import ValidationError, validate
 
 import rehab_net
@@ -189,9 +188,10 @@ def test_a_booking_conflict_on_the_booking_page_is_chinese(app, w, session):
     session.commit()
     code = w["referrals"][1].code
     html = coord.get(f"/referrals/{code}/book?start={monday.isoformat()}").get_data(as_text=True)
-    booking.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
-                 principal=None, now=datetime.now(UTC))
-    session.commit()
+    with app.app_context():
+        booking.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
+                     principal=None, now=datetime.now(UTC))
+        session.commit()
     got = coord.post(f"/referrals/{code}/book", data={
         "csrf_token": csrf_token(html), "idempotency_key": idempotency_key(html), "mode": "book",
         "slot_id": str(slot.id), "start": monday.isoformat()})
@@ -206,12 +206,10 @@ def test_a_booking_conflict_on_the_booking_page_is_chinese(app, w, session):
 def test_a_page_shows_vocabulary_parameters_by_their_labels(app):
     _all_codes()
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
-        refresh()  # the tests share one app context: forget a locale chosen before
         said = message("auth.facility_role_place", role="coordinator").translated()
         assert "康复中心协调员" in said and "coordinator" not in said
         said = message("referral.changed_meanwhile", state="accepted").translated()
         assert "accepted" not in said and said.startswith("他人已先修改此转诊")
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        refresh()
         assert message("referral.changed_meanwhile", state="accepted").translated() == (
             "Someone else changed this referral first: it is now Accepted.")

@@ -117,7 +117,7 @@ def test_the_sample_loads_through_the_importer_with_the_described_shape(app, ses
 
     _the_activity_is_loaded(session)
     _the_certificates_are_loaded(session)
-    _the_catalogue_is_loaded(session)
+    _the_catalogue_is_loaded(app, session)
     _a_coordinator_of_ct001_books_at_once(app, session)
 
 
@@ -206,7 +206,7 @@ def _the_certificates_are_loaded(session):
     assert set(states) == {"valid", "frozen", "cancelled", "expired"}, states
 
 
-def _the_catalogue_is_loaded(session):
+def _the_catalogue_is_loaded(app, session):
     """Two versions of the service catalogue, every service mapped, and CT001's worklist has
     children's training that falls short (docs/catalogue.md)."""
     from rehab_net.auth.permissions import EVERYWHERE
@@ -217,5 +217,6 @@ def _the_catalogue_is_loaded(session):
     mapped = set(session.scalars(select(CatalogueService.service_id)))
     assert mapped == set(session.scalars(select(Service.id)))
     centre = session.scalar(select(Facility).where(Facility.code == "CT001"))
-    rows = catalogue.worklist(session, centre.id, TODAY, scope=EVERYWHERE)
+    with app.app_context():  # the app's zone
+        rows = catalogue.worklist(session, centre.id, TODAY, scope=EVERYWHERE)
     assert rows and {d.dose.status for d in rows} <= {"due", "overdue", "missed"}

@@ -182,8 +182,8 @@ def test_forms_without_a_valid_csrf_token_are_refused(client, session, net, toke
 
 def test_each_browser_gets_its_own_csrf_token_and_it_works_only_for_it(app):
     """Two browsers side by side (as two users at one desk): each form carries the token of its
-    own session; one browser's token is refused in the other's. (The test client gives every
-    request its own `g`, tests/isolated_client.py, as production does.)"""
+    own session; one browser's token is refused in the other's. (Every request of the test client
+    has an app context and a `g` of its own, as in production: tests/test_fixtures.py.)"""
     first, second = app.test_client(), app.test_client()
     token_1 = re.search(r'name="csrf_token" value="([^"]+)"',
                         first.get("/login").get_data(as_text=True)).group(1)

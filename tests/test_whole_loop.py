@@ -60,9 +60,9 @@ def test_one_child_through_the_whole_loop(app, anonymous, session, w):
 
     def instance():
         session.expire_all()
-        built = adapters.build_instance(session, start_date=start, horizon_weeks=HORIZON,
-                                        policy=DEFAULT_POLICY)
-        session.rollback()  # end the read (SQLite: BEGIN IMMEDIATE holds the write lock)
+        with app.app_context():  # the app's zone and today
+            built = adapters.build_instance(session, start_date=start, horizon_weeks=HORIZON,
+                                            policy=DEFAULT_POLICY)
         cases = {c["id"]: c for c in built.data["cases"]}
         centre = next(f for f in built.data["facilities"] if f["id"] == "CT01")
         cap = centre["capacity"]["autism_training"]
@@ -72,9 +72,8 @@ def test_one_child_through_the_whole_loop(app, anonymous, session, w):
 
     def served() -> dict:
         session.expire_all()
-        with mock.patch.object(quarterly, "SMALL", 1):  # exact figures for one child
-            data = quarterly.build(session, quarter, today=after_quarter)
-        session.rollback()
+        with mock.patch.object(quarterly, "SMALL", 1), app.app_context():  # exact figures
+            data = quarterly.build(session, quarter, today=after_quarter)  # for one child
         return {k: v for k, v in data["totals"].items() if k in ("served", "attended")}
 
     # the centre's schedule: DR1 Monday to Friday 09:00-12:00 from today on

@@ -139,10 +139,11 @@ def test_lookup_by_id_number_outside_the_area_is_not_found(anonymous, world):
     assert got.status_code == 200 and got.json["code"] == "PIN"
 
 
-def test_district_planner_sees_only_the_district_in_plan_results(anonymous, world, session):
+def test_district_planner_sees_only_the_district_in_plan_results(app, anonymous, world, session):
     from rehab_net.clock import today
 
-    plan = create_plan(session, today=today())
+    with app.app_context():  # the app's today
+        plan = create_plan(session, today=today())
     session.commit()
     plan_id = plan.id
     solve_here(session, plan_id)

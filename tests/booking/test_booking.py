@@ -67,66 +67,63 @@ def test_an_extra_file_adds_a_year(app, tmp_path):
     extra = tmp_path / "2027.csv"
     extra.write_text("date,kind,name\n2027-02-06,workday,春节调休上班\n", encoding="utf-8")
     app.config["BOOKING_HOLIDAY_FILES"] = str(extra)
-    assert workdays.is_working_day(date(2027, 2, 6)) and workdays.is_holiday(date(2026, 10, 1))
+    with app.app_context():  # the app's holiday files
+        assert workdays.is_working_day(date(2027, 2, 6)) and workdays.is_holiday(date(2026, 10, 1))
 
 
 # --- schedules make slots -----------------------------------------------------------------------
-def test_weekly_rule_skips_holidays_and_works_make_up_days_when_asked(w, session):
-    start = datetime(2026, 9, 27, 0, 0, tzinfo=UTC)
-    rule, counts = create_schedule(session, today=date(2026, 9, 28), now=start, makeup_days=True,
-                                   valid_from=date(2026, 9, 28))
-    days = sorted({s.starts_at.astimezone(ZONE).date() for s in session.scalars(
-        select(Slot).where(Slot.rule_id == rule.id))})
-    # Mon 28 Sep - Wed 30 Sep; 1-7 Oct off; Thu 8, Fri 9, Sat 10 (make-up day)
-    assert days[:6] == [date(2026, 9, 28), date(2026, 9, 29), date(2026, 9, 30),
-                        date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
-    assert counts["created"] == 3 * len(days)
-    # idempotent: a second run changes nothing
-    again = generation.generate(session, today=date(2026, 9, 28), now=start, rule_ids=[rule.id])
-    assert again["created"] == again["deleted"] == again["withdrawn"] == 0
+def test_weekly_rule_skips_holidays_and_works_make_up_days_when_asked(app, w, session):
+    with app.app_context():
+        start = datetime(2026, 9, 27, 0, 0, tzinfo=UTC)
+        rule, counts = create_schedule(session, today=date(2026, 9, 28), now=start,
+                                       makeup_days=True, valid_from=date(2026, 9, 28))
+        days = sorted({s.starts_at.astimezone(ZONE).date() for s in session.scalars(
+            select(Slot).where(Slot.rule_id == rule.id))})
+        # Mon 28 Sep - Wed 30 Sep; 1-7 Oct off; Thu 8, Fri 9, Sat 10 (make-up day)
+        assert days[:6] == [date(2026, 9, 28), date(2026, 9, 29), date(2026, 9, 30),
+                            date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
+        assert counts["created"] == 3 * len(days)
+        # idempotent: a second run changes nothing
+        again = generation.generate(session, today=date(2026, 9, 28), now=start, rule_ids=[rule.id])
+        assert again["created"] == again["deleted"] == again["withdrawn"] == 0
 
 
-def test_a_rule_change_regenerates_free_slots_and_never_touches_booked_ones(w, session):
-    monday = next_monday()
-    rule, counts = create_schedule(session, today=monday, now=NOW, valid_from=monday,
-                                   valid_until=monday + timedelta(days=4))
-    assert counts["created"] == 15
-    first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
-    booked = create_appointment(session, w["referrals"][0], first, now=NOW)
-    session.commit()
-    _, counts = schedules.update_rule(session, rule, {"start_time": time(14),
-                                                      "end_time": time(16)},
-                                      principal=None, today=monday, now=NOW)
-    assert counts["kept_booked"] == 1 and counts["booked_outside"] == [booked.code]
-    assert counts["deleted"] == 14 and counts["created"] == 10
-    session.commit()
-    # the booking stands; the slot outside the rule's new hours takes no new one
-    assert session.get(Slot, first.id).status == "withdrawn"
-    assert session.get(Appointment, booked.id).status == "booked"
+def test_a_rule_change_regenerates_free_slots_and_never_touches_booked_ones(app, w, session):
+    with app.app_context():
+        monday = next_monday()
+        rule, counts = create_schedule(session, today=monday, now=NOW, valid_from=monday,
+                                       valid_until=monday + timedelta(days=4))
+        assert counts["created"] == 15
+        first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
+        booked = create_appointment(session, w["referrals"][0], first, now=NOW)
+        session.commit()
+        _, counts = schedules.update_rule(session, rule, {"start_time": time(14),
+                                                          "end_time": time(16)},
+                                          principal=None, today=monday, now=NOW)
+        assert counts["kept_booked"] == 1 and counts["booked_outside"] == [booked.code]
+        assert counts["deleted"] == 14 and counts["created"] == 10
+        session.commit()
+        # the booking stands; the slot outside the rule's new hours takes no new one
+        assert session.get(Slot, first.id).status == "withdrawn"
+        assert session.get(Appointment, booked.id).status == "booked"
 
 
-def test_leave_removes_free_slots_and_lists_booked_ones_to_move(w, session):
-    monday = next_monday()
-    rule, _ = create_schedule(session, today=monday, now=NOW, valid_from=monday,
-                              valid_until=monday)
-    first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
-    booked = create_appointment(session, w["referrals"][0], first, now=NOW)
-    exc, counts = schedules.create_exception(session, dict(
-        kind="leave", practitioner_code="DR1", starts_at=at(monday, 0),
-        ends_at=at(monday + timedelta(days=1), 0), reason="training course"), principal=None,
-        today=monday, now=NOW)
-    assert counts["deleted"] == 2 and counts["to_move"] == [booked.code]
-    schedules.delete_exception(session, exc, principal=None, today=monday, now=NOW)
-    assert session.scalar(select(text("count(*)")).select_from(Slot).where(
-        Slot.rule_id == rule.id, Slot.status == "open")) == 3
+def test_leave_removes_free_slots_and_lists_booked_ones_to_move(app, w, session):
+    with app.app_context():
+        monday = next_monday()
+        rule, _first, booked, exc, counts = _leave_over_a_booked_slot(session, w, places=1)
+        assert counts["deleted"] == 2 and counts["to_move"] == [booked.code]
+        schedules.delete_exception(session, exc, principal=None, today=monday, now=NOW)
+        assert session.scalar(select(text("count(*)")).select_from(Slot).where(
+            Slot.rule_id == rule.id, Slot.status == "open")) == 3
 
 
-def _leave_over_a_booked_group_slot(session, w):
-    """Monday's 09:00 group slot of DR1 (3 places) with one booking, then a day's leave of DR1:
-    (rule, the slot, the booking, the leave, the leave's counts)."""
+def _leave_over_a_booked_slot(session, w, places=3):
+    """Monday's 09:00 slot of DR1 (a group slot of 3 places unless said) with one booking, then
+    a day's leave of DR1: (rule, the slot, the booking, the leave, the leave's counts)."""
     monday = next_monday()
     rule, _ = create_schedule(session, today=monday, now=NOW, valid_from=monday,
-                              valid_until=monday, places=3)
+                              valid_until=monday, places=places)
     first = session.scalar(select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at))
     booked = create_appointment(session, w["referrals"][0], first, now=NOW)
     exc, counts = schedules.create_exception(session, dict(
@@ -136,43 +133,45 @@ def _leave_over_a_booked_group_slot(session, w):
     return rule, first, booked, exc, counts
 
 
-def test_a_booked_group_slot_inside_a_leave_takes_no_new_booking_until_the_leave_goes(w,
+def test_a_booked_group_slot_inside_a_leave_takes_no_new_booking_until_the_leave_goes(app, w,
                                                                                       session):
     """Leave over a group slot with one booking: the booking stands (listed to move), but the
     slot's free places are not bookable nor offered to the waitlist while the practitioner is
     away."""
-    rule, first, booked, exc, counts = _leave_over_a_booked_group_slot(session, w)
-    assert counts["kept_booked"] == 1 and counts["to_move"] == [booked.code]
-    assert session.get(Slot, first.id).status == "withdrawn"
-    other = new_child_referral(session, w)
-    with pytest.raises(Conflict) as refused:
-        ops.book(session, referral=other, slot_id=first.id, hold=False, principal=None, now=NOW)
-    assert refused.value.code == "booking.slot_withdrawn"
-    waitlist.add(session, other, note=None, principal=None, now=NOW)
-    ops.cancel(session, booked, reason="family_request", note=None, principal=None, now=NOW)
-    session.flush()
-    assert session.scalar(select(Appointment).where(Appointment.status == "proposed")) is None
-    # the practitioner is back: a slot without bookings left is made anew, as the others
-    schedules.delete_exception(session, exc, principal=None, today=next_monday(), now=NOW)
-    assert session.get(Slot, first.id).status == "withdrawn"
-    assert session.scalar(select(text("count(*)")).select_from(Slot).where(
-        Slot.rule_id == rule.id, Slot.status == "open")) == 3
+    with app.app_context():
+        rule, first, booked, exc, counts = _leave_over_a_booked_slot(session, w)
+        assert counts["kept_booked"] == 1 and counts["to_move"] == [booked.code]
+        assert session.get(Slot, first.id).status == "withdrawn"
+        other = new_child_referral(session, w)
+        with pytest.raises(Conflict) as refused:
+            ops.book(session, referral=other, slot_id=first.id, hold=False, principal=None, now=NOW)
+        assert refused.value.code == "booking.slot_withdrawn"
+        waitlist.add(session, other, note=None, principal=None, now=NOW)
+        ops.cancel(session, booked, reason="family_request", note=None, principal=None, now=NOW)
+        session.flush()
+        assert session.scalar(select(Appointment).where(Appointment.status == "proposed")) is None
+        # the practitioner is back: a slot without bookings left is made anew, as the others
+        schedules.delete_exception(session, exc, principal=None, today=next_monday(), now=NOW)
+        assert session.get(Slot, first.id).status == "withdrawn"
+        assert session.scalar(select(text("count(*)")).select_from(Slot).where(
+            Slot.rule_id == rule.id, Slot.status == "open")) == 3
 
 
-def test_deleting_the_leave_reopens_the_booked_slot_it_withdrew(w, session):
-    _rule, first, booked, exc, _counts = _leave_over_a_booked_group_slot(session, w)
-    assert session.get(Slot, first.id).status == "withdrawn"
-    counts = schedules.delete_exception(session, exc, principal=None, today=next_monday(),
-                                        now=NOW)
-    assert counts["reopened"] == 1 and counts["created"] == 2
-    assert session.get(Slot, first.id).status == "open"
-    assert session.get(Appointment, booked.id).status == "booked"
-    at_nine = session.scalars(select(Slot).where(Slot.practitioner_id == first.practitioner_id,
-                                                 Slot.starts_at == first.starts_at)).all()
-    assert [s.id for s in at_nine] == [first.id]  # no second slot at that time
-    taken = ops.book(session, referral=new_child_referral(session, w), slot_id=first.id,
-                     hold=False, principal=None, now=NOW)[0]
-    assert taken.slot_id == first.id and taken.place == 2
+def test_deleting_the_leave_reopens_the_booked_slot_it_withdrew(app, w, session):
+    with app.app_context():
+        _rule, first, booked, exc, _counts = _leave_over_a_booked_slot(session, w)
+        assert session.get(Slot, first.id).status == "withdrawn"
+        counts = schedules.delete_exception(session, exc, principal=None, today=next_monday(),
+                                            now=NOW)
+        assert counts["reopened"] == 1 and counts["created"] == 2
+        assert session.get(Slot, first.id).status == "open"
+        assert session.get(Appointment, booked.id).status == "booked"
+        at_nine = session.scalars(select(Slot).where(Slot.practitioner_id == first.practitioner_id,
+                                                     Slot.starts_at == first.starts_at)).all()
+        assert [s.id for s in at_nine] == [first.id]  # no second slot at that time
+        taken = ops.book(session, referral=new_child_referral(session, w), slot_id=first.id,
+                         hold=False, principal=None, now=NOW)[0]
+        assert taken.slot_id == first.id and taken.place == 2
 
 
 def test_overlapping_sessions_of_one_practitioner_at_two_facilities_are_refused(client, w):
@@ -246,41 +245,44 @@ def test_a_full_slot_and_a_busy_person_are_409(anonymous, w, session):
     assert busy.status_code == 409 and "overlapping" in busy.json["detail"]
 
 
-def test_an_expired_hold_never_blocks_anyone(w, session):
-    slot = make_slot(session, w, at(next_monday(), 9), places=1)
-    held = create_appointment(session, w["referrals"][0], slot, now=NOW, hold=True)
-    session.commit()
-    with pytest.raises(Conflict):
-        ops.book(session, referral=w["referrals"][1], slot_id=slot.id, hold=False,
-                 principal=None, now=NOW + timedelta(minutes=5))
-    session.rollback()
-    later = NOW + timedelta(minutes=11)
-    taken = create_appointment(session, w["referrals"][1], slot, now=later)
-    session.commit()
-    session.refresh(held)
-    assert held.status == "cancelled" and held.cancel_reason == "hold_expired"
-    with pytest.raises(Conflict, match="expired"):
-        ops.confirm(session, held, principal=None, now=later)
-    assert taken.status == "booked" and invariants(session)["over_capacity"] == []
+def test_an_expired_hold_never_blocks_anyone(app, w, session):
+    with app.app_context():
+        slot = make_slot(session, w, at(next_monday(), 9), places=1)
+        held = create_appointment(session, w["referrals"][0], slot, now=NOW, hold=True)
+        session.commit()
+        with pytest.raises(Conflict):
+            ops.book(session, referral=w["referrals"][1], slot_id=slot.id, hold=False,
+                     principal=None, now=NOW + timedelta(minutes=5))
+        session.rollback()
+        later = NOW + timedelta(minutes=11)
+        taken = create_appointment(session, w["referrals"][1], slot, now=later)
+        session.commit()
+        session.refresh(held)
+        assert held.status == "cancelled" and held.cancel_reason == "hold_expired"
+        with pytest.raises(Conflict, match="expired"):
+            ops.confirm(session, held, principal=None, now=later)
+        assert taken.status == "booked" and invariants(session)["over_capacity"] == []
 
 
-def test_the_periodic_clean_up_expires_holds(w, session):
-    slot = make_slot(session, w, at(next_monday(), 9))
-    held = create_appointment(session, w["referrals"][0], slot, now=NOW, hold=True)
-    assert ops.expire_and_offer(session, NOW + timedelta(minutes=9))["expired"] == 0
-    assert ops.expire_and_offer(session, NOW + timedelta(minutes=10))["expired"] == 1
-    session.refresh(held)
-    assert held.status == "cancelled"
+def test_the_periodic_clean_up_expires_holds(app, w, session):
+    with app.app_context():
+        slot = make_slot(session, w, at(next_monday(), 9))
+        held = create_appointment(session, w["referrals"][0], slot, now=NOW, hold=True)
+        assert ops.expire_and_offer(session, NOW + timedelta(minutes=9))["expired"] == 0
+        assert ops.expire_and_offer(session, NOW + timedelta(minutes=10))["expired"] == 1
+        session.refresh(held)
+        assert held.status == "cancelled"
 
 
-def test_reschedule_is_atomic(anonymous, w, session):
+def test_reschedule_is_atomic(app, anonymous, w, session):
     monday = next_monday()
     a = make_slot(session, w, at(monday, 9))
     b = make_slot(session, w, at(monday, 10))
     c = make_slot(session, w, at(monday, 11))
     r0, r1 = w["referrals"][:2]
     mine = create_appointment(session, r0, a, now=NOW)
-    ops.book(session, referral=r1, slot_id=b.id, hold=False, principal=None, now=NOW)
+    with app.app_context():
+        ops.book(session, referral=r1, slot_id=b.id, hold=False, principal=None, now=NOW)
     session.commit()
     refused = api(anonymous, w, "coord", "POST", f"/api/v1/appointments/{mine.code}/reschedule",
                   {"slot_id": b.id})
@@ -298,54 +300,56 @@ def test_reschedule_is_atomic(anonymous, w, session):
     assert old.status == "cancelled" and old.cancel_reason == "rescheduled"
 
 
-def test_attendance_starts_the_referral_and_no_show_frees_nothing_to_conflict(w, session):
-    slot = make_slot(session, w, at(next_monday(), 9))
-    r0 = w["referrals"][0]
-    appt = create_appointment(session, r0, slot, now=NOW)
-    later = slot.starts_at + timedelta(minutes=5)
-    ops.arrive(session, appt, principal=None, now=later)
-    ops.fulfil(session, appt, principal=None, now=later)
-    session.commit()
-    assert session.get(Referral, r0.id).state == "in_progress"
-    second = make_slot(session, w, at(next_monday() + timedelta(days=1), 9))
-    missed = create_appointment(session, w["referrals"][1], second, now=NOW)
-    with pytest.raises(Conflict, match="begun"):
-        ops.noshow(session, missed, principal=None, now=NOW)
-    ops.noshow(session, missed, principal=None, now=second.starts_at + timedelta(minutes=20))
-    assert missed.status == "noshow"
-    # a no-show never counts as a conflict: the person can be booked at that time again
-    again = make_slot(session, w, second.starts_at, practitioner=w["therapist"])
-    ops.book(session, referral=w["referrals"][1], slot_id=again.id, hold=False, principal=None,
-             now=NOW)
+def test_attendance_starts_the_referral_and_no_show_frees_nothing_to_conflict(app, w, session):
+    with app.app_context():
+        slot = make_slot(session, w, at(next_monday(), 9))
+        r0 = w["referrals"][0]
+        appt = create_appointment(session, r0, slot, now=NOW)
+        later = slot.starts_at + timedelta(minutes=5)
+        ops.arrive(session, appt, principal=None, now=later)
+        ops.fulfil(session, appt, principal=None, now=later)
+        session.commit()
+        assert session.get(Referral, r0.id).state == "in_progress"
+        second = make_slot(session, w, at(next_monday() + timedelta(days=1), 9))
+        missed = create_appointment(session, w["referrals"][1], second, now=NOW)
+        with pytest.raises(Conflict, match="begun"):
+            ops.noshow(session, missed, principal=None, now=NOW)
+        ops.noshow(session, missed, principal=None, now=second.starts_at + timedelta(minutes=20))
+        assert missed.status == "noshow"
+        # a no-show never counts as a conflict: the person can be booked at that time again
+        again = make_slot(session, w, second.starts_at, practitioner=w["therapist"])
+        ops.book(session, referral=w["referrals"][1], slot_id=again.id, hold=False, principal=None,
+                 now=NOW)
 
 
 # --- the waitlist -------------------------------------------------------------------------------
-def test_a_freed_place_is_offered_to_the_best_placed_waiting_case(w, session):
-    slot = make_slot(session, w, at(next_monday(), 9))
-    holder, adult_ref, child_ref = w["referrals"][0], None, None
-    adult_ref = new_child_referral(session, w, birth_date=date(1980, 1, 1))
-    child_ref = new_child_referral(session, w)
-    taken = create_appointment(session, holder, slot, now=NOW)
-    adult, _ = waitlist.add(session, adult_ref, note=None, principal=None, now=NOW)
-    child, _ = waitlist.add(session, child_ref, note=None, principal=None, now=NOW)
-    again, created = waitlist.add(session, child_ref, note=None, principal=None, now=NOW)
-    assert not created and again.id == child.id
-    ops.cancel(session, taken, reason="family_request", note=None, principal=None, now=NOW)
-    session.commit()
-    offer = session.scalar(select(Appointment).where(Appointment.status == "proposed"))
-    assert offer.referral_id == child_ref.id  # the child (0-6) first, though listed later
-    assert session.get(WaitlistEntry, child.id).status == "offered"
-    # the offer lapses: it goes to the next, and the child waits again
-    later = offer.hold_expires_at + timedelta(seconds=1)
-    assert ops.expire_and_offer(session, later) == {"expired": 1, "offered": 1}
-    session.commit()
-    session.expire_all()
-    assert session.get(WaitlistEntry, child.id).status == "waiting"
-    nxt = session.scalar(select(Appointment).where(Appointment.status == "proposed"))
-    assert nxt.referral_id == adult_ref.id
-    ops.confirm(session, nxt, principal=None, now=later)
-    session.commit()
-    assert session.get(WaitlistEntry, adult.id).status == "booked"
+def test_a_freed_place_is_offered_to_the_best_placed_waiting_case(app, w, session):
+    with app.app_context():
+        slot = make_slot(session, w, at(next_monday(), 9))
+        holder, adult_ref, child_ref = w["referrals"][0], None, None
+        adult_ref = new_child_referral(session, w, birth_date=date(1980, 1, 1))
+        child_ref = new_child_referral(session, w)
+        taken = create_appointment(session, holder, slot, now=NOW)
+        adult, _ = waitlist.add(session, adult_ref, note=None, principal=None, now=NOW)
+        child, _ = waitlist.add(session, child_ref, note=None, principal=None, now=NOW)
+        again, created = waitlist.add(session, child_ref, note=None, principal=None, now=NOW)
+        assert not created and again.id == child.id
+        ops.cancel(session, taken, reason="family_request", note=None, principal=None, now=NOW)
+        session.commit()
+        offer = session.scalar(select(Appointment).where(Appointment.status == "proposed"))
+        assert offer.referral_id == child_ref.id  # the child (0-6) first, though listed later
+        assert session.get(WaitlistEntry, child.id).status == "offered"
+        # the offer lapses: it goes to the next, and the child waits again
+        later = offer.hold_expires_at + timedelta(seconds=1)
+        assert ops.expire_and_offer(session, later) == {"expired": 1, "offered": 1}
+        session.commit()
+        session.expire_all()
+        assert session.get(WaitlistEntry, child.id).status == "waiting"
+        nxt = session.scalar(select(Appointment).where(Appointment.status == "proposed"))
+        assert nxt.referral_id == adult_ref.id
+        ops.confirm(session, nxt, principal=None, now=later)
+        session.commit()
+        assert session.get(WaitlistEntry, adult.id).status == "booked"
 
 
 def test_the_waitlist_is_never_silent(anonymous, w, session):
@@ -362,13 +366,14 @@ def test_the_waitlist_is_never_silent(anonymous, w, session):
 
 
 # --- availability and scope ---------------------------------------------------------------------
-def test_availability_soonest_first_near_and_at_allowed_tiers(anonymous, w, session):
+def test_availability_soonest_first_near_and_at_allowed_tiers(app, anonymous, w, session):
     monday = next_monday()
     centre_late = make_slot(session, w, at(monday, 11))
     station_early = make_slot(session, w, at(monday, 9), facility=w["station"])
     full = make_slot(session, w, at(monday, 8))
-    ops.book(session, referral=w["referrals"][0], slot_id=full.id, hold=False, principal=None,
-             now=NOW)
+    with app.app_context():
+        ops.book(session, referral=w["referrals"][0], slot_id=full.id, hold=False,
+                 principal=None, now=NOW)
     session.commit()
     url = "/api/v1/availability?service=autism_training&near_region=150702001001"
     got = api(anonymous, w, "planner", "GET", url).json
@@ -507,11 +512,12 @@ def test_the_scheduler_jobs_are_registered_and_run(app, w, session):
     from rehab_net import scheduler
     from rehab_net.booking import jobs as booking_jobs
 
-    ids = {j.id for j in scheduler.JOBS}
-    assert {"booking-expire-holds", "booking-generate-slots"} <= ids or not scheduler.JOBS
-    slot = make_slot(session, w, at(next_monday(), 9))
-    ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=True, principal=None,
-             now=NOW)
-    session.commit()
-    assert booking_jobs.expire(session, NOW + timedelta(minutes=30))["expired"] == 1
-    assert booking_jobs.generate(session, NOW)["rules"] == 0
+    with app.app_context():
+        ids = {j.id for j in scheduler.JOBS}
+        assert {"booking-expire-holds", "booking-generate-slots"} <= ids or not scheduler.JOBS
+        slot = make_slot(session, w, at(next_monday(), 9))
+        ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=True, principal=None,
+                 now=NOW)
+        session.commit()
+        assert booking_jobs.expire(session, NOW + timedelta(minutes=30))["expired"] == 1
+        assert booking_jobs.generate(session, NOW)["rules"] == 0

@@ -65,8 +65,9 @@ def many_referrals(session, w, n):
 def test_fifty_threads_after_the_last_place(app, w, session):
     slot = make_slot(session, w, at(next_monday(), 9), places=3)
     first = w["referrals"][:2]
-    for r in first:
-        ops.book(session, referral=r, slot_id=slot.id, hold=False, principal=None, now=NOW)
+    with app.app_context():
+        for r in first:
+            ops.book(session, referral=r, slot_id=slot.id, hold=False, principal=None, now=NOW)
     referrals = many_referrals(session, w, THREADS)
     auth = {"Authorization": f"Bearer {w['tokens']['coord']}"}
     results = race(app, [("POST", "/api/v1/appointments",
@@ -124,10 +125,11 @@ def test_reschedules_racing_new_bookings(app, w, session):
     movers = many_referrals(session, w, 5)
     bookers = many_referrals(session, w, 20)
     moving = []
-    for i, r in enumerate(movers):
-        slot = make_slot(session, w, at(monday, 8 + i), practitioner=w["therapist"])
-        moving.append(ops.book(session, referral=r, slot_id=slot.id, hold=False,
-                               principal=None, now=NOW)[0])
+    with app.app_context():
+        for i, r in enumerate(movers):
+            slot = make_slot(session, w, at(monday, 8 + i), practitioner=w["therapist"])
+            moving.append(ops.book(session, referral=r, slot_id=slot.id, hold=False,
+                                   principal=None, now=NOW)[0])
     session.commit()
     auth = {"Authorization": f"Bearer {w['tokens']['coord']}"}
     calls = [("POST", f"/api/v1/appointments/{a.code}/reschedule", {"slot_id": target.id}, auth)

@@ -86,14 +86,15 @@ def test_book_from_the_referral_page_hold_then_confirm(coord, w, session):
     assert session.get(Appointment, appt.id).status == "booked"
 
 
-def test_a_full_slot_says_so_and_offers_the_waitlist(coord, w, session):
+def test_a_full_slot_says_so_and_offers_the_waitlist(app, coord, w, session):
     monday = next_monday()
     slot = make_slot(session, w, at(monday, 9))
     session.commit()
     code = w["referrals"][1].code
     html = coord.get(f"/referrals/{code}/book?start={monday.isoformat()}").get_data(as_text=True)
-    ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False, principal=None,
-             now=NOW)
+    with app.app_context():
+        ops.book(session, referral=w["referrals"][0], slot_id=slot.id, hold=False,
+                 principal=None, now=NOW)
     session.commit()  # taken meanwhile by someone else
     got = coord.post(f"/referrals/{code}/book", data={
         "csrf_token": _csrf(html), "idempotency_key": _key(html), "mode": "book",
@@ -227,8 +228,9 @@ def test_the_sending_clinic_follows_its_patients_appointments(app, coord, w, ses
     listed = api(app.test_client(), w, "staff", "GET",
                  f"/api/v1/appointments?referral={referral.code}").json
     assert [a["code"] for a in listed] == [appt.code]
-    moved, _ = ops.reschedule(session, appt, slot_id=second.id, principal=None, now=NOW)
-    ops.cancel(session, moved, reason="family_request", note=None, principal=None, now=NOW)
+    with app.app_context():
+        moved, _ = ops.reschedule(session, appt, slot_id=second.id, principal=None, now=NOW)
+        ops.cancel(session, moved, reason="family_request", note=None, principal=None, now=NOW)
     session.commit()
     kinds = [n["kind"] for n in api(app.test_client(), w, "staff", "GET",
                                     "/api/v1/notifications").json

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from rehab_net.booking import operations as ops
 from rehab_net.booking import places, schedules
 from rehab_net.booking.models import Appointment
-from rehab_net.db import get_session
 from rehab_net.errors import DomainError
 from tests.booking_world import (
     at,
@@ -33,10 +32,11 @@ ACTIVE = ("proposed", "pending", "booked", "arrived", "fulfilled")
 
 class BookingMachine(RuleBasedStateMachine):
     world: dict = {}
+    test_session = None  # the test's `session`
 
     def __init__(self):
         super().__init__()
-        s = self.session = get_session()
+        s = self.session = self.test_session
         w = self.world
         n = next(_seq)
         p1, p2 = (schedules.create_practitioner(s, dict(
@@ -167,8 +167,9 @@ class BookingMachine(RuleBasedStateMachine):
                                             "person_overlap": []}
 
 
-def test_booking_state_machine(w):
-    BookingMachine.world = w
-    run_state_machine_as_test(BookingMachine, settings=settings(
-        max_examples=20, stateful_step_count=20, deadline=None, derandomize=True,
-        database=None, suppress_health_check=list(HealthCheck)))
+def test_booking_state_machine(app, w, session):
+    BookingMachine.world, BookingMachine.test_session = w, session
+    with app.app_context():  # the operations read the app's configuration
+        run_state_machine_as_test(BookingMachine, settings=settings(
+            max_examples=20, stateful_step_count=20, deadline=None, derandomize=True,
+            database=None, suppress_health_check=list(HealthCheck)))

@@ -19,6 +19,7 @@ from rehab_net.referrals.models import Notification
 from rehab_net.referrals.operations.workflow import transition
 from solver.instance import DEFAULT_POLICY
 from tests.booking_world import ZONE, api, invariants, local_today, new_child_referral, next_monday
+from tests.factories import app_context_of
 
 CLEAN = {"over_capacity": [], "practitioner_overlap": [], "person_overlap": []}
 
@@ -31,12 +32,13 @@ def weekly_rule(session, practitioner="DR1", days=(1, 2, 3, 4, 5), places=4, sta
                 end="16:00"):
     hh, mm = start.split(":")
     eh, em = end.split(":")
-    rule, _ = schedules.create_rule(session, {
-        "practitioner_code": practitioner, "facility_code": "CT01",
-        "service_code": "autism_training", "weekdays": list(days),
-        "start_time": time(int(hh), int(mm)), "end_time": time(int(eh), int(em)),
-        "slot_minutes": 60, "places": places, "valid_from": local_today()},
-        principal=None, today=local_today(), now=datetime.now(UTC))
+    with app_context_of(session):
+        rule, _ = schedules.create_rule(session, {
+            "practitioner_code": practitioner, "facility_code": "CT01",
+            "service_code": "autism_training", "weekdays": list(days),
+            "start_time": time(int(hh), int(mm)), "end_time": time(int(eh), int(em)),
+            "slot_minutes": 60, "places": places, "valid_from": local_today()},
+            principal=None, today=local_today(), now=datetime.now(UTC))
     session.commit()
     return rule
 
@@ -88,14 +90,15 @@ def test_preview_books_nothing_and_a_confirmed_course_books_every_session_beyond
 
 
 def test_a_closed_day_is_a_miss_with_the_nearest_alternatives_which_can_be_booked(
-        client, session, w):
+        app, client, session, w):
     weekly_rule(session)
     monday = next_monday()
     tuesday = monday + timedelta(days=1)
-    schedules.create_exception(session, {"kind": "closure", "facility_code": "CT01",
-                                         "starts_at": at(tuesday, 0),
-                                         "ends_at": at(tuesday + timedelta(days=1), 0)},
-                               principal=None, today=local_today(), now=datetime.now(UTC))
+    with app.app_context():
+        schedules.create_exception(session, {"kind": "closure", "facility_code": "CT01",
+                                             "starts_at": at(tuesday, 0),
+                                             "ends_at": at(tuesday + timedelta(days=1), 0)},
+                                   principal=None, today=local_today(), now=datetime.now(UTC))
     session.commit()
     r = w["referrals"][0]
     body = pattern(r, weeks=2)
@@ -114,8 +117,9 @@ def test_a_closed_day_is_a_miss_with_the_nearest_alternatives_which_can_be_booke
     assert resp.status_code == 201 and resp.get_json()["sessions"] == 4
 
 
-def test_a_holiday_is_a_miss(client, session, w):
-    calendar = workdays.calendar()
+def test_a_holiday_is_a_miss(app, client, session, w):
+    with app.app_context():  # the app's holiday files
+        calendar = workdays.calendar()
     first = next_monday()
     holiday = next((first + timedelta(days=k) for k in range(0, 400)
                     if calendar.is_holiday(first + timedelta(days=k))
@@ -132,7 +136,7 @@ def test_a_holiday_is_a_miss(client, session, w):
     assert [m["reason"] for m in preview["misses"]] == ["holiday"]
 
 
-def test_a_session_taken_meanwhile_is_a_409_and_nothing_is_booked(client, session, w):
+def test_a_session_taken_meanwhile_is_a_409_and_nothing_is_booked(app, client, session, w):
     weekly_rule(session, places=1)
     r, other = w["referrals"][0], w["referrals"][1]
     body = pattern(r, weeks=3)
@@ -140,8 +144,9 @@ def test_a_session_taken_meanwhile_is_a_409_and_nothing_is_booked(client, sessio
     # someone books the fourth session's only place meanwhile
     slot = session.scalar(select(Slot).where(
         Slot.starts_at == datetime.fromisoformat(preview["sessions"][3]["starts_at"])))
-    ops.book(session, referral=other, slot_id=slot.id, hold=False, principal=None,
-             now=datetime.now(UTC))
+    with app.app_context():
+        ops.book(session, referral=other, slot_id=slot.id, hold=False, principal=None,
+                 now=datetime.now(UTC))
     session.commit()
     resp = api(client, w, "coord", "POST", "/api/v1/courses", {**body, "to_book": picks(preview)})
     assert resp.status_code == 409, resp.get_json()
@@ -222,7 +227,7 @@ def test_move_this_session_and_the_following_by_the_same_shift(client, session, 
 
 
 def test_leave_moves_sessions_to_a_colleague_or_flags_them_and_tells_the_clinic(
-        client, session, w):
+        app, client, session, w):
     weekly_rule(session, practitioner="DR1")
     weekly_rule(session, practitioner="TH1")
     free = book_course(client, w, w["referrals"][0], weeks=2, practitioner_code=None)
@@ -232,10 +237,11 @@ def test_leave_moves_sessions_to_a_colleague_or_flags_them_and_tells_the_clinic(
     first = datetime.fromisoformat(free["session_list"][0]["starts_at"]).astimezone(ZONE).date()
     before = session.scalar(select(func.count()).select_from(Notification).where(
         Notification.kind == "course_sessions_affected"))
-    _exc, counts = schedules.create_exception(session, {
-        "kind": "leave", "practitioner_code": "DR1", "starts_at": at(first, 0),
-        "ends_at": at(first + timedelta(days=1), 0)}, principal=None, today=local_today(),
-        now=datetime.now(UTC))
+    with app.app_context():
+        _exc, counts = schedules.create_exception(session, {
+            "kind": "leave", "practitioner_code": "DR1", "starts_at": at(first, 0),
+            "ends_at": at(first + timedelta(days=1), 0)}, principal=None, today=local_today(),
+            now=datetime.now(UTC))
     session.commit()
     moved_free = [s for s in free["session_list"] if s["practitioner_code"] == "DR1"
                   and datetime.fromisoformat(s["starts_at"]).astimezone(ZONE).date() == first]
@@ -287,14 +293,16 @@ def test_three_missed_sessions_in_a_row_put_the_course_on_its_clinics_defaulter_
     assert api(client, w, "staff", "GET", "/api/v1/courses/defaulters").get_json() == []
 
 
-def test_a_referral_ending_cancels_its_future_sessions_and_ends_the_course(client, session, w):
+def test_a_referral_ending_cancels_its_future_sessions_and_ends_the_course(app, client, session,
+                                                                           w):
     weekly_rule(session)
     r = w["referrals"][0]
     course = book_course(client, w, r, weeks=2)
     session.expire_all()
     referral = session.get(type(r), r.id)
-    transition(session, referral, "cancel", principal=None, now=datetime.now(UTC),
-               reason="family moved")
+    with app.app_context():
+        transition(session, referral, "cancel", principal=None, now=datetime.now(UTC),
+                   reason="family moved")
     session.commit()
     body = api(client, w, "coord", "GET", f"/api/v1/courses/{course['code']}").get_json()
     assert body["status"] == "cancelled" and body["cancel_reason"] == "referral_closed"
@@ -302,20 +310,23 @@ def test_a_referral_ending_cancels_its_future_sessions_and_ends_the_course(clien
     assert {s["cancel_reason"] for s in body["session_list"]} == {"referral_closed"}
 
 
-def test_a_running_course_holds_its_places_in_the_following_weeks_of_a_plan(client, session, w):
+def test_a_running_course_holds_its_places_in_the_following_weeks_of_a_plan(app, client, session,
+                                                                            w):
     """Through the plan adapters: the intake capacity left each week is what the schedules offer
     less what the running course holds (2 sessions a week for 3 weeks, then nothing)."""
     weekly_rule(session, places=1)
     start = next_monday()
-    before = adapters.build_instance(session, start_date=start, horizon_weeks=6,
-                                     policy=DEFAULT_POLICY)
+    with app.app_context():
+        before = adapters.build_instance(session, start_date=start, horizon_weeks=6,
+                                         policy=DEFAULT_POLICY)
     course = book_course(client, w, w["referrals"][0], weeks=3)
     # it has begun: its first session is attended (the case is in rehabilitation)
     session.execute(update(Appointment).where(
         Appointment.id == int(course["session_list"][0]["code"][1:])).values(status="fulfilled"))
     session.commit()
-    after = adapters.build_instance(session, start_date=start, horizon_weeks=6,
-                                    policy=DEFAULT_POLICY)
+    with app.app_context():
+        after = adapters.build_instance(session, start_date=start, horizon_weeks=6,
+                                        policy=DEFAULT_POLICY)
 
     def capacity(built):
         f = next(f for f in built.data["facilities"] if f["id"] == "CT01")
@@ -438,14 +449,15 @@ def _course_jump_audits(session):
 
 
 def test_a_course_that_passes_over_a_better_placed_waiting_case_needs_a_reason(
-        client, session, w):
+        app, client, session, w):
     """The waitlist's rule holds for a whole course as for one booking: refused without a
     reason (nothing booked), booked with one, the reason on each session, audited once."""
     from rehab_net.booking import waitlist
 
     weekly_rule(session, places=1)
     child = w["referrals"][0]
-    waitlist.add(session, child, note=None, principal=None, now=datetime.now(UTC))
+    with app.app_context():
+        waitlist.add(session, child, note=None, principal=None, now=datetime.now(UTC))
     adult = new_child_referral(session, w, birth_date=date(1980, 1, 1))
     session.commit()
     body = pattern(adult, weeks=3)
@@ -473,13 +485,15 @@ def test_a_course_that_passes_over_a_better_placed_waiting_case_needs_a_reason(
     assert waitlist.open_entry(session, child.id).status == "waiting"  # the child still waits
 
 
-def test_a_course_on_days_the_waiting_family_cannot_come_passes_over_nobody(client, session, w):
+def test_a_course_on_days_the_waiting_family_cannot_come_passes_over_nobody(app, client, session,
+                                                                            w):
     from rehab_net.booking import waitlist
 
     weekly_rule(session, places=1)
     mondays_only = w["referrals"][0]
-    waitlist.add(session, mondays_only, note=None, principal=None, now=datetime.now(UTC),
-                 weekdays=[1])
+    with app.app_context():
+        waitlist.add(session, mondays_only, note=None, principal=None, now=datetime.now(UTC),
+                     weekdays=[1])
     adult = new_child_referral(session, w, birth_date=date(1980, 1, 1))
     session.commit()
     preview = api(client, w, "coord", "POST", "/api/v1/courses/preview",
@@ -499,7 +513,9 @@ def test_the_course_page_asks_why_a_course_goes_before_the_waitlist(app, session
     from tests.responses import csrf_token
 
     weekly_rule(session, places=1)
-    waitlist.add(session, w["referrals"][0], note=None, principal=None, now=datetime.now(UTC))
+    with app.app_context():
+        waitlist.add(session, w["referrals"][0], note=None, principal=None,
+                     now=datetime.now(UTC))
     adult = new_child_referral(session, w, birth_date=date(1980, 1, 1))
     session.commit()
     coord = _logged_in(app, w["users"]["coord"])

@@ -14,7 +14,7 @@ from solver.instance import DEFAULT_POLICY
 from solver.io import parse_instance, solution_to_dict
 from solver.solve import solve
 from tests.booking_world import ZONE, make_slot, next_monday
-from tests.factories import create_appointment, create_schedule
+from tests.factories import app_context_of, create_appointment, create_schedule
 
 HORIZON = 6
 
@@ -29,8 +29,9 @@ def at(day, hour: int) -> datetime:
 
 
 def build(session, start):
-    return adapters.build_instance(session, start_date=start, horizon_weeks=HORIZON,
-                                   policy=DEFAULT_POLICY)
+    with app_context_of(session):
+        return adapters.build_instance(session, start_date=start, horizon_weeks=HORIZON,
+                                       policy=DEFAULT_POLICY)
 
 
 def capacity(built, facility: str, service: str = "autism_training") -> list[int]:
@@ -115,7 +116,8 @@ def test_a_case_in_rehabilitation_is_not_planned_again_and_holds_its_places(sess
                      practitioner=w["therapist"])
     session.commit()
     visit = create_appointment(session, first, past, now=datetime.now(UTC) - timedelta(days=1))
-    booking.fulfil(session, visit, principal=None, now=datetime.now(UTC))
+    with app_context_of(session):
+        booking.fulfil(session, visit, principal=None, now=datetime.now(UTC))
     # its next session, in week 2
     create_appointment(session, first, rule_slots(session, start, 2)[0], now=datetime.now(UTC))
     session.commit()

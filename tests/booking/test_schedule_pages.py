@@ -71,7 +71,7 @@ def test_another_facilitys_facility_is_refused_in_place(staff, w):
     assert got.status_code == 422 and 'id="new-facility_codes-error"' in _text(got)
 
 
-def test_edit_a_practitioner_and_their_sites(coord, w, session):
+def test_edit_a_practitioner_and_their_sites(app, coord, w, session):
     page = _text(coord.get("/booking/practitioners/TH1"))
     bad = _post(coord, "/booking/practitioners/TH1", page, name="", profession="therapist",
                 active="1")
@@ -87,11 +87,12 @@ def test_edit_a_practitioner_and_their_sites(coord, w, session):
     page = _text(coord.get("/booking/practitioners/DR1"))
     assert 'action="/booking/practitioners/DR1/sites/CT01/remove"' in page
     assert 'action="/booking/practitioners/DR1/sites/ST150702001/remove"' not in page
-    schedules.create_rule(session, dict(
-        practitioner_code="DR1", facility_code="CT01", service_code="autism_training",
-        weekdays=[2], start_time=time(14), end_time=time(15), slot_minutes=60,
-        valid_from=local_today()), principal=None, today=local_today(), now=NOW)
-    session.commit()
+    with app.app_context():
+        schedules.create_rule(session, dict(
+            practitioner_code="DR1", facility_code="CT01", service_code="autism_training",
+            weekdays=[2], start_time=time(14), end_time=time(15), slot_minutes=60,
+            valid_from=local_today()), principal=None, today=local_today(), now=NOW)
+        session.commit()
     refused = _post(coord, "/booking/practitioners/DR1/sites/CT01/remove", page)
     assert refused.status_code == 303
     assert "在此机构有排班" in _text(coord.get(refused.headers["Location"]))  # the flash
@@ -130,14 +131,15 @@ def test_weekly_rule_errors_in_place_then_its_slots(coord, w, session):
     assert f'action="/booking/rules/{rule.id}/end"' in shown
 
 
-def test_overlapping_time_at_another_site_is_a_form_error(coord, w, session):
+def test_overlapping_time_at_another_site_is_a_form_error(app, coord, w, session):
     """DR1 works Monday to Friday mornings at the station; the centre's coordinator gives DR1
     Monday 10:00-11:00 at the centre: refused at the start time, nothing saved."""
-    schedules.create_rule(session, dict(
-        practitioner_code="DR1", facility_code="ST150702001", service_code="autism_training",
-        weekdays=[1, 2, 3, 4, 5], start_time=time(9), end_time=time(12), slot_minutes=60,
-        valid_from=local_today()), principal=None, today=local_today(), now=NOW)
-    session.commit()
+    with app.app_context():
+        schedules.create_rule(session, dict(
+            practitioner_code="DR1", facility_code="ST150702001", service_code="autism_training",
+            weekdays=[1, 2, 3, 4, 5], start_time=time(9), end_time=time(12), slot_minutes=60,
+            valid_from=local_today()), principal=None, today=local_today(), now=NOW)
+        session.commit()
     page = _text(coord.get("/booking/practitioners/DR1"))
     got = _post(coord, "/booking/practitioners/DR1/rules", page, **_rule_form(
         weekdays=["1"], start_time="10:00", end_time="11:00"))
@@ -172,12 +174,13 @@ def test_one_off_session_from_the_same_page(coord, w, session):
     assert len(list(session.scalars(select(Slot).where(Slot.rule_id == rule.id)))) == 3
 
 
-def test_edit_and_end_a_rule(coord, w, session):
-    rule, _counts = schedules.create_rule(session, dict(
-        practitioner_code="TH1", facility_code="CT01", service_code="autism_training",
-        weekdays=[1], start_time=time(9), end_time=time(11), slot_minutes=60,
-        valid_from=local_today()), principal=None, today=local_today(), now=NOW)
-    session.commit()
+def test_edit_and_end_a_rule(app, coord, w, session):
+    with app.app_context():
+        rule, _counts = schedules.create_rule(session, dict(
+            practitioner_code="TH1", facility_code="CT01", service_code="autism_training",
+            weekdays=[1], start_time=time(9), end_time=time(11), slot_minutes=60,
+            valid_from=local_today()), principal=None, today=local_today(), now=NOW)
+        session.commit()
     page = _text(coord.get(f"/booking/rules/{rule.id}"))
     assert 'value="09:00"' in page and 'id="edit-weekdays-1" name="weekdays" value="1" checked' \
         in page
@@ -252,13 +255,14 @@ def test_a_coordinator_cannot_manage_another_facilitys_practitioners(app, staff,
                                                                       session):
     """TH1 practises at the centre only: the station's staff get 404 for TH1's page and every
     form of it, and for the centre's rules and leave; the planner may not manage at all."""
-    rule, _counts = schedules.create_rule(session, dict(
-        practitioner_code="TH1", facility_code="CT01", service_code="autism_training",
-        weekdays=[1], start_time=time(9), end_time=time(11), slot_minutes=60,
-        valid_from=local_today()), principal=None, today=local_today(), now=NOW)
-    closure, _ = schedules.create_exception(session, dict(
-        kind="closure", facility_code="CT01", starts_at=at(next_monday(), 0),
-        ends_at=at(next_monday(), 23)), principal=None, today=local_today(), now=NOW)
+    with app.app_context():
+        rule, _counts = schedules.create_rule(session, dict(
+            practitioner_code="TH1", facility_code="CT01", service_code="autism_training",
+            weekdays=[1], start_time=time(9), end_time=time(11), slot_minutes=60,
+            valid_from=local_today()), principal=None, today=local_today(), now=NOW)
+        closure, _ = schedules.create_exception(session, dict(
+            kind="closure", facility_code="CT01", starts_at=at(next_monday(), 0),
+            ends_at=at(next_monday(), 23)), principal=None, today=local_today(), now=NOW)
     session.commit()
     page = _text(staff.get("/booking/practitioners"))
     assert "TH1" not in page and "DR1" in page  # DR1 also practises at the station

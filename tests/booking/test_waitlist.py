@@ -34,52 +34,55 @@ def _jump_audits(session, code):
 
 # --- the part of the day and the weekday ----------------------------------------------------------
 def test_the_part_of_the_day_and_the_weekday_are_local(app):
-    assert waitlist.part_of_day(datetime(2026, 12, 7, 3, 59, tzinfo=UTC)) == "morning"  # 11:59
-    assert waitlist.part_of_day(datetime(2026, 12, 7, 4, 0, tzinfo=UTC)) == "afternoon"  # 12:00
-    assert waitlist.part_of_day(datetime(2026, 12, 7, 9, 59, tzinfo=UTC)) == "afternoon"
-    assert waitlist.part_of_day(datetime(2026, 12, 7, 10, 0, tzinfo=UTC)) == "evening"  # 18:00
-    # Sunday 23:30 UTC is Monday 07:30 in Shanghai: a Monday-morning family can come
-    early = SimpleNamespace(starts_at=datetime(2026, 12, 6, 23, 30, tzinfo=UTC))
-    monday_mornings = WaitlistEntry(available_weekdays=waitlist.weekday_mask([1]),
-                                    available_parts=waitlist.part_mask(["morning"]))
-    assert waitlist.entry_fits(monday_mornings, early)
-    assert waitlist.entry_fits(WaitlistEntry(available_weekdays=0, available_parts=0), early)
-    app.config["TIMEZONE"] = "UTC"  # the configured zone decides
-    assert waitlist.part_of_day(datetime(2026, 12, 7, 4, 0, tzinfo=UTC)) == "morning"
-    assert not waitlist.entry_fits(monday_mornings, early)  # Sunday evening there
+    with app.app_context():
+        assert waitlist.part_of_day(datetime(2026, 12, 7, 3, 59, tzinfo=UTC)) == "morning"  # 11:59
+        assert waitlist.part_of_day(datetime(2026, 12, 7, 4, 0, tzinfo=UTC)) == "afternoon"  # 12:00
+        assert waitlist.part_of_day(datetime(2026, 12, 7, 9, 59, tzinfo=UTC)) == "afternoon"
+        assert waitlist.part_of_day(datetime(2026, 12, 7, 10, 0, tzinfo=UTC)) == "evening"  # 18:00
+        # Sunday 23:30 UTC is Monday 07:30 in Shanghai: a Monday-morning family can come
+        early = SimpleNamespace(starts_at=datetime(2026, 12, 6, 23, 30, tzinfo=UTC))
+        monday_mornings = WaitlistEntry(available_weekdays=waitlist.weekday_mask([1]),
+                                        available_parts=waitlist.part_mask(["morning"]))
+        assert waitlist.entry_fits(monday_mornings, early)
+        assert waitlist.entry_fits(WaitlistEntry(available_weekdays=0, available_parts=0), early)
+        app.config["TIMEZONE"] = "UTC"  # the configured zone decides
+        assert waitlist.part_of_day(datetime(2026, 12, 7, 4, 0, tzinfo=UTC)) == "morning"
+        assert not waitlist.entry_fits(monday_mornings, early)  # Sunday evening there
 
 
 # --- offers ---------------------------------------------------------------------------------------
-def test_a_freed_place_skips_families_who_cannot_come_then(w, session):
-    slot = make_slot(session, w, at(next_monday(), 9))  # a Monday morning
-    taken = create_appointment(session, w["referrals"][0], slot, now=NOW)
-    wednesdays = new_child_referral(session, w)
-    afternoons = new_child_referral(session, w)
-    monday_mornings = new_child_referral(session, w, birth_date=ADULT)
-    waitlist.add(session, wednesdays, note=None, principal=None, now=NOW, weekdays=[3])
-    waitlist.add(session, afternoons, note=None, principal=None, now=NOW, parts=["afternoon"])
-    entry, _ = waitlist.add(session, monday_mornings, note=None, principal=None, now=NOW,
-                            weekdays=[1, 2], parts=["morning", "evening"])
-    ops.cancel(session, taken, reason="family_request", note=None, principal=None, now=NOW)
-    session.commit()
-    offer = _offer(session)
-    # both children are placed before the adult, but neither family can come on Monday morning
-    assert offer is not None and offer.referral_id == monday_mornings.id
-    assert session.get(WaitlistEntry, entry.id).status == "offered"
+def test_a_freed_place_skips_families_who_cannot_come_then(app, w, session):
+    with app.app_context():
+        slot = make_slot(session, w, at(next_monday(), 9))  # a Monday morning
+        taken = create_appointment(session, w["referrals"][0], slot, now=NOW)
+        wednesdays = new_child_referral(session, w)
+        afternoons = new_child_referral(session, w)
+        monday_mornings = new_child_referral(session, w, birth_date=ADULT)
+        waitlist.add(session, wednesdays, note=None, principal=None, now=NOW, weekdays=[3])
+        waitlist.add(session, afternoons, note=None, principal=None, now=NOW, parts=["afternoon"])
+        entry, _ = waitlist.add(session, monday_mornings, note=None, principal=None, now=NOW,
+                                weekdays=[1, 2], parts=["morning", "evening"])
+        ops.cancel(session, taken, reason="family_request", note=None, principal=None, now=NOW)
+        session.commit()
+        offer = _offer(session)
+        # both children are placed before the adult, but neither family can come on Monday morning
+        assert offer is not None and offer.referral_id == monday_mornings.id
+        assert session.get(WaitlistEntry, entry.id).status == "offered"
 
 
-def test_the_scheduler_offers_a_family_the_first_slot_it_can_come_to(w, session):
-    monday = next_monday()
-    morning = make_slot(session, w, at(monday, 9))
-    afternoon = make_slot(session, w, at(monday, 14))
-    referral = new_child_referral(session, w)
-    waitlist.add(session, referral, note="grandmother brings him", principal=None, now=NOW,
-                 parts=["afternoon"])
-    session.commit()
-    assert ops.expire_and_offer(session, NOW)["offered"] == 1
-    session.commit()
-    offer = _offer(session)
-    assert offer.slot_id == afternoon.id != morning.id and offer.referral_id == referral.id
+def test_the_scheduler_offers_a_family_the_first_slot_it_can_come_to(app, w, session):
+    with app.app_context():
+        monday = next_monday()
+        morning = make_slot(session, w, at(monday, 9))
+        afternoon = make_slot(session, w, at(monday, 14))
+        referral = new_child_referral(session, w)
+        waitlist.add(session, referral, note="grandmother brings him", principal=None, now=NOW,
+                     parts=["afternoon"])
+        session.commit()
+        assert ops.expire_and_offer(session, NOW)["offered"] == 1
+        session.commit()
+        offer = _offer(session)
+        assert offer.slot_id == afternoon.id != morning.id and offer.referral_id == referral.id
 
 
 # --- the API --------------------------------------------------------------------------------------
@@ -107,10 +110,11 @@ def test_the_api_takes_and_shows_when_the_family_can_come(anonymous, w, session)
 
 
 # --- a direct booking that passes over the waitlist -----------------------------------------------
-def test_booking_ahead_of_a_better_placed_waiting_case_needs_a_reason(anonymous, w, session):
+def test_booking_ahead_of_a_better_placed_waiting_case_needs_a_reason(app, anonymous, w, session):
     slot = make_slot(session, w, at(next_monday(), 9))
     child = w["referrals"][0]
-    waitlist.add(session, child, note=None, principal=None, now=NOW)
+    with app.app_context():
+        waitlist.add(session, child, note=None, principal=None, now=NOW)
     adult = new_child_referral(session, w, birth_date=ADULT)
     session.commit()
     body = {"referral_code": adult.code, "slot_id": slot.id}
@@ -134,9 +138,10 @@ def test_booking_ahead_of_a_better_placed_waiting_case_needs_a_reason(anonymous,
     # the child still waits for the next place
     assert waitlist.open_entry(session, child.id).status == "waiting"
     # the slot is full now: another booking is refused as full, not as a jump
+    another = new_child_referral(session, w, birth_date=ADULT)
+    session.commit()
     full = problem(api(anonymous, w, "coord", "POST", "/api/v1/appointments", {
-        "referral_code": new_child_referral(session, w, birth_date=ADULT).code,
-        "slot_id": slot.id}), 409)
+        "referral_code": another.code, "slot_id": slot.id}), 409)
     assert full["code"] == "booking.slot_full" and full["errors"][0]["field"] == "slot_id"
 
 

@@ -29,8 +29,8 @@ by every `operator`; the browser tests swap in a cheap argon2 hasher (autouse, p
 after it, so the rest of the suite keeps the real parameters).
 
 Seed data, commit, then browse: the server answers from its own connections, so uncommitted
-rows are invisible to it, and on SQLite (every transaction is BEGIN IMMEDIATE) a transaction
-left open in `session` makes the server's requests wait for the lock:
+rows are invisible to it, and on SQLite uncommitted writes in `session` make the server's
+requests wait for the lock (tests/conftest.py: the test's reads take none):
 
     def test_facility_page(operator_page, session):
         tiny_network(session)

@@ -26,16 +26,17 @@ from tests.browser.helpers import (
 NOW = datetime.now(UTC)
 
 
-def test_calendar_waitlist_and_booking_pages_pass_axe(page, log_in_as, w, session):
+def test_calendar_waitlist_and_booking_pages_pass_axe(app, page, log_in_as, w, session):
     monday = next_monday()
     free = make_slot(session, w, at(monday, 9), places=2)
     make_slot(session, w, at(monday, 10), facility=w["station"])
     full = make_slot(session, w, at(monday + timedelta(days=1), 9))
-    appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=full.id, hold=False,
-                       principal=None, now=NOW)
-    ops.book(session, referral=w["referrals"][1], slot_id=free.id, hold=True, principal=None,
-             now=NOW)
-    waitlist.add(session, w["referrals"][2], note="mornings", principal=None, now=NOW)
+    with app.app_context():
+        appt, _ = ops.book(session, referral=w["referrals"][0], slot_id=full.id, hold=False,
+                           principal=None, now=NOW)
+        ops.book(session, referral=w["referrals"][1], slot_id=free.id, hold=True,
+                 principal=None, now=NOW)
+        waitlist.add(session, w["referrals"][2], note="mornings", principal=None, now=NOW)
     session.commit()
     log_in_as(w["users"]["coord"])
     start = monday.isoformat()
@@ -76,7 +77,6 @@ def test_a_booking_made_with_the_keyboard_only(page, log_in_as, w, session):
     appt = session.scalar(select(Appointment).where(Appointment.referral_id
                                                     == w["referrals"][0].id))
     assert appt is not None and appt.status == "booked" and appt.slot_id == slot.id
-    session.rollback()  # end the read: on SQLite an open transaction holds the write lock
     # and cancelling it, by keyboard too
     tab_to(page, "#cancel-reason")
     description, _ = focused(page)

@@ -22,13 +22,14 @@ from tests.factories import TEST_PASSWORD, create_person, create_user, tiny_netw
 
 
 @pytest.fixture
-def world(session):
+def world(app, session):
     r = tiny_network(session)
     create_user(session, "clinic", grants=[("clinic", r["station"])])
     create_person(session, code="PH", name="乌日娜")
-    ops.issue(session, {"person_code": "PH", "category": "hearing", "grade": 2,
-                        "issued_on": date(2017, 1, 10)},  # renewal due from 2026-10-11
-              today=date(2026, 11, 16), now=datetime(2026, 11, 16, tzinfo=UTC))
+    with app.app_context():
+        ops.issue(session, {"person_code": "PH", "category": "hearing", "grade": 2,
+                            "issued_on": date(2017, 1, 10)},  # renewal due from 2026-10-11
+                  today=date(2026, 11, 16), now=datetime(2026, 11, 16, tzinfo=UTC))
     session.commit()
     return r
 

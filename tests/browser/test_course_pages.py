@@ -15,19 +15,21 @@ from tests.browser.helpers import DESK, PHONE, assert_no_axe_violations, fits, s
 
 
 @sqlite_only
-def test_a_course_booked_with_a_preview_and_one_confirmation(page, log_in_as, w, session,
+def test_a_course_booked_with_a_preview_and_one_confirmation(app, page, log_in_as, w, session,
                                                             page_watch):
-    schedules.create_rule(session, {
-        "practitioner_code": "DR1", "facility_code": "CT01", "service_code": "autism_training",
-        "weekdays": [1, 2, 3, 4, 5], "start_time": time(14), "end_time": time(16),
-        "slot_minutes": 60, "places": 4, "valid_from": local_today()},
-        principal=None, today=local_today(), now=datetime.now(UTC))
     tuesday = next_monday() + timedelta(days=1)
-    schedules.create_exception(session, {
-        "kind": "closure", "facility_code": "CT01",
-        "starts_at": datetime.combine(tuesday, time(0), ZONE),
-        "ends_at": datetime.combine(tuesday + timedelta(days=1), time(0), ZONE)},
-        principal=None, today=local_today(), now=datetime.now(UTC))
+    with app.app_context():
+        schedules.create_rule(session, {
+            "practitioner_code": "DR1", "facility_code": "CT01",
+            "service_code": "autism_training", "weekdays": [1, 2, 3, 4, 5],
+            "start_time": time(14), "end_time": time(16), "slot_minutes": 60, "places": 4,
+            "valid_from": local_today()}, principal=None, today=local_today(),
+            now=datetime.now(UTC))
+        schedules.create_exception(session, {
+            "kind": "closure", "facility_code": "CT01",
+            "starts_at": datetime.combine(tuesday, time(0), ZONE),
+            "ends_at": datetime.combine(tuesday + timedelta(days=1), time(0), ZONE)},
+            principal=None, today=local_today(), now=datetime.now(UTC))
     session.commit()
     referral = w["referrals"][0]
     page.set_viewport_size(PHONE)

@@ -28,7 +28,7 @@ def _shot(page, name: str) -> None:
 
 
 @pytest.fixture
-def world(session):
+def world(app, session):
     r = referral_network(session)
     for i in range(6):
         create_case(session, create_person(session, birth_date=date(2022, 1, 1 + i)),
@@ -38,7 +38,8 @@ def world(session):
                   "planner": create_user(session, "planner", grants=[("planner", None)])}
     session.commit()
     r["referral"] = drive(session, r, "sent").code
-    quarterly.generate(session, "2026-Q3", today=date(2026, 11, 16), actor="test")
+    with app.app_context():
+        quarterly.generate(session, "2026-Q3", today=date(2026, 11, 16), actor="test")
     session.commit()
     return r
 

@@ -21,7 +21,7 @@ from tests.browser.helpers import (
     tab_to,
 )
 from tests.conftest import TODAY
-from tests.factories import create_user
+from tests.factories import app_context_of, create_user
 from tests.planning_helpers import sample_subset, waiting_list
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +42,13 @@ def run_plan(app, plan_id: int) -> None:
 
 
 def queue_run(session, scenario=None, horizon: int = 1) -> int:
-    if scenario is None:
-        plan = ops.create_plan(session, {"horizon_weeks": horizon}, today=TODAY,
-                               default_time_limit=60)
-    else:
-        plan = scenarios.run_scenario(session, scenario, {"horizon_weeks": horizon},
-                                      today=TODAY, default_time_limit=60)
+    with app_context_of(session):
+        if scenario is None:
+            plan = ops.create_plan(session, {"horizon_weeks": horizon}, today=TODAY,
+                                   default_time_limit=60)
+        else:
+            plan = scenarios.run_scenario(session, scenario, {"horizon_weeks": horizon},
+                                          today=TODAY, default_time_limit=60)
     session.commit()
     return plan.id
 
@@ -167,9 +168,10 @@ def test_screenshot_of_the_comparison_on_the_sample_region(app, session, page, l
     assert got.exit_code == 0, got.output
     base = queue_run(session, horizon=4)
     run_plan(app, base)
-    scenario = scenarios.create_scenario(session, {
-        "name": "东部旗市增加孤独症训练名额", "description": "示例", "changes": SCREENSHOT_CHANGES},
-        actor="planner")
+    with app.app_context():
+        scenario = scenarios.create_scenario(session, {
+            "name": "东部旗市增加孤独症训练名额", "description": "示例",
+            "changes": SCREENSHOT_CHANGES}, actor="planner")
     session.commit()
     plan_id = queue_run(session, scenario, horizon=4)
     run_plan(app, plan_id)

@@ -68,4 +68,3 @@ def test_a_weekly_rule_added_with_the_keyboard_on_a_phone(page, log_in_as, w, se
     rule = session.scalar(select(ScheduleRule))
     assert (rule.weekdays, rule.slot_minutes, rule.active) == (0b101, 60, True)
     assert session.scalar(select(Slot.id).where(Slot.rule_id == rule.id)) is not None
-    session.rollback()  # end the read: on SQLite an open transaction holds the write lock

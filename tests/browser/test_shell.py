@@ -36,10 +36,11 @@ PAGES = [  # (label, path): the pages of a logged-in user that this file checks
 
 
 @pytest.fixture
-def net(session):
+def net(app, session):
     r = tiny_network(session)
-    r["plan"] = planning.create_plan(session, {}, today=date(2026, 11, 16),
-                                     default_time_limit=10.0)
+    with app.app_context():
+        r["plan"] = planning.create_plan(session, {}, today=date(2026, 11, 16),
+                                         default_time_limit=10.0)
     session.commit()
     r["plan_id"] = r["plan"].id
     return r

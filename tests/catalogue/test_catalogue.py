@@ -400,60 +400,65 @@ def attend(session, r, case, day: date, *, hour=9, status="fulfilled", facility=
 
 
 def test_a_childs_training_months_come_from_attended_appointments_only(app, session, cat):
-    child = cat["child"]
-    for month in range(1, 10):
-        attend(session, cat, child, date(2026, month, 12))
-    attend(session, cat, child, date(2026, 10, 12), status="noshow")
-    attend(session, cat, child, date(2026, 10, 13), status="cancelled", hour=10)
-    [dose] = ops.doses(session, [child], TODAY)
-    assert dose.item.code == "C-AUT-TRAIN" and dose.item.version.code == "2026"
-    assert (dose.dose.status, dose.dose.delivered, dose.dose.needed, dose.dose.due_on) == (
-        "due", 9, 10, date(2026, 11, 30))
-    attend(session, cat, child, date(2026, 10, 20), status="arrived")
-    [dose] = ops.doses(session, [child], TODAY)
-    assert dose.dose.status == "met"
+    with app.app_context():
+        child = cat["child"]
+        for month in range(1, 10):
+            attend(session, cat, child, date(2026, month, 12))
+        attend(session, cat, child, date(2026, 10, 12), status="noshow")
+        attend(session, cat, child, date(2026, 10, 13), status="cancelled", hour=10)
+        [dose] = ops.doses(session, [child], TODAY)
+        assert dose.item.code == "C-AUT-TRAIN" and dose.item.version.code == "2026"
+        assert (dose.dose.status, dose.dose.delivered, dose.dose.needed, dose.dose.due_on) == (
+            "due", 9, 10, date(2026, 11, 30))
+        attend(session, cat, child, date(2026, 10, 20), status="arrived")
+        [dose] = ops.doses(session, [child], TODAY)
+        assert dose.dose.status == "met"
 
 
 def test_an_appointment_is_counted_on_its_local_day(app, session, cat):
     # 1 October 01:00 in Shanghai is 30 September 17:00 UTC: October's session
-    child = cat["child"]
-    attend(session, cat, child, date(2026, 10, 1), hour=1)
-    [dose] = ops.doses(session, [child], TODAY)
-    assert dose.dose.last_on == date(2026, 10, 1)
+    with app.app_context():
+        child = cat["child"]
+        attend(session, cat, child, date(2026, 10, 1), hour=1)
+        [dose] = ops.doses(session, [child], TODAY)
+        assert dose.dose.last_on == date(2026, 10, 1)
 
 
 def test_the_version_in_force_on_the_day_gives_the_rule(app, session, cat):
-    [dose] = ops.doses(session, [cat["child"]], date(2025, 12, 15))
-    assert (dose.item.version.code, dose.item.amount) == ("2025", 9)
+    with app.app_context():
+        [dose] = ops.doses(session, [cat["child"]], date(2025, 12, 15))
+        assert (dose.item.version.code, dose.item.amount) == ("2025", 9)
 
 
 def test_an_adults_items_follow_age_and_category(app, session, cat):
-    adult = cat["adult"]
-    attend(session, cat, adult, date(2026, 11, 10), facility=cat["station"])
-    found = {d.item.code: d.dose for d in ops.doses(session, [adult], TODAY)}
-    assert set(found) == {"A-PHYS-TRAIN", "A-PHYS-AID"}  # not the autism items
-    assert (found["A-PHYS-TRAIN"].status, found["A-PHYS-TRAIN"].delivered) == ("due", 1)
-    # a follow-up visit fits the mobility aid too in this mapping: met, renewed in 3 years
-    assert found["A-PHYS-AID"].replace_on == date(2029, 11, 10)
+    with app.app_context():
+        adult = cat["adult"]
+        attend(session, cat, adult, date(2026, 11, 10), facility=cat["station"])
+        found = {d.item.code: d.dose for d in ops.doses(session, [adult], TODAY)}
+        assert set(found) == {"A-PHYS-TRAIN", "A-PHYS-AID"}  # not the autism items
+        assert (found["A-PHYS-TRAIN"].status, found["A-PHYS-TRAIN"].delivered) == ("due", 1)
+        # a follow-up visit fits the mobility aid too in this mapping: met, renewed in 3 years
+        assert found["A-PHYS-AID"].replace_on == date(2029, 11, 10)
 
 
 def test_the_worklist_holds_the_facilitys_cases_late_first(app, session, cat):
-    attend(session, cat, cat["child"], date(2026, 3, 12))
-    rows = ops.worklist(session, cat["centre"].id, TODAY, scope=_everywhere())
-    assert [(d.case.code, d.item.code, d.dose.status) for d in rows] == [
-        ("KCHILD", "C-AUT-TRAIN", "missed")]
-    assert ops.worklist(session, cat["centre"].id, TODAY, scope=_everywhere(),
-                        status="due") == []
-    rows2 = ops.worklist(session, cat["station"].id, TODAY, scope=_everywhere())
-    assert [(d.case.code, d.item.code) for d in rows2] == [("KADULT", "A-PHYS-AID"),
-                                                          ("KADULT", "A-PHYS-TRAIN")]
-    assert [d.item.code for d in ops.worklist(session, cat["station"].id, TODAY,
-                                              scope=_everywhere(), category="autism")] == []
-    assert [d.item.code for d in ops.worklist(session, cat["station"].id, TODAY,
-                                              scope=_everywhere(), item="A-PHYS-AID")] == [
-        "A-PHYS-AID"]
-    # a facility that took nothing on has an empty worklist
-    assert ops.worklist(session, cat["centre2"].id, TODAY, scope=_everywhere()) == []
+    with app.app_context():
+        attend(session, cat, cat["child"], date(2026, 3, 12))
+        rows = ops.worklist(session, cat["centre"].id, TODAY, scope=_everywhere())
+        assert [(d.case.code, d.item.code, d.dose.status) for d in rows] == [
+            ("KCHILD", "C-AUT-TRAIN", "missed")]
+        assert ops.worklist(session, cat["centre"].id, TODAY, scope=_everywhere(),
+                            status="due") == []
+        rows2 = ops.worklist(session, cat["station"].id, TODAY, scope=_everywhere())
+        assert [(d.case.code, d.item.code) for d in rows2] == [("KADULT", "A-PHYS-AID"),
+                                                              ("KADULT", "A-PHYS-TRAIN")]
+        assert [d.item.code for d in ops.worklist(session, cat["station"].id, TODAY,
+                                                  scope=_everywhere(), category="autism")] == []
+        assert [d.item.code for d in ops.worklist(session, cat["station"].id, TODAY,
+                                                  scope=_everywhere(), item="A-PHYS-AID")] == [
+            "A-PHYS-AID"]
+        # a facility that took nothing on has an empty worklist
+        assert ops.worklist(session, cat["centre2"].id, TODAY, scope=_everywhere()) == []
 
 
 def _everywhere():

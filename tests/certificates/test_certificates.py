@@ -302,7 +302,8 @@ def test_the_daily_job_runs_once_a_day_with_the_days_rules(app, session, holder)
     cert = issue(session, on=date(2016, 11, 17))  # last valid day 2026-11-16
     session.commit()
     night = datetime(2026, 11, 16, 17, 30, tzinfo=UTC)  # 01:30 on 17 November in Shanghai
-    assert DATE_RULES.period_of(night) == "2026-11-17"
+    with app.app_context():
+        assert DATE_RULES.period_of(night) == "2026-11-17"
     assert run_job(app, DATE_RULES, night - timedelta(days=1)) == "done"
     session.expire_all()
     assert session.get(Certificate, cert.id).state == "valid"

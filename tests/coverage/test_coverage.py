@@ -33,54 +33,57 @@ def figures_of(row: dict) -> tuple:
             row["served_cumulative"], row["share_cumulative"])
 
 
-def test_coverage_of_the_hand_built_population(session, world):
+def test_coverage_of_the_hand_built_population(app, session, world):
     """2026 so far: need A1 A2 A3 A6 B1 B2 (A4 and A5 closed before 2026), served A1 A6 B1 B2.
     Since 2025: A5 (closed September 2025) has a need too, and A3 was served in 2025; A4 closed
     in 2024 is never counted."""
-    data = figures.build(session, 2026, today=TODAY)
-    assert (data["from"], data["to"], data["to_date"]) == ("2026-01-01", "2026-11-16", True)
-    c = cube(data)
-    assert figures_of(c["all", "all", "all"]) == (6, 4, 0.6667, 7, 5, 0.7143)
-    assert figures_of(c["all", "all", "child"]) == (3, 2, 0.6667, 3, 2, 0.6667)
-    assert figures_of(c["all", "all", "severe"]) == (1, 0, 0.0, 1, 1, 1.0)
-    assert figures_of(c["all", "all", "poor"]) == (1, 1, 1.0, 1, 1, 1.0)
-    # B2 this year; A5 (not served) joins since 2025
-    assert figures_of(c["all", "all", "standard"]) == (1, 1, 1.0, 2, 1, 0.5)
-    # by district
-    assert figures_of(c["150702", "all", "all"]) == (4, 2, 0.5, 5, 3, 0.6)
-    assert figures_of(c["150727", "all", "all"]) == (2, 2, 1.0, 2, 2, 1.0)
-    # by category: A6 counts in both, once in "all"; nobody with a physical need was served
-    assert figures_of(c["all", "autism", "all"]) == (5, 4, 0.8, 6, 4, 0.6667)
-    assert figures_of(c["all", "physical", "all"]) == (2, 0, 0.0, 2, 1, 0.5)
-    assert figures_of(c["150702", "physical", "poor"]) == (1, 0, 0.0, 1, 0, 0.0)
-    assert ("all", "all", "dibao") not in c and not any(k[0] == "-" for k in c)
+    with app.app_context():
+        data = figures.build(session, 2026, today=TODAY)
+        assert (data["from"], data["to"], data["to_date"]) == ("2026-01-01", "2026-11-16", True)
+        c = cube(data)
+        assert figures_of(c["all", "all", "all"]) == (6, 4, 0.6667, 7, 5, 0.7143)
+        assert figures_of(c["all", "all", "child"]) == (3, 2, 0.6667, 3, 2, 0.6667)
+        assert figures_of(c["all", "all", "severe"]) == (1, 0, 0.0, 1, 1, 1.0)
+        assert figures_of(c["all", "all", "poor"]) == (1, 1, 1.0, 1, 1, 1.0)
+        # B2 this year; A5 (not served) joins since 2025
+        assert figures_of(c["all", "all", "standard"]) == (1, 1, 1.0, 2, 1, 0.5)
+        # by district
+        assert figures_of(c["150702", "all", "all"]) == (4, 2, 0.5, 5, 3, 0.6)
+        assert figures_of(c["150727", "all", "all"]) == (2, 2, 1.0, 2, 2, 1.0)
+        # by category: A6 counts in both, once in "all"; nobody with a physical need was served
+        assert figures_of(c["all", "autism", "all"]) == (5, 4, 0.8, 6, 4, 0.6667)
+        assert figures_of(c["all", "physical", "all"]) == (2, 0, 0.0, 2, 1, 0.5)
+        assert figures_of(c["150702", "physical", "poor"]) == (1, 0, 0.0, 1, 0, 0.0)
+        assert ("all", "all", "dibao") not in c and not any(k[0] == "-" for k in c)
 
 
 def test_targets_are_configurable_and_each_group_is_judged_by_its_own(app, session, world):
-    c = cube(figures.build(session, 2026, today=TODAY))
-    assert [(g, c["all", "all", g]["target"], c["all", "all", g]["met"])
-            for g in ("all", "child", "severe", "poor", "standard")] == [
-        ("all", 0.8, False), ("child", 0.95, False), ("severe", 0.95, False),
-        ("poor", 1.0, True), ("standard", 0.8, True)]
-    app.config["COVERAGE_TARGETS"] = '{"all": 0.6, "standard": 1}'
-    c = cube(figures.build(session, 2026, today=TODAY))
-    assert (c["all", "all", "all"]["met"], c["all", "all", "child"]["target"]) == (True, 0.95)
-    with pytest.raises(ValueError, match="none of"):
-        settings.parse_targets('{"everyone": 0.5}')
-    with pytest.raises(ValueError, match="from 0 to 1"):
-        settings.parse_targets('{"poor": 95}')
+    with app.app_context():
+        c = cube(figures.build(session, 2026, today=TODAY))
+        assert [(g, c["all", "all", g]["target"], c["all", "all", g]["met"])
+                for g in ("all", "child", "severe", "poor", "standard")] == [
+            ("all", 0.8, False), ("child", 0.95, False), ("severe", 0.95, False),
+            ("poor", 1.0, True), ("standard", 0.8, True)]
+        app.config["COVERAGE_TARGETS"] = '{"all": 0.6, "standard": 1}'
+        c = cube(figures.build(session, 2026, today=TODAY))
+        assert (c["all", "all", "all"]["met"], c["all", "all", "child"]["target"]) == (True, 0.95)
+        with pytest.raises(ValueError, match="none of"):
+            settings.parse_targets('{"everyone": 0.5}')
+        with pytest.raises(ValueError, match="from 0 to 1"):
+            settings.parse_targets('{"poor": 95}')
 
 
 def test_small_cells_are_suppressed_with_their_shares(app, session, world):
     """With N = 3: counts of 1 and 2 are "<3", and a share or "met" made from one as well."""
-    app.config["COVERAGE_SMALL_CELL"] = 3
-    c = cube(figures.build(session, 2026, today=TODAY))
-    assert figures_of(c["all", "all", "all"]) == (6, 4, 0.6667, 7, 5, 0.7143)
-    assert figures_of(c["all", "all", "child"]) == (3, "<3", "<3", 3, "<3", "<3")
-    assert c["all", "all", "child"]["met"] is None
-    assert figures_of(c["all", "all", "severe"]) == ("<3", 0, "<3", "<3", "<3", "<3")
-    assert figures_of(c["150727", "all", "all"]) == ("<3", "<3", "<3", "<3", "<3", "<3")
-    assert [figures.suppressed(n, 5) for n in (0, 1, 4, 5)] == [0, "<5", "<5", 5]
+    with app.app_context():
+        app.config["COVERAGE_SMALL_CELL"] = 3
+        c = cube(figures.build(session, 2026, today=TODAY))
+        assert figures_of(c["all", "all", "all"]) == (6, 4, 0.6667, 7, 5, 0.7143)
+        assert figures_of(c["all", "all", "child"]) == (3, "<3", "<3", 3, "<3", "<3")
+        assert c["all", "all", "child"]["met"] is None
+        assert figures_of(c["all", "all", "severe"]) == ("<3", 0, "<3", "<3", "<3", "<3")
+        assert figures_of(c["150727", "all", "all"]) == ("<3", "<3", "<3", "<3", "<3", "<3")
+        assert [figures.suppressed(n, 5) for n in (0, 1, 4, 5)] == [0, "<5", "<5", 5]
 
 
 def test_a_year_before_the_base_year_or_in_the_future_is_refused(client, world):
@@ -121,25 +124,26 @@ def test_a_district_planner_reads_its_districts_only(app, session, world):
 def test_the_rescue_ledger_counts_funded_months_and_warns_before_the_cap(app, session, world):
     """B1 trained February-October (9 months, 18,000 yuan of a 10-month, 20,000-yuan cap) and
     is booked in December: 1 month left, within the 2 warning months; A1 trained in March."""
-    children = {c.person_code: c for c in ledger.ledger(
-        session, date(2026, 1, 1), date(2026, 11, 17), now=NOW)}
-    assert set(children) == {"A1", "B1"}
-    b1 = children["B1"]
-    assert (b1.category, b1.funded_months, b1.amount, b1.months_left, b1.booked_ahead,
-            b1.unfunded, b1.status) == ("autism", 9, 18000, 1, 1, 0, "near")
-    assert (children["A1"].funded_months, children["A1"].status) == (1, "ok")
-    assert not ledger.needs_attention(children["A1"]) and ledger.needs_attention(b1)
-    # an 8-month cap: the 9th month is trained but not funded
-    app.config["RESCUE_MONTHS_CAP"] = 8
-    b1 = {c.person_code: c for c in ledger.ledger(
-        session, date(2026, 1, 1), date(2026, 11, 17), now=NOW)}["B1"]
-    assert (b1.funded_months, b1.amount, b1.unfunded, b1.status) == (8, 16000, 1, "over")
-    # a 15,000-yuan cap: 7 months at 2,000, the 8th at the 1,000 left, the 9th not funded
-    app.config.update(RESCUE_MONTHS_CAP=10, RESCUE_AMOUNT_CAP=15000)
-    b1 = {c.person_code: c for c in ledger.ledger(
-        session, date(2026, 1, 1), date(2026, 11, 17), now=NOW)}["B1"]
-    assert (b1.funded_months, b1.amount, b1.unfunded, b1.status) == (8, 15000, 1, "over")
-    assert b1.funded[2026, 9] == 1000
+    with app.app_context():
+        children = {c.person_code: c for c in ledger.ledger(
+            session, date(2026, 1, 1), date(2026, 11, 17), now=NOW)}
+        assert set(children) == {"A1", "B1"}
+        b1 = children["B1"]
+        assert (b1.category, b1.funded_months, b1.amount, b1.months_left, b1.booked_ahead,
+                b1.unfunded, b1.status) == ("autism", 9, 18000, 1, 1, 0, "near")
+        assert (children["A1"].funded_months, children["A1"].status) == (1, "ok")
+        assert not ledger.needs_attention(children["A1"]) and ledger.needs_attention(b1)
+        # an 8-month cap: the 9th month is trained but not funded
+        app.config["RESCUE_MONTHS_CAP"] = 8
+        b1 = {c.person_code: c for c in ledger.ledger(
+            session, date(2026, 1, 1), date(2026, 11, 17), now=NOW)}["B1"]
+        assert (b1.funded_months, b1.amount, b1.unfunded, b1.status) == (8, 16000, 1, "over")
+        # a 15,000-yuan cap: 7 months at 2,000, the 8th at the 1,000 left, the 9th not funded
+        app.config.update(RESCUE_MONTHS_CAP=10, RESCUE_AMOUNT_CAP=15000)
+        b1 = {c.person_code: c for c in ledger.ledger(
+            session, date(2026, 1, 1), date(2026, 11, 17), now=NOW)}["B1"]
+        assert (b1.funded_months, b1.amount, b1.unfunded, b1.status) == (8, 15000, 1, "over")
+        assert b1.funded[2026, 9] == 1000
 
 
 def _rule(**kw) -> settings.RescueRule:
@@ -175,24 +179,25 @@ def test_one_category_a_year_and_the_warnings_by_hand():
     assert (child.funded_months, child.amount, child.months_left) == (3, 0, 7)
 
 
-def test_the_quarterly_report_carries_the_rescue_totals_per_district(session, world):
+def test_the_quarterly_report_carries_the_rescue_totals_per_district(app, session, world):
     """Q3 2026: B1 trained July, August, September (3 funded months, 6,000 yuan); Q1: A1 in
     March, B1 in February and March. Small cells are 5 in the quarterly report."""
     from unittest import mock
 
-    with mock.patch.object(quarterly, "SMALL", 1):
-        q3 = quarterly.build(session, "2026-Q3", today=TODAY)
-        q1 = quarterly.build(session, "2026-Q1", today=TODAY)
-    assert q3["rescue_by_district"] == {"150727": {
-        "children": 1, "funded_months": 3, "amount": 6000, "over_cap": 0}}
-    assert q1["rescue_by_district"] == {
-        "150702": {"children": 1, "funded_months": 1, "amount": 2000, "over_cap": 0},
-        "150727": {"children": 1, "funded_months": 2, "amount": 4000, "over_cap": 0}}
-    hidden = quarterly.build(session, "2026-Q3", today=TODAY)["rescue_by_district"]
-    assert hidden == {"150727": {"children": "<5", "funded_months": "<5", "amount": "<5",
-                                 "over_cap": 0}}
-    scoped = quarterly.for_districts(q1, {"150702"})
-    assert set(scoped["rescue_by_district"]) == {"150702"}
+    with app.app_context():
+        with mock.patch.object(quarterly, "SMALL", 1):
+            q3 = quarterly.build(session, "2026-Q3", today=TODAY)
+            q1 = quarterly.build(session, "2026-Q1", today=TODAY)
+        assert q3["rescue_by_district"] == {"150727": {
+            "children": 1, "funded_months": 3, "amount": 6000, "over_cap": 0}}
+        assert q1["rescue_by_district"] == {
+            "150702": {"children": 1, "funded_months": 1, "amount": 2000, "over_cap": 0},
+            "150727": {"children": 1, "funded_months": 2, "amount": 4000, "over_cap": 0}}
+        hidden = quarterly.build(session, "2026-Q3", today=TODAY)["rescue_by_district"]
+        assert hidden == {"150727": {"children": "<5", "funded_months": "<5", "amount": "<5",
+                                     "over_cap": 0}}
+        scoped = quarterly.for_districts(q1, {"150702"})
+        assert set(scoped["rescue_by_district"]) == {"150702"}
 
 
 def _sheets(body: bytes) -> dict[str, list[tuple]]:

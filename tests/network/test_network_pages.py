@@ -104,8 +104,9 @@ def test_a_district_admin_closes_a_facility_on_a_page_and_plans_stop_offering_it
     centre = session.scalar(select(Facility).where(Facility.code == "CT01"))
     assert (centre.status, centre.designated) == ("closed", True)
     # the next plan's instance no longer offers it
-    built = adapters.build_instance(session, start_date=date(2026, 11, 23), horizon_weeks=4,
-                                    policy=DEFAULT_POLICY)
+    with app.app_context():  # the app's zone
+        built = adapters.build_instance(session, start_date=date(2026, 11, 23), horizon_weeks=4,
+                                        policy=DEFAULT_POLICY)
     assert "CT01" not in {fac["id"] for fac in built.data["facilities"]}
     assert "ST150702001" in {fac["id"] for fac in built.data["facilities"]}
     # the form read before the save is stale now

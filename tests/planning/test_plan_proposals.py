@@ -61,6 +61,7 @@ def world(app, session, client):
     session.commit()
     got = client.post(f"/api/v1/plans/{plan.id}/apply", json={"send": True})
     assert got.status_code == 200 and len(got.json["created"]) == 6, got.json
+    session.expire_all()  # the cases as the apply left them (referred)
     rows = session.scalars(select(PlanAssignment).where(PlanAssignment.plan_id == plan.id)
                            .order_by(PlanAssignment.week, PlanAssignment.id)).all()
     c = app.test_client()
@@ -212,8 +213,9 @@ def test_a_proposal_without_a_referral_there_is_only_counted(app, session, world
 
     plan, case_code = world["plan"], world["week0"][0]
     referral = session.scalar(select(Referral).where(Referral.case.has(code=case_code)))
-    transition(session, referral, "cancel", principal=None,
-               now=datetime.now(UTC), reason="family moved")
+    with app.app_context():
+        transition(session, referral, "cancel", principal=None,
+                   now=datetime.now(UTC), reason="family moved")
     session.commit()
     html = world["coord"].get(f"/plans/{plan.id}/proposals").get_data(as_text=True)
     assert html.count('<section class="proposal"') == 5

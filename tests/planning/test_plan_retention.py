@@ -85,33 +85,34 @@ def test_the_sql_kind_is_the_property(session, net):
     assert changed.kind == "scenario"
 
 
-def test_the_newest_n_of_each_kind_stay_older_ones_go_with_their_rows(session, net):
-    plain = [make_plan(session, net) for _ in range(4)]
-    scenarios = [make_plan(session, net, "scenario") for _ in range(3)]
-    sweeps = [make_plan(session, net, "sweep") for _ in range(3)]
-    failed = make_plan(session, net, status="error")  # newest plain: counts as one of the 2
-    assert rows_of(session, plain[0]) == {"plan_assignment": 4, "plan_load": 1,
-                                          "plan_shadow_price": 1}
-    session.commit()
+def test_the_newest_n_of_each_kind_stay_older_ones_go_with_their_rows(app, session, net):
+    with app.app_context():
+        plain = [make_plan(session, net) for _ in range(4)]
+        scenarios = [make_plan(session, net, "scenario") for _ in range(3)]
+        sweeps = [make_plan(session, net, "sweep") for _ in range(3)]
+        failed = make_plan(session, net, status="error")  # newest plain: counts as one of the 2
+        assert rows_of(session, plain[0]) == {"plan_assignment": 4, "plan_load": 1,
+                                              "plan_shadow_price": 1}
+        session.commit()
 
-    result = retention.prune(session, 2)
-    session.commit()
+        result = retention.prune(session, 2)
+        session.commit()
 
-    gone = {plain[0], plain[1], plain[2], scenarios[0], sweeps[0]}
-    assert set(result["plans"]) == gone  # scenarios[2]: also its scenario's newest result
-    assert result["by_kind"] == {"plan": 3, "scenario": 1, "sweep": 1}
-    assert result["rows"] == {"plan_shadow_price": 3, "plan_load": 3, "plan_assignment": 12,
-                              "plan": 5}
-    assert plan_ids(session) == {plain[3], failed, *scenarios[1:], *sweeps[1:]}
-    for plan_id in gone:
-        assert rows_of(session, plan_id) == dict.fromkeys(rows_of(session, plain[3]), 0)
-    assert rows_of(session, plain[3]) == {"plan_assignment": 4, "plan_load": 1,
-                                          "plan_shadow_price": 1}
-    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "delete",
-                                                     AuditEvent.object_type == "plan")).one()
-    assert sorted(event.detail["plans"]) == sorted(gone) and event.detail["count"] == 5
-    # run again: nothing more to do
-    assert retention.prune(session, 2)["plans"] == []
+        gone = {plain[0], plain[1], plain[2], scenarios[0], sweeps[0]}
+        assert set(result["plans"]) == gone  # scenarios[2]: also its scenario's newest result
+        assert result["by_kind"] == {"plan": 3, "scenario": 1, "sweep": 1}
+        assert result["rows"] == {"plan_shadow_price": 3, "plan_load": 3, "plan_assignment": 12,
+                                  "plan": 5}
+        assert plan_ids(session) == {plain[3], failed, *scenarios[1:], *sweeps[1:]}
+        for plan_id in gone:
+            assert rows_of(session, plan_id) == dict.fromkeys(rows_of(session, plain[3]), 0)
+        assert rows_of(session, plain[3]) == {"plan_assignment": 4, "plan_load": 1,
+                                              "plan_shadow_price": 1}
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "delete",
+                                                         AuditEvent.object_type == "plan")).one()
+        assert sorted(event.detail["plans"]) == sorted(gone) and event.detail["count"] == 5
+        # run again: nothing more to do
+        assert retention.prune(session, 2)["plans"] == []
 
 
 def test_plans_in_use_always_stay(app, session, net, client):
@@ -150,17 +151,18 @@ def test_plans_in_use_always_stay(app, session, net, client):
     running = make_plan(session, net, status="running", rows=False)
     newest = make_plan(session, net, status="error", finished=finished(2026, 11, 21))
 
-    why = retention.kept(session, 1)
-    assert why[newest] == "among the newest 1 of kind plan"
-    assert why[baseline] == "the newest solved plan"
-    assert why[queued] == why[running] == "queued or running"
-    assert why[applied] == "named by a referral"
-    assert why[cited] == why[q2_last] == why[q3_last] == "used by quarterly reports"
-    assert why[old_only] == "a scenario's newest result"
-    assert why[other_newest] == "among the newest 1 of kind scenario"
-    assert q3_first not in why and q3_middle not in why and other_first not in why
-    result = retention.prune(session, 1)
-    session.commit()
+    with app.app_context():
+        why = retention.kept(session, 1)
+        assert why[newest] == "among the newest 1 of kind plan"
+        assert why[baseline] == "the newest solved plan"
+        assert why[queued] == why[running] == "queued or running"
+        assert why[applied] == "named by a referral"
+        assert why[cited] == why[q2_last] == why[q3_last] == "used by quarterly reports"
+        assert why[old_only] == "a scenario's newest result"
+        assert why[other_newest] == "among the newest 1 of kind scenario"
+        assert q3_first not in why and q3_middle not in why and other_first not in why
+        result = retention.prune(session, 1)
+        session.commit()
     assert result["plans"] == [q3_first, q3_middle, other_first]
     assert plan_ids(session) == {cited, q2_last, q3_last, applied, baseline, queued, running,
                                  newest, old_only, other_newest}

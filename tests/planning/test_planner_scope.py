@@ -25,8 +25,9 @@ def both(world, session):
 
 
 @pytest.fixture
-def plan_id(both, session):
-    plan = create_plan(session, today=today())
+def plan_id(app, both, session):
+    with app.app_context():  # the app's today
+        plan = create_plan(session, today=today())
     session.commit()
     solve_here(session, plan.id)
     return plan.id
@@ -67,9 +68,10 @@ def test_the_plan_pages_hide_network_totals_from_a_district_planner(app, both, p
 
 
 def test_a_district_planner_reads_its_rows_of_the_report_and_cannot_write_one(
-        anonymous, both, session):
+        app, anonymous, both, session):
     quarter = f"{date.today().year}-Q{(date.today().month - 1) // 3 + 1}"
-    quarterly.generate(session, quarter, today=date(2100, 1, 1), actor="test")
+    with app.app_context():
+        quarterly.generate(session, quarter, today=date(2100, 1, 1), actor="test")
     session.commit()
     url = f"/api/v1/reports/quarterly/{quarter}"
     full = call(anonymous, both, "nplanner", "GET", url).json["data"]
@@ -94,7 +96,8 @@ def test_the_report_page_and_download_show_a_district_planner_its_rows(app, both
     from openpyxl import load_workbook
 
     quarter = f"{date.today().year}-Q{(date.today().month - 1) // 3 + 1}"
-    quarterly.generate(session, quarter, today=date(2100, 1, 1), actor="test")
+    with app.app_context():
+        quarterly.generate(session, quarter, today=date(2100, 1, 1), actor="test")
     session.commit()
     client = app.test_client()
     log_in(client, both["users"]["planner"])
@@ -137,7 +140,7 @@ def test_only_staff_of_the_two_facilities_download_a_referral_attachment(app, se
 
 
 @pytest.fixture
-def two_plans(both, session):
+def two_plans(app, both, session):
     """Two finished plans of a network with capacity in both districts (so each district has
     facility loads and shadow prices of its own)."""
     from rehab_net.network import operations as network
@@ -148,7 +151,8 @@ def two_plans(both, session):
     session.commit()
     ids = []
     for _ in range(2):
-        plan = create_plan(session, today=today())
+        with app.app_context():  # the app's today
+            plan = create_plan(session, today=today())
         session.commit()
         solve_here(session, plan.id)
         ids.append(plan.id)

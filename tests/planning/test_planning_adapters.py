@@ -11,7 +11,7 @@ from rehab_net.planning import adapters
 from rehab_net.planning.adapters import deadline_week, release_week
 from solver.instance import DEFAULT_POLICY
 from solver.io import parse_instance
-from tests.factories import create_case, create_person, tiny_network
+from tests.factories import app_context_of, create_case, create_person, tiny_network
 
 START = date(2026, 11, 23)  # a Monday, a week after the suite's "today"
 
@@ -24,8 +24,9 @@ def net(session):
 
 
 def build(session, start=START, horizon=12):
-    return adapters.build_instance(session, start_date=start, horizon_weeks=horizon,
-                                   policy=DEFAULT_POLICY)
+    with app_context_of(session):  # the app's zone
+        return adapters.build_instance(session, start_date=start, horizon_weeks=horizon,
+                                       policy=DEFAULT_POLICY)
 
 
 def cases_by_id(built):
@@ -161,7 +162,7 @@ def test_the_instance_is_valid_under_the_contract(session, net):
     assert len(instance.cases) == 2 and len(instance.facilities) == 2
 
 
-def test_same_data_same_instance_and_fingerprint_whatever_the_insertion_order(session, net):
+def test_same_data_same_instance_and_fingerprint_whatever_the_insertion_order(app, session, net):
     for code in ("K3", "K1", "K2"):
         create_case(session, code=code)
     session.commit()
@@ -172,8 +173,9 @@ def test_same_data_same_instance_and_fingerprint_whatever_the_insertion_order(se
     assert len(first.fingerprint) == 64 and int(first.fingerprint, 16) >= 0
     # anything the optimiser would see differently changes it
     assert build(session, horizon=11).fingerprint != first.fingerprint
-    assert adapters.build_instance(session, start_date=START, horizon_weeks=12, policy={
-        **DEFAULT_POLICY, "road_factor": 1.4}).fingerprint != first.fingerprint
+    with app.app_context():
+        assert adapters.build_instance(session, start_date=START, horizon_weeks=12, policy={
+            **DEFAULT_POLICY, "road_factor": 1.4}).fingerprint != first.fingerprint
     network.set_capacity(session, net["centre"], dict(
         service_code="autism_training", effective_from=date(2026, 12, 1), weekly_intake=5,
         concurrent_places=20))

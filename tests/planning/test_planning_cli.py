@@ -17,7 +17,6 @@ def run(app, session):
     session.commit()
 
     def invoke(*args):
-        session.close()  # SQLite: hold no lock while the command writes
         result = CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app),
                                     catch_exceptions=False)
         session.close()

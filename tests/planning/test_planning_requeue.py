@@ -41,17 +41,18 @@ def test_a_plan_a_redis_restart_lost_is_queued_again_and_a_worker_runs_it(rq_app
     plan_id = resp.get_json()["id"]
     assert rq_queue(redis.url).count == 1
     # while the job is in the queue the sweeper leaves the plan alone
-    assert queue.sweep(session, utcnow() + LATER)["requeued"] == []
+    with rq_app.app_context():
+        assert queue.sweep(session, utcnow() + LATER)["requeued"] == []
     session.commit()
 
     redis.restart()  # nothing persisted: the job is gone, the plan still says queued
     assert rq_queue(redis.url).count == 0
     # a plan queued moments ago is not swept yet (its request may still be pushing the job)
-    assert queue.sweep(session, utcnow())["requeued"] == []
+    with rq_app.app_context():
+        assert queue.sweep(session, utcnow())["requeued"] == []
     session.execute(update(Plan).where(Plan.id == plan_id)
                     .values(created_at=utcnow() - LATER))
     session.commit()
-    session.close()  # SQLite: hold no lock while the command writes
 
     done = cli(rq_app, "plans", "requeue")
     assert done.exit_code == 0, done.output
@@ -97,7 +98,8 @@ def test_a_plan_a_worker_claims_while_the_sweeper_looks_is_not_queued_again(
         return False
 
     monkeypatch.setattr(queue, "job_alive", claimed_meanwhile)
-    result = queue.sweep(session, utcnow() + LATER)
+    with rq_app.app_context():
+        result = queue.sweep(session, utcnow() + LATER)
     session.commit()
     assert result["requeued"] == [] and rq_queue(redis.url).count == 0
     session.expire_all()
@@ -106,39 +108,41 @@ def test_a_plan_a_worker_claims_while_the_sweeper_looks_is_not_queued_again(
 
 
 def test_which_jobs_are_alive(rq_app, redis, session):
-    plan = create_plan(session, today=utcnow().date(), horizon_weeks=1)
-    session.commit()
-    q = rq_queue(redis.url)
-    assert not queue.job_alive(q, plan.id)  # never pushed
-    queue.submit(session, plan)
-    assert queue.job_alive(q, plan.id)
-    q.connection.lrem(q.key, 0, queue.job_id(plan.id))  # the hash without its place in line
-    assert not queue.job_alive(q, plan.id)
-    from rq.job import Job
+    with rq_app.app_context():
+        plan = create_plan(session, today=utcnow().date(), horizon_weeks=1)
+        session.commit()
+        q = rq_queue(redis.url)
+        assert not queue.job_alive(q, plan.id)  # never pushed
+        queue.submit(session, plan)
+        assert queue.job_alive(q, plan.id)
+        q.connection.lrem(q.key, 0, queue.job_id(plan.id))  # the hash without its place in line
+        assert not queue.job_alive(q, plan.id)
+        from rq.job import Job
 
-    job = Job.fetch(queue.job_id(plan.id), connection=q.connection)
-    job.set_status("failed")  # e.g. its work horse was killed before it claimed the plan
-    assert not queue.job_alive(q, plan.id)
-    job.set_status("started")
-    assert queue.job_alive(q, plan.id)
-    job.set_status("failed")
-    session.execute(update(Plan).where(Plan.id == plan.id).values(created_at=utcnow() - LATER))
-    assert queue.sweep(session, utcnow())["requeued"] == [plan.id]  # the dead job replaced
-    session.commit()
-    assert queue.job_alive(q, plan.id) and q.count == 1
-    assert queue.job_id(plan.id) not in q.failed_job_registry.get_job_ids()
+        job = Job.fetch(queue.job_id(plan.id), connection=q.connection)
+        job.set_status("failed")  # e.g. its work horse was killed before it claimed the plan
+        assert not queue.job_alive(q, plan.id)
+        job.set_status("started")
+        assert queue.job_alive(q, plan.id)
+        job.set_status("failed")
+        session.execute(update(Plan).where(Plan.id == plan.id).values(created_at=utcnow() - LATER))
+        assert queue.sweep(session, utcnow())["requeued"] == [plan.id]  # the dead job replaced
+        session.commit()
+        assert queue.job_alive(q, plan.id) and q.count == 1
+        assert queue.job_id(plan.id) not in q.failed_job_registry.get_job_ids()
 
 
 def test_the_sweeper_marks_running_plans_of_a_lost_worker_error(rq_app, session):
-    plan = create_plan(session, today=utcnow().date(), horizon_weeks=1)
-    session.commit()
-    assert ops.claim(session, plan.id)
-    session.commit()
-    assert queue.sweep(session, utcnow())["stale_running"] == 0  # its heartbeat is fresh
-    result = queue.sweep(session, utcnow() + ops.STALE_AFTER + timedelta(seconds=1))
-    session.commit()
-    assert result == {"requeued": [], "stale_running": 1, "queue": "redis"}
-    assert ops.reload(session, plan.id).status == "error"
+    with rq_app.app_context():
+        plan = create_plan(session, today=utcnow().date(), horizon_weeks=1)
+        session.commit()
+        assert ops.claim(session, plan.id)
+        session.commit()
+        assert queue.sweep(session, utcnow())["stale_running"] == 0  # its heartbeat is fresh
+        result = queue.sweep(session, utcnow() + ops.STALE_AFTER + timedelta(seconds=1))
+        session.commit()
+        assert result == {"requeued": [], "stale_running": 1, "queue": "redis"}
+        assert ops.reload(session, plan.id).status == "error"
 
 
 def test_an_unreachable_redis_fails_the_sweep_softly(app, session):
@@ -146,11 +150,12 @@ def test_an_unreachable_redis_fails_the_sweep_softly(app, session):
     waiting_list(session)
     plan = create_plan(session, today=utcnow().date(), horizon_weeks=1)
     session.commit()
-    result = queue.sweep(session, utcnow() + LATER)
-    session.commit()
-    assert result == {"requeued": [], "stale_running": 0, "queue": "unreachable"}
-    assert ops.reload(session, plan.id).status == "queued"
-    assert ops.reload(session, plan.id).message is None
+    with app.app_context():
+        result = queue.sweep(session, utcnow() + LATER)
+        session.commit()
+        assert result == {"requeued": [], "stale_running": 0, "queue": "unreachable"}
+        assert ops.reload(session, plan.id).status == "queued"
+        assert ops.reload(session, plan.id).message is None
     session.close()
     done = cli(app, "plans", "requeue")
     assert done.exit_code == 1 and "not reachable" in done.output

@@ -24,7 +24,6 @@ def test_a_plan_goes_through_redis_to_an_rq_worker(rq_app, redis_url, client, se
     assert resp.status_code == 202, resp.get_json()
     plan_id = resp.get_json()["id"]
     assert jobs_waiting(redis_url) == 1
-    session.close()  # SQLite: hold no lock while the worker process writes
     done = run_worker(rq_app, redis_url, "--burst")
     assert done.returncode == 0, done.stderr
     assert jobs_waiting(redis_url) == 0

@@ -32,7 +32,7 @@ def queue_plans(session, *horizons: int) -> list[int]:
     ids = [ops.create_plan(session, {"horizon_weeks": h}, today=TODAY,
                            default_time_limit=30).id for h in horizons]
     session.commit()
-    session.close()  # end this test's transaction: on SQLite it would hold the write lock
+    session.close()  # the workers change the plans in sessions of their own: forget them
     return ids
 
 
@@ -273,3 +273,30 @@ def _instance() -> dict:
             "cases": [{"id": "C1", "service": "s", "priority": "child", "lat": 49.3,
                        "lon": 119.8, "release_week": 0, "deadline_week": None,
                        "max_travel_km": None, "current": None}]}
+
+
+def test_the_resident_child_plans_again_from_what_it_kept():
+    """The worker's optimiser child keeps each service's result and network between plans: the
+    same instance again is taken whole from its memo, and after a booking only the booking's
+    service is solved again, with the optimum of a solve from scratch."""
+    from solver.io import solution_to_dict
+    from solver.solve import solve
+    from tests.solver.builders import booked, several_services
+
+    doc = several_services(4)
+    changed, _service = booked(doc)
+    optimiser = optimiser_child.ResidentOptimiser()
+    try:
+        first = optimiser.run(doc, 30)
+        again = optimiser.run(doc, 30)
+        after = optimiser.run(changed, 30)
+    finally:
+        optimiser.close()
+    assert first.kind == again.kind == after.kind == "ok"
+    assert again.solution["stats"]["services_reused"] == 3
+    assert again.solution["assignments"] == first.solution["assignments"]
+    assert after.solution["stats"]["services_reused"] == 2
+    cold = parse_instance(changed)
+    expected = solution_to_dict(solve(cold, workers=1), cold)["objective"]
+    assert after.solution["status"] == "optimal"
+    assert after.solution["objective"] == pytest.approx(expected, rel=1e-9, abs=0.01)

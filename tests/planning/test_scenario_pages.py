@@ -11,7 +11,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from rehab_net.db import get_session
 from rehab_net.planning import worker
 from rehab_net.planning.models import Plan, Scenario
 from tests.factories import create_user, log_in
@@ -50,27 +49,25 @@ def run_queued(app, plan_id: int) -> None:
     assert worker.run_claimed_plan(app, plan_id) == "optimal"
 
 
-def queued_id(got) -> int:
+def queued_id(session, got) -> int:
     """The plan a run form just queued (the newest queued one)."""
     assert got.status_code == 303, got.get_data(as_text=True)
-    session = get_session()
-    plan_id = session.scalar(select(Plan.id).where(Plan.status == "queued")
-                             .order_by(Plan.id.desc()))
-    session.commit()  # on SQLite an open transaction would lock the worker out
-    return plan_id
+    return session.scalar(select(Plan.id).where(Plan.status == "queued")
+                          .order_by(Plan.id.desc()))
 
 
 @pytest.fixture
 def compared(app, client, session, net):
     """A baseline and a scenario with 2 more weekly places at CT01, both run for one week."""
-    base = queued_id(post(client, "/scenarios", "/scenarios/baseline", {"horizon_weeks": "1"}))
+    base = queued_id(session, post(client, "/scenarios", "/scenarios/baseline",
+                                   {"horizon_weeks": "1"}))
     run_queued(app, base)
     sid = new_scenario(client, "two more places at CT01")
     got = add_change(client, sid, kind="capacity", facility="CT01", service="autism_training",
                      delta="2")
     assert got.status_code == 303, got.get_data(as_text=True)
-    plan = queued_id(post(client, f"/scenarios/{sid}", f"/scenarios/{sid}/run",
-                          {"horizon_weeks": "1"}))
+    plan = queued_id(session, post(client, f"/scenarios/{sid}", f"/scenarios/{sid}/run",
+                                   {"horizon_weeks": "1"}))
     run_queued(app, plan)
     return {"base": base, "plan": plan, "scenario": sid}
 
@@ -253,7 +250,8 @@ def test_the_form_picks_plans_and_errors_are_shown(app, client, session, compare
     assert got.status_code == 422 and 'id="plans-error"' in got.get_data(as_text=True)
     got = client.get(f"/compare?plans={base},99999")
     assert got.status_code == 422
-    queued = queued_id(post(client, "/scenarios", "/scenarios/baseline", {"horizon_weeks": "1"}))
+    queued = queued_id(session, post(client, "/scenarios", "/scenarios/baseline",
+                                     {"horizon_weeks": "1"}))
     got = client.get(f"/compare?plans={base},{queued}")
     assert got.status_code == 422 and str(queued) in got.get_data(as_text=True)
     assert client.get(f"/compare.csv?plans={base}").status_code == 422
@@ -267,8 +265,8 @@ def test_english_and_a_third_plan(app, client, session, compared):
     assert copied.status_code == 303
     cid = int(copied.headers["Location"].rsplit("/", 1)[1])
     assert add_change(client, cid, kind="demand", percent="50").status_code == 303
-    third = queued_id(post(client, f"/scenarios/{cid}", f"/scenarios/{cid}/run",
-                           {"horizon_weeks": "1"}))
+    third = queued_id(session, post(client, f"/scenarios/{cid}", f"/scenarios/{cid}/run",
+                                    {"horizon_weeks": "1"}))
     run_queued(app, third)
     html = client.get(f"/compare?plans={base},{plan},{third}&map={third}",
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -377,7 +375,7 @@ def test_a_planner_starts_a_plan_from_the_plans_page_and_sees_it_solved(app, cli
     session.expire_all()
     assert session.scalar(select(Plan.id).order_by(Plan.id.desc())) == before
     got = post(client, "/plans", "/plans", {"horizon_weeks": "1", "start_date": ""})
-    plan_id = queued_id(got)
+    plan_id = queued_id(session, got)
     assert got.headers["Location"].endswith(f"/plans/{plan_id}")
     run_queued(app, plan_id)
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)

@@ -130,13 +130,14 @@ def test_acting_through_the_page_moves_the_state(as_user, session, net):
     assert got.status_code == 400 and _state(session, referral.code) == "accepted"
 
 
-def test_a_stale_form_is_a_409_saying_what_happened(as_user, session, net):
+def test_a_stale_form_is_a_409_saying_what_happened(app, as_user, session, net):
     referral = drive(session, net, "received")
     coord = as_user("coord")
     html = coord.get(f"/referrals/{referral.code}").get_data(as_text=True)
     # a colleague accepts it while this page is open
-    transition(session, referral, "accept", principal=None, now=MONDAY_9)
-    session.commit()
+    with app.app_context():
+        transition(session, referral, "accept", principal=None, now=MONDAY_9)
+        session.commit()
     got = coord.post(f"/referrals/{referral.code}/act", data={
         "csrf_token": _csrf(html), "action": "decline", "version": _version(html),
         "reason_code": "no_capacity", "reason": "full"})
@@ -260,7 +261,7 @@ def test_a_new_referral_through_the_form(as_user, session, net):
     assert "没有您可以转诊的个案 KFAR" in got.get_data(as_text=True)
 
 
-def test_notifications_are_listed_and_marked_read(as_user, session, net):
+def test_notifications_are_listed_and_marked_read(app, as_user, session, net):
     referral = drive(session, net, "sent")
     coord = as_user("coord")
     html = coord.get("/notifications").get_data(as_text=True)
@@ -278,9 +279,10 @@ def test_notifications_are_listed_and_marked_read(as_user, session, net):
     assert stranger.post(f"/notifications/{note.id}/read",
                          data={"csrf_token": token}).status_code == 404
     # mark all read
-    transition(session, referral, "receive", principal=None, now=MONDAY_9)
-    check_deadlines(session, referral.due_at)  # overdue: the receiver is told
-    session.commit()
+    with app.app_context():
+        transition(session, referral, "receive", principal=None, now=MONDAY_9)
+        check_deadlines(session, referral.due_at)  # overdue: the receiver is told
+        session.commit()
     html = coord.get("/notifications").get_data(as_text=True)
     assert 'id="read-all"' in html and "转诊已逾期" in html
     got = coord.post("/notifications/read", data={"csrf_token": _csrf(html)})

@@ -30,6 +30,7 @@ def api(anonymous, net, who, method, url, body=None):
 def test_every_state_and_every_action(anonymous, session, net, state):
     """The whole table: each user action from each state is taken (200) or refused (409)."""
     for action in USER_ACTIONS:
+        session.expire_all()  # the case as the last request left it
         referral = drive(session, net, state)
         who = "staff" if ACTIONS[action].side == "sender" else "coord"
         got = api(anonymous, net, who, "POST", f"/api/v1/referrals/{referral.code}/{action}", GOOD)
@@ -112,12 +113,10 @@ def test_the_api_marks_a_notification_read_once_and_only_for_whom_it_went_to(
     assert api(anonymous, net, "stranger", "POST", url).status_code == 404
     session.expire_all()
     assert session.get(Notification, note.id).read_at is None
-    session.rollback()  # end the read: on SQLite it holds the write lock (BEGIN IMMEDIATE)
     assert api(anonymous, net, "coord", "POST", url).status_code == 204
     session.expire_all()
     first = session.get(Notification, note.id).read_at
     assert first is not None
-    session.rollback()
     assert api(anonymous, net, "coord2", "POST", url).status_code == 204  # again: no change
     session.expire_all()
     assert session.get(Notification, note.id).read_at == first
@@ -161,35 +160,37 @@ def test_a_stale_version_is_a_conflict(anonymous, session, net):
     assert got.status_code == 409 and got.json["errors"][1]["rule"] == f"is now {referral.version}"
 
 
-def test_deadlines_overdue_escalation_and_expiry_on_a_controlled_clock(session, net):
-    referral = drive(session, net, "sent")  # a child: at least urgent, received within 2 days
-    assert referral.due_at == MONDAY_9 + timedelta(days=2)
-    assert check_deadlines(session, MONDAY_9 + timedelta(days=1)) == {
-        "overdue": 0, "escalated": 0, "expired": 0}
-    late = referral.due_at + timedelta(hours=1)
-    assert check_deadlines(session, late)["overdue"] == 1
-    assert check_deadlines(session, late)["overdue"] == 0  # idempotent: told once
-    session.commit()
-    notes = session.query(Notification).filter_by(kind="referral_overdue").all()
-    assert [n.facility_id for n in notes] == [net["centre"].id]
-    escalated = check_deadlines(session, referral.escalate_at + timedelta(minutes=1))
-    assert escalated["escalated"] == 1
-    assert session.query(Notification).filter_by(kind="referral_escalated").one().region_id \
-        == net["district"].id
-    # a missed run (scheduler down for a week) catches up in one pass, still once each
-    assert check_deadlines(session, referral.expires_at + timedelta(days=7)) == {
-        "overdue": 0, "escalated": 0, "expired": 1}
-    session.commit()
-    assert referral.state == "expired"
-    assert session.query(Notification).filter_by(kind="referral_expired").one().facility_id \
-        == net["station"].id
+def test_deadlines_overdue_escalation_and_expiry_on_a_controlled_clock(app, session, net):
+    with app.app_context():
+        referral = drive(session, net, "sent")  # a child: at least urgent, received within 2 days
+        assert referral.due_at == MONDAY_9 + timedelta(days=2)
+        assert check_deadlines(session, MONDAY_9 + timedelta(days=1)) == {
+            "overdue": 0, "escalated": 0, "expired": 0}
+        late = referral.due_at + timedelta(hours=1)
+        assert check_deadlines(session, late)["overdue"] == 1
+        assert check_deadlines(session, late)["overdue"] == 0  # idempotent: told once
+        session.commit()
+        notes = session.query(Notification).filter_by(kind="referral_overdue").all()
+        assert [n.facility_id for n in notes] == [net["centre"].id]
+        escalated = check_deadlines(session, referral.escalate_at + timedelta(minutes=1))
+        assert escalated["escalated"] == 1
+        assert session.query(Notification).filter_by(kind="referral_escalated").one().region_id \
+            == net["district"].id
+        # a missed run (scheduler down for a week) catches up in one pass, still once each
+        assert check_deadlines(session, referral.expires_at + timedelta(days=7)) == {
+            "overdue": 0, "escalated": 0, "expired": 1}
+        session.commit()
+        assert referral.state == "expired"
+        assert session.query(Notification).filter_by(kind="referral_expired").one().facility_id \
+            == net["station"].id
 
 
-def test_weekends_do_not_count(session, net):
-    referral = drive(session, net, "draft")
-    friday = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-    transition(session, referral, "send", principal=None, now=friday)
-    assert referral.due_at == friday + timedelta(days=4)  # Friday + 2 working days = Tuesday
+def test_weekends_do_not_count(app, session, net):
+    with app.app_context():
+        referral = drive(session, net, "draft")
+        friday = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+        transition(session, referral, "send", principal=None, now=friday)
+        assert referral.due_at == friday + timedelta(days=4)  # Friday + 2 working days = Tuesday
 
 
 def test_declined_referral_is_re_referred_in_one_step_and_keeps_its_waiting_time(
@@ -249,23 +250,24 @@ def test_attachments_are_type_and_size_checked(anonymous, session, net):
     assert got.data == b"%PDF-1.7 summary"
 
 
-def test_quarterly_figures_by_district(session, net):
+def test_quarterly_figures_by_district(app, session, net):
     from rehab_net.referrals import stats
 
-    closed = drive(session, net, "closed")
-    drive(session, net, "declined")
-    drive(session, net, "sent")
-    late = drive(session, net, "received")
-    transition(session, late, "accept", principal=None,
-               now=late.answer_due_at + timedelta(hours=1))
-    session.commit()
-    got = stats.figures(session, datetime(2026, 10, 1, tzinfo=UTC),
-                        datetime(2027, 1, 1, tzinfo=UTC))
-    # accepted after 0 days and after 5 working days + 1 hour (Monday to Monday): median 3.5
-    assert got == {"150702": {"sent": 4, "up": 4, "down": 0, "answered": 3,
-                              "answered_in_time": 2, "closed_loops": 1,
-                              "median_days_to_acceptance": 3.5}}
-    assert closed.accepted_at == MONDAY_9
+    with app.app_context():
+        closed = drive(session, net, "closed")
+        drive(session, net, "declined")
+        drive(session, net, "sent")
+        late = drive(session, net, "received")
+        transition(session, late, "accept", principal=None,
+                   now=late.answer_due_at + timedelta(hours=1))
+        session.commit()
+        got = stats.figures(session, datetime(2026, 10, 1, tzinfo=UTC),
+                            datetime(2027, 1, 1, tzinfo=UTC))
+        # accepted after 0 days and after 5 working days + 1 hour (Monday to Monday): median 3.5
+        assert got == {"150702": {"sent": 4, "up": 4, "down": 0, "answered": 3,
+                                  "answered_in_time": 2, "closed_loops": 1,
+                                  "median_days_to_acceptance": 3.5}}
+        assert closed.accepted_at == MONDAY_9
 
 
 def test_the_fhir_view_validates_against_the_r4_schema(anonymous, session, net):
@@ -281,11 +283,12 @@ def test_the_fhir_view_validates_against_the_r4_schema(anonymous, session, net):
     assert net["child"].name not in got.get_data(as_text=True)
 
 
-def test_a_plans_proposals_become_referrals_from_the_home_clinic(client, session):
+def test_a_plans_proposals_become_referrals_from_the_home_clinic(app, client, session):
     from rehab_net.clock import today
 
     waiting_list(session)
-    plan = create_plan(session, today=today(), horizon_weeks=1)
+    with app.app_context():
+        plan = create_plan(session, today=today(), horizon_weeks=1)
     session.commit()
     solve_here(session, plan.id)
     got = client.post(f"/api/v1/plans/{plan.id}/apply", json={})
@@ -299,7 +302,7 @@ def test_a_plans_proposals_become_referrals_from_the_home_clinic(client, session
         ("has an open referral", "plan_apply.open_referral")}
 
 
-def test_a_centre_reads_the_persons_referred_to_it_from_anywhere(anonymous, session, net):
+def test_a_centre_reads_the_persons_referred_to_it_from_anywhere(app, anonymous, session, net):
     for code, parent, level, kind in (("150727", "150700", "district", "banner"),
                                       ("150727001", "150727", "township", "sumu"),
                                       ("150727001001", "150727001", "village", "gacha")):
@@ -315,8 +318,9 @@ def test_a_centre_reads_the_persons_referred_to_it_from_anywhere(anonymous, sess
     create_case(session, person, code="KFAR")
     session.commit()
     assert api(anonymous, net, "coord", "GET", "/api/v1/persons/PFAR").status_code == 404
-    create_referral(session, dict(up_body(case_code="KFAR"), sender_code=far.code),
-                    principal=None, now=MONDAY_9, today=date(2026, 11, 16), send=True)
+    with app.app_context():
+        create_referral(session, dict(up_body(case_code="KFAR"), sender_code=far.code),
+                        principal=None, now=MONDAY_9, today=date(2026, 11, 16), send=True)
     session.commit()
     assert api(anonymous, net, "coord", "GET", "/api/v1/persons/PFAR").status_code == 200
     assert api(anonymous, net, "coord", "GET", "/api/v1/cases/KFAR").status_code == 200
@@ -367,15 +371,16 @@ def test_a_decline_needs_a_known_reason_code_and_keeps_it_in_the_history(anonymo
     assert got.json["events"][-1]["reason"] == "no_capacity: full until March"
 
 
-def test_public_holidays_do_not_count(session, net):
+def test_public_holidays_do_not_count(app, session, net):
     """2026-09-30 (Wed) + 2 working days skips the National Day holiday (Oct 1-7, 2026)."""
     from rehab_net.workdays import is_working_day
 
-    referral = drive(session, net, "draft")
-    before_holiday = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
-    transition(session, referral, "send", principal=None, now=before_holiday)
-    due = referral.due_at.date()
-    assert due > date(2026, 10, 7) and is_working_day(due)
+    with app.app_context():
+        referral = drive(session, net, "draft")
+        before_holiday = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
+        transition(session, referral, "send", principal=None, now=before_holiday)
+        due = referral.due_at.date()
+        assert due > date(2026, 10, 7) and is_working_day(due)
 
 
 def test_a_childs_referral_stores_and_shows_the_urgency_its_deadlines_use(anonymous, session,

@@ -16,6 +16,7 @@ from rehab_net.reports import quarterly
 from rehab_net.reports.jobs import QUARTERLY
 from rehab_net.reports.models import QuarterlyReport
 from tests.factories import (
+    app_context_of,
     create_appointment,
     create_case,
     create_person,
@@ -41,18 +42,19 @@ def test_suppression_of_small_cells():
     assert [quarterly.suppress(n) for n in (0, 1, 4, 5, 17)] == [0, "<5", "<5", 5, 17]
 
 
-def test_the_q3_report_counts_and_suppresses(session, net):
-    data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
-    assert data["from"] == "2026-07-01" and data["to"] == "2026-09-30"
-    assert data["totals"] == {"registered": 6, "waiting": 8}
-    assert data["by_priority"]["child"] == {"registered": 6, "waiting": 6}
-    assert data["by_priority"]["severe"] == {"waiting": "<5"}      # one person: hidden
-    assert data["by_district"]["150702"] == {"registered": 6, "waiting": 8}
-    with pytest.raises(Exception, match="has not ended"):
-        quarterly.build(session, "2026-Q4", today=date(2026, 11, 16))
+def test_the_q3_report_counts_and_suppresses(app, session, net):
+    with app.app_context():
+        data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
+        assert data["from"] == "2026-07-01" and data["to"] == "2026-09-30"
+        assert data["totals"] == {"registered": 6, "waiting": 8}
+        assert data["by_priority"]["child"] == {"registered": 6, "waiting": 6}
+        assert data["by_priority"]["severe"] == {"waiting": "<5"}      # one person: hidden
+        assert data["by_district"]["150702"] == {"registered": 6, "waiting": 8}
+        with pytest.raises(Exception, match="has not ended"):
+            quarterly.build(session, "2026-Q4", today=date(2026, 11, 16))
 
 
-def test_travel_figures_come_from_the_last_plain_plan_never_a_sweep(session, net):
+def test_travel_figures_come_from_the_last_plain_plan_never_a_sweep(app, session, net):
     """A scale-up sweep finished later in the quarter carries no plan of the live network: the
     report's travel figures stay the plain plan's."""
     from rehab_net.planning.models import Plan
@@ -67,7 +69,8 @@ def test_travel_figures_come_from_the_last_plain_plan_never_a_sweep(session, net
     plain = finished(10, {"policy": {}}, 41.0)
     finished(20, {"policy": {}, "scaleup": {"service": "autism_training"}}, 3.0)
     session.commit()
-    data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
+    with app.app_context():
+        data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
     assert data["plan"]["plan_id"] == plain.id and data["plan"]["road_km_median"] == 41.0
 
 
@@ -77,7 +80,6 @@ def test_the_scheduler_makes_each_quarters_report_once_even_after_downtime(app, 
     assert scheduler.run_job(app, QUARTERLY, first_day) == "skipped"   # triggered twice
     session.expire_all()
     assert [r.quarter for r in session.query(QuarterlyReport)] == ["2026-Q3"]
-    session.rollback()  # end the read: on SQLite it holds the write lock (BEGIN IMMEDIATE)
     # the scheduler was down over the new year: at its start in April 2027 it makes up Q4
     # and runs Q1 2027 once, and nothing twice
     later = datetime(2027, 4, 2, 1, 0, tzinfo=UTC)
@@ -124,10 +126,11 @@ def _visit(session, r, referral, day: date, *, status: str, at_hour: int = 10):
                                   ends_at=starts + timedelta(hours=1), places=1, now=SENT)
     appointment = create_appointment(session, referral, slot, now=starts - timedelta(days=1))
     during = starts + timedelta(minutes=5)
-    if status == "fulfilled":
-        booking.fulfil(session, appointment, principal=None, now=during)
-    else:
-        booking.noshow(session, appointment, principal=None, now=during)
+    with app_context_of(session):
+        if status == "fulfilled":
+            booking.fulfil(session, appointment, principal=None, now=during)
+        else:
+            booking.noshow(session, appointment, principal=None, now=during)
     return slot
 
 
@@ -166,33 +169,34 @@ def quarter(session):
     return r
 
 
-def test_a_hand_built_quarter_counts_served_waits_and_utilisation_from_attendance(session,
+def test_a_hand_built_quarter_counts_served_waits_and_utilisation_from_attendance(app, session,
                                                                                   quarter):
-    data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
-    # served: the 5 children and the adult; the child who missed is still waiting
-    assert data["totals"] == {
-        "served": 6, "attended": 7, "waiting": "<5", "children_served_within_4_weeks": "<5",
-        "waiting_days_median": 30, "waiting_days_p90": 50}
-    assert data["by_priority"]["child"] == {
-        "served": 5, "attended": 5, "waiting": "<5", "children_served_within_4_weeks": "<5",
-        "waiting_days_median": 30, "waiting_days_p90": 50}
-    # the adult's wait ended in Q2: no waiting time in Q3, and too few to show anyway
-    assert data["by_priority"]["standard"] == {"served": "<5", "attended": "<5"}
-    assert data["utilisation"] == {
-        "by_tier": {"centre": {"places": 9, "attended": 7, "share": 0.7778}},
-        "by_district": {"150702": {"places": 9, "attended": 7, "share": 0.7778}}}
-    q2 = quarterly.build(session, "2026-Q2", today=date(2026, 11, 16))
-    assert q2["totals"]["served"] == "<5" and q2["utilisation"]["by_tier"]["centre"] == {
-        "places": 1, "attended": "<5", "share": 1.0}
+    with app.app_context():
+        data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
+        # served: the 5 children and the adult; the child who missed is still waiting
+        assert data["totals"] == {
+            "served": 6, "attended": 7, "waiting": "<5", "children_served_within_4_weeks": "<5",
+            "waiting_days_median": 30, "waiting_days_p90": 50}
+        assert data["by_priority"]["child"] == {
+            "served": 5, "attended": 5, "waiting": "<5", "children_served_within_4_weeks": "<5",
+            "waiting_days_median": 30, "waiting_days_p90": 50}
+        # the adult's wait ended in Q2: no waiting time in Q3, and too few to show anyway
+        assert data["by_priority"]["standard"] == {"served": "<5", "attended": "<5"}
+        assert data["utilisation"] == {
+            "by_tier": {"centre": {"places": 9, "attended": 7, "share": 0.7778}},
+            "by_district": {"150702": {"places": 9, "attended": 7, "share": 0.7778}}}
+        q2 = quarterly.build(session, "2026-Q2", today=date(2026, 11, 16))
+        assert q2["totals"]["served"] == "<5" and q2["utilisation"]["by_tier"]["centre"] == {
+            "places": 1, "attended": "<5", "share": 1.0}
 
 
-def test_children_within_four_weeks_counts_only_the_first_visit_and_only_children(session,
+def test_children_within_four_weeks_counts_only_the_first_visit_and_only_children(app, session,
                                                                                    quarter):
     """With the suppression lifted the hidden cells are exact: 2 children (10 and 20 days), 1
     still waiting."""
     from unittest import mock
 
-    with mock.patch.object(quarterly, "SMALL", 1):
+    with mock.patch.object(quarterly, "SMALL", 1), app.app_context():
         data = quarterly.build(session, "2026-Q3", today=date(2026, 11, 16))
     assert data["totals"]["children_served_within_4_weeks"] == 2
     assert data["totals"]["waiting"] == 1
@@ -299,15 +303,14 @@ def test_the_current_quarter_to_date_is_labelled_and_never_stored(client, sessio
     assert "/reports/to-date" in list_page
 
 
-def test_the_api_gives_the_quarter_to_date_and_refuses_it_for_a_quarter_not_running(client,
-                                                                                    session,
-                                                                                    quarter):
+def test_the_api_gives_the_quarter_to_date_and_refuses_it_for_a_quarter_not_running(
+        app, client, session, quarter):
     got = client.get("/api/v1/reports/quarterly-to-date")
     assert got.status_code == 200
     assert got.json["quarter"] == "2026-Q4" and got.json["data"]["to_date"] is True
     assert got.json["data"]["to"] == "2026-11-16"
     assert session.query(QuarterlyReport).count() == 0
-    with pytest.raises(Exception, match="not the quarter running"):
+    with pytest.raises(Exception, match="not the quarter running"), app.app_context():
         quarterly.build(session, "2026-Q3", today=date(2026, 11, 16), to_date=True)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from rehab_net.auth.models import AuditEvent
 from rehab_net.cli import main
 from rehab_net.config import PROJECT_ROOT, TestConfig
-from rehab_net.db import get_session, utcnow
+from rehab_net.db import utcnow
 from rehab_net.scheduler import (
     JOBS,
     Job,
@@ -105,25 +105,18 @@ def registered():
     JOBS[:] = saved
 
 
-def rows(job_id: str) -> list[JobRun]:
-    session = get_session()
-    session.rollback()  # see what the runs committed
+def rows(session, job_id: str) -> list[JobRun]:
+    """The runs of ``job_id`` as committed (each run commits in an app context of its own)."""
+    session.expire_all()
     found = session.scalars(select(JobRun).where(JobRun.job == job_id).order_by(JobRun.period))
-    result = list(found)
-    session.expunge_all()  # detached: reading them later starts no transaction
-    session.rollback()  # SQLite: hold no lock while the next run writes
-    return result
+    return list(found)
 
 
-def job_events() -> list[str]:
+def job_events(session) -> list[str]:
     """The actors of the audit events the test jobs wrote (committed ones only)."""
-    session = get_session()
-    session.rollback()
-    actors = list(session.scalars(select(AuditEvent.actor)
-                                  .where(AuditEvent.object_type == "job_test")
-                                  .order_by(AuditEvent.id)))
-    session.rollback()
-    return actors
+    return list(session.scalars(select(AuditEvent.actor)
+                                .where(AuditEvent.object_type == "job_test")
+                                .order_by(AuditEvent.id)))
 
 
 def slot_job(job_id="test-slot", func="record_call", minutes=5) -> Job:
@@ -163,23 +156,23 @@ def test_the_app_registers_every_modules_jobs():
 
 
 # --- once per period ----------------------------------------------------------------------------
-def test_a_period_runs_once_and_the_next_period_again(app):
+def test_a_period_runs_once_and_the_next_period_again(app, session):
     job = slot_job()
     assert run_job(app, job, NOW) == "done"
     assert run_job(app, job, NOW) == "skipped"  # a double trigger
     assert run_job(app, job, NOW + timedelta(minutes=3)) == "skipped"  # same slot, 08:15
     assert run_job(app, job, NOW + timedelta(minutes=4)) == "done"  # 08:20
     assert [c[1] for c in CALLS] == [NOW, NOW + timedelta(minutes=4)]
-    found = rows("test-slot")
+    found = rows(session, "test-slot")
     assert [(r.period, r.status) for r in found] == [("2026-11-23T08:15", "done"),
                                                    ("2026-11-23T08:20", "done")]
     assert found[0].detail == {"now": NOW.isoformat()} and found[0].error is None
     assert found[0].started_at <= found[0].finished_at
     # the job's changes were committed, attributed to the scheduler's job
-    assert job_events() == ["system:scheduler:test-slot"] * 2
+    assert job_events(session) == ["system:scheduler:test-slot"] * 2
 
 
-def test_two_schedulers_racing_on_one_period_run_it_once(app):
+def test_two_schedulers_racing_on_one_period_run_it_once(app, session):
     job = slot_job("test-race", "slow_call")
     barrier = threading.Barrier(2)
     results: list[str] = []
@@ -198,57 +191,57 @@ def test_two_schedulers_racing_on_one_period_run_it_once(app):
         t.join(30)
     assert sorted(results) == ["done", "skipped"]
     assert len(CALLS) == 1
-    assert [(r.period, r.status) for r in rows("test-race")] == [("2026-11-23T08:15", "done")]
+    assert [(r.period, r.status) for r in rows(session, "test-race")] == [
+        ("2026-11-23T08:15", "done")]
 
 
-def test_a_failing_job_is_recorded_and_retried_by_the_next_trigger(app, caplog):
+def test_a_failing_job_is_recorded_and_retried_by_the_next_trigger(app, session, caplog):
     job = slot_job("test-fail", "failing_call")
     FAIL.set()
     assert run_job(app, job, NOW) == "failed"  # does not raise
     assert "job test-fail 2026-11-23T08:15 failed" in caplog.text
-    (row,) = rows("test-fail")
+    (row,) = rows(session, "test-fail")
     assert row.status == "failed" and row.error == "RuntimeError: boom"
     assert row.finished_at is not None and row.detail is None
     # its changes were rolled back
-    assert job_events() == []
+    assert job_events(session) == []
     FAIL.clear()
     assert run_job(app, job, NOW) == "done"
-    (row,) = rows("test-fail")
+    (row,) = rows(session, "test-fail")
     assert row.status == "done" and row.error is None and row.detail == {"now": NOW.isoformat()}
     assert run_job(app, job, NOW) == "skipped"
     assert len(CALLS) == 2
 
 
-def _running_row(job_id: str, period: str, started_at: datetime) -> None:
-    session = get_session()
+def _running_row(session, job_id: str, period: str, started_at: datetime) -> None:
     session.add(JobRun(job=job_id, period=period, status="running", started_at=started_at))
     session.commit()
-    session.rollback()
 
 
-def test_a_stale_running_row_is_taken_over_and_a_fresh_one_is_not(app):
+def test_a_stale_running_row_is_taken_over_and_a_fresh_one_is_not(app, session):
     job = slot_job("test-stale")
-    _running_row("test-stale", "2026-11-23T08:15", utcnow() - timedelta(hours=2))  # died
-    _running_row("test-stale", "2026-11-23T08:20", utcnow() - timedelta(minutes=10))  # working
+    died, working = utcnow() - timedelta(hours=2), utcnow() - timedelta(minutes=10)
+    _running_row(session, "test-stale", "2026-11-23T08:15", died)
+    _running_row(session, "test-stale", "2026-11-23T08:20", working)
     assert run_job(app, job, NOW) == "done"
     assert run_job(app, job, NOW + timedelta(minutes=5)) == "skipped"
-    assert [(r.period, r.status) for r in rows("test-stale")] == [
+    assert [(r.period, r.status) for r in rows(session, "test-stale")] == [
         ("2026-11-23T08:15", "done"), ("2026-11-23T08:20", "running")]
     assert len(CALLS) == 1
     # the staleness is the job's own (a job known to run long can say so)
     patient = Job.every_minutes("test-stale", "tests.scheduler.test_jobs:record_call",
                                 stale_after=timedelta(hours=3))
-    _running_row("test-stale", "2026-11-23T08:25", utcnow() - timedelta(hours=2))
+    _running_row(session, "test-stale", "2026-11-23T08:25", utcnow() - timedelta(hours=2))
     assert run_job(app, patient, NOW + timedelta(minutes=10)) == "skipped"
 
 
-def test_a_run_taken_over_while_it_works_rolls_back(app):
+def test_a_run_taken_over_while_it_works_rolls_back(app, session):
     """The old run finishing after all must not commit a second time for the same period."""
     job = slot_job("test-overtaken", "overtaken_call")
     assert run_job(app, job, NOW) == "skipped"
-    (row,) = rows("test-overtaken")
+    (row,) = rows(session, "test-overtaken")
     assert row.status == "running"  # the other run's
-    assert job_events() == []
+    assert job_events(session) == []
 
 
 # --- periods and catch-up -----------------------------------------------------------------------
@@ -276,9 +269,8 @@ def test_missed_quarters():
         "2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
 
 
-def test_catch_up_runs_each_missed_quarter_once_in_order(app, registered):
+def test_catch_up_runs_each_missed_quarter_once_in_order(app, session, registered):
     job = registered(Job.quarterly("test-quarterly", "tests.scheduler.test_jobs:record_call"))
-    session = get_session()
     session.add(JobRun(job=job.id, period="2026-Q1", status="done", started_at=utcnow()))
     session.commit()
     now = datetime(2026, 11, 23, 10, tzinfo=SHANGHAI)
@@ -293,13 +285,12 @@ def test_catch_up_runs_each_missed_quarter_once_in_order(app, registered):
     assert "scheduler: test-quarterly 2026-Q3: skipped" in lines
     assert not any("catch-up" in line for line in lines)
     assert len(CALLS) == 2
-    assert [(r.period, r.status) for r in rows(job.id)] == [
+    assert [(r.period, r.status) for r in rows(session, job.id)] == [
         ("2026-Q1", "done"), ("2026-Q2", "done"), ("2026-Q3", "done")]
 
 
-def test_catch_up_stops_at_a_failure_so_the_next_start_retries_it(app):
+def test_catch_up_stops_at_a_failure_so_the_next_start_retries_it(app, session):
     job = Job.quarterly("test-quarterly-fail", "tests.scheduler.test_jobs:failing_call")
-    session = get_session()
     session.add(JobRun(job=job.id, period="2026-Q1", status="done", started_at=utcnow()))
     session.commit()
     now = datetime(2026, 11, 23, 10, tzinfo=SHANGHAI)
@@ -345,33 +336,32 @@ def test_a_second_scheduler_lock_is_refused_while_the_first_is_held(app):
 
 
 def cli(app, *args):
-    get_session().close()  # SQLite: hold no lock while the command writes
     return app.test_cli_runner().invoke(main, list(args))
 
 
-def test_scheduler_once_runs_the_registered_jobs(app, registered):
+def test_scheduler_once_runs_the_registered_jobs(app, session, registered):
     registered(Job("test-cli", lambda zone: None, "tests.scheduler.test_jobs:record_call",
                    constant_period))
     result = cli(app, "scheduler", "--once")
     assert result.exit_code == 0, result.output
     assert "1 job(s): test-cli" in result.output
     assert "scheduler: test-cli always: done" in result.output
-    assert [(r.period, r.status) for r in rows("test-cli")] == [("always", "done")]
+    assert [(r.period, r.status) for r in rows(session, "test-cli")] == [("always", "done")]
     result = cli(app, "scheduler", "--once")
     assert result.exit_code == 0 and "scheduler: test-cli always: skipped" in result.output
     assert len(CALLS) == 1
 
 
-def test_scheduler_once_exits_1_when_a_job_failed(app, registered):
+def test_scheduler_once_exits_1_when_a_job_failed(app, session, registered):
     registered(Job("test-cli-fail", lambda zone: None, "tests.scheduler.test_jobs:failing_call",
                    constant_period))
     FAIL.set()
     result = cli(app, "scheduler", "--once")
     assert result.exit_code == 1 and "test-cli-fail always: failed" in result.output
-    assert rows("test-cli-fail")[0].error == "RuntimeError: boom"
+    assert rows(session, "test-cli-fail")[0].error == "RuntimeError: boom"
 
 
-def test_scheduler_once_exits_3_when_another_scheduler_holds_the_lock(app, registered):
+def test_scheduler_once_exits_3_when_another_scheduler_holds_the_lock(app, session, registered):
     registered(Job("test-cli", lambda zone: None, "tests.scheduler.test_jobs:record_call",
                    constant_period))
     lock = SchedulerLock(app.extensions["rehab_engine"])
@@ -382,7 +372,7 @@ def test_scheduler_once_exits_3_when_another_scheduler_holds_the_lock(app, regis
         lock.release()
     assert result.exit_code == 3
     assert "another scheduler holds the lock" in result.output
-    assert CALLS == [] and rows("test-cli") == []
+    assert CALLS == [] and rows(session, "test-cli") == []
 
 
 def _read_line_until(proc, words: str, seconds: float = 30) -> list[str]:
@@ -404,7 +394,6 @@ def test_the_scheduler_process_holds_the_lock_and_stops_cleanly_on_sigterm(app):
     env = {**os.environ, "REHAB_DATABASE_URL": app.config["DATABASE_URL"],
            "REHAB_SECRET_KEY": TestConfig.SECRET_KEY, "REHAB_DATA_KEYS": TestConfig.DATA_KEYS,
            "REHAB_INDEX_KEY": TestConfig.INDEX_KEY}
-    get_session().close()
     proc = subprocess.Popen([sys.executable, "-m", "rehab_net.cli", "scheduler"], env=env,
                             cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)

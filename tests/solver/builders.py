@@ -113,3 +113,30 @@ def assert_instances_equal(a: Instance, b: Instance) -> None:
                 u, v = getattr(x, field), getattr(y, field)
                 assert u.dtype == v.dtype, (part, field)
                 np.testing.assert_array_equal(u, v, err_msg=f"{part}.{field}")
+
+
+def several_services(seed: int) -> dict:
+    """A random document with all three services and cases in a few villages."""
+    for attempt in range(seed, seed + 200):
+        doc = random_document(attempt, villages=4)
+        if len({c["service"] for c in doc["cases"]}) == 3:
+            return doc
+    raise AssertionError("no document with three services")
+
+
+def booked(doc: dict) -> tuple[dict, str]:
+    """The document after a booking: the first case without a place holds one at a facility
+    offering its service (in the first week with capacity)."""
+    doc = copy.deepcopy(doc)
+    horizon = doc["horizon_weeks"]
+    for case in doc["cases"]:
+        if case.get("current"):
+            continue
+        for f in doc["facilities"]:
+            capacity = f["capacity"].get(case["service"], 0)
+            weeks = capacity if isinstance(capacity, list) else [capacity] * horizon
+            open_weeks = [w for w, c in enumerate(weeks) if c > 0]
+            if open_weeks:
+                case["current"] = {"facility": f["id"], "week": open_weeks[0]}
+                return doc, case["service"]
+    raise AssertionError("no case could be booked")

@@ -12,19 +12,10 @@ import pytest
 from solver.check import check_solution
 from solver.io import parse_instance, solution_to_dict
 from solver.solve import ServiceMemo, solve
-from tests.solver.builders import random_document
+from tests.solver.builders import booked, several_services
 from tests.solver.oracle import close
 
 SEEDS = [0, 2, 4, 7, 9, 13, 21, 33]
-
-
-def several_services(seed: int) -> dict:
-    """A random document with all three services and cases in a few villages."""
-    for attempt in range(seed, seed + 200):
-        doc = random_document(attempt, villages=4)
-        if len({c["service"] for c in doc["cases"]}) == 3:
-            return doc
-    raise AssertionError("no document with three services")
 
 
 def plan(doc: dict, memo: ServiceMemo | None = None) -> tuple[dict, dict]:
@@ -37,24 +28,6 @@ def plan(doc: dict, memo: ServiceMemo | None = None) -> tuple[dict, dict]:
 def as_cheap(replanned: dict, cold: dict) -> bool:
     return (replanned["status"] == cold["status"] == "optimal"
             and close(replanned["objective"], cold["objective"]))
-
-
-def booked(doc: dict) -> tuple[dict, str]:
-    """The document after a booking: the first case without a place holds one at a facility
-    offering its service (in the first week with capacity)."""
-    doc = copy.deepcopy(doc)
-    horizon = doc["horizon_weeks"]
-    for case in doc["cases"]:
-        if case.get("current"):
-            continue
-        for f in doc["facilities"]:
-            capacity = f["capacity"].get(case["service"], 0)
-            weeks = capacity if isinstance(capacity, list) else [capacity] * horizon
-            open_weeks = [w for w, c in enumerate(weeks) if c > 0]
-            if open_weeks:
-                case["current"] = {"facility": f["id"], "week": open_weeks[0]}
-                return doc, case["service"]
-    raise AssertionError("no case could be booked")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -121,3 +94,22 @@ def test_kept_networks_stay_within_their_arcs_budget(monkeypatch):
     monkeypatch.setattr(replan, "KEPT_ARCS", 1)
     plan(booked(doc)[0], memo)
     assert len(memo._states) == 1
+
+
+def test_networks_solved_in_the_pool_are_kept_and_replanned_from(monkeypatch):
+    """Services solved in forked pool workers send their networks back; the next re-plan goes
+    on from them in the parent, as cheap as a cold solve."""
+    import solver.solve as solve_module
+
+    monkeypatch.setattr(solve_module, "PARALLEL_FROM_CASES", 0)
+    doc = several_services(9)
+    memo = ServiceMemo()
+    inst = parse_instance(copy.deepcopy(doc))
+    first = solution_to_dict(solve(inst, workers=2, memo=memo), inst)
+    assert first["status"] == "optimal" and memo._states
+    changed, _service = booked(doc)
+    inst = parse_instance(copy.deepcopy(changed))
+    replanned = solution_to_dict(solve(inst, workers=2, memo=memo), inst)
+    assert check_solution(inst, replanned) == []
+    assert replanned["stats"]["services_reused"] == 2
+    assert as_cheap(replanned, plan(changed)[0])
