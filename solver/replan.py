@@ -29,8 +29,8 @@ from solver.groups import Groups
 from solver.instance import Instance
 from solver.model import Prices, Reach, WarmNetwork
 
-KEEP_ARCS = 1_500_000  # larger networks are not kept (memory: ~40 bytes an arc) ...
-KEPT_ARCS = 4_000_000  # ... nor more than this in all (solve.ServiceMemo drops the oldest)
+KEEP_ARCS = 1_500_000  # larger networks are not kept (~135 bytes an arc with all it holds) ...
+KEPT_ARCS = 2_000_000  # ... nor more than this in all (solve.ServiceMemo drops the oldest)
 
 
 @dataclass
@@ -48,9 +48,12 @@ class WarmState:
     force: int
 
     def detach(self) -> WarmState:
-        """Without the instance (the network's reference to it is not worth pickling back
-        from a pool worker); `replan` binds the next one."""
+        """Without the instance and the dense price arrays (facilities x services x weeks,
+        megabytes each: not worth keeping nor pickling back from a pool worker); the re-plan
+        binds the next instance and the arrays are made again when needed."""
         self.warm.instance = None
+        self.warm._dense = {}
+        self.warm.simplex.trim()
         return self
 
 

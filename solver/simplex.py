@@ -445,6 +445,14 @@ class WarmSimplex:
 
     _BASIS = ("parent", "parent_arc", "pi", "size", "succ", "pred", "last", "ptr")
 
+    def trim(self) -> None:
+        """Drop the room kept for arcs to come (up to as many again as there are): for a
+        network that is kept or pickled; the next append makes room again."""
+        m = self.m
+        self._tail, self._head = self._tail[:m].copy(), self._head[:m].copy()
+        self._cap, self._cost = self._cap[:m].copy(), self._cost[:m].copy()
+        self._flow, self._state = self._flow[:m].copy(), self._state[:m].copy()
+
     def add_leaf(self, cap: int, cost: int) -> int:
         """A new node hung under the root by a new arc node -> root (in the tree, flow 0:
         it can carry flow towards the root, so the tree stays strongly feasible); its
