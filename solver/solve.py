@@ -73,7 +73,8 @@ def solve(instance: Instance, time_limit: float | None = None,
     services in parallel on large instances (default: the machine's cores, at most 4). With a
     `memo` kept between solves (the app's resident optimiser), a service whose problem is
     exactly the one of an earlier solve takes that solve's proven result instead of solving it
-    again: a re-plan after one booking solves only the booking's service."""
+    again, and a service whose problem changed goes on from the network of its last solve
+    (replan.py): a re-plan after one booking re-optimises only the booking's service."""
     started = time.perf_counter()
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
