@@ -330,7 +330,7 @@ def worker_command(once: bool, burst: bool, parent_pid: int | None):
         connection = queue.redis_connection(url, for_worker=True)
         click.echo(f"worker: RQ queue '{queue.QUEUE_NAME}' at {_safe_url(url)}")
         # Jobs in this process, one at a time, with this app and one resident optimiser.
-        rq_entry.serve_jobs_here(app)
+        rq_entry.serve_jobs_here(app, warm=not (burst or once))
         SimpleWorker([Queue(queue.QUEUE_NAME, connection=connection)],
                      connection=connection).work(burst=burst or once,
                                                  max_jobs=1 if once else None)

@@ -12,18 +12,22 @@ from flask import Flask
 
 from rehab_net import create_app
 from rehab_net.planning.optimiser_child import ResidentOptimiser
-from rehab_net.planning.worker import run_queued_plan
+from rehab_net.planning.worker import run_queued_plan, warm_the_optimiser
 
 _APP: Flask | None = None
 _OPTIMISER: ResidentOptimiser | None = None
 
 
-def serve_jobs_here(app: Flask) -> None:
+def serve_jobs_here(app: Flask, warm: bool = False) -> None:
     """`rehab-net worker`, before its first job: the jobs of this process use ``app`` and one
-    resident optimiser, started now (the solver loaded before a plan arrives)."""
+    resident optimiser, started now (the solver loaded before a plan arrives); with ``warm``
+    (a worker that waits for plans) it solves the live network once first
+    (worker.warm_the_optimiser)."""
     global _APP, _OPTIMISER
     _APP, _OPTIMISER = app, ResidentOptimiser()
     _OPTIMISER.start()
+    if warm:
+        warm_the_optimiser(app, _OPTIMISER)
 
 
 def run_plan_job(plan_id: int) -> str:

@@ -300,3 +300,32 @@ def test_the_resident_child_plans_again_from_what_it_kept():
     expected = solution_to_dict(solve(cold, workers=1), cold)["objective"]
     assert after.solution["status"] == "optimal"
     assert after.solution["objective"] == pytest.approx(expected, rel=1e-9, abs=0.01)
+
+
+def test_a_warmed_optimiser_answers_the_first_plan_from_its_memo(app, net, session):
+    """A worker that waits for plans solves the live network's default plan first (storing
+    nothing): the first plan asked for then takes every service from the child's memo."""
+    before = session.scalar(select(func.count()).select_from(Plan))
+    optimiser = optimiser_child.ResidentOptimiser()
+    try:
+        assert worker.warm_the_optimiser(app, optimiser)
+        assert session.scalar(select(func.count()).select_from(Plan)) == before  # nothing stored
+        plan_id = ops.create_plan(session, {}, today=TODAY, default_time_limit=30).id
+        session.commit()
+        with app.app_context():
+            assert ops.claim(get_session(), plan_id)
+            get_session().commit()
+        assert worker.run_claimed_plan(app, plan_id, optimiser=optimiser) == "optimal"
+    finally:
+        optimiser.close()
+    solver = plan(app, plan_id).stats["solver"]
+    assert solver["services_reused"] >= 1 and solver.get("services_replanned") == 0
+    assert solver["pivots"] == 0  # nothing solved again
+
+
+def test_a_worker_without_a_network_to_plan_starts_all_the_same(app, session):
+    optimiser = optimiser_child.ResidentOptimiser()
+    try:
+        assert worker.warm_the_optimiser(app, optimiser) is False  # no case waits
+    finally:
+        optimiser.close()
