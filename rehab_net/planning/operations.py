@@ -145,6 +145,11 @@ def claim(session: Session, plan_id: int) -> bool:
     return _move(session, plan_id, "claim", started_at=now, heartbeat_at=now)
 
 
+def any_queued(session: Session) -> bool:
+    """Whether some plan waits for a worker."""
+    return session.scalar(select(Plan.id).where(Plan.status == "queued").limit(1)) is not None
+
+
 def claim_next(session: Session) -> int | None:
     """Claim the oldest queued plan; None when there is none. A plan another worker took between
     our SELECT and our UPDATE is skipped (the UPDATE matches no row), and the next one tried."""

@@ -329,3 +329,24 @@ def test_a_worker_without_a_network_to_plan_starts_all_the_same(app, session):
         assert worker.warm_the_optimiser(app, optimiser) is False  # no case waits
     finally:
         optimiser.close()
+
+
+def test_warming_gives_way_to_a_queued_plan(app, net, session):
+    """A plan queued before or while the worker warms its optimiser is not kept waiting: the
+    warming does not start, or stops (its child ended), and the plan runs."""
+    (plan_id,) = queue_plans(session, 1)
+    optimiser = optimiser_child.ResidentOptimiser()
+    try:
+        assert worker.warm_the_optimiser(app, optimiser) is False
+        # While it solves: the child is asked, then a plan shows up at the first look.
+        looks = iter([False, True])
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ops, "any_queued", lambda _session: next(looks, True))
+            assert worker.warm_the_optimiser(app, optimiser) is False
+        assert optimiser._child is None  # ended: the plan gets a new one
+        assert worker._work(app, optimiser, once=True, burst=False, poll_seconds=0.1,
+                            target=worker.solve_in_child, parent_pid=None,
+                            report=lambda _line: None) == 1
+    finally:
+        optimiser.close()
+    assert plan(app, plan_id).status == "optimal"
