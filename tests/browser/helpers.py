@@ -278,6 +278,28 @@ def tab_to(page, selector: str, max_tabs: int = 50) -> list[str]:
                                                              enumerate(visited, 1)))
 
 
+def choose_file_by_keyboard(page, selector: str, path, attempts: int = 3) -> None:
+    """Tab to the file input, open its chooser with Space (the keyboard only) and answer it with
+    ``path``. Chromium now and then lets that key press open no chooser (seen in full runs on a
+    loaded machine, never alone): the press is tried again on the input, still by keyboard."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    __tracebackhide__ = True
+    tab_to(page, selector, max_tabs=120)
+    for attempt in range(attempts):
+        if not focused(page, selector)[1]:
+            tab_to(page, selector, max_tabs=120)
+        try:
+            with page.expect_file_chooser(timeout=5_000) as chooser:
+                page.keyboard.press("Space")  # the system's file dialog, answered by the test
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            continue
+        chooser.value.set_files(str(path))
+        return
+
+
 _FOCUS_STYLE = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;

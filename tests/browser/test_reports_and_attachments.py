@@ -14,7 +14,15 @@ from openpyxl import load_workbook
 
 from rehab_net.referrals.models import ReferralAttachment
 from rehab_net.reports import quarterly
-from tests.browser.helpers import DESK, PHONE, assert_no_axe_violations, fits, sqlite_only, tab_to
+from tests.browser.helpers import (
+    DESK,
+    PHONE,
+    assert_no_axe_violations,
+    choose_file_by_keyboard,
+    fits,
+    sqlite_only,
+    tab_to,
+)
 from tests.factories import create_case, create_person, create_user
 from tests.referral_world import add_child, drive, referral_network
 
@@ -58,10 +66,7 @@ def test_a_file_attached_with_the_keyboard_only_on_a_phone(page, log_in_as, worl
     assert fits(page)
     assert_no_axe_violations(page, "referral page with the upload form at 390 px")
     for chosen, expect_error in ((wrong, True), (pdf, False)):
-        tab_to(page, "#file", max_tabs=120)
-        with page.expect_file_chooser() as chooser:
-            page.keyboard.press("Space")  # the system's file dialog, answered by the test
-        chooser.value.set_files(str(chosen))
+        choose_file_by_keyboard(page, "#file", chosen)
         tab_to(page, "#attach")
         with page.expect_navigation():
             page.keyboard.press("Enter")
