@@ -273,10 +273,15 @@ class WarmNetwork:
 
         self._entry, self._entry_group, self._entry_chain = [], [], []
         self._direct, self._direct_group, self._direct_place = [], [], []
-        cg, ccost = current
-        cw = groups.current_week[cg].astype(np.int64)
-        self._add_direct(cg, groups.current_facility[cg].astype(np.int64), cw,
-                         ccost + prices.wait[groups.priority[cg]] * (cw - groups.release[cg]))
+        self.add_current(*current)
+
+    def add_current(self, g, cost) -> None:
+        """The arcs of groups g to their current places (`cost`: of staying, without the wait,
+        pricing.eligible_current)."""
+        groups = self.groups
+        week = groups.current_week[g].astype(np.int64)
+        self._add_direct(g, groups.current_facility[g].astype(np.int64), week,
+                         cost + self.prices.wait[groups.priority[g]] * (week - groups.release[g]))
 
     def _add_direct(self, g, f, week, cost) -> None:
         place = self.place_id[f, week]

@@ -27,7 +27,7 @@ import numpy as np
 
 from solver.groups import Groups
 from solver.instance import Instance
-from solver.model import Prices, Reach, WarmNetwork
+from solver.model import Network, Prices, Reach, WarmNetwork
 
 KEEP_ARCS = 1_500_000  # larger networks are not kept (~135 bytes an arc with all it holds) ...
 KEPT_ARCS = 2_000_000  # ... nor more than this in all (solve.ServiceMemo drops the oldest)
@@ -142,10 +142,7 @@ def carry_over(state: WarmState, instance: Instance, groups: Groups, prices: Pri
     cg, ccost = current
     missing = ~np.isin(node[cg], state.current_nodes)
     if missing.any():
-        cg, ccost = cg[missing], ccost[missing]
-        cw = groups.current_week[cg].astype(np.int64)
-        warm._add_direct(cg, groups.current_facility[cg].astype(np.int64), cw,
-                         ccost + prices.wait[groups.priority[cg]] * (cw - groups.release[cg]))
+        warm.add_current(cg[missing], ccost[missing])
     state.supply = supply
     state.capacity = capacity.copy()
     state.current_nodes = np.union1d(state.current_nodes, node[current[0]])
@@ -166,9 +163,7 @@ def forced_at_capacity(warm: WarmNetwork) -> bool:
     return all(np.array_equal(sim._flow[idx], sim._cap[idx]) for idx in warm.forced)
 
 
-def ghosts_carry_nothing(warm: WarmNetwork) -> bool:
+def ghosts_carry_nothing(network: Network, flow: np.ndarray) -> bool:
     """Arcs of nodes without a group (groups that are gone) carry no flow."""
-    network = warm.network()
-    flow = warm.simplex.flow
     return not (np.any(flow[network.entry[network.entry_group < 0]] > 0)
                 or np.any(flow[network.direct[network.direct_group < 0]] > 0))

@@ -272,11 +272,11 @@ def replan_range(problem: tuple, lo: int, hi: int, state, facility: np.ndarray,
         result = optimise(service, warm, pairs, deadline)
     except NotOptimal:  # a basis the changes broke: solve from scratch
         return None
-    if not (result.proven and replan.forced_at_capacity(warm)
-            and replan.ghosts_carry_nothing(warm)):
-        return None
     network = warm.network()
     flow = warm.simplex.flow
+    if not (result.proven and replan.forced_at_capacity(warm)
+            and replan.ghosts_carry_nothing(network, flow)):
+        return None
     split_into_cases(groups, network, flow, facility, week)
     state.pairs = result.pairs
     return Part(result.bound, result.proven, first.any_eligible,

@@ -189,9 +189,5 @@ class _Baseline:
         current = eligible_current(self.instance, groups, self.prices)
         new = ~np.isin(current[0], self.current[0])
         if new.any():
-            cg, ccost = current[0][new], current[1][new]
-            cw = groups.current_week[cg].astype(np.int64)
-            warm._add_direct(cg, groups.current_facility[cg].astype(np.int64), cw,
-                             ccost + self.prices.wait[groups.priority[cg]]
-                             * (cw - groups.release[cg]))
+            warm.add_current(current[0][new], current[1][new])
         problem.current = current

@@ -78,15 +78,21 @@ def check_start_date(start: date, today: date, *, allow_past: bool = False) -> N
         raise field_error("start_date", "plan.start_far", weeks=MAX_HORIZON_WEEKS)
 
 
+def plan_request(session: Session, data: dict, *, today: date) -> tuple[date, int, dict]:
+    """What a plan request asks for, the defaults filled in: week 0 (next Monday), the horizon
+    and the policy (saved weights + the request's overrides)."""
+    start = data.get("start_date") or next_monday(today)
+    policy = merge_policy(current_policy(session).values, data.get("policy") or {})
+    return start, data.get("horizon_weeks", DEFAULT_HORIZON_WEEKS), policy
+
+
 def create_plan(session: Session, data: dict, *, today: date, default_time_limit: float) -> Plan:
     """A queued plan. The policy is fixed now (saved weights + the request's overrides), so a
     later change of the weights does not change a plan already waiting."""
-    start = data.get("start_date") or next_monday(today)
+    start, horizon_weeks, policy = plan_request(session, data, today=today)
     check_start_date(start, today)
-    policy = merge_policy(current_policy(session).values, data.get("policy") or {})
     time_limit = float(data.get("time_limit") or default_time_limit)
-    plan = Plan(status="queued", start_date=start,
-                horizon_weeks=data.get("horizon_weeks", DEFAULT_HORIZON_WEEKS),
+    plan = Plan(status="queued", start_date=start, horizon_weeks=horizon_weeks,
                 parameters={"policy": policy, "time_limit": time_limit}, cancel_requested=False)
     session.add(plan)
     session.flush()

@@ -242,15 +242,13 @@ def warm_the_optimiser(app: Flask, optimiser: ResidentOptimiser) -> bool:
     must not keep a user waiting: the child is ended and the plan gets a new one). Whether it
     solved; a failure is only logged (the plan a user asks for reports its own)."""
     from rehab_net.clock import today
-    from rehab_net.policy import current_policy
 
     try:
         with app.app_context():
             session = get_session()
-            built = adapters.build_instance(
-                session, start_date=ops.next_monday(today()),
-                horizon_weeks=ops.DEFAULT_HORIZON_WEEKS,
-                policy=ops.merge_policy(current_policy(session).values, {}))
+            start, horizon_weeks, policy = ops.plan_request(session, {}, today=today())
+            built = adapters.build_instance(session, start_date=start,
+                                            horizon_weeks=horizon_weeks, policy=policy)
             session.rollback()
             time_limit = float(app.config["PLAN_TIME_LIMIT"])
     except Exception:  # the database may not be migrated yet, or be away
